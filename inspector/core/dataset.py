@@ -1,0 +1,332 @@
+"""A training set opened from disk: one polars frame over all its files, each row with its
+identity (``__id``), locator (``__source``, ``__row``) and the detected format.
+
+Row identity: the dataset's own id column when present, non-null and unique (or the one the
+user names); otherwise ``sha256`` of the record's canonical JSON — top-level keys sorted,
+compact separators, null fields left out — with ``#2``, ``#3``… for repeated records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from inspector.core import formats
+from inspector.core.errors import BadRecord, DataError
+from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.readers import read_file
+from inspector.core.render import Rendered, render_record
+from inspector.core.sources import Sources, find_sources
+
+ID = "__id"
+SOURCE = "__source"
+ROW = "__row"
+LENGTH = "__length"
+INTERNAL = (ID, SOURCE, ROW, LENGTH)
+ID_CANDIDATES = ("id", "_id", "uuid", "sample_id", "example_id", "idx", "uid")
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    path: str
+    size: int
+    sha256: str
+    rows: int
+    container: str
+    compression: str | None
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "size": self.size,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "container": self.container,
+            "compression": self.compression,
+        }
+
+
+@dataclass
+class Dataset:
+    target: str
+    sources: Sources
+    files: list[FileInfo]
+    frame: pl.DataFrame
+    spec: formats.FormatSpec
+    id_rule: str  # "column:<name>" or "content_sha256"
+    bad: list[BadRecord] = field(default_factory=list)
+    _content_hashes: pl.Series | None = None
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def fingerprint(self) -> str:
+        """Changes when any file's content (or the set of files) changes."""
+        h = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.sha256):
+            h.update(f"{f.sha256}:{f.rows};".encode())
+        if self.sources.split:
+            h.update(f"split={self.sources.split}".encode())
+        return h.hexdigest()
+
+    @property
+    def name(self) -> str:
+        path = Path(self.target)
+        return path.name or str(path)
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+    @property
+    def user_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in INTERNAL]
+
+    @property
+    def ids(self) -> pl.Series:
+        return self.frame[ID]
+
+    def content_hashes(self) -> pl.Series:
+        """sha256 of each record's canonical JSON (computed once, on demand)."""
+        if self._content_hashes is None:
+            self._content_hashes = content_sha256(self.frame.select(self.user_columns))
+        return self._content_hashes
+
+    # -- reading rows -----------------------------------------------------------------------
+    def record(self, row: int) -> dict:
+        """The user columns of one row as plain Python values."""
+        return self.frame.select(self.user_columns).row(row, named=True)
+
+    def render(self, row: int) -> Rendered:
+        return render_record(self.record(row), self.spec)
+
+    def prompt(self) -> pl.Series:
+        return self.frame.select(formats.prompt_expr(self.spec).fill_null("")).to_series()
+
+    def response(self) -> pl.Series:
+        return self.frame.select(formats.response_expr(self.spec).fill_null("")).to_series()
+
+    def embed_texts(self, field_name: str | None = None) -> pl.Series:
+        expr = formats.embed_field_expr(self.spec, field_name, self.frame.schema)
+        return self.frame.select(expr.fill_null("")).to_series()
+
+    def preview(self, row: int, width: int = 160) -> str:
+        """One line of the prompt side for the table."""
+        value = self.frame.slice(row, 1).select(formats.prompt_expr(self.spec)).item()
+        text = " ".join(str(value or "").split())
+        return text[:width] + ("…" if len(text) > width else "")
+
+    # -- filtering --------------------------------------------------------------------------
+    def match(
+        self, text: str = "", *, regex: bool = False, case: bool = False, expr: str = ""
+    ) -> np.ndarray:
+        """Row positions whose text contains ``text`` (or matches the regex) and for which the
+        polars SQL expression ``expr`` (e.g. ``length(output) < 20``) holds."""
+        conditions: list[pl.Expr] = []
+        if text:
+            import re
+
+            if regex:
+                try:
+                    re.compile(text)
+                except re.error as exc:
+                    raise ValueError(f"regular expression: {exc}") from exc
+                pattern = text if case else f"(?i){text}"
+                checks = [e.str.contains(pattern) for e in formats.text_exprs(self.spec)]
+            elif case:
+                checks = [e.str.contains(text, literal=True) for e in formats.text_exprs(self.spec)]
+            else:
+                pattern = "(?i)" + re.escape(text)
+                checks = [e.str.contains(pattern) for e in formats.text_exprs(self.spec)]
+            conditions.append(pl.any_horizontal(checks).fill_null(False))
+        if expr.strip():
+            try:
+                conditions.append(pl.sql_expr(expr))
+            except Exception as exc:  # noqa: BLE001 - polars raises several kinds
+                raise ValueError(f"expression: {exc}") from exc
+        if not conditions:
+            return np.arange(self.height, dtype=np.int64)
+        try:
+            mask = self.frame.select(pl.all_horizontal(conditions).fill_null(False)).to_series()
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"expression: {str(exc).splitlines()[0]}") from exc
+        return np.flatnonzero(mask.to_numpy())
+
+    def with_spec(self, spec: formats.FormatSpec) -> Dataset:
+        """The same rows seen under another format/field mapping."""
+        frame = self.frame.with_columns(_length_expr(spec).alias(LENGTH))
+        return Dataset(
+            self.target,
+            self.sources,
+            self.files,
+            frame,
+            spec,
+            self.id_rule,
+            self.bad,
+            self._content_hashes,
+        )
+
+
+def content_sha256(frame: pl.DataFrame) -> pl.Series:
+    """sha256 (hex) of each row's canonical JSON: sorted keys, nulls left out."""
+    parts = []
+    for col in sorted(frame.columns):
+        encoded = pl.struct(pl.col(col)).struct.json_encode()
+        inner = encoded.str.slice(1, encoded.str.len_bytes() - 2)
+        parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
+    canonical = frame.select(
+        (pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")).alias(
+            "json"
+        )
+    ).to_series()
+    sha = hashlib.sha256
+    return pl.Series(
+        "content_sha256", [sha(s.encode()).hexdigest() for s in canonical.to_list()], pl.String
+    )
+
+
+def _length_expr(spec: formats.FormatSpec) -> pl.Expr:
+    exprs = [e.fill_null("").str.len_chars() for e in formats.text_exprs(spec)]
+    if not exprs:
+        return pl.lit(0, dtype=pl.UInt32)
+    return pl.sum_horizontal(exprs).cast(pl.UInt32)
+
+
+def dataset_root(target: str | Path, sources: Sources) -> Path:
+    """The folder that ``source_file`` values are relative to (portable filter files)."""
+    path = Path(str(target)).expanduser()
+    if path.is_dir():
+        return path
+    import os
+
+    parents = [str(f.parent.resolve()) for f in sources.files]
+    return Path(os.path.commonpath(parents)) if parents else Path(".")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def choose_id_column(frame: pl.DataFrame, wanted: str | None) -> str | None:
+    """The column that identifies rows: the one named, else a common name that is unique."""
+    if wanted:
+        if wanted not in frame.columns:
+            raise DataError(
+                f"no id column '{wanted}'",
+                field=wanted,
+                hint=f"columns are {', '.join(c for c in frame.columns if c not in INTERNAL)}",
+            )
+        col = frame[wanted]
+        if col.null_count():
+            raise DataError(f"the id column has {col.null_count()} empty values", field=wanted)
+        if col.n_unique() != frame.height:
+            raise DataError(
+                f"the id column has {frame.height - col.n_unique()} repeated values",
+                field=wanted,
+                hint="choose a unique column, or leave it out to use content hashes",
+            )
+        return wanted
+    for name in ID_CANDIDATES:
+        if name in frame.columns:
+            col = frame[name]
+            if isinstance(col.dtype, pl.List | pl.Struct):
+                continue
+            if col.null_count() == 0 and col.n_unique() == frame.height:
+                return name
+    return None
+
+
+def open_dataset(
+    target: str | Path,
+    *,
+    split: str | None = None,
+    skip_bad_lines: bool = False,
+    spec: formats.FormatSpec | None = None,
+    kind: str | None = None,
+    fields: dict[str, str] | None = None,
+    id_column: str | None = None,
+    progress: Progress = NULL_PROGRESS,
+) -> Dataset:
+    """Read every file of ``target`` into one dataset. Raises DataError on bad input."""
+    sources = find_sources(target, split)
+    progress.status("reading", total=len(sources.files))
+    frames: list[pl.DataFrame] = []
+    infos: list[FileInfo] = []
+    bad: list[BadRecord] = []
+    root = dataset_root(target, sources)
+    for path in sources.files:
+        result = read_file(path, skip_bad_lines=skip_bad_lines)
+        raw = path.read_bytes() if result.compression else result.raw
+        digest = hashlib.sha256(raw or b"").hexdigest()
+        result.raw = None
+        bad.extend(result.bad)
+        shown = _relative(path, root)
+        infos.append(
+            FileInfo(
+                shown,
+                path.stat().st_size,
+                digest,
+                result.frame.height,
+                result.container,
+                result.compression,
+            )
+        )
+        if result.frame.height:
+            frames.append(
+                result.frame.with_columns(
+                    pl.lit(shown, dtype=pl.String).alias(SOURCE),
+                    pl.Series(ROW, result.row_index, dtype=pl.Int64),
+                )
+            )
+        progress.advance()
+    if not frames:
+        raise DataError("no readable records", file=str(target), bad_records=bad)
+    try:
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+    except Exception as exc:  # noqa: BLE001 - incompatible column types across files
+        raise DataError(
+            f"the files' columns do not fit together: {str(exc).splitlines()[0]}",
+            file=str(target),
+            hint="open the files separately",
+        ) from exc
+    progress.status("detecting format")
+    if spec is None:
+        if kind or fields:
+            try:
+                spec = formats.spec_from_fields(
+                    kind or formats.detect_format(frame).kind, fields or {}, frame.schema
+                )
+            except ValueError as exc:
+                raise DataError(str(exc), file=str(target)) from exc
+        else:
+            spec = formats.detect_format(frame)
+    progress.status("identifying rows")
+    id_col = choose_id_column(frame, id_column)
+    hashes: pl.Series | None = None
+    if id_col:
+        ids = frame[id_col].cast(pl.String)
+        rule = f"column:{id_col}"
+    else:
+        user = [c for c in frame.columns if c not in INTERNAL]
+        hashes = content_sha256(frame.select(user))
+        occurrence = pl.DataFrame({"h": hashes}).select(
+            pl.col("h").cum_count().over("h").alias("n")
+        )["n"]
+        ids = (
+            pl.DataFrame({"h": hashes, "n": occurrence})
+            .select(
+                pl.when(pl.col("n") > 1)
+                .then(pl.col("h") + pl.lit("#") + pl.col("n").cast(pl.String))
+                .otherwise(pl.col("h"))
+            )
+            .to_series()
+        )
+        rule = "content_sha256"
+    frame = frame.with_columns(ids.alias(ID), _length_expr(spec).alias(LENGTH))
+    return Dataset(str(target), sources, infos, frame, spec, rule, bad, hashes)

@@ -1,0 +1,334 @@
+"""Recognise what a training set holds (Alpaca, chat messages, ShareGPT, preference pairs,
+prompt/completion, plain text) and say where the prompt and the response live.
+
+Detection looks at a sample of rows spread through the data, not only the first. Text
+extraction is vectorised (polars expressions) so it scales to millions of rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+KINDS = (
+    "preference",
+    "unpaired_preference",
+    "messages",
+    "sharegpt",
+    "alpaca",
+    "prompt_completion",
+    "text",
+    "generic",
+)
+
+# role -> column names that usually hold it, in order of preference
+ALIASES: dict[str, tuple[str, ...]] = {
+    "prompt": ("prompt", "question", "query"),
+    "chosen": ("chosen", "chosen_response", "response_chosen"),
+    "rejected": ("rejected", "rejected_response", "response_rejected"),
+    "completion": ("completion", "response", "answer"),
+    "label": ("label",),
+    "instruction": ("instruction",),
+    "input": ("input", "context"),
+    "output": ("output", "response"),
+    "system": ("system", "system_prompt"),
+    "history": ("history",),
+    "text": ("text", "content", "document"),
+}
+
+SHAREGPT_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bing": "assistant",
+    "bard": "assistant",
+    "system": "system",
+    "observation": "tool",
+    "function_call": "assistant",
+    "tool": "tool",
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "preference": ("chosen", "rejected"),
+    "unpaired_preference": ("prompt", "completion", "label"),
+    "messages": ("messages",),
+    "sharegpt": ("conversations",),
+    "alpaca": ("instruction", "output"),
+    "prompt_completion": ("prompt", "completion"),
+    "text": ("text",),
+    "generic": (),
+}
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """The detected (or chosen) format and which column plays which role."""
+
+    kind: str
+    fields: dict[str, str] = field(default_factory=dict)
+    # For message-list columns: the struct field names of role and content.
+    message_keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "fields": dict(self.fields),
+            "message_keys": {k: list(v) for k, v in self.message_keys.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> FormatSpec:
+        return cls(
+            data["kind"],
+            dict(data.get("fields", {})),
+            {k: (v[0], v[1]) for k, v in data.get("message_keys", {}).items()},
+        )
+
+    def describe(self) -> str:
+        mapping = ", ".join(f"{role}={col}" for role, col in self.fields.items())
+        return f"{self.kind} ({mapping})" if mapping else self.kind
+
+
+def message_keys(dtype: pl.DataType) -> tuple[str, str] | None:
+    """(role key, content key) if ``dtype`` is a list of chat-turn structs."""
+    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+        return None
+    names = {f.name for f in dtype.inner.fields}
+    if {"role", "content"} <= names:
+        return ("role", "content")
+    if {"from", "value"} <= names:
+        return ("from", "value")
+    return None
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    return dtype == pl.String
+
+
+def _is_text_or_turns(dtype: pl.DataType) -> bool:
+    return _is_text(dtype) or message_keys(dtype) is not None
+
+
+def _find(schema: pl.Schema, role: str, check) -> str | None:
+    for name in ALIASES.get(role, (role,)):
+        if name in schema and check(schema[name]):
+            return name
+    return None
+
+
+def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
+    """Every format whose columns exist in ``schema``, most specific first."""
+    specs: list[FormatSpec] = []
+    keys = {name: message_keys(dtype) for name, dtype in schema.items()}
+    keys = {k: v for k, v in keys.items() if v is not None}
+
+    chosen = _find(schema, "chosen", _is_text_or_turns)
+    rejected = _find(schema, "rejected", _is_text_or_turns)
+    if chosen and rejected:
+        fields = {"chosen": chosen, "rejected": rejected}
+        prompt = _find(schema, "prompt", _is_text_or_turns)
+        if prompt:
+            fields["prompt"] = prompt
+        mk = {c: keys[c] for c in fields.values() if c in keys}
+        specs.append(FormatSpec("preference", fields, mk))
+    prompt = _find(schema, "prompt", _is_text_or_turns)
+    completion = _find(schema, "completion", _is_text_or_turns)
+    label = _find(schema, "label", lambda d: d == pl.Boolean or d.is_integer())
+    if prompt and completion and label:
+        fields = {"prompt": prompt, "completion": completion, "label": label}
+        mk = {c: keys[c] for c in (prompt, completion) if c in keys}
+        specs.append(FormatSpec("unpaired_preference", fields, mk))
+    for name, (role_key, _content_key) in keys.items():
+        if name in ("chosen", "rejected", "prompt", "completion"):
+            continue
+        kind = "messages" if role_key == "role" else "sharegpt"
+        specs.append(
+            FormatSpec(
+                kind, {kind if kind == "messages" else "conversations": name}, {name: keys[name]}
+            )
+        )
+    instruction = _find(schema, "instruction", _is_text)
+    output = _find(schema, "output", _is_text)
+    if instruction and output:
+        fields = {"instruction": instruction, "output": output}
+        for role in ("input", "system"):
+            col = _find(schema, role, _is_text)
+            if col:
+                fields[role] = col
+        if "history" in schema and isinstance(schema["history"], pl.List):
+            fields["history"] = "history"
+        specs.append(FormatSpec("alpaca", fields))
+    if prompt and completion:
+        mk = {c: keys[c] for c in (prompt, completion) if c in keys}
+        specs.append(
+            FormatSpec("prompt_completion", {"prompt": prompt, "completion": completion}, mk)
+        )
+    text = _find(schema, "text", _is_text)
+    if text:
+        specs.append(FormatSpec("text", {"text": text}))
+    return specs
+
+
+def detect_format(frame: pl.DataFrame, sample_size: int = 1000) -> FormatSpec:
+    """Pick the format that fits most rows of a sample spread through ``frame``."""
+    user = frame.select([c for c in frame.columns if not c.startswith("__")])
+    if user.height > sample_size:
+        step = user.height / sample_size
+        sample = user[[int(i * step) for i in range(sample_size)]]
+    else:
+        sample = user
+    best: FormatSpec | None = None
+    best_score = 0.0
+    for spec in candidate_specs(sample.schema):
+        required = [spec.fields[r] for r in REQUIRED[spec.kind] if r in spec.fields]
+        if not required:
+            continue
+        present = sample.select(
+            pl.all_horizontal([_present(pl.col(c), sample.schema[c]) for c in required])
+            .mean()
+            .alias("score")
+        )["score"][0]
+        score = float(present or 0.0)
+        if score > best_score + 1e-9:  # earlier (more specific) kinds win ties
+            best, best_score = spec, score
+    if best is not None and best_score >= 0.5:
+        return best
+    strings = [c for c, d in user.schema.items() if _is_text(d)]
+    return FormatSpec("generic", {f"text{i}": c for i, c in enumerate(strings)})
+
+
+def _present(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if _is_text(dtype):
+        return expr.is_not_null()
+    if isinstance(dtype, pl.List):
+        return expr.is_not_null() & (expr.list.len() > 0)
+    return expr.is_not_null()
+
+
+def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> FormatSpec:
+    """A user-chosen format and mapping (``--format``/``--field``), checked against ``schema``."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown format '{kind}'; choose one of {', '.join(KINDS)}")
+    for role, col in fields.items():
+        if col not in schema:
+            raise ValueError(
+                f"--field {role}={col}: no column '{col}'; columns are {', '.join(schema)}"
+            )
+    defaults = next((s for s in candidate_specs(schema) if s.kind == kind), None)
+    merged = dict(defaults.fields) if defaults else {}
+    merged.update(fields)
+    missing = [r for r in REQUIRED[kind] if r not in merged]
+    if missing:
+        raise ValueError(f"format '{kind}' needs --field {missing[0]}=COLUMN")
+    mk = {c: message_keys(schema[c]) for c in merged.values() if message_keys(schema[c])}
+    return FormatSpec(kind, merged, mk)  # type: ignore[arg-type]
+
+
+# -- text extraction ------------------------------------------------------------------------
+
+
+def turns_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Expr:
+    """Join the contents of the turns whose (normalised) role is in ``roles`` (None = all)."""
+    role_key, content_key = keys
+    element = pl.element()
+    content = element.struct.field(content_key).cast(pl.String)
+    if roles is None:
+        picked = content
+    else:
+        raw_roles = [r for r, norm in SHAREGPT_ROLES.items() if norm in roles] + sorted(roles)
+        picked = pl.when(element.struct.field(role_key).is_in(raw_roles)).then(content)
+    return pl.col(col).list.eval(picked).list.drop_nulls().list.join("\n\n")
+
+
+def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None:
+    col = spec.fields.get(role)
+    if col is None:
+        return None
+    if col in spec.message_keys:
+        return turns_expr(col, spec.message_keys[col], roles)
+    return pl.col(col).cast(pl.String)
+
+
+def _join(parts: list[pl.Expr | None]) -> pl.Expr:
+    exprs = [p for p in parts if p is not None]
+    if not exprs:
+        return pl.lit("", dtype=pl.String)
+    return pl.concat_str(exprs, separator="\n\n", ignore_nulls=True)
+
+
+def prompt_expr(spec: FormatSpec) -> pl.Expr:
+    """The prompt side: what the model is asked (default text to embed)."""
+    k = spec.kind
+    if k == "alpaca":
+        return _join([_side(spec, "instruction", None), _side(spec, "input", None)])
+    if k == "messages":
+        return _side(spec, "messages", {"user"})  # type: ignore[return-value]
+    if k == "sharegpt":
+        return _side(spec, "conversations", {"user"})  # type: ignore[return-value]
+    if k == "preference":
+        if "prompt" in spec.fields:
+            return _side(spec, "prompt", {"user"})  # type: ignore[return-value]
+        return _join([_side(spec, "chosen", {"user"})])  # prompt implicit in the messages
+    if k in ("unpaired_preference", "prompt_completion"):
+        return _side(spec, "prompt", {"user"})  # type: ignore[return-value]
+    if k == "text":
+        return _side(spec, "text", None)  # type: ignore[return-value]
+    return _join([pl.col(c) for c in spec.fields.values()])
+
+
+def response_expr(spec: FormatSpec) -> pl.Expr:
+    """The response side: what the model is trained to answer ('' for plain text)."""
+    k = spec.kind
+    if k == "alpaca":
+        return _side(spec, "output", None)  # type: ignore[return-value]
+    if k == "messages":
+        return _side(spec, "messages", {"assistant"})  # type: ignore[return-value]
+    if k == "sharegpt":
+        return _side(spec, "conversations", {"assistant"})  # type: ignore[return-value]
+    if k == "preference":
+        return _side(spec, "chosen", {"assistant"})  # type: ignore[return-value]
+    if k in ("unpaired_preference", "prompt_completion"):
+        return _side(spec, "completion", {"assistant"})  # type: ignore[return-value]
+    return pl.lit("", dtype=pl.String)
+
+
+def rejected_expr(spec: FormatSpec) -> pl.Expr | None:
+    if spec.kind != "preference":
+        return None
+    return _side(spec, "rejected", {"assistant"})
+
+
+def text_exprs(spec: FormatSpec) -> list[pl.Expr]:
+    """Every readable text of a sample (what the search box looks through)."""
+    if spec.kind == "generic":
+        return [pl.col(c).cast(pl.String) for c in spec.fields.values()]
+    exprs: list[pl.Expr] = []
+    for role in spec.fields:
+        if role == "label":
+            continue
+        side = _side(spec, role, None)
+        if side is not None and (spec.fields[role] in spec.message_keys or role != "history"):
+            exprs.append(side)
+    return exprs
+
+
+def embed_field_expr(spec: FormatSpec, field_name: str | None, schema: pl.Schema) -> pl.Expr:
+    """The text to embed: the prompt side by default, else 'response', 'all' or a column."""
+    if field_name in (None, "", "prompt"):
+        return prompt_expr(spec)
+    if field_name == "response":
+        return response_expr(spec)
+    if field_name == "all":
+        return _join(text_exprs(spec))
+    if field_name in schema:
+        keys = message_keys(schema[field_name])
+        if keys:
+            return turns_expr(field_name, keys, None)
+        return pl.col(field_name).cast(pl.String)
+    raise ValueError(
+        f"--embed-field {field_name}: use prompt, response, all or a column "
+        f"({', '.join(c for c in schema if not c.startswith('__'))})"
+    )

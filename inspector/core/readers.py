@@ -1,0 +1,355 @@
+"""Read training-set files as they are on disk into polars frames.
+
+Containers: JSON lines (``.jsonl``/``.ndjson``), ``.json`` (array or lines), each optionally
+``.gz``/``.zst``; Parquet; CSV/TSV; Arrow IPC files and streams (``.arrow``/``.feather``, and
+Hugging Face ``save_to_disk`` shards). Unknown extensions are sniffed from the content.
+
+``row_index`` is the record's 0-based position in its file; for line-based files it is the
+0-based line number (so a bad line can be named and ``apply`` can copy lines byte for byte).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from inspector.core.errors import BadRecord, DataError
+
+MAX_DEPTH = 64  # nested values deeper than this are kept as JSON text
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+DATA_SUFFIXES = JSON_SUFFIXES | {".parquet", ".csv", ".tsv", ".arrow", ".feather", ".ipc"}
+
+
+@dataclass
+class FileRead:
+    """One file's records plus what could not be read."""
+
+    frame: pl.DataFrame
+    row_index: np.ndarray  # int64, one per frame row
+    container: str  # jsonl | json | parquet | csv | tsv | arrow
+    compression: str | None
+    bad: list[BadRecord] = field(default_factory=list)
+    raw: bytes | None = None  # decompressed bytes (hashed for the fingerprint, then dropped)
+
+
+def strip_compression(path: Path) -> tuple[str, str | None]:
+    """(suffix of the inner file, compression) from the name: ``a.jsonl.gz`` → (.jsonl, gz)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".zst", ".zstd"):
+        comp = "gz" if suffixes[-1] == ".gz" else "zst"
+        return (suffixes[-2] if len(suffixes) > 1 else ""), comp
+    return (suffixes[-1] if suffixes else ""), None
+
+
+def decompress(data: bytes, path: Path) -> tuple[bytes, str | None]:
+    """Undo gzip or zstd compression recognised by magic bytes."""
+    try:
+        if data[:2] == GZIP_MAGIC:
+            return gzip.decompress(data), "gz"
+        if data[:4] == ZSTD_MAGIC:
+            import zstandard
+
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
+            return reader.read(), "zst"
+    except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt archive
+        raise DataError(f"cannot decompress: {exc}", file=path) from exc
+    except Exception as exc:  # zstandard.ZstdError is not an OSError
+        raise DataError(f"cannot decompress: {exc}", file=path) from exc
+    return data, None
+
+
+def sniff_container(data: bytes) -> str:
+    """Guess the container from the first bytes of (decompressed) content."""
+    if data[:4] == b"PAR1":
+        return "parquet"
+    if data[:6] == b"ARROW1":
+        return "arrow"
+    if data[:4] == b"\xff\xff\xff\xff":
+        return "arrow_stream"
+    head = data[:65536].lstrip()
+    if head[:1] == b"[":
+        return "json"
+    if head[:1] == b"{":
+        return "jsonl"
+    first_line = head.split(b"\n", 1)[0]
+    if b"\t" in first_line:
+        return "tsv"
+    return "csv"
+
+
+def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
+    """Read one data file. Raises DataError naming the file (and line) on bad input."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise DataError("file not found", file=path) from exc
+    except IsADirectoryError as exc:
+        raise DataError("is a directory, not a data file", file=path) from exc
+    except PermissionError as exc:
+        raise DataError("permission denied", file=path) from exc
+    if not data.strip():
+        raise DataError("the file is empty", file=path, hint="no records to read")
+    data, compression = decompress(data, path)
+    if not data.strip():
+        raise DataError("the file is empty after decompression", file=path)
+    suffix, _ = strip_compression(path)
+    container = {
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "json",
+        ".parquet": "parquet",
+        ".csv": "csv",
+        ".tsv": "tsv",
+        ".arrow": "arrow",
+        ".feather": "arrow",
+        ".ipc": "arrow",
+    }.get(suffix) or sniff_container(data)
+
+    if container == "json":
+        if data.lstrip()[:1] == b"[":
+            result = _read_json_array(data, path)
+        else:
+            result = _read_json_lines(data, path, skip_bad_lines)
+            result.container = "json"
+    elif container == "jsonl":
+        result = _read_json_lines(data, path, skip_bad_lines)
+    elif container == "parquet":
+        result = _read_binary(data, path, "parquet")
+    elif container in ("arrow", "arrow_stream"):
+        result = _read_binary(data, path, "arrow")
+    else:
+        result = _read_delimited(data, path, container, skip_bad_lines)
+    result.compression = compression
+    result.raw = data
+    if result.frame.height == 0 and not result.bad:
+        raise DataError("contains no records", file=path)
+    if result.frame.width == 0:
+        raise DataError("no readable records", file=path, bad_records=result.bad)
+    return result
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+def _line_starts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets of every line (end excludes the newline)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
+    ends = np.concatenate((newlines, [len(data)])).astype(np.int64)
+    if starts[-1] >= len(data):  # trailing newline: no last line
+        starts, ends = starts[:-1], ends[:-1]
+    return starts, ends
+
+
+def _nonblank_lines(data: bytes) -> np.ndarray:
+    """0-based numbers of the lines that hold something other than whitespace."""
+    starts, ends = _line_starts(data)
+    lengths = ends - starts
+    keep = lengths > 0
+    # Lines of only '\r' or spaces are rare; check the short ones individually.
+    short = np.flatnonzero(keep & (lengths <= 2))
+    for i in short:
+        if not data[starts[i] : ends[i]].strip():
+            keep[i] = False
+    return np.flatnonzero(keep)
+
+
+def _read_json_lines(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
+    lines = _nonblank_lines(data)
+    try:
+        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        if frame.height == len(lines):
+            return FileRead(frame, lines.astype(np.int64), "jsonl", None)
+    except Exception:  # noqa: BLE001 - any failure goes to the careful per-line path
+        pass
+    return _read_json_lines_slowly(data, path, skip_bad_lines)
+
+
+def _depth(value: object, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, stopping early past ``limit``."""
+    if limit < 0:
+        return 1
+    if isinstance(value, dict):
+        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
+    return 0
+
+
+def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
+    """Parse line by line to name every bad line; deep values become JSON text."""
+    import json
+
+    import orjson
+
+    starts, ends = _line_starts(data)
+    good: list[bytes] = []
+    rows: list[int] = []
+    bad: list[BadRecord] = []
+    for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
+        raw = data[s:e]
+        if not raw.strip():
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append(
+                BadRecord(
+                    str(path),
+                    i + 1,
+                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+                    " (re-save the file as UTF-8)",
+                    raw[:120].decode("utf-8", "replace"),
+                )
+            )
+            continue
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            bad.append(BadRecord(str(path), i + 1, f"invalid JSON: {exc}", _preview(raw)))
+            continue
+        if not isinstance(record, dict):
+            bad.append(
+                BadRecord(
+                    str(path),
+                    i + 1,
+                    f"expected a JSON object, found {type(record).__name__}",
+                    _preview(raw),
+                )
+            )
+            continue
+        if _depth(record, MAX_DEPTH + 1) > MAX_DEPTH:
+            record = {
+                k: (json.dumps(v) if _depth(v, MAX_DEPTH) >= MAX_DEPTH else v)
+                for k, v in record.items()
+            }
+            raw = orjson.dumps(record)
+        good.append(raw)
+        rows.append(i)
+    if bad and not skip_bad_lines:
+        first = bad[0]
+        raise DataError(
+            f"{first.message}" + (f" — and {len(bad) - 1} more bad lines" if len(bad) > 1 else ""),
+            file=path,
+            line=first.line,
+            hint="fix the line, or skip bad lines (--skip-bad-lines)",
+            bad_records=bad,
+        )
+    if not good:
+        return FileRead(pl.DataFrame(), np.zeros(0, np.int64), "jsonl", None, bad)
+    try:
+        frame = pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None)
+    except Exception:  # noqa: BLE001 - mixed types polars can't unify: keep values as text
+        frame = _frame_from_mixed([orjson.loads(g) for g in good])
+    return FileRead(frame, np.asarray(rows, dtype=np.int64), "jsonl", None, bad)
+
+
+def _frame_from_mixed(records: list[dict]) -> pl.DataFrame:
+    """Build a frame when a field's type differs across rows: such fields become JSON text."""
+    import json
+
+    keys: dict[str, None] = {}
+    for r in records:
+        keys.update(dict.fromkeys(r))
+    columns = {}
+    for k in keys:
+        values = [r.get(k) for r in records]
+        try:
+            columns[k] = pl.Series(k, values, strict=True)
+        except Exception:  # noqa: BLE001
+            columns[k] = pl.Series(
+                k,
+                [v if (v is None or isinstance(v, str)) else json.dumps(v) for v in values],
+                dtype=pl.String,
+            )
+    return pl.DataFrame(columns)
+
+
+def _preview(raw: bytes) -> str:
+    return raw[:120].decode("utf-8", "replace")
+
+
+def _read_json_array(data: bytes, path: Path) -> FileRead:
+    import orjson
+
+    try:
+        records = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        line = data[: _error_pos(str(exc))].count(b"\n") + 1
+        raise DataError(f"invalid JSON: {exc}", file=path, line=line) from exc
+    if not isinstance(records, list):
+        raise DataError("expected a top-level JSON array of objects", file=path)
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise DataError(
+                f"item {i} of the array is {type(r).__name__}, not an object", file=path
+            )
+    if not records:
+        raise DataError("the JSON array is empty", file=path)
+    lines = b"\n".join(orjson.dumps(r) for r in records)
+    result = _read_json_lines(lines, path, skip_bad_lines=False)
+    result.container = "json"
+    result.row_index = np.arange(result.frame.height, dtype=np.int64)
+    return result
+
+
+def _error_pos(message: str) -> int:
+    import re
+
+    m = re.search(r"char (\d+)", message)
+    return int(m.group(1)) if m else 0
+
+
+# -- binary and delimited --------------------------------------------------------------------
+
+
+def _read_binary(data: bytes, path: Path, kind: str) -> FileRead:
+    try:
+        if kind == "parquet":
+            frame = pl.read_parquet(io.BytesIO(data))
+        elif data[:6] == b"ARROW1":
+            frame = pl.read_ipc(io.BytesIO(data), memory_map=False)
+        else:
+            frame = pl.read_ipc_stream(io.BytesIO(data))
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(f"cannot read as {kind}: {exc}", file=path) from exc
+    return FileRead(frame, np.arange(frame.height, dtype=np.int64), kind, None)
+
+
+def _read_delimited(data: bytes, path: Path, kind: str, skip_bad_lines: bool) -> FileRead:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x}",
+            file=path,
+            line=line,
+            hint="re-save the file as UTF-8",
+        ) from exc
+    sep = "\t" if kind == "tsv" else ","
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(data),
+            separator=sep,
+            infer_schema_length=10000,
+            ignore_errors=skip_bad_lines,
+            truncate_ragged_lines=skip_bad_lines,
+        )
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(
+            f"cannot read as {kind.upper()}: {str(exc).splitlines()[0]}",
+            file=path,
+            hint="check quoting and the number of columns, or skip bad lines (--skip-bad-lines)",
+        ) from exc
+    # With a header, record i sits on line i + 2 unless a field spans lines; keep positions.
+    return FileRead(frame, np.arange(frame.height, dtype=np.int64), kind, None)

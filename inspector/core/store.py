@@ -1,0 +1,111 @@
+"""The project store: one SQLite database (WAL) per dataset, in the user data directory keyed
+by the dataset's fingerprint, or at a path the user gives (``--project``).
+
+It holds the field mapping and settings and, from the labelling work on, labels and their
+history. The schema is versioned; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
+Every write is committed before the call returns: a decision survives a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from inspector.core import paths
+
+MIGRATIONS: list[str] = [
+    # 0 -> 1: settings and the files the project was made from
+    """
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE dataset_files (
+        path TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,
+        rows INTEGER NOT NULL, container TEXT, compression TEXT
+    );
+    """,
+]
+
+
+def default_project_path(fingerprint: str) -> Path:
+    folder = paths.data_dir() / "projects"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{fingerprint[:24]}.sqlite"
+
+
+class ProjectStore:
+    """A dataset's durable state. Safe to use from one thread at a time per connection."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: the WAL is synced on every commit, so a decision is on disk when we return.
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    # -- schema -----------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self._lock:
+            current = self.version
+            if current > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"{self.path}: made by a newer Inspector (schema {current}, this one knows "
+                    f"{len(MIGRATIONS)}); update Inspector"
+                )
+            for version in range(current, len(MIGRATIONS)):
+                self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(MIGRATIONS[version]):
+                        self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version={version + 1}")
+                    self.conn.execute("COMMIT")
+                except Exception:
+                    self.conn.execute("ROLLBACK")
+                    raise
+
+    # -- settings ---------------------------------------------------------------------------
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set(self, key: str, value: Any) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO settings(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def record_files(self, files: list[dict]) -> None:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("DELETE FROM dataset_files")
+            self.conn.executemany(
+                "INSERT INTO dataset_files VALUES(?, ?, ?, ?, ?, ?)",
+                [
+                    (f["path"], f["size"], f["sha256"], f["rows"], f["container"], f["compression"])
+                    for f in files
+                ],
+            )
+            self.conn.execute("COMMIT")
+
+    def files(self) -> list[dict]:
+        cur = self.conn.execute("SELECT * FROM dataset_files")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _split_sql(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
