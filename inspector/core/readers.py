@@ -215,7 +215,7 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            bad.append(BadRecord(str(path), i + 1, f"invalid JSON: {exc}", _preview(raw)))
+            bad.append(BadRecord(str(path), i + 1, _json_message(exc), _preview(raw)))
             continue
         if not isinstance(record, dict):
             bad.append(
@@ -272,6 +272,14 @@ def _frame_from_mixed(records: list[dict]) -> pl.DataFrame:
                 dtype=pl.String,
             )
     return pl.DataFrame(columns)
+
+
+def _json_message(exc: Exception) -> str:
+    """orjson says "line 1 column 7 (char 6)" of the one line it saw: keep only the column."""
+    import re
+
+    text = re.sub(r":? ?line 1 column (\d+) \(char \d+\)", r" at column \1", str(exc))
+    return f"invalid JSON: {text}"
 
 
 def _preview(raw: bytes) -> str:

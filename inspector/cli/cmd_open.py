@@ -1,0 +1,113 @@
+"""`inspector [open] PATH`, `inspector info PATH`, `inspector demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from inspector.cli.common import (
+    add_dataset_options,
+    open_from_args,
+    run_guarded,
+    terminal_progress,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("open", help="open PATH (or nothing) in the window")
+    add_dataset_options(p, path_optional=True)
+    p.set_defaults(handler=_open)
+
+    p = sub.add_parser("info", help="print the format, mapping, rows, id rule and three samples")
+    add_dataset_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--samples", type=int, default=3, help="how many samples to show")
+    p.set_defaults(handler=run_guarded(_info))
+
+    p = sub.add_parser("demo", help="make the built-in demo dataset and open it")
+    p.add_argument("--no-window", action="store_true", help="only write it and print its path")
+    p.set_defaults(handler=_demo)
+
+
+def _open(args: argparse.Namespace) -> int:
+    from inspector.cli.common import parse_fields
+    from inspector.ui.app import run_app
+
+    return run_app(
+        args.path,
+        project_path=args.project,
+        split=args.split,
+        skip_bad_lines=args.skip_bad_lines,
+        kind=args.kind,
+        fields=parse_fields(args.field) or None,
+        id_column=args.id_column,
+    )
+
+
+def info_dict(project, samples: int = 3) -> dict:
+    d = project.dataset
+    n = min(samples, d.height)
+    step = max(1, d.height // max(n, 1))
+    return {
+        "path": d.target,
+        "rows": d.height,
+        "files": [f.to_json() for f in d.files],
+        "format": d.spec.kind,
+        "fields": d.spec.fields,
+        "columns": d.user_columns,
+        "id_rule": d.id_rule,
+        "fingerprint": d.fingerprint,
+        "skipped_records": len(d.bad),
+        "splits": list(d.sources.splits),
+        "split": d.sources.split,
+        "project": str(project.store.path),
+        "samples": [
+            {"id": d.ids[i], "text": d.render(i).to_text(width=600)}
+            for i in range(0, step * n, step)
+        ],
+    }
+
+
+def _info(args: argparse.Namespace) -> int:
+    with terminal_progress("reading") as progress:
+        project = open_from_args(args, progress)
+    info = info_dict(project, args.samples)
+    project.close()
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return 0
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    table = Table(show_header=False, box=None)
+    table.add_row("path", info["path"])
+    table.add_row("rows", f"{info['rows']:,}")
+    table.add_row("files", ", ".join(f"{f['path']} ({f['rows']:,})" for f in info["files"]))
+    table.add_row("format", info["format"])
+    table.add_row("fields", ", ".join(f"{k}={v}" for k, v in info["fields"].items()))
+    table.add_row("id rule", info["id_rule"])
+    table.add_row("fingerprint", info["fingerprint"][:16])
+    if info["skipped_records"]:
+        table.add_row("skipped", f"{info['skipped_records']} bad records")
+    if info["splits"]:
+        table.add_row("splits", f"{', '.join(info['splits'])} (opened: {info['split']})")
+    console.print(table)
+    for s in info["samples"]:
+        console.print(Panel(Text(s["text"]), title=Text(str(s["id"])), expand=False))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from inspector.core.demo import ensure_demo
+
+    path = ensure_demo()
+    print(path, file=sys.stderr if not args.no_window else sys.stdout)
+    if args.no_window:
+        return 0
+    from inspector.ui.app import run_app
+
+    return run_app(str(path))
