@@ -25,6 +25,40 @@ MIGRATIONS: list[str] = [
         rows INTEGER NOT NULL, container TEXT, compression TEXT
     );
     """,
+    # 1 -> 2: labels, the undo history of label commands, and junk-finder proposals
+    # (inspector/core/labels.py, commands.py, filterfile.py). No semicolons inside comments.
+    """
+    CREATE TABLE labels (
+        id TEXT PRIMARY KEY,
+        decision TEXT CHECK (decision IN ('keep', 'drop', 'unsure')),
+        tags TEXT, reason TEXT, note TEXT, group_id TEXT, representative_id TEXT,
+        annotator TEXT, timestamp TEXT,
+        source_file TEXT, row_index INTEGER, content_sha256 TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX labels_decision ON labels(decision);
+    CREATE TABLE commands (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL, title TEXT NOT NULL, params TEXT,
+        rows INTEGER NOT NULL, annotator TEXT, timestamp TEXT NOT NULL,
+        undone INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE command_rows (
+        seq INTEGER NOT NULL, id TEXT NOT NULL,
+        b_decision TEXT, b_tags TEXT, b_reason TEXT, b_note TEXT, b_group_id TEXT,
+        b_representative_id TEXT, b_annotator TEXT, b_timestamp TEXT,
+        a_decision TEXT, a_tags TEXT, a_reason TEXT, a_note TEXT, a_group_id TEXT,
+        a_representative_id TEXT, a_annotator TEXT, a_timestamp TEXT,
+        PRIMARY KEY (seq, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE proposals (
+        id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('remove', 'keep', 'flag')),
+        reason TEXT, group_id TEXT, representative_id TEXT, similarity REAL, score REAL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX proposals_id ON proposals(id);
+    CREATE INDEX proposals_source ON proposals(source);
+    """,
 ]
 
 
