@@ -1,0 +1,257 @@
+"""Widgets beside the map: the colour legend / colour bar overlay and the cluster list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from inspector.ui.map_items import BACKGROUND, PALETTE, TEXT, ColourScheme, LegendEntry
+
+
+class LegendWidget(QtWidgets.QWidget):
+    """A small translucent legend (categories) or colour bar (continuous values).
+
+    Hidden while the map is in a single colour.
+    """
+
+    MAX_ROWS = 12
+    BAR_WIDTH = 170
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(QtCore.Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self._kind = "uniform"
+        self._title = ""
+        self._entries: list[LegendEntry] = []
+        self._vmin = 0.0
+        self._vmax = 1.0
+        self._gradient: list[tuple[float, QtGui.QColor]] = []
+        font = self.font()
+        font.setPointSizeF(8.5)
+        self.setFont(font)
+        self._title_font = QtGui.QFont(font)
+        self._title_font.setBold(True)
+        self.hide()
+
+    # -- state ---------------------------------------------------------------------------
+
+    def set_scheme(self, scheme: ColourScheme) -> None:
+        self._kind = scheme.kind
+        self._title = scheme.title
+        self._entries = list(scheme.entries)
+        self._vmin, self._vmax = scheme.vmin, scheme.vmax
+        if scheme.kind == "continuous":
+            stops = np.linspace(1, len(scheme.colours) - 1, 9).astype(int)
+            self._gradient = [
+                (i / 8, QtGui.QColor(*(int(v) for v in scheme.colours[s])))
+                for i, s in enumerate(stops)
+            ]
+        self.setVisible(scheme.kind != "uniform")
+        self.adjustSize()
+        self.update()
+
+    def kind(self) -> str:
+        """"uniform", "categorical" or "continuous"."""
+        return self._kind
+
+    def title(self) -> str:
+        return self._title
+
+    def names(self) -> list[str]:
+        """Category names in legend order (biggest first), all of them, not just those shown."""
+        return [e.name for e in self._entries]
+
+    def value_range(self) -> tuple[float, float]:
+        return self._vmin, self._vmax
+
+    # -- drawing -------------------------------------------------------------------------
+
+    def _rows(self) -> tuple[list[LegendEntry], int]:
+        if len(self._entries) <= self.MAX_ROWS:
+            return self._entries, 0
+        shown = self._entries[: self.MAX_ROWS - 1]
+        return shown, len(self._entries) - len(shown)
+
+    def sizeHint(self) -> QtCore.QSize:
+        fm = QtGui.QFontMetrics(self.font())
+        tfm = QtGui.QFontMetrics(self._title_font)
+        line = fm.height() + 2
+        width = tfm.horizontalAdvance(self._title) + 20
+        if self._kind == "continuous":
+            return QtCore.QSize(max(width, self.BAR_WIDTH + 20), tfm.height() + 12 + 14 + line)
+        rows, more = self._rows()
+        for e in rows:
+            width = max(width, 20 + fm.horizontalAdvance(self._label(e)) + 14)
+        height = tfm.height() + 10 + line * (len(rows) + (1 if more else 0))
+        return QtCore.QSize(min(width, 300), height)
+
+    @staticmethod
+    def _label(e: LegendEntry) -> str:
+        name = e.name if len(e.name) <= 34 else e.name[:33] + "…"
+        return f"{name}  {e.count:,}"
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        p = QtGui.QPainter(self)
+        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        p.setPen(QtGui.QPen(QtGui.QColor(0, 0, 0, 40), 1))
+        p.setBrush(QtGui.QColor(*BACKGROUND, 232))
+        p.drawRoundedRect(QtCore.QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        fm = QtGui.QFontMetrics(self.font())
+        tfm = QtGui.QFontMetrics(self._title_font)
+        p.setPen(QtGui.QColor(*TEXT))
+        p.setFont(self._title_font)
+        elided = tfm.elidedText(self._title, QtCore.Qt.TextElideMode.ElideRight, self.width() - 16)
+        p.drawText(8, 6 + tfm.ascent(), elided)
+        y = 8 + tfm.height()
+        p.setFont(self.font())
+        if self._kind == "continuous":
+            bar = QtCore.QRectF(10, y + 2, self.width() - 20, 10)
+            grad = QtGui.QLinearGradient(bar.topLeft(), bar.topRight())
+            for pos, colour in self._gradient:
+                grad.setColorAt(pos, colour)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(grad)
+            p.drawRoundedRect(bar, 2, 2)
+            p.setPen(QtGui.QColor(*TEXT))
+            lo, hi = _fmt(self._vmin), _fmt(self._vmax)
+            p.drawText(QtCore.QPointF(bar.left(), bar.bottom() + 3 + fm.ascent()), f"≤{lo}")
+            text = f"≥{hi}"
+            p.drawText(
+                QtCore.QPointF(bar.right() - fm.horizontalAdvance(text), bar.bottom() + 3 + fm.ascent()),
+                text,
+            )
+            return
+        rows, more = self._rows()
+        line = fm.height() + 2
+        for e in rows:
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(QtGui.QColor(*e.rgba))
+            p.drawEllipse(QtCore.QPointF(14, y + line / 2), 4.5, 4.5)
+            label = fm.elidedText(
+                self._label(e), QtCore.Qt.TextElideMode.ElideMiddle, self.width() - 32
+            )
+            p.setPen(QtGui.QColor(*TEXT))
+            p.drawText(24, int(y + (line + fm.ascent() - fm.descent()) / 2), label)
+            y += line
+        if more:
+            p.setPen(QtGui.QColor(110, 110, 110))
+            p.drawText(24, int(y + (line + fm.ascent() - fm.descent()) / 2), f"… {more} more")
+
+
+def _fmt(v: float) -> str:
+    if v == 0 or 0.01 <= abs(v) < 100_000:
+        return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+    return f"{v:.2e}"
+
+
+class ClusterListWidget(QtWidgets.QTreeWidget):
+    """Clusters by size: coarse clusters with their fine clusters nested under them.
+
+    A click emits ``clusterClicked(level, code)`` (level "coarse" or "fine"); given a map view
+    it also selects and frames that cluster there, and follows the map's cluster names.
+    """
+
+    clusterClicked = QtCore.Signal(str, int)
+    _CODE = QtCore.Qt.ItemDataRole.UserRole
+    _LEVEL = QtCore.Qt.ItemDataRole.UserRole + 1
+
+    def __init__(
+        self, map_view: QtWidgets.QWidget | None = None, parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["Cluster", "Size"])
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        self.itemClicked.connect(self._on_clicked)
+        self._icons: dict[int, QtGui.QIcon] = {}
+        if map_view is not None:
+            map_view.clustersChanged.connect(lambda: self.set_clusters(*map_view.cluster_labels()))
+            self.clusterClicked.connect(map_view.select_cluster)
+            self.set_clusters(*map_view.cluster_labels())
+
+    def _icon(self, code: int) -> QtGui.QIcon:
+        if code not in self._icons:
+            pm = QtGui.QPixmap(12, 12)
+            pm.fill(QtCore.Qt.GlobalColor.transparent)
+            p = QtGui.QPainter(pm)
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            p.setPen(QtCore.Qt.PenStyle.NoPen)
+            p.setBrush(QtGui.QColor(*PALETTE[code % len(PALETTE)]))
+            p.drawEllipse(QtCore.QRectF(1, 1, 10, 10))
+            p.end()
+            self._icons[code] = QtGui.QIcon(pm)
+        return self._icons[code]
+
+    def _item(self, level: str, code: int, name: str, size: int) -> QtWidgets.QTreeWidgetItem:
+        item = QtWidgets.QTreeWidgetItem([name, f"{size:,}"])
+        item.setData(0, self._CODE, code)
+        item.setData(0, self._LEVEL, level)
+        item.setToolTip(0, name)
+        item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight)
+        return item
+
+    def set_clusters(
+        self,
+        coarse_codes: np.ndarray | None,
+        coarse_names: dict[int, str] | None,
+        fine_codes: np.ndarray | None = None,
+        fine_names: dict[int, str] | None = None,
+    ) -> None:
+        """Fill the list. Noise (-1) is left out; fine clusters nest under the coarse cluster
+        most of their rows belong to."""
+        self.clear()
+        if coarse_codes is None:
+            return
+        coarse = np.asarray(coarse_codes, dtype=np.int64)
+        tops: dict[int, QtWidgets.QTreeWidgetItem] = {}
+        codes, sizes = np.unique(coarse[coarse >= 0], return_counts=True)
+        for i in np.argsort(-sizes, kind="stable"):
+            code = int(codes[i])
+            item = self._item("coarse", code, (coarse_names or {}).get(code, str(code)), int(sizes[i]))
+            item.setIcon(0, self._icon(code))
+            tops[code] = item
+        self.addTopLevelItems(list(tops.values()))
+        if fine_codes is None:
+            return
+        fine = np.asarray(fine_codes, dtype=np.int64)
+        both = (fine >= 0) & (coarse >= 0)
+        width = int(coarse.max()) + 1 if coarse.size else 1
+        pairs, pair_counts = np.unique(fine[both] * width + coarse[both], return_counts=True)
+        fine_of, coarse_of = pairs // width, pairs % width
+        # For each fine cluster, the coarse cluster holding most of its rows.
+        order = np.lexsort((-pair_counts, fine_of))
+        first = np.r_[True, fine_of[order][1:] != fine_of[order][:-1]]
+        parent = dict(zip(fine_of[order][first].tolist(), coarse_of[order][first].tolist()))
+        f_codes, f_sizes = np.unique(fine[fine >= 0], return_counts=True)
+        for i in np.argsort(-f_sizes, kind="stable"):
+            code = int(f_codes[i])
+            item = self._item("fine", code, (fine_names or {}).get(code, str(code)), int(f_sizes[i]))
+            top = tops.get(parent.get(code, -1))
+            if top is not None:
+                top.addChild(item)
+            else:
+                self.addTopLevelItem(item)
+
+    def _on_clicked(self, item: QtWidgets.QTreeWidgetItem, column: int) -> None:
+        self.clusterClicked.emit(str(item.data(0, self._LEVEL)), int(item.data(0, self._CODE)))
+
+    def find(self, level: str, code: int) -> QtWidgets.QTreeWidgetItem | None:
+        """The item for a cluster (used by tests and by the window to reveal a cluster)."""
+        it = QtWidgets.QTreeWidgetItemIterator(self)
+        while it.value() is not None:
+            item = it.value()
+            if item.data(0, self._LEVEL) == level and item.data(0, self._CODE) == code:
+                return item
+            it += 1
+        return None
+
+
+def names_for(codes: Sequence[int], names: dict[int, str]) -> list[str]:
+    return [names.get(int(c), str(int(c))) for c in codes]

@@ -1,0 +1,743 @@
+"""The map: every sample as a point of a 2-D layout, smooth at a million points.
+
+Level of detail (re-decided on every view change, coalesced into one render per event-loop
+turn): when more than ``POINTS_LIMIT`` points are in view they are binned into a density image
+at screen resolution; when fewer, each is drawn as a sprite. Selected and searched points form
+a second layer over a dimmed first one, so the rest stays visible as context.
+
+Mouse: drag pans, wheel zooms, click selects the nearest point; Shift adds, Ctrl/Alt removes;
+in the Pan tool a Shift or Ctrl/Alt drag draws a lasso, the Lasso and Rect tools select on a
+plain drag. Keys (no letters, they are for labelling): ``+``/``=``, ``-``, ``0``, ``.``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from inspector.core.spatial import GridIndex, normalize_rect, rasterize
+from inspector.ui.map_items import (
+    BACKGROUND,
+    STYLE_CURRENT,
+    STYLE_DIM,
+    STYLE_HIGHLIGHT,
+    STYLE_HOVER,
+    STYLE_NORMAL,
+    STYLE_SELECTED,
+    ClusterLabelItem,
+    ColourScheme,
+    DensityImageItem,
+    SpriteAtlas,
+    SpriteScatterItem,
+    colourise,
+    dimmed,
+)
+from inspector.ui.map_legend import ClusterListWidget, LegendWidget
+
+__all__ = ["MapView", "ClusterListWidget", "LegendWidget"]
+
+POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
+# Over a density image, selected or found points stay sprites only while they are few:
+# thousands of outlined sprites merge into a dark blob.
+EMPHASIS_SPRITES_OVER_DENSITY = 2_000
+DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
+HOVER_PX = 10.0  # how near the cursor a point must be to count as under it
+FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
+
+HINTS = {
+    "pan": "Drag: pan · Wheel: zoom · Click: select · Shift+drag: lasso add · "
+    "Ctrl/Alt+drag: lasso remove · + − 0 .: zoom, fit, frame selection",
+    "lasso": "Drag: lasso (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
+    "rect": "Drag: rectangle (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
+}
+
+
+class _Layer:
+    """A set of rows with its own spatial index, colour per position, and the two items it is
+    drawn with (a density image when many of its points are in view, sprites when few)."""
+
+    def __init__(self, style: int) -> None:
+        self.style = style
+        self.density = DensityImageItem()
+        self.points = SpriteScatterItem()
+        self.index: GridIndex | None = None
+        self.rows = np.empty(0, np.int64)
+        self.colour = np.empty(0, np.uint8)
+
+    def set_rows(self, rows: np.ndarray, xy: np.ndarray, colour: np.ndarray) -> None:
+        if rows.size == 0:
+            self.index, self.rows = None, np.empty(0, np.int64)
+        else:
+            self.index = GridIndex(xy[rows])
+            self.rows = rows[self.index.order]  # original row at each sorted position
+        self.recolour(colour)
+
+    def recolour(self, colour: np.ndarray) -> None:
+        self.colour = colour[self.rows]
+
+    def hide(self) -> None:
+        self.density.setVisible(False)
+        self.points.clear()
+
+
+class _MapViewBox(pg.ViewBox):
+    """A ViewBox that turns clicks, drags and hovering into map selection and previews."""
+
+    def __init__(self, owner: MapView) -> None:
+        super().__init__(enableMenu=False, lockAspect=True, defaultPadding=0.03)
+        self._owner = owner
+        self._drag: tuple[str, str] | None = None  # (shape, op) of the drag in progress
+
+    def keyPressEvent(self, ev: QtGui.QKeyEvent) -> None:
+        ev.ignore()  # ViewBox zooms on +/- and Backspace; the map's own key table decides
+
+    def hoverEvent(self, ev: object) -> None:
+        if ev.isExit():
+            self._owner._hover_at(None, None)
+        else:
+            self._owner._hover_at(self.mapToView(ev.pos()), ev.screenPos())
+
+    def mouseClickEvent(self, ev: object) -> None:
+        if ev.button() == QtCore.Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._owner._click_at(self.mapToView(ev.pos()), _op_for(ev.modifiers()))
+        else:
+            super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev: object, axis: int | None = None) -> None:
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        if ev.isStart():
+            op = _op_for(ev.modifiers())
+            tool = self._owner.tool()
+            shape = tool if tool != "pan" else ("lasso" if op != "replace" else "")
+            self._drag = (shape, op) if shape else None
+        if self._drag is None:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        shape, op = self._drag
+        start, here = self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos())
+        self._owner._drag_to(shape, op, start, here, finished=ev.isFinish())
+        if ev.isFinish():
+            self._drag = None
+
+
+def _op_for(modifiers: QtCore.Qt.KeyboardModifier) -> str:
+    m = QtCore.Qt.KeyboardModifier
+    if modifiers & (m.ControlModifier | m.AltModifier | m.MetaModifier):
+        return "subtract"
+    if modifiers & m.ShiftModifier:
+        return "add"
+    return "replace"
+
+
+class MapView(QtWidgets.QWidget):
+    """A zoomable map of points with hover previews, selection, colour-by and cluster names.
+
+    Signals carry original row numbers (positions in the ``xy`` given to :meth:`set_points`):
+    ``selectionChanged(rows: np.ndarray)`` and ``currentChanged(row)`` fire on user actions
+    (and ``emit=True`` calls), ``hoveredChanged(row)`` (-1 when none) as the cursor moves.
+    Setters called by the owner do not echo signals back unless asked to.
+    """
+
+    selectionChanged = QtCore.Signal(object)
+    currentChanged = QtCore.Signal(int)
+    hoveredChanged = QtCore.Signal(int)
+    clustersChanged = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, *, handle_keys: bool = True):
+        super().__init__(parent)
+        self._handle_keys = handle_keys
+        self._xy = np.empty((0, 2), np.float32)
+        self._ids: Sequence[str] | None = None
+        self._preview: Callable[[int], str] | None = None
+        self._scheme = ColourScheme.uniform(0)
+        self._colours_dim = dimmed(self._scheme.colours)
+        self._base = _Layer(STYLE_NORMAL)
+        self._selected = _Layer(STYLE_SELECTED)
+        self._found = _Layer(STYLE_HIGHLIGHT)
+        self._layers = (self._base, self._selected, self._found)
+        self._selection = np.empty(0, np.int64)
+        self._highlight = np.empty(0, np.int64)
+        self._current = -1
+        self._hovered = -1
+        self._tool = "pan"
+        self._mode = "empty"
+        self._lasso: list[QtCore.QPointF] = []
+        self._clusters: tuple = (None, None, None, None)
+        self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
+
+        self._view = pg.GraphicsView(background=BACKGROUND)
+        self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self._vb = _MapViewBox(self)
+        self._view.setCentralItem(self._vb)
+        self._vb.disableAutoRange()
+        self._marks = SpriteScatterItem()
+        self._labels = ClusterLabelItem()
+        self._lasso_item = QtWidgets.QGraphicsPathItem()
+        pen = QtGui.QPen(QtGui.QColor(20, 20, 20, 200), 1.2, QtCore.Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self._lasso_item.setPen(pen)
+        self._lasso_item.setBrush(QtGui.QColor(66, 103, 172, 30))
+        items = [item for layer in self._layers for item in (layer.density, layer.points)]
+        for z, item in enumerate((*items, self._marks, self._labels, self._lasso_item)):
+            item.setZValue(z)
+            self._vb.addItem(item, ignoreBounds=True)
+            item.setVisible(False)
+        self._sprite_items = (*(layer.points for layer in self._layers), self._marks)
+        self._atlas = SpriteAtlas(self._scheme.colours, self._dpr())
+        for item in self._sprite_items:
+            item.set_atlas(self._atlas)
+
+        self._legend = LegendWidget(self._view)
+        self._hint = QtWidgets.QLabel()
+        self._count = QtWidgets.QLabel()
+        for label in (self._hint, self._count):
+            label.setStyleSheet("color: #666; font-size: 8.5pt;")
+        self._hint.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+        )
+        self._tool_buttons: dict[str, QtWidgets.QToolButton] = {}
+        bar = QtWidgets.QHBoxLayout()
+        bar.setContentsMargins(4, 2, 6, 2)
+        bar.setSpacing(2)
+        group = QtWidgets.QButtonGroup(self)
+        for tool, text in (("pan", "Pan"), ("lasso", "Lasso"), ("rect", "Rect")):
+            b = QtWidgets.QToolButton()
+            b.setText(text)
+            b.setCheckable(True)
+            b.setAutoRaise(True)
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, t=tool: self.set_tool(t))
+            group.addButton(b)
+            bar.addWidget(b)
+            self._tool_buttons[tool] = b
+        bar.addSpacing(8)
+        bar.addWidget(self._hint, 1)
+        bar.addWidget(self._count)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._view, 1)
+        layout.addLayout(bar)
+        self.set_tool("pan")
+
+        self._render_timer = QtCore.QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)  # coalesce a burst of view changes into one render
+        self._render_timer.timeout.connect(self.refresh)
+        self._vb.sigRangeChanged.connect(self._schedule_render)
+        self._vb.sigResized.connect(self._schedule_render)
+        self._view.installEventFilter(self)
+        self._update_count()
+
+    # -- data ------------------------------------------------------------------------------
+
+    def set_points(self, xy: np.ndarray, ids: Sequence[str] | None = None) -> None:
+        """Show ``xy`` ((n, 2) floats). Resets colour, selection, highlight, names and view."""
+        xy = np.asarray(xy, dtype=np.float32)
+        if xy.ndim != 2 or xy.shape[1] != 2:
+            raise ValueError(f"set_points expects an (n, 2) array of x, y; got shape {xy.shape}")
+        if ids is not None and len(ids) != len(xy):
+            raise ValueError(f"set_points got {len(ids)} ids for {len(xy)} points")
+        self._xy = np.ascontiguousarray(xy)
+        self._ids = ids
+        n = len(xy)
+        self._selection = np.empty(0, np.int64)
+        self._highlight = np.empty(0, np.int64)
+        self._current = self._hovered = -1
+        self._scheme = ColourScheme.uniform(n)
+        self._base.set_rows(np.arange(n), self._xy, self._scheme.index)
+        self._selected.set_rows(self._selection, self._xy, self._scheme.index)
+        self._found.set_rows(self._highlight, self._xy, self._scheme.index)
+        self._clusters = (None, None, None, None)
+        self._anchors = {}
+        self._apply_scheme()
+        self._update_count()
+        self.clustersChanged.emit()
+        self.fit_all()
+        self._schedule_render()
+
+    def point_count(self) -> int:
+        return len(self._xy)
+
+    def set_preview_provider(self, provider: Callable[[int], str] | None) -> None:
+        """``provider(row) -> text`` for the hover preview (plain text; kept short by us)."""
+        self._preview = provider
+
+    # -- colour ----------------------------------------------------------------------------
+
+    def set_color_categorical(self, codes: np.ndarray, names: dict[int, str], title: str) -> None:
+        """Colour by category: ``codes`` per row (-1 = none, grey), ``names`` for the legend."""
+        self._check_length(codes, "set_color_categorical codes")
+        self._scheme = ColourScheme.categorical(codes, names, title)
+        self._apply_scheme()
+
+    def set_color_continuous(
+        self, values: np.ndarray, title: str, vmin: float | None = None, vmax: float | None = None
+    ) -> None:
+        """Colour by a number per row (NaN = grey) with a colour bar; the range defaults to the
+        1st–99th percentile."""
+        self._check_length(values, "set_color_continuous values")
+        self._scheme = ColourScheme.continuous(values, title, vmin, vmax)
+        self._apply_scheme()
+
+    def set_color_uniform(self) -> None:
+        self._scheme = ColourScheme.uniform(len(self._xy))
+        self._apply_scheme()
+
+    def legend(self) -> LegendWidget:
+        return self._legend
+
+    def _check_length(self, values: np.ndarray, what: str) -> None:
+        if len(values) != len(self._xy):
+            raise ValueError(f"{what}: got {len(values)} values for {len(self._xy)} points")
+
+    def _apply_scheme(self) -> None:
+        self._colours_dim = dimmed(self._scheme.colours)
+        self._atlas = SpriteAtlas(self._scheme.colours, self._dpr())
+        for item in self._sprite_items:
+            item.set_atlas(self._atlas)
+        for layer in self._layers:
+            layer.recolour(self._scheme.index)
+        self._legend.set_scheme(self._scheme)
+        self._place_legend()
+        self._schedule_render()
+
+    # -- selection, highlight, current -----------------------------------------------------
+
+    def selection(self) -> np.ndarray:
+        return self._selection.copy()
+
+    def set_selection(self, rows: Sequence[int] | np.ndarray, *, emit: bool = False) -> None:
+        """Select ``rows`` (replacing the selection)."""
+        rows = self._clean_rows(rows)
+        if np.array_equal(rows, self._selection):
+            return
+        self._selection = rows
+        self._selected.set_rows(rows, self._xy, self._scheme.index)
+        self._emphasis_changed()
+        if emit:
+            self.selectionChanged.emit(self._selection.copy())
+
+    def highlight(self) -> np.ndarray:
+        return self._highlight.copy()
+
+    def set_highlight(self, rows: Sequence[int] | np.ndarray) -> None:
+        """Light up ``rows`` (search hits) with an orange rim; the rest is dimmed."""
+        self._highlight = self._clean_rows(rows)
+        self._found.set_rows(self._highlight, self._xy, self._scheme.index)
+        self._emphasis_changed()
+
+    def current(self) -> int:
+        return self._current
+
+    def set_current(self, row: int, *, reveal: bool = False, emit: bool = False) -> None:
+        """Ring ``row`` (-1: none). ``reveal`` pans to it when it is out of view."""
+        row = int(row) if 0 <= int(row) < len(self._xy) else -1
+        changed = row != self._current
+        self._current = row
+        if reveal and row >= 0:
+            x, y = (float(v) for v in self._xy[row])
+            r = self._vb.viewRect()
+            if np.isfinite([x, y]).all() and not r.contains(QtCore.QPointF(x, y)):
+                self._vb.translateBy(x=x - r.center().x(), y=y - r.center().y())
+        self._update_marks()
+        if changed and emit:
+            self.currentChanged.emit(row)
+
+    def select_rect(self, rect: tuple[float, float, float, float], op: str = "replace", *, emit: bool = True) -> np.ndarray:
+        """Select the points inside ``rect`` = (x0, y0, x1, y1) in data units; op is
+        "replace", "add" or "subtract". Returns the new selection."""
+        index = self._base.index
+        rows = index.rows_in_rect(normalize_rect(rect)) if index else np.empty(0, np.int64)
+        return self._combine(rows, op, emit)
+
+    def select_polygon(self, polygon: np.ndarray, op: str = "replace", *, emit: bool = True) -> np.ndarray:
+        """Select the points inside ``polygon`` ((m, 2) data coordinates). See :meth:`select_rect`."""
+        index = self._base.index
+        rows = index.rows_in_polygon(polygon) if index else np.empty(0, np.int64)
+        return self._combine(rows, op, emit)
+
+    def _combine(self, rows: np.ndarray, op: str, emit: bool) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        if op == "add":
+            rows = np.union1d(self._selection, rows)
+        elif op == "subtract":
+            rows = np.setdiff1d(self._selection, rows, assume_unique=True)
+        elif op != "replace":
+            raise ValueError(f"selection op must be replace, add or subtract, not {op!r}")
+        self.set_selection(rows, emit=emit)
+        return self.selection()
+
+    def _clean_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        rows = np.unique(np.asarray(rows, dtype=np.int64).ravel())
+        return rows[(rows >= 0) & (rows < len(self._xy))]
+
+    def _emphasis_changed(self) -> None:
+        self._update_count()
+        self._schedule_render()
+
+    # -- clusters --------------------------------------------------------------------------
+
+    def set_cluster_labels(
+        self,
+        coarse_codes: np.ndarray | None,
+        coarse_names: dict[int, str] | None,
+        fine_codes: np.ndarray | None = None,
+        fine_names: dict[int, str] | None = None,
+    ) -> None:
+        """Name clusters on the map: coarse names when zoomed out, fine ones zoomed in. Each
+        name sits on its cluster's most central point; -1 (noise) has no name."""
+        self._anchors = {}
+        for level, codes, names in (
+            ("coarse", coarse_codes, coarse_names),
+            ("fine", fine_codes, fine_names),
+        ):
+            if codes is None:
+                continue
+            self._check_length(codes, f"set_cluster_labels {level}_codes")
+            self._anchors[level] = self._cluster_anchors(np.asarray(codes, np.int64), names or {})
+        self._clusters = (coarse_codes, coarse_names, fine_codes, fine_names)
+        self.clustersChanged.emit()
+        self._schedule_render()
+
+    def cluster_labels(self) -> tuple:
+        """(coarse_codes, coarse_names, fine_codes, fine_names) as last set."""
+        return self._clusters
+
+    def _cluster_anchors(
+        self, codes: np.ndarray, names: dict[int, str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        ok = (codes >= 0) & np.isfinite(self._xy).all(axis=1)
+        rows = np.flatnonzero(ok)
+        c = codes[rows]
+        if c.size == 0:
+            return np.empty(0, np.int64), np.empty(0), np.empty(0), []
+        size = np.bincount(c)
+        mx = np.bincount(c, self._xy[rows, 0]) / np.maximum(size, 1)
+        my = np.bincount(c, self._xy[rows, 1]) / np.maximum(size, 1)
+        d = (self._xy[rows, 0] - mx[c]) ** 2 + (self._xy[rows, 1] - my[c]) ** 2
+        order = np.lexsort((d, c))
+        first = np.r_[True, c[order][1:] != c[order][:-1]]
+        best = rows[order][first]  # the point nearest each cluster's mean
+        present = c[order][first]
+        by_size = np.argsort(-size[present], kind="stable")
+        present, best = present[by_size], best[by_size]
+        texts = [names.get(int(k), str(int(k))) for k in present]
+        return present, self._xy[best, 0].astype(float), self._xy[best, 1].astype(float), texts
+
+    def select_cluster(self, level: str, code: int) -> None:
+        """Select every row of a cluster ("coarse" or "fine"), emit, and frame it."""
+        codes = self._clusters[0 if level == "coarse" else 2]
+        if codes is None:
+            return
+        self.set_selection(np.flatnonzero(np.asarray(codes) == code), emit=True)
+        self.frame_selection()
+
+    def visible_labels(self) -> list[str]:
+        """The cluster names drawn right now."""
+        return self._labels.texts() if self._labels.isVisible() else []
+
+    # -- view --------------------------------------------------------------------------------
+
+    def zoom_in(self) -> None:
+        self._vb.scaleBy((1 / 1.6, 1 / 1.6))
+
+    def zoom_out(self) -> None:
+        self._vb.scaleBy((1.6, 1.6))
+
+    def fit_all(self) -> None:
+        if self._base.index is None:
+            return
+        x0, y0, x1, y1 = self._base.index.bounds
+        self._vb.setRange(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.03)
+
+    def frame_selection(self) -> None:
+        """Fit the view to the selection (or to the current row when nothing is selected)."""
+        rows = self._selection if self._selection.size else np.array([self._current])
+        rows = rows[rows >= 0]
+        xy = self._xy[rows]
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if xy.size == 0 or self._base.index is None:
+            return
+        x0, y0, x1, y1 = self._base.index.bounds
+        least = 0.02 * max(x1 - x0, y1 - y0)  # one point still gets some context around it
+        (ax, ay), (bx, by) = xy.min(axis=0), xy.max(axis=0)
+        cx, cy = (ax + bx) / 2, (ay + by) / 2
+        w, h = max(bx - ax, least), max(by - ay, least)
+        self._vb.setRange(QtCore.QRectF(cx - w / 2, cy - h / 2, w, h), padding=0.08)
+
+    def set_view_rect(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """Show this data rectangle (the aspect lock may widen one side)."""
+        self._vb.setRange(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), padding=0)
+
+    def view_rect(self) -> tuple[float, float, float, float]:
+        r = self._vb.viewRect()
+        return r.left(), r.top(), r.right(), r.bottom()
+
+    def set_tool(self, tool: str) -> None:
+        """"pan", "lasso" or "rect": what a plain left drag does."""
+        if tool not in HINTS:
+            raise ValueError(f"unknown map tool {tool!r}; use pan, lasso or rect")
+        self._tool = tool
+        self._tool_buttons[tool].setChecked(True)
+        self._hint.setText(HINTS[tool])
+
+    def tool(self) -> str:
+        return self._tool
+
+    def render_mode(self) -> str:
+        """How the last frame drew the points: "density", "points" or "empty"."""
+        return self._mode
+
+    # -- test hooks --------------------------------------------------------------------------
+
+    def viewport(self) -> QtWidgets.QWidget:
+        """The widget that receives mouse events (send test clicks and drags here)."""
+        return self._view.viewport()
+
+    def data_to_viewport(self, x: float, y: float) -> QtCore.QPoint:
+        """Data coordinates → pixel position in :meth:`viewport`."""
+        scene = self._vb.mapViewToScene(QtCore.QPointF(float(x), float(y)))
+        return self._view.mapFromScene(scene)
+
+    def viewport_to_data(self, pos: QtCore.QPoint) -> tuple[float, float]:
+        p = self._vb.mapSceneToView(self._view.mapToScene(pos))
+        return p.x(), p.y()
+
+    def row_at(self, x: float, y: float, max_px: float = HOVER_PX) -> int:
+        """The row drawn under data point (x, y), within ``max_px`` screen pixels, or -1."""
+        if self._base.index is None:
+            return -1
+        pw, ph = self._vb.viewPixelSize()
+        scale = (1.0 / pw, 1.0 / ph) if pw > 0 and ph > 0 else (1.0, 1.0)
+        return self._base.index.nearest(x, y, max_dist=max_px, scale=scale)
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def _dpr(self) -> float:
+        return float(self.devicePixelRatioF()) if hasattr(self, "_view") else 1.0
+
+    def _schedule_render(self, *args: object) -> None:
+        if not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def refresh(self) -> None:
+        """Re-render the map for the current view now (normally done on view changes)."""
+        self._render_timer.stop()
+        if self._base.index is None:
+            for layer in self._layers:
+                layer.hide()
+            self._mode = "empty"
+            self._update_marks()
+            self._labels.setVisible(False)
+            return
+        r = self._vb.viewRect()
+        rect = (r.left(), r.top(), r.right(), r.bottom())
+        dpr = self._dpr()
+        size = self._vb.size()
+        w, h = max(1, int(size.width() * dpr)), max(1, int(size.height() * dpr))
+        dim = self._selected.index is not None or self._found.index is not None
+        self._mode = self._draw_layer(self._base, rect, w, h, POINTS_LIMIT, dim=dim)
+        # Over a density image only a few outlined sprites stay readable.
+        limit = POINTS_LIMIT if self._mode == "points" else EMPHASIS_SPRITES_OVER_DENSITY
+        for layer in (self._selected, self._found):
+            if layer.index is None:
+                layer.hide()
+            else:
+                self._draw_layer(layer, rect, w, h, limit)
+        self._update_marks()
+        self._place_labels(rect, w / dpr, h / dpr)
+
+    def _draw_layer(
+        self,
+        layer: _Layer,
+        rect: tuple[float, float, float, float],
+        w: int,
+        h: int,
+        points_limit: int,
+        *,
+        dim: bool = False,
+    ) -> str:
+        index = layer.index
+        assert index is not None
+        emphasis = layer is not self._base
+        x0, y0, x1, y1 = rect
+        margin = (SpriteAtlas.CELL * (x1 - x0) / w, SpriteAtlas.CELL * (y1 - y0) / h)
+        padded = (x0 - margin[0], y0 - margin[1], x1 + margin[0], y1 + margin[1])
+        candidates = index.candidate_count(padded)
+        if candidates <= 4 * points_limit:
+            pos = index.positions_in_rect(padded)
+            if pos.size <= points_limit:
+                style = STYLE_DIM if dim else layer.style
+                layer.points.set_points(index.x[pos], index.y[pos], style, layer.colour[pos], margin)
+                layer.density.setVisible(False)
+                return "points"
+        if candidates > 0.5 * len(index):  # most points: skip the gather, clamp the rest
+            x, y, colour = index.x, index.y, layer.colour
+        else:
+            pos = index.candidates(rect)
+            x, y, colour = index.x[pos], index.y[pos], layer.colour[pos]
+        bw, bh = math.ceil(w / DENSITY_BIN_PX), math.ceil(h / DENSITY_BIN_PX)
+        raster = rasterize(x, y, colour, rect, bw, bh)
+        if emphasis:
+            rgba = colourise(raster, self._scheme.colours, floor=150)
+        elif dim:
+            rgba = colourise(raster, self._colours_dim, floor=90, gain=0.9)
+        else:
+            rgba = colourise(raster, self._scheme.colours, floor=120)
+        layer.density.set_raster_image(rgba, rect)
+        layer.points.clear()
+        return "density"
+
+    def _update_marks(self) -> None:
+        rows = [r for r in (self._current, self._hovered) if r >= 0]
+        xy = self._xy[rows] if rows else np.empty((0, 2), np.float32)
+        keep = np.isfinite(xy).all(axis=1)
+        if not keep.any():
+            self._marks.clear()
+            return
+        styles, xs, ys, colours = [], [], [], []
+        if self._current >= 0 and keep[0]:
+            x, y = self._xy[self._current]
+            colour = int(self._scheme.index[self._current])
+            styles += [STYLE_SELECTED, STYLE_CURRENT]
+            xs += [x, x]
+            ys += [y, y]
+            colours += [colour, 0]
+        if self._hovered >= 0 and self._hovered != self._current:
+            x, y = self._xy[self._hovered]
+            styles.append(STYLE_HOVER)
+            xs.append(x)
+            ys.append(y)
+            colours.append(0)
+        pw, ph = self._vb.viewPixelSize()
+        self._marks.set_points(
+            np.array(xs), np.array(ys), np.array(styles), np.array(colours),
+            (SpriteAtlas.CELL * pw, SpriteAtlas.CELL * ph),
+        )  # fmt: skip
+
+    def _place_labels(self, rect: tuple[float, float, float, float], w: float, h: float) -> None:
+        if not self._anchors or self._base.index is None:
+            self._labels.setVisible(False)
+            return
+        x0, y0, x1, y1 = rect
+        bx0, by0, bx1, by1 = self._base.index.bounds
+        zoom = max((bx1 - bx0) / max(x1 - x0, 1e-12), (by1 - by0) / max(y1 - y0, 1e-12))
+        level = "fine" if "fine" in self._anchors and (
+            zoom >= FINE_LABEL_ZOOM or "coarse" not in self._anchors
+        ) else "coarse"  # fmt: skip
+        codes, ax, ay, texts = self._anchors[level]
+        inside = np.flatnonzero((ax >= x0) & (ax <= x1) & (ay >= y0) & (ay <= y1))
+        candidates = [(ax[i], ay[i], texts[i]) for i in inside[:400]]
+        kx, ky = w / max(x1 - x0, 1e-12), h / max(y1 - y0, 1e-12)
+        self._labels.place(candidates, (x0, y0, kx, ky), bold=level == "coarse")
+        self._labels.setVisible(True)
+
+    # -- interaction -------------------------------------------------------------------------
+
+    def _hover_at(self, pos: QtCore.QPointF | None, screen_pos: QtCore.QPointF | None) -> None:
+        row = -1 if pos is None else self.row_at(pos.x(), pos.y())
+        if row == self._hovered:
+            return
+        self._hovered = row
+        self._update_marks()
+        self.hoveredChanged.emit(row)
+        if row < 0 or screen_pos is None:
+            QtWidgets.QToolTip.hideText()
+            return
+        QtWidgets.QToolTip.showText(screen_pos.toPoint(), self.preview_html(row), self._view)
+
+    def preview_html(self, row: int) -> str:
+        """The hover preview for ``row``: its id and the provider's text, shortened."""
+        head = f"#{row}" + (f" · {self._ids[row]}" if self._ids is not None else "")
+        body = ""
+        if self._preview is not None:
+            try:
+                body = str(self._preview(row))
+            except Exception as exc:  # a preview must never break hovering
+                body = f"(no preview: {exc})"
+        if len(body) > 600:
+            body = body[:599] + "…"
+        return (
+            f"<div style='max-width: 420px'><b>{html.escape(head)}</b>"
+            f"<div style='white-space: pre-wrap'>{html.escape(body)}</div></div>"
+        )
+
+    def _click_at(self, pos: QtCore.QPointF, op: str) -> None:
+        row = self.row_at(pos.x(), pos.y())
+        if row < 0:
+            if op == "replace" and self._selection.size:
+                self.set_selection([], emit=True)
+            return
+        self._combine(np.array([row]), op, emit=True)
+        if op != "subtract":
+            self.set_current(row, emit=True)
+
+    def _drag_to(
+        self, shape: str, op: str, start: QtCore.QPointF, here: QtCore.QPointF, finished: bool
+    ) -> None:
+        if shape == "rect":
+            rect = QtCore.QRectF(start, here).normalized()
+            path = QtGui.QPainterPath()
+            path.addRect(rect)
+        else:
+            if not self._lasso:
+                self._lasso = [start]
+            self._lasso.append(here)
+            path = QtGui.QPainterPath(self._lasso[0])
+            for p in self._lasso[1:]:
+                path.lineTo(p)
+            path.closeSubpath()
+        self._lasso_item.setPath(path)
+        self._lasso_item.setVisible(not finished)
+        if not finished:
+            return
+        if shape == "rect":
+            self.select_rect((rect.left(), rect.top(), rect.right(), rect.bottom()), op)
+        else:
+            self.select_polygon(np.array([(p.x(), p.y()) for p in self._lasso]), op)
+        self._lasso = []
+
+    def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:
+        if obj is self._view and ev.type() == QtCore.QEvent.Type.Resize:
+            self._place_legend()
+        if self._handle_keys and obj is self._view and ev.type() == QtCore.QEvent.Type.KeyPress:
+            mods = ev.modifiers() & ~QtCore.Qt.KeyboardModifier.KeypadModifier
+            action = self.key_actions().get(ev.key())
+            if action is not None and not mods & ~QtCore.Qt.KeyboardModifier.ShiftModifier:
+                action()
+                return True
+        return super().eventFilter(obj, ev)
+
+    def key_actions(self) -> dict[int, Callable[[], None]]:
+        """The map's default keys (Qt key code → method); letters stay free for labelling."""
+        k = QtCore.Qt.Key
+        return {
+            k.Key_Plus: self.zoom_in,
+            k.Key_Equal: self.zoom_in,
+            k.Key_Minus: self.zoom_out,
+            k.Key_0: self.fit_all,
+            k.Key_Period: self.frame_selection,
+        }
+
+    def _place_legend(self) -> None:
+        self._legend.adjustSize()
+        self._legend.move(max(0, self._view.width() - self._legend.width() - 10), 10)
+
+    def _update_count(self) -> None:
+        n, s, hl = len(self._xy), self._selection.size, self._highlight.size
+        parts = [f"{n:,} points"]
+        if s:
+            parts.append(f"{s:,} selected")
+        if hl:
+            parts.append(f"{hl:,} found")
+        self._count.setText(" · ".join(parts))
