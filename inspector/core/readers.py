@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +86,24 @@ def sniff_container(data: bytes) -> str:
     return "csv"
 
 
+def sniff_file(path: Path) -> str:
+    """The container guessed from a file's first bytes (decompressed if need be)."""
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    try:
+        if head[:2] == GZIP_MAGIC:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(65536)
+        elif head[:4] == ZSTD_MAGIC:
+            import zstandard
+
+            with path.open("rb") as raw:
+                head = zstandard.ZstdDecompressor().stream_reader(raw).read(65536)
+    except Exception:  # noqa: BLE001 - corrupt archive: reading it will say so
+        return "unknown"
+    return sniff_container(head)
+
+
 def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
     """Read one data file. Raises DataError naming the file (and line) on bad input."""
     try:
@@ -117,9 +136,11 @@ def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
         if data.lstrip()[:1] == b"[":
             result = _read_json_array(data, path)
         else:
+            _reject_single_object(data, path)
             result = _read_json_lines(data, path, skip_bad_lines)
             result.container = "json"
     elif container == "jsonl":
+        _reject_single_object(data, path)
         result = _read_json_lines(data, path, skip_bad_lines)
     elif container == "parquet":
         result = _read_binary(data, path, "parquet")
@@ -165,30 +186,100 @@ def _nonblank_lines(data: bytes) -> np.ndarray:
 
 def _read_json_lines(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
     lines = _nonblank_lines(data)
-    try:
-        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-        if frame.height == len(lines):
-            return FileRead(frame, lines.astype(np.int64), "jsonl", None)
-    except Exception:  # noqa: BLE001 - any failure goes to the careful per-line path
-        pass
+    # polars (and orjson) recurse per nesting level and overflow the C stack on very deep
+    # values (a segfault near 900 levels): such files take the per-line path, which turns
+    # deep values into JSON text before any parser sees them.
+    if not _nests_deeper(data, MAX_DEPTH):
+        try:
+            frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+            if frame.height == len(lines):
+                return FileRead(frame, lines.astype(np.int64), "jsonl", None)
+        except Exception:  # noqa: BLE001 - any failure goes to the careful per-line path
+            pass
     return _read_json_lines_slowly(data, path, skip_bad_lines)
 
 
-def _depth(value: object, limit: int) -> int:
-    """Nesting depth of a parsed JSON value, stopping early past ``limit``."""
-    if limit < 0:
-        return 1
-    if isinstance(value, dict):
-        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
-    return 0
+def _positions(arr: np.ndarray, values: tuple[int, ...], chunk: int = 1 << 26) -> np.ndarray:
+    """Offsets of the bytes equal to any of ``values`` (in chunks, to bound temporaries)."""
+    found = []
+    for lo in range(0, arr.size, chunk):
+        part = arr[lo : lo + chunk]
+        mask = part == values[0]
+        for v in values[1:]:
+            mask |= part == v
+        found.append(np.flatnonzero(mask) + lo)
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
+def _nests_deeper(data: bytes, limit: int) -> bool:
+    """Whether some line of ``data`` nests JSON containers deeper than ``limit``.
+
+    A line with at most ``limit`` opening brackets cannot, so only the others are parsed
+    for their structure (usually none)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    opens = _positions(arr, (ord("{"), ord("[")))
+    if opens.size <= limit:
+        return False
+    newlines = _positions(arr, (10,))
+    counts = np.bincount(np.searchsorted(newlines, opens))
+    for line in np.flatnonzero(counts > limit).tolist():
+        start = int(newlines[line - 1]) + 1 if line else 0
+        end = int(newlines[line]) if line < newlines.size else len(data)
+        depth = _bracket_depths(data[start:end])[1]
+        if depth.size and int(depth.max()) > limit:
+            return True
+    return False
+
+
+def _bracket_depths(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of the brackets outside strings in JSON text, and the depth after each."""
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    quotes = np.flatnonzero(arr == ord('"'))
+    # A quote is escaped when an odd number of backslashes precede it.
+    escaped = np.zeros(quotes.size, dtype=bool)
+    pending = np.flatnonzero(quotes > 0)
+    back = 1
+    while pending.size:
+        before = quotes[pending] - back
+        pending = pending[(before >= 0) & (arr[np.maximum(before, 0)] == ord("\\"))]
+        escaped[pending] ^= True
+        back += 1
+        pending = pending[quotes[pending] - back >= 0]
+    quotes = quotes[~escaped]
+    brackets = _positions(arr, (ord("{"), ord("["), ord("}"), ord("]")))
+    brackets = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
+    opening = (arr[brackets] == ord("{")) | (arr[brackets] == ord("["))
+    return brackets, np.cumsum(np.where(opening, 1, -1))
+
+
+def _stringify_deep(raw: bytes, level: int, limit: int) -> bytes:
+    """``raw`` with every value that opens at nesting ``level`` and goes deeper than ``limit``
+    replaced by its JSON text as a string, so that no parser has to recurse into it."""
+    pos, depth = _bracket_depths(raw)
+    if not depth.size or int(depth.max()) <= limit:
+        return raw
+    opening = np.flatnonzero((depth == level) & (np.diff(depth, prepend=0) > 0))
+    if not opening.size:
+        return raw
+    deepest = np.maximum.reduceat(depth, opening)
+    closing = np.flatnonzero(depth == level - 1)
+    parts: list[bytes] = []
+    last = 0
+    for i in opening[deepest > limit].tolist():
+        after = np.searchsorted(closing, i)
+        end = int(pos[closing[after]]) + 1 if after < closing.size else len(raw)
+        start = int(pos[i])
+        if start < last:
+            continue
+        text = raw[start:end].decode("utf-8", "replace")
+        parts += [raw[last:start], json.dumps(text, ensure_ascii=False).encode()]
+        last = end
+    parts.append(raw[last:])
+    return b"".join(parts)
 
 
 def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
     """Parse line by line to name every bad line; deep values become JSON text."""
-    import json
-
     import orjson
 
     starts, ends = _line_starts(data)
@@ -212,6 +303,8 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
                 )
             )
             continue
+        if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+            raw = _stringify_deep(raw, 2, MAX_DEPTH)
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -227,12 +320,6 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
                 )
             )
             continue
-        if _depth(record, MAX_DEPTH + 1) > MAX_DEPTH:
-            record = {
-                k: (json.dumps(v) if _depth(v, MAX_DEPTH) >= MAX_DEPTH else v)
-                for k, v in record.items()
-            }
-            raw = orjson.dumps(record)
         good.append(raw)
         rows.append(i)
     if bad and not skip_bad_lines:
@@ -255,8 +342,6 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
 
 def _frame_from_mixed(records: list[dict]) -> pl.DataFrame:
     """Build a frame when a field's type differs across rows: such fields become JSON text."""
-    import json
-
     keys: dict[str, None] = {}
     for r in records:
         keys.update(dict.fromkeys(r))
@@ -286,9 +371,49 @@ def _preview(raw: bytes) -> str:
     return raw[:120].decode("utf-8", "replace")
 
 
+def _reject_single_object(data: bytes, path: Path) -> None:
+    """Refuse a file that is one JSON object spread over several lines (``{"data": [...]}``
+    pretty-printed): it is neither JSON lines nor an array of records."""
+    import re
+
+    import orjson
+
+    start = re.match(rb"\s*", data).end()  # type: ignore[union-attr]
+    newline = data.find(b"\n", start)
+    if data[start : start + 1] != b"{" or newline < 0 or not data[newline:].strip():
+        return
+    try:
+        orjson.loads(data[start:newline])
+        return  # the first line is a record of its own: JSON lines
+    except orjson.JSONDecodeError:
+        pass
+    body = data.strip()
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH:
+        body = _stringify_deep(body, 2, MAX_DEPTH)
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return  # not one object either: the per-line reader names the bad lines
+    if not isinstance(value, dict):
+        return
+    lists = [k for k, v in value.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    keys = ", ".join(list(value)[:8])
+    raise DataError(
+        f"the file holds one JSON object (keys: {keys}), not an array of records "
+        "or one record per line",
+        file=path,
+        hint=f"the records may be the list under '{lists[0]}': save it as a JSON array or "
+        "JSON lines"
+        if lists
+        else "save the records as a JSON array or JSON lines",
+    )
+
+
 def _read_json_array(data: bytes, path: Path) -> FileRead:
     import orjson
 
+    if data.count(b"{") + data.count(b"[") > MAX_DEPTH + 1:  # +1: the array's own level
+        data = _stringify_deep(data, 3, MAX_DEPTH + 1)
     try:
         records = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -325,7 +450,7 @@ def _read_binary(data: bytes, path: Path, kind: str) -> FileRead:
         if kind == "parquet":
             frame = pl.read_parquet(io.BytesIO(data))
         elif data[:6] == b"ARROW1":
-            frame = pl.read_ipc(io.BytesIO(data), memory_map=False)
+            frame = pl.read_ipc(io.BytesIO(data))
         else:
             frame = pl.read_ipc_stream(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.core.errors import DataError
-from inspector.core.readers import DATA_SUFFIXES, strip_compression
+from inspector.core.readers import DATA_SUFFIXES, sniff_file, strip_compression
 
 SKIP_NAMES = {"state.json", "dataset_info.json", "dataset_dict.json", "manifest.json"}
+SNIFFED_DATA = {"parquet", "arrow", "arrow_stream", "json", "jsonl"}
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,15 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
         return Sources(_hf_dataset_files(path), "hf_dataset")
     files = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_data(p))
     if not files:
-        # Unknown extensions: accept any non-hidden file; content is sniffed when read.
+        # Unknown extensions: accept the files whose content looks like JSON, Parquet or
+        # Arrow (not a README or a LICENSE, which would read as one-column CSV).
         files = sorted(
             p
             for p in path.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and p.name not in SKIP_NAMES
+            if p.is_file()
+            and not p.name.startswith(".")
+            and p.name not in SKIP_NAMES
+            and sniff_file(p) in SNIFFED_DATA
         )
     if not files:
         raise DataError(
