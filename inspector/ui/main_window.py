@@ -1,0 +1,627 @@
+"""The main window: a filter bar over the sample table and the sample pane, docks for the map
+and later panels, and a status bar with the dataset's facts and the running job.
+
+For later features:
+
+- ``window.project`` (None until a dataset is open); signals ``datasetOpened(project)``,
+  ``currentRowChanged(row)``, ``selectionChanged(rows)``, ``formatChanged(spec)``,
+  ``filterApplied(n)`` — rows are always *dataset* row positions.
+- ``select_rows(rows)``, ``set_current_row(row)``, ``selected_rows()``, ``current_row()``,
+  ``view_rows()``, ``set_view_rows(rows)``.
+- ``add_dock(widget, title, area)``: a dock whose place is remembered; "Map" replaces the
+  placeholder.
+- ``actions.register(id, title, callback, keys=[...], menu="...", enabled_when=...)``.
+- ``jobs.submit(kind, fn, params, on_done=...)`` for long work.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core import paths
+from inspector.core.errors import DataError
+from inspector.core.formats import FormatSpec
+from inspector.core.jobs import Progress
+from inspector.core.project import Project, open_project
+from inspector.ui.actions import ActionRegistry, HelpOverlay
+from inspector.ui.filter_bar import FilterBar, FilterQuery
+from inspector.ui.jobs import JobRunner, JobStatus
+from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, data_error_text, role_text
+from inspector.ui.sample_table import SampleTable
+from inspector.ui.sample_view import SampleView
+from inspector.ui.table_model import SampleTableModel
+
+MAX_RECENT = 10
+FILE_FILTER = (
+    "Training data (*.jsonl *.ndjson *.json *.parquet *.csv *.tsv *.arrow *.feather *.ipc "
+    "*.gz *.zst *.zstd);;All files (*)"
+)
+
+
+def _open_job(params: tuple[str, dict[str, Any]], progress: Progress) -> Project:
+    path, opts = params
+    return open_project(path, progress=progress, **opts)
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
+class MainWindow(QMainWindow):
+    datasetOpened = Signal(object)  # Project
+    currentRowChanged = Signal(int)  # dataset row
+    selectionChanged = Signal(object)  # np.ndarray of dataset rows
+    formatChanged = Signal(object)  # FormatSpec
+    filterApplied = Signal(int)  # rows shown after a filter; -1 when the query has an error
+    openFailed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main_window")
+        self.setWindowTitle("Inspector")
+        self.setAcceptDrops(True)
+        self.project: Project | None = None
+        self.target: str | None = None
+        self.open_options: dict[str, Any] = {}
+        self.jobs = JobRunner(self)
+        self.actions = ActionRegistry(self)
+        self.docks: dict[str, QDockWidget] = {}
+        self._current_row: int | None = None
+        self._state_restored = False
+        # the dialogs last shown (tests and later features reach them here)
+        self.bad_lines_dialog: BadLinesDialog | None = None
+        self.format_dialog: FormatDialog | None = None
+        self.message_box: QMessageBox | None = None
+
+        self.filter_bar = FilterBar()
+        self.filter_bar.changed.connect(self._run_filter)
+        self.model = SampleTableModel(self)
+        self.table = SampleTable(self.model)
+        self.table.currentDatasetRowChanged.connect(self._on_table_current)
+        self.table.selectedRowsChanged.connect(self.selectionChanged)
+        self.sample_view = SampleView()
+        self.sample_view.setAcceptDrops(False)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("table_sample_splitter")
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.sample_view)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 6)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+        )
+
+        self._make_status_bar()
+        self._register_actions()
+        self._map_placeholder = self._placeholder(
+            "No map yet.\nThe map of the samples appears here."
+        )
+        self.add_dock(self._map_placeholder, "Map", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.help_overlay = HelpOverlay(self.actions, self)
+        self._restore_layout()
+        self._update_status()
+        self.actions.update_enabled()
+
+    # -- building ---------------------------------------------------------------------------
+    def _make_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.job_status = JobStatus(self.jobs)
+        bar.addWidget(self.job_status)
+        self.status_labels: dict[str, QLabel] = {}
+        for name in ("rows", "format", "size", "skipped", "id"):
+            label = QLabel()
+            label.setObjectName(f"status_{name}")
+            label.setContentsMargins(8, 0, 8, 0)
+            self.status_labels[name] = label
+            bar.addPermanentWidget(label)
+        self.status_labels["format"].setToolTip("Dataset ▸ Format… changes it")
+        self.status_labels["skipped"].setStyleSheet("color: #b45309;")
+
+    @staticmethod
+    def _placeholder(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #9ca3af; padding: 24px;")
+        label.setMinimumWidth(160)
+        return label
+
+    def _register_actions(self) -> None:
+        reg = self.actions
+        has_data = self._has_data
+        reg.register(
+            "file.open",
+            "&Open…",
+            self.choose_file,
+            keys=["Ctrl+O"],
+            menu="File",
+            tip="Open a data file: JSONL, JSON, Parquet, CSV/TSV, Arrow (.gz/.zst too)",
+        )
+        reg.register(
+            "file.open_folder",
+            "Open &Folder…",
+            self.choose_folder,
+            menu="File",
+            tip="Open a folder of shards or a Hugging Face save_to_disk folder",
+        )
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.setObjectName("menu_recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        reg.menu("File").addMenu(self.recent_menu)
+        reg.register(
+            "file.reload",
+            "Re&load",
+            self.reload,
+            menu="File",
+            enabled_when=has_data,
+            separator_before=True,
+        )
+        reg.register(
+            "file.close", "&Close Dataset", self.close_dataset, menu="File", enabled_when=has_data
+        )
+        reg.register("file.quit", "&Quit", self.close, menu="File", separator_before=True)
+        reg.register("edit.find", "&Find in Text", self.focus_search, menu="Edit")
+        reg.register("edit.expression", "Filter by &Expression", self.focus_expression, menu="Edit")
+        reg.register("edit.clear_filter", "C&lear Filter", self.filter_bar.clear, menu="Edit")
+        reg.register(
+            "view.next",
+            "&Next Sample",
+            lambda: self.move_current(1),
+            menu="View",
+            enabled_when=has_data,
+        )
+        reg.register(
+            "view.previous",
+            "&Previous Sample",
+            lambda: self.move_current(-1),
+            menu="View",
+            enabled_when=has_data,
+        )
+        reg.register(
+            "view.focus_table",
+            "Go to &Table",
+            self.table.setFocus,
+            menu="View",
+            separator_before=True,
+        )
+        reg.register("view.focus_sample", "Go to &Sample", self.sample_view.setFocus, menu="View")
+        self.panels_menu = reg.menu("View").addMenu("Pa&nels")
+        reg.register("view.reset_layout", "Reset &Layout", self.reset_layout, menu="View")
+        reg.register(
+            "dataset.format",
+            "&Format and Fields…",
+            self.edit_format,
+            menu="Dataset",
+            enabled_when=has_data,
+            tip="Choose the format and which column plays which role (remembered)",
+        )
+        reg.register(
+            "help.keys", "&Keyboard Shortcuts", lambda: self.help_overlay.toggle(), menu="Help"
+        )
+        reg.register("help.log", "Open &Log Folder", self.open_log_folder, menu="Help")
+        reg.register("help.about", "&About Inspector", self.about, menu="Help")
+
+    def _has_data(self) -> bool:
+        return self.project is not None
+
+    # -- docks and layout -------------------------------------------------------------------
+    def add_dock(
+        self,
+        widget: QWidget,
+        title: str,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+        *,
+        visible: bool = True,
+    ) -> QDockWidget:
+        """Put ``widget`` in a dock titled ``title`` (its place is remembered across runs).
+        A dock with that title already there (e.g. the Map placeholder) gets the new widget."""
+        name = "dock_" + re.sub(r"\W+", "_", title.lower()).strip("_")
+        dock = self.docks.get(name)
+        if dock is not None:
+            old = dock.widget()
+            dock.setWidget(widget)
+            if old is not None and old is not widget:
+                old.deleteLater()
+            return dock
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        self.panels_menu.addAction(dock.toggleViewAction())
+        if self._state_restored:
+            self.restoreDockWidget(dock)
+        dock.setVisible(visible)
+        return dock
+
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1440, 880)
+            self.resizeDocks([self.docks["dock_map"]], [300], Qt.Orientation.Horizontal)
+        state = settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = settings.value("window/splitter")
+        if splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([560, 640])
+        self._state_restored = True
+
+    def save_layout(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/splitter", self.splitter.saveState())
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.splitter.setSizes([560, 640])
+
+    # -- opening ----------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        start = str(QSettings().value("open/last_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a training set", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def choose_folder(self) -> None:
+        start = str(QSettings().value("open/last_dir", str(Path.home())))
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of data files", start)
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path, **opts: Any) -> None:
+        """Open a file, folder or glob in the background; ``opts`` go to ``open_project``.
+        ``datasetOpened`` fires when it is shown; ``openFailed`` when it cannot be read."""
+        path = str(path)
+        QSettings().setValue("open/last_dir", str(Path(path).expanduser().parent))
+        self.jobs.submit(
+            "open",
+            _open_job,
+            (path, opts),
+            label=f"Opening {Path(path).name}",
+            on_done=lambda project: self._opened(project, path, opts),
+            on_error=lambda exc: self._open_failed(exc, path, opts),
+        )
+
+    def reload(self) -> None:
+        if self.target:
+            self.open_path(self.target, **self.open_options)
+
+    def _opened(self, project: Project, path: str, opts: dict[str, Any]) -> None:
+        if self.project is not None:
+            self.project.close()
+        self.project = project
+        self.target = path
+        self.open_options = dict(opts)
+        self._add_recent(path)
+        self.filter_bar.set_query(FilterQuery(), apply=False)
+        self.filter_bar.set_columns(project.dataset.user_columns)
+        self.model.set_dataset(project.dataset)
+        self._current_row = None
+        self.setWindowTitle(f"{project.dataset.name} — Inspector")
+        self._show_count(project.dataset.height, filtered=False)
+        self._update_status()
+        self.actions.update_enabled()
+        if project.dataset.height:
+            self.set_current_row(int(self.model.view_rows()[0]))
+        self.datasetOpened.emit(project)
+
+    def _open_failed(self, exc: BaseException, path: str, opts: dict[str, Any]) -> None:
+        if not isinstance(exc, DataError):
+            from inspector.ui.app import report_exception
+
+            report_exception(type(exc), exc, exc.__traceback__, self)
+            self.openFailed.emit(str(exc))
+            return
+        if exc.bad_records and not opts.get("skip_bad_lines"):
+            dialog = BadLinesDialog(exc, path, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(
+                lambda: self.open_path(path, **{**opts, "skip_bad_lines": True})
+            )
+            self.bad_lines_dialog = dialog
+            dialog.open()
+        else:
+            if not Path(path).expanduser().exists() and "*" not in path:
+                self._remove_recent(path)
+            headline, details = data_error_text(exc)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Cannot open the data",
+                headline,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setObjectName("open_error_box")
+            box.setInformativeText(details)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.message_box = box
+            box.open()
+        self.openFailed.emit(exc.describe())
+
+    def close_dataset(self) -> None:
+        self.jobs.cancel("filter")
+        if self.project is not None:
+            self.project.close()
+        self.project = None
+        self.target = None
+        self.model.set_dataset(None)
+        self._current_row = None
+        self.sample_view.show_message(SampleView.PLACEHOLDER)
+        self.filter_bar.set_query(FilterQuery(), apply=False)
+        self.filter_bar.count_label.setText("")
+        self.setWindowTitle("Inspector")
+        self._update_status()
+        self.actions.update_enabled()
+
+    # -- recent files -----------------------------------------------------------------------
+    def recent_paths(self) -> list[str]:
+        try:
+            value = json.loads(str(QSettings().value("recent/paths", "[]")))
+        except json.JSONDecodeError:
+            return []
+        return [str(p) for p in value] if isinstance(value, list) else []
+
+    def _save_recent(self, items: list[str]) -> None:
+        QSettings().setValue("recent/paths", json.dumps(items[:MAX_RECENT]))
+
+    def _add_recent(self, path: str) -> None:
+        items = [p for p in self.recent_paths() if p != path]
+        self._save_recent([path, *items])
+
+    def _remove_recent(self, path: str) -> None:
+        self._save_recent([p for p in self.recent_paths() if p != path])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        items = self.recent_paths()
+        for i, path in enumerate(items):
+            action = self.recent_menu.addAction(f"&{(i + 1) % 10}  {path}")
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not items:
+            self.recent_menu.addAction("No recent datasets").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Recent", lambda: self._save_recent([]))
+
+    # -- drag and drop ----------------------------------------------------------------------
+    @staticmethod
+    def _dropped_paths(event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if self._dropped_paths(event):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        dropped = self._dropped_paths(event)
+        if not dropped:
+            return
+        event.acceptProposedAction()
+        if len(dropped) > 1:
+            self.statusBar().showMessage(
+                f"Opened the first of {len(dropped)} dropped items; drop a folder to open "
+                "several files as one dataset",
+                8000,
+            )
+        self.open_path(dropped[0])
+
+    # -- filter and sort --------------------------------------------------------------------
+    def _run_filter(self, query: FilterQuery) -> None:
+        if self.project is None:
+            return
+        dataset = self.project.dataset
+        if query.empty:
+            self.jobs.cancel("filter")
+            self._show_rows(np.arange(dataset.height, dtype=np.int64), filtered=False)
+            return
+        self.filter_bar.set_busy()
+
+        def match(q: FilterQuery, _progress: Progress) -> np.ndarray:
+            return dataset.match(q.text, regex=q.regex, case=q.case, expr=q.expr)
+
+        def done(rows: np.ndarray) -> None:
+            if self.project is not None and self.project.dataset is dataset:
+                self._show_rows(rows, filtered=True)
+
+        def failed(exc: BaseException) -> None:
+            if not isinstance(exc, ValueError):
+                raise exc
+            lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+            self.filter_bar.set_error(" ".join(lines[:2])[:400])
+            self.filterApplied.emit(-1)
+
+        self.jobs.submit("filter", match, query, label="Filtering", on_done=done, on_error=failed)
+
+    def _show_rows(self, rows: np.ndarray, filtered: bool) -> None:
+        current = self._current_row
+        self.model.set_rows(rows)
+        self._show_count(len(rows), filtered)
+        if current is not None and self.model.view_positions(np.array([current]))[0] >= 0:
+            self.set_current_row(current)
+        elif len(rows):
+            self.set_current_row(int(self.model.view_rows()[0]))
+        else:
+            self._current_row = None
+            self.sample_view.show_message("No rows match the filter.")
+        self.filterApplied.emit(len(rows))
+
+    def _show_count(self, n: int, filtered: bool) -> None:
+        total = self.project.dataset.height if self.project else 0
+        self.filter_bar.set_count(n, total, filtered)
+
+    def sort_by(self, column: str, descending: bool = False) -> None:
+        """Sort the table by ``id``, ``length`` or ``source`` ("" for file order)."""
+        self.table.sort_by(column, descending)
+
+    # -- current row and selection ----------------------------------------------------------
+    def current_row(self) -> int | None:
+        """The dataset row shown in the sample pane."""
+        return self._current_row
+
+    def set_current_row(self, row: int) -> None:
+        """Show dataset ``row``: select it in the table if it is in view, and fill the sample
+        pane either way."""
+        if self.project is None or not 0 <= row < self.project.dataset.height:
+            return
+        if self.table.set_current_dataset_row(row) and self._current_row == row:
+            return
+        self._show_sample(row)
+
+    def move_current(self, step: int) -> None:
+        row = self.table.row_after(step)
+        if row is not None:
+            self.set_current_row(row)
+
+    def _on_table_current(self, row: int) -> None:
+        if self.project is not None and row != self._current_row:
+            self._show_sample(row)
+
+    def _show_sample(self, row: int) -> None:
+        assert self.project is not None
+        self._current_row = row
+        self.sample_view.show_row(self.project.dataset, row)
+        self.currentRowChanged.emit(row)
+
+    def selected_rows(self) -> np.ndarray:
+        """The dataset rows selected in the table (sorted, unique)."""
+        return self.table.selected_rows()
+
+    def select_rows(self, rows: np.ndarray) -> None:
+        """Select these dataset rows in the table (rows filtered out are left out)."""
+        self.table.select_rows(rows)
+
+    def view_rows(self) -> np.ndarray:
+        """The dataset rows the table shows, top to bottom."""
+        return self.model.view_rows()
+
+    def set_view_rows(self, rows: np.ndarray) -> None:
+        """Show only these dataset rows (until the filter changes), in the current sort."""
+        self._show_rows(np.asarray(rows, dtype=np.int64), filtered=True)
+
+    # -- format -----------------------------------------------------------------------------
+    def edit_format(self) -> None:
+        if self.project is None:
+            return
+        dataset = self.project.dataset
+        dialog = FormatDialog(dataset.spec, dataset.frame.schema, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.apply_spec(dialog.spec()))
+        self.format_dialog = dialog
+        dialog.open()
+
+    def apply_spec(self, spec: FormatSpec | None) -> None:
+        """Use another format/mapping now and remember it for this dataset."""
+        if self.project is None or spec is None:
+            return
+        self.project.set_spec(spec)
+        current = self._current_row
+        self.model.refresh_dataset(self.project.dataset)
+        self._update_status()
+        if current is not None:
+            self._current_row = None
+            self.set_current_row(current)
+        self.formatChanged.emit(spec)
+        self._run_filter(self.filter_bar.query())  # the searched text fields changed
+
+    # -- status -----------------------------------------------------------------------------
+    def _update_status(self) -> None:
+        labels = self.status_labels
+        if self.project is None:
+            for label in labels.values():
+                label.clear()
+                label.hide()
+            return
+        d = self.project.dataset
+        size = sum(f.size for f in d.files)
+        files = f" in {len(d.files):,} files" if len(d.files) > 1 else ""
+        id_rule = d.id_rule.removeprefix("column:")
+        texts = {
+            "rows": f"{d.height:,} rows",
+            "format": role_text(d.spec),
+            "size": human_size(size) + files,
+            "skipped": f"{len(d.bad):,} bad lines skipped" if d.bad else "",
+            "id": "id: content hash" if d.id_rule == "content_sha256" else f"id: {id_rule}",
+        }
+        for name, text in texts.items():
+            labels[name].setText(text)
+            labels[name].setVisible(bool(text))
+        if d.bad:
+            labels["skipped"].setToolTip("\n".join(b.describe() for b in d.bad[:20]))
+
+    # -- focus, help ------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.filter_bar.text_box.setFocus()
+        self.filter_bar.text_box.selectAll()
+
+    def focus_expression(self) -> None:
+        self.filter_bar.expr_box.setFocus()
+        self.filter_bar.expr_box.selectAll()
+
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
+
+    def about(self) -> None:
+        from inspector import __version__
+
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About Inspector",
+            f"Inspector {__version__}\n\nLook at an LLM training set, see it as a "
+            "map, and throw out what should not be trained on.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.message_box = box
+        box.open()
+
+    # -- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.save_layout()
+        self.jobs.shutdown()
+        if self.project is not None:
+            self.project.close()
+            self.project = None
+        super().closeEvent(event)

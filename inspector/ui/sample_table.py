@@ -1,0 +1,154 @@
+"""The sample table view: fixed row heights (a million rows cost nothing to lay out), a
+header that sorts by id, length or source, and selection expressed as *dataset* rows."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from inspector.ui.table_model import (
+    ID_COL,
+    LENGTH_COL,
+    PREVIEW_COL,
+    SORTABLE,
+    SOURCE_COL,
+    SampleTableModel,
+)
+
+COLUMN_NAMES = {"id": ID_COL, "preview": PREVIEW_COL, "length": LENGTH_COL, "source": SOURCE_COL}
+
+
+class SampleTable(QTableView):
+    """A table over a :class:`SampleTableModel` speaking in dataset rows."""
+
+    currentDatasetRowChanged = Signal(int)
+    selectedRowsChanged = Signal(object)  # np.ndarray of dataset rows
+
+    def __init__(self, model: SampleTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sample_table")
+        self.sample_model = model
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setCornerButtonEnabled(False)
+        vh = self.verticalHeader()
+        vh.hide()
+        # Fixed row heights: the view never measures rows, so a million rows cost nothing.
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setSectionsClickable(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        hh.setStretchLastSection(False)
+        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        for col, width in ((ID_COL, 150), (LENGTH_COL, 72), (SOURCE_COL, 170)):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.setColumnWidth(col, width)
+        hh.setSectionResizeMode(PREVIEW_COL, QHeaderView.ResizeMode.Stretch)
+        hh.sectionClicked.connect(self._on_header_clicked)
+        sel = self.selectionModel()
+        sel.currentRowChanged.connect(self._on_current_changed)
+        sel.selectionChanged.connect(lambda *_: self.selectedRowsChanged.emit(self.selected_rows()))
+
+    # -- sorting ----------------------------------------------------------------------------
+    def sort_by(self, column: str, descending: bool = False) -> None:
+        """Sort by ``id``, ``length`` or ``source``; "" goes back to file order."""
+        if not column:
+            self.sample_model.clear_sort()
+        else:
+            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            self.sample_model.sort(COLUMN_NAMES[column], order)
+        self._after_sort()
+
+    def _on_header_clicked(self, column: int) -> None:
+        # Click: ascending; again: descending; a third time: back to file order.
+        state = self.sample_model.sort_state
+        if column not in SORTABLE:
+            pass
+        elif state is None or state[0] != column:
+            self.sample_model.sort(column, Qt.SortOrder.AscendingOrder)
+        elif state[1] == Qt.SortOrder.AscendingOrder:
+            self.sample_model.sort(column, Qt.SortOrder.DescendingOrder)
+        else:
+            self.sample_model.clear_sort()
+        self._after_sort()
+
+    def _after_sort(self) -> None:
+        state = self.sample_model.sort_state
+        hh = self.horizontalHeader()
+        if state is None:
+            hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        else:
+            hh.setSortIndicator(state[0], state[1])
+        index = self.currentIndex()
+        if index.isValid():
+            self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # -- current row and selection ----------------------------------------------------------
+    def _on_current_changed(self, current, _previous) -> None:
+        if current.isValid():
+            self.currentDatasetRowChanged.emit(self.sample_model.dataset_row(current.row()))
+
+    def current_dataset_row(self) -> int | None:
+        index = self.currentIndex()
+        return self.sample_model.dataset_row(index.row()) if index.isValid() else None
+
+    def set_current_dataset_row(self, row: int) -> bool:
+        """Make dataset ``row`` current and selected; False if it is not in view."""
+        pos = int(self.sample_model.view_positions(np.array([row]))[0])
+        if pos < 0:
+            return False
+        index = self.sample_model.index(pos, 0)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.selectionModel().setCurrentIndex(index, flags)
+        self.scrollTo(index)
+        return True
+
+    def row_after(self, step: int) -> int | None:
+        """The dataset row ``step`` places below (above, if negative) the current one."""
+        n = self.sample_model.rowCount()
+        if not n:
+            return None
+        index = self.currentIndex()
+        pos = min(max((index.row() if index.isValid() else -1) + step, 0), n - 1)
+        return self.sample_model.dataset_row(pos)
+
+    def selected_rows(self) -> np.ndarray:
+        """The dataset rows selected (sorted, unique)."""
+        view = self.sample_model.view_rows()
+        parts = [view[r.top() : r.bottom() + 1] for r in self.selectionModel().selection()]
+        if not parts:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts))
+
+    def select_rows(self, rows: np.ndarray) -> None:
+        """Select these dataset rows (those not in view are left out); runs of neighbouring
+        rows become one selection range."""
+        model = self.sample_model
+        pos = model.view_positions(np.asarray(rows, dtype=np.int64))
+        pos = np.unique(pos[pos >= 0])
+        selection = QItemSelection()
+        last_col = model.columnCount() - 1
+        if pos.size:
+            breaks = np.flatnonzero(np.diff(pos) != 1)
+            starts = np.concatenate(([pos[0]], pos[breaks + 1]))
+            ends = np.concatenate((pos[breaks], [pos[-1]]))
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                selection.select(model.index(s, 0), model.index(e, last_col))
+        sel = self.selectionModel()
+        sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        if pos.size:
+            first = model.index(int(pos[0]), 0)
+            sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.scrollTo(first)
