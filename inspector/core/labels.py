@@ -383,16 +383,27 @@ def keymap(
 ) -> dict[str, tuple[str, ...]]:
     """Action id -> keys, for menus, shortcuts and the ``?`` overlay.
 
-    Actions: ``decide.keep``/``decide.drop``/``decide.unsure``, ``tag.<name>``, and the
-    session keys (``next``, ``previous``, ``undo``, ``redo``, ``show_in_context``, ``leave``,
-    ``help``). ``overrides`` (user settings) replace an action's keys.
+    Actions: ``review.keep``/``review.drop``/``review.unsure``, ``review.tag.<n>`` (the
+    n-th tag of the label set, 1-based), and the session keys from ``[keys]``
+    (``review.next``, ``review.previous``, ``review.undo``, ``review.redo``,
+    ``review.show_in_context``, ``review.leave``, ``review.help``). ``overrides`` (user
+    settings) replace an action's keys. Key names are Qt's portable text ("Ctrl+Shift+Z").
     """
     table: dict[str, tuple[str, ...]] = {}
     for d in label_set.decisions:
-        table[f"decide.{d.name}"] = (d.key,) if d.key else ()
-    for t in label_set.tags:
-        table[f"tag.{t.name}"] = (t.key,) if t.key else ()
+        table[f"review.{d.name}"] = (d.key,) if d.key else ()
+    for i, t in enumerate(label_set.tags, start=1):
+        table[f"review.tag.{i}"] = (t.key,) if t.key else ()
     table.update({k: tuple(v) for k, v in label_set.nav_keys.items()})
     for action, keys in (overrides or {}).items():
         table[action] = tuple(keys)
     return table
+
+
+def tag_for_action(label_set: LabelSet, action: str) -> str | None:
+    """The tag name a ``review.tag.<n>`` action toggles (``None`` past the last tag)."""
+    prefix = "review.tag."
+    if not action.startswith(prefix) or not action[len(prefix) :].isdigit():
+        return None
+    n = int(action[len(prefix) :])
+    return label_set.tags[n - 1].name if 1 <= n <= len(label_set.tags) else None
