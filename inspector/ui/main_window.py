@@ -581,7 +581,9 @@ class MainWindow(QMainWindow):
             "rows": f"{d.height:,} rows",
             "format": role_text(d.spec),
             "size": human_size(size) + files,
-            "skipped": f"{len(d.bad):,} bad lines skipped" if d.bad else "",
+            "skipped": (
+                f"{len(d.bad):,} bad line{'s' if len(d.bad) != 1 else ''} skipped" if d.bad else ""
+            ),
             "id": "id: content hash" if d.id_rule == "content_sha256" else f"id: {id_rule}",
         }
         for name, text in texts.items():

@@ -183,9 +183,7 @@ def test_job_errors_and_progress_come_back_on_the_main_thread(qtbot):
     def on_error(exc):
         seen["error"] = (str(exc), threading.get_ident() == main)
 
-    runner.submit(
-        "k", work, 21, on_error=on_error, on_partial=lambda n, v: seen.setdefault(n, v)
-    )
+    runner.submit("k", work, 21, on_error=on_error, on_partial=lambda n, v: seen.setdefault(n, v))
     qtbot.waitUntil(lambda: "error" in seen, timeout=5000)
     assert seen == {"half": 42, "error": ("bad value", True)}
     runner.shutdown()
@@ -200,4 +198,3 @@ def test_progress_text_names_stage_count_and_rate(qapp):
     job.progress.advance(50)
     text = describe_progress(job)
     assert text.startswith("reading 50/100") and "/s" in text and "left" in text
-
