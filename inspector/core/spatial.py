@@ -287,35 +287,36 @@ def rasterize(
     rect: Rect,
     width: int,
     height: int,
+    *,
+    clamp: bool = True,
 ) -> Raster:
     """Bin points into ``width`` × ``height`` pixels covering ``rect``.
 
     Each pixel keeps its count and the colour index of one of its points (the last written;
     with :class:`GridIndex` order that is a random one, so a pixel shows its majority colour
     in proportion). Points outside ``rect`` are clamped onto a one-pixel border that is then
-    cut away — cheaper than masking a million points.
+    cut away — cheaper than masking a million points. Pass ``clamp=False`` only when every
+    point lies strictly inside ``rect``.
     """
     x0, y0, x1, y1 = rect
     w, h = int(width), int(height)
-    pw = w + 2
     if x.size == 0 or w <= 0 or h <= 0 or x1 <= x0 or y1 <= y0:
-        return Raster(
-            np.zeros((max(h, 0), max(w, 0)), np.int64),
-            np.zeros((max(h, 0), max(w, 0)), colour.dtype),
-        )
-    sx = np.float32(w / (x1 - x0))
-    sy = np.float32(h / (y1 - y0))
-    fx = np.subtract(x, np.float32(x0), dtype=np.float32)
-    fx *= sx
-    fx += np.float32(1.0)
-    np.clip(fx, 0.0, np.float32(w + 1), out=fx)
-    fy = np.subtract(y, np.float32(y0), dtype=np.float32)
-    fy *= sy
-    fy += np.float32(1.0)
-    np.clip(fy, 0.0, np.float32(h + 1), out=fy)
+        shape = (max(h, 0), max(w, 0))
+        return Raster(np.zeros(shape, np.int64), np.zeros(shape, colour.dtype))
+    pw = w + 2
+    sx, sy = w / (x1 - x0), h / (y1 - y0)
+    # Pixel coordinates + 1 (the border) as one multiply-add each, in float32.
+    fx = np.multiply(x, np.float32(sx), dtype=np.float32)
+    fx += np.float32(1.0 - x0 * sx)
+    fy = np.multiply(y, np.float32(sy), dtype=np.float32)
+    fy += np.float32(1.0 - y0 * sy)
+    if clamp:
+        np.clip(fx, 0.0, np.float32(w + 1), out=fx)
+        np.clip(fy, 0.0, np.float32(h + 1), out=fy)
     flat = fy.astype(np.int32)
     flat *= pw
     flat += fx.astype(np.int32)
+    flat = flat.astype(np.intp)  # bincount and fancy indexing would each convert int32 again
     size = pw * (h + 2)
     counts = np.bincount(flat, minlength=size)
     sample = np.zeros(size, colour.dtype)

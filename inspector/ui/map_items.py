@@ -114,38 +114,80 @@ def dimmed(colours: np.ndarray, amount: float = 0.55) -> np.ndarray:
     return out
 
 
-def colourise(raster: Raster, colours: np.ndarray, *, floor: int = 70, gain: float = 1.0) -> np.ndarray:
-    """RGBA image (h, w, 4) from a raster: hue from the sampled colour, alpha from density.
+ALPHA_LEVELS = 64
 
-    Alpha grows with log(count) from ``floor`` (a lone point) to 255 (the densest pixel), so
+
+def premultiplied_lut(colours: np.ndarray, *, floor: int, gain: float = 1.0) -> np.ndarray:
+    """Premultiplied ARGB32 for every (colour, alpha level): ``lut[colour * ALPHA_LEVELS + level]``.
+
+    Level 0 is transparent; level 1 (a lone point) has alpha ``floor``; the top level is opaque.
+    """
+    levels = np.arange(ALPHA_LEVELS, dtype=np.float32)
+    alpha = floor + (255 - floor) * (levels - 1) / (ALPHA_LEVELS - 2)
+    alpha = np.clip(alpha * gain, 0, 255)
+    alpha[0] = 0
+    a = alpha[None, :] * colours[:, 3:4].astype(np.float32) / 255  # (k, levels)
+    rgb = colours[:, None, :3].astype(np.float32) * (a[..., None] / 255)
+    a8 = np.round(a).astype(np.uint32)
+    r, g, b = (np.round(rgb[..., i]).astype(np.uint32) for i in range(3))
+    return ((a8 << 24) | (r << 16) | (g << 8) | b).ravel()
+
+
+def colourise(raster: Raster, lut: np.ndarray) -> np.ndarray:
+    """Premultiplied ARGB32 image (h, w) from a raster: hue from the sampled colour, alpha
+    from density.
+
+    Alpha grows with log(count) from a lone point to the densest pixel in the raster, so
     sparse areas stay readable and dense cores do not saturate into blobs.
     """
     counts = raster.counts
     cmax = int(counts.max()) if counts.size else 0
-    levels = np.arange(cmax + 1, dtype=np.float32)
-    alpha = floor + (255 - floor) * np.log1p(levels) / max(np.log1p(cmax), 1e-6)
-    alpha = np.clip(alpha * gain, 0, 255).astype(np.uint8)
-    alpha[0] = 0
-    rgba = colours[raster.sample]
-    rgba[..., 3] = alpha[counts]
-    return rgba
+    top = ALPHA_LEVELS - 1
+    level = 1 + (top - 1) * np.log1p(np.arange(cmax + 1, dtype=np.float32)) / max(
+        np.log1p(cmax), 1e-6
+    )
+    level = np.minimum(level, top).astype(np.uint32)
+    level[0] = 0
+    index = raster.sample.astype(np.uint32)
+    index *= ALPHA_LEVELS
+    index += level[counts]
+    return lut[index]
 
 
 class DensityImageItem(pg.ImageItem):
-    """An ImageItem that shows an RGBA density raster over a view rectangle, smoothly scaled."""
+    """An ImageItem showing a premultiplied ARGB32 raster over a data rectangle, smoothly
+    scaled. ``render`` wraps the buffer in a QImage as is: no levels, no LUT, no copy."""
 
     def __init__(self) -> None:
         super().__init__(axisOrder="row-major")
         self.setAutoDownsample(False)
+        self._smooth = True
 
-    def set_raster_image(self, rgba: np.ndarray, rect: tuple[float, float, float, float]) -> None:
+    def set_smooth(self, smooth: bool) -> None:
+        """Bilinear scaling (at rest) or nearest (while the view moves: half the paint time)."""
+        if smooth != self._smooth:
+            self._smooth = smooth
+            self.update()
+
+    def set_raster_image(self, argb: np.ndarray, rect: tuple[float, float, float, float]) -> None:
         x0, y0, x1, y1 = rect
-        self.setImage(rgba, autoLevels=False, levels=None)
+        self.setImage(np.ascontiguousarray(argb, dtype=np.uint32), autoLevels=False, levels=None)
         self.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self.setVisible(True)
 
+    def render(self) -> None:
+        image = self.image
+        if image is None or image.size == 0:
+            self._unrenderable = True
+            return
+        h, w = image.shape[:2]
+        fmt = QtGui.QImage.Format.Format_ARGB32_Premultiplied
+        self.qimage = QtGui.QImage(image.data, w, h, w * 4, fmt)  # self.image keeps the buffer
+        self._renderRequired = False
+        self._unrenderable = False
+
     def paint(self, painter: QtGui.QPainter, *args: object) -> None:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.SmoothPixmapTransform, self._smooth)
         super().paint(painter, *args)
 
 
@@ -271,13 +313,24 @@ class SpriteScatterItem(pg.GraphicsObject):
         dx = t.m11() * self._x + t.m21() * self._y + t.dx()
         dy = t.m12() * self._x + t.m22() * self._y + t.dy()
         p.resetTransform()
+        sx, sy = self._sx, self._sy
+        device = p.device()
+        if device is not None:  # only what lands on the device (the item may hold more)
+            # width() is logical for widgets and physical for images: never too small.
+            r, w, h = SpriteAtlas.CELL, device.width(), device.height()
+            on = (dx > -r) & (dx < w + r) & (dy > -r) & (dy < h + r)
+            if not on.all():
+                dx, dy, sx, sy = dx[on], dy[on], sx[on], sy[on]
+                n = int(dx.size)
+                if n == 0:
+                    return
         self._fragments.resize(n)
         frags = self._fragments.ndarray()
         cell = SpriteAtlas.CELL * self._atlas.dpr
         frags[:, 0] = np.clip(dx, -1e6, 1e6)
         frags[:, 1] = np.clip(dy, -1e6, 1e6)
-        frags[:, 2] = self._sx
-        frags[:, 3] = self._sy
+        frags[:, 2] = sx
+        frags[:, 3] = sy
         frags[:, 4:6] = cell
         frags[:, 6:8] = 1.0 / self._atlas.dpr
         frags[:, 8] = 0.0
@@ -312,6 +365,7 @@ class ClusterLabelItem(pg.GraphicsObject):
         self._halo = QtGui.QPen(QtGui.QColor(*BACKGROUND, 235), 3.2)
         self._halo.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
         self._ink = QtGui.QBrush(QtGui.QColor(*TEXT))
+        self._sprites: dict[tuple[str, bool, float], QtGui.QPixmap] = {}
 
     def elide(self, text: str) -> str:
         return text if len(text) <= self.MAX_CHARS else text[: self.MAX_CHARS - 1] + "…"
@@ -365,18 +419,41 @@ class ClusterLabelItem(pg.GraphicsObject):
     def boundingRect(self) -> QtCore.QRectF:
         return self._bounds
 
-    def paint(self, p: QtGui.QPainter, *args: object) -> None:
+    def _sprite(self, text: str, bold: bool, dpr: float) -> QtGui.QPixmap:
+        """The label drawn once (text path, halo) into a pixmap; reused on every frame."""
+        key = (text, bold, dpr)
+        pm = self._sprites.get(key)
+        if pm is None:
+            if len(self._sprites) > 2000:
+                self._sprites.clear()
+            w, h = self.text_size(text, bold)
+            m = self._bold_metrics if bold else self._metrics
+            image = QtGui.QImage(
+                int((w + 8) * dpr), int((h + 8) * dpr),
+                QtGui.QImage.Format.Format_ARGB32_Premultiplied,
+            )  # fmt: skip
+            image.fill(0)
+            p = QtGui.QPainter(image)
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            p.scale(dpr, dpr)
+            path = QtGui.QPainterPath()
+            path.addText(4, 4 + m.ascent(), self.bold_font if bold else self.font, text)
+            p.strokePath(path, self._halo)
+            p.fillPath(path, self._ink)
+            p.end()
+            pm = QtGui.QPixmap.fromImage(image)
+            pm.setDevicePixelRatio(dpr)
+            self._sprites[key] = pm
+        return pm
+
+    def paint(self, p: QtGui.QPainter, *args: object, **kwargs: object) -> None:
         if not self._labels:
             return
         t = p.transform()
         p.resetTransform()
-        p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-        path = QtGui.QPainterPath()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
         for lab in self._labels:
-            font = self.bold_font if lab.bold else self.font
-            w, h = self.text_size(lab.text, lab.bold)
-            m = self._bold_metrics if lab.bold else self._metrics
+            pm = self._sprite(lab.text, lab.bold, dpr)
             anchor = t.map(QtCore.QPointF(lab.x, lab.y))
-            path.addText(anchor.x() - w / 2, anchor.y() + m.ascent() - h / 2, font, lab.text)
-        p.strokePath(path, self._halo)
-        p.fillPath(path, self._ink)
+            w, h = pm.width() / dpr, pm.height() / dpr
+            p.drawPixmap(QtCore.QPointF(round(anchor.x() - w / 2), round(anchor.y() - h / 2)), pm)

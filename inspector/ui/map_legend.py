@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
@@ -33,6 +31,7 @@ class LegendWidget(QtWidgets.QWidget):
         self.setFont(font)
         self._title_font = QtGui.QFont(font)
         self._title_font.setBold(True)
+        self._cache: QtGui.QPixmap | None = None  # the map repaints under us on every frame
         self.hide()
 
     # -- state ---------------------------------------------------------------------------
@@ -49,11 +48,12 @@ class LegendWidget(QtWidgets.QWidget):
                 for i, s in enumerate(stops)
             ]
         self.setVisible(scheme.kind != "uniform")
+        self._cache = None
         self.adjustSize()
         self.update()
 
     def kind(self) -> str:
-        """"uniform", "categorical" or "continuous"."""
+        """ "uniform", "categorical" or "continuous"."""
         return self._kind
 
     def title(self) -> str:
@@ -93,7 +93,18 @@ class LegendWidget(QtWidgets.QWidget):
         return f"{name}  {e.count:,}"
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        p = QtGui.QPainter(self)
+        dpr = self.devicePixelRatioF()
+        if self._cache is None or self._cache.size() != self.size() * dpr:
+            image = QtGui.QImage(self.size() * dpr, QtGui.QImage.Format.Format_ARGB32_Premultiplied)
+            image.setDevicePixelRatio(dpr)
+            image.fill(0)
+            p = QtGui.QPainter(image)
+            self._paint(p)
+            p.end()
+            self._cache = QtGui.QPixmap.fromImage(image)
+        QtGui.QPainter(self).drawPixmap(0, 0, self._cache)
+
+    def _paint(self, p: QtGui.QPainter) -> None:
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
         p.setPen(QtGui.QPen(QtGui.QColor(0, 0, 0, 40), 1))
         p.setBrush(QtGui.QColor(*BACKGROUND, 232))
@@ -119,7 +130,9 @@ class LegendWidget(QtWidgets.QWidget):
             p.drawText(QtCore.QPointF(bar.left(), bar.bottom() + 3 + fm.ascent()), f"≤{lo}")
             text = f"≥{hi}"
             p.drawText(
-                QtCore.QPointF(bar.right() - fm.horizontalAdvance(text), bar.bottom() + 3 + fm.ascent()),
+                QtCore.QPointF(
+                    bar.right() - fm.horizontalAdvance(text), bar.bottom() + 3 + fm.ascent()
+                ),
                 text,
             )
             return
@@ -214,7 +227,9 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         codes, sizes = np.unique(coarse[coarse >= 0], return_counts=True)
         for i in np.argsort(-sizes, kind="stable"):
             code = int(codes[i])
-            item = self._item("coarse", code, (coarse_names or {}).get(code, str(code)), int(sizes[i]))
+            item = self._item(
+                "coarse", code, (coarse_names or {}).get(code, str(code)), int(sizes[i])
+            )
             item.setIcon(0, self._icon(code))
             tops[code] = item
         self.addTopLevelItems(list(tops.values()))
@@ -232,7 +247,9 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         f_codes, f_sizes = np.unique(fine[fine >= 0], return_counts=True)
         for i in np.argsort(-f_sizes, kind="stable"):
             code = int(f_codes[i])
-            item = self._item("fine", code, (fine_names or {}).get(code, str(code)), int(f_sizes[i]))
+            item = self._item(
+                "fine", code, (fine_names or {}).get(code, str(code)), int(f_sizes[i])
+            )
             top = tops.get(parent.get(code, -1))
             if top is not None:
                 top.addChild(item)
@@ -251,7 +268,3 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
                 return item
             it += 1
         return None
-
-
-def names_for(codes: Sequence[int], names: dict[int, str]) -> list[str]:
-    return [names.get(int(c), str(int(c))) for c in codes]

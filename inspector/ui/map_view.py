@@ -36,6 +36,7 @@ from inspector.ui.map_items import (
     SpriteScatterItem,
     colourise,
     dimmed,
+    premultiplied_lut,
 )
 from inspector.ui.map_legend import ClusterListWidget, LegendWidget
 
@@ -46,6 +47,9 @@ POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
 # thousands of outlined sprites merge into a dark blob.
 EMPHASIS_SPRITES_OVER_DENSITY = 2_000
 DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
+RENDER_MARGIN = 0.25  # render this much beyond each side of the view: pans reuse the frame
+RESCALE_TOLERANCE = 1.2  # reuse a density image while zoom stays within this factor of it...
+REFINE_MS = 120  # ...and redraw it at the exact scale once the view rests this long
 HOVER_PX = 10.0  # how near the cursor a point must be to count as under it
 FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
 
@@ -68,6 +72,8 @@ class _Layer:
         self.index: GridIndex | None = None
         self.rows = np.empty(0, np.int64)
         self.colour = np.empty(0, np.uint8)
+        # What was last drawn: (mode, data rect covered, px per unit x, dim); None = redraw.
+        self.drawn: tuple[str, tuple[float, float, float, float], float, bool] | None = None
 
     def set_rows(self, rows: np.ndarray, xy: np.ndarray, colour: np.ndarray) -> None:
         if rows.size == 0:
@@ -79,10 +85,12 @@ class _Layer:
 
     def recolour(self, colour: np.ndarray) -> None:
         self.colour = colour[self.rows]
+        self.drawn = None
 
     def hide(self) -> None:
         self.density.setVisible(False)
         self.points.clear()
+        self.drawn = None
 
 
 class _MapViewBox(pg.ViewBox):
@@ -129,6 +137,29 @@ class _MapViewBox(pg.ViewBox):
             self._drag = None
 
 
+def _intersect(
+    a: tuple[float, ...], b: tuple[float, ...]
+) -> tuple[float, float, float, float] | None:
+    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return r if r[0] < r[2] and r[1] < r[3] else None
+
+
+def _contains(outer: tuple[float, ...], inner: tuple[float, ...], strict: bool = False) -> bool:
+    if strict:
+        return (
+            outer[0] < inner[0]
+            and outer[1] < inner[1]
+            and outer[2] > inner[2]
+            and outer[3] > inner[3]
+        )
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and outer[2] >= inner[2]
+        and outer[3] >= inner[3]
+    )
+
+
 def _op_for(modifiers: QtCore.Qt.KeyboardModifier) -> str:
     m = QtCore.Qt.KeyboardModifier
     if modifiers & (m.ControlModifier | m.AltModifier | m.MetaModifier):
@@ -159,7 +190,7 @@ class MapView(QtWidgets.QWidget):
         self._ids: Sequence[str] | None = None
         self._preview: Callable[[int], str] | None = None
         self._scheme = ColourScheme.uniform(0)
-        self._colours_dim = dimmed(self._scheme.colours)
+        self._luts: dict[str, np.ndarray] = {}
         self._base = _Layer(STYLE_NORMAL)
         self._selected = _Layer(STYLE_SELECTED)
         self._found = _Layer(STYLE_HIGHLIGHT)
@@ -170,6 +201,9 @@ class MapView(QtWidgets.QWidget):
         self._hovered = -1
         self._tool = "pan"
         self._mode = "empty"
+        self.renders = 0  # view changes handled so far
+        # Per layer: images binned, sprite sets refilled, frames reused as they were.
+        self.render_counts = {"density": 0, "points": 0, "reused": 0}
         self._lasso: list[QtCore.QPointF] = []
         self._clusters: tuple = (None, None, None, None)
         self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
@@ -233,6 +267,10 @@ class MapView(QtWidgets.QWidget):
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(0)  # coalesce a burst of view changes into one render
         self._render_timer.timeout.connect(self.refresh)
+        self._refine_timer = QtCore.QTimer(self)
+        self._refine_timer.setSingleShot(True)
+        self._refine_timer.setInterval(REFINE_MS)
+        self._refine_timer.timeout.connect(self._view_at_rest)
         self._vb.sigRangeChanged.connect(self._schedule_render)
         self._vb.sigResized.connect(self._schedule_render)
         self._view.installEventFilter(self)
@@ -301,8 +339,13 @@ class MapView(QtWidgets.QWidget):
             raise ValueError(f"{what}: got {len(values)} values for {len(self._xy)} points")
 
     def _apply_scheme(self) -> None:
-        self._colours_dim = dimmed(self._scheme.colours)
-        self._atlas = SpriteAtlas(self._scheme.colours, self._dpr())
+        colours = self._scheme.colours
+        self._luts = {
+            "normal": premultiplied_lut(colours, floor=120),
+            "dim": premultiplied_lut(dimmed(colours), floor=90, gain=0.9),
+            "emphasis": premultiplied_lut(colours, floor=150),
+        }
+        self._atlas = SpriteAtlas(colours, self._dpr())
         for item in self._sprite_items:
             item.set_atlas(self._atlas)
         for layer in self._layers:
@@ -353,14 +396,18 @@ class MapView(QtWidgets.QWidget):
         if changed and emit:
             self.currentChanged.emit(row)
 
-    def select_rect(self, rect: tuple[float, float, float, float], op: str = "replace", *, emit: bool = True) -> np.ndarray:
+    def select_rect(
+        self, rect: tuple[float, float, float, float], op: str = "replace", *, emit: bool = True
+    ) -> np.ndarray:
         """Select the points inside ``rect`` = (x0, y0, x1, y1) in data units; op is
         "replace", "add" or "subtract". Returns the new selection."""
         index = self._base.index
         rows = index.rows_in_rect(normalize_rect(rect)) if index else np.empty(0, np.int64)
         return self._combine(rows, op, emit)
 
-    def select_polygon(self, polygon: np.ndarray, op: str = "replace", *, emit: bool = True) -> np.ndarray:
+    def select_polygon(
+        self, polygon: np.ndarray, op: str = "replace", *, emit: bool = True
+    ) -> np.ndarray:
         """Select the points inside ``polygon`` ((m, 2) data coordinates). See :meth:`select_rect`."""
         index = self._base.index
         rows = index.rows_in_polygon(polygon) if index else np.empty(0, np.int64)
@@ -484,7 +531,7 @@ class MapView(QtWidgets.QWidget):
         return r.left(), r.top(), r.right(), r.bottom()
 
     def set_tool(self, tool: str) -> None:
-        """"pan", "lasso" or "rect": what a plain left drag does."""
+        """ "pan", "lasso" or "rect": what a plain left drag does."""
         if tool not in HINTS:
             raise ValueError(f"unknown map tool {tool!r}; use pan, lasso or rect")
         self._tool = tool
@@ -530,9 +577,16 @@ class MapView(QtWidgets.QWidget):
         if not self._render_timer.isActive():
             self._render_timer.start()
 
-    def refresh(self) -> None:
-        """Re-render the map for the current view now (normally done on view changes)."""
+    def refresh(self, *, exact: bool = False) -> None:
+        """Bring the map up to date with the current view now (normally done on view changes).
+
+        A layer's last frame is reused when the view still lies inside what it covered and, for
+        a density image, the zoom is within ``RESCALE_TOLERANCE`` of it; ``exact`` redraws
+        density images at exactly the current scale (done when the view comes to rest).
+        """
         self._render_timer.stop()
+        self._refine_timer.stop()
+        self.renders += 1
         if self._base.index is None:
             for layer in self._layers:
                 layer.hide()
@@ -541,62 +595,98 @@ class MapView(QtWidgets.QWidget):
             self._labels.setVisible(False)
             return
         r = self._vb.viewRect()
-        rect = (r.left(), r.top(), r.right(), r.bottom())
+        view = (r.left(), r.top(), r.right(), r.bottom())
         dpr = self._dpr()
         size = self._vb.size()
-        w, h = max(1, int(size.width() * dpr)), max(1, int(size.height() * dpr))
+        w, h = max(1.0, size.width() * dpr), max(1.0, size.height() * dpr)
+        k = (w / max(r.width(), 1e-30), h / max(r.height(), 1e-30))  # device px per data unit
         dim = self._selected.index is not None or self._found.index is not None
-        self._mode = self._draw_layer(self._base, rect, w, h, POINTS_LIMIT, dim=dim)
-        # Over a density image only a few outlined sprites stay readable.
+        self._mode = self._draw_layer(self._base, view, k, POINTS_LIMIT, exact, dim=dim)
         limit = POINTS_LIMIT if self._mode == "points" else EMPHASIS_SPRITES_OVER_DENSITY
         for layer in (self._selected, self._found):
             if layer.index is None:
                 layer.hide()
             else:
-                self._draw_layer(layer, rect, w, h, limit)
+                self._draw_layer(layer, view, k, limit, exact)
+        if not exact:
+            for layer in self._layers:
+                layer.density.set_smooth(False)  # faster while moving; smoothed at rest
+            self._refine_timer.start()
         self._update_marks()
-        self._place_labels(rect, w / dpr, h / dpr)
+        self._place_labels(view, w / dpr, h / dpr)
+
+    def _view_at_rest(self) -> None:
+        self.refresh(exact=True)
+        for layer in self._layers:
+            layer.density.set_smooth(True)
 
     def _draw_layer(
         self,
         layer: _Layer,
-        rect: tuple[float, float, float, float],
-        w: int,
-        h: int,
+        view: tuple[float, float, float, float],
+        k: tuple[float, float],
         points_limit: int,
+        exact: bool,
         *,
         dim: bool = False,
     ) -> str:
         index = layer.index
         assert index is not None
-        emphasis = layer is not self._base
-        x0, y0, x1, y1 = rect
-        margin = (SpriteAtlas.CELL * (x1 - x0) / w, SpriteAtlas.CELL * (y1 - y0) / h)
-        padded = (x0 - margin[0], y0 - margin[1], x1 + margin[0], y1 + margin[1])
-        candidates = index.candidate_count(padded)
-        if candidates <= 4 * points_limit:
-            pos = index.positions_in_rect(padded)
-            if pos.size <= points_limit:
-                style = STYLE_DIM if dim else layer.style
-                layer.points.set_points(index.x[pos], index.y[pos], style, layer.colour[pos], margin)
-                layer.density.setVisible(False)
-                return "points"
-        if candidates > 0.5 * len(index):  # most points: skip the gather, clamp the rest
-            x, y, colour = index.x, index.y, layer.colour
+        x0, y0, x1, y1 = view
+        mx, my = SpriteAtlas.CELL / k[0], SpriteAtlas.CELL / k[1]  # a sprite, in data units
+        in_view = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+        pos = None
+        if index.candidate_count(in_view) <= 4 * points_limit:
+            pos = index.positions_in_rect(in_view)
+        mode = "points" if pos is not None and pos.size <= points_limit else "density"
+
+        bx0, by0, bx1, by1 = index.bounds
+        data = (bx0 - mx, by0 - my, bx1 + mx, by1 + my)
+        visible = _intersect(in_view, data)
+        drawn = layer.drawn
+        if drawn is not None and drawn[0] == mode and drawn[3] == dim:
+            covered = visible is None or _contains(drawn[1], visible)
+            ratio = k[0] / drawn[2]
+            fresh = mode == "points" or (
+                1 / RESCALE_TOLERANCE <= ratio <= RESCALE_TOLERANCE and not (exact and ratio != 1)
+            )
+            if covered and fresh:
+                self.render_counts["reused"] += 1
+                return mode
+
+        dx, dy = (x1 - x0) * RENDER_MARGIN, (y1 - y0) * RENDER_MARGIN
+        wide = _intersect((x0 - dx, y0 - dy, x1 + dx, y1 + dy), data) or in_view
+        if mode == "points":
+            rect = in_view
+            if index.candidate_count(wide) <= 4 * points_limit:
+                more = index.positions_in_rect(wide)
+                if more.size <= points_limit:
+                    pos, rect = more, wide
+            style = STYLE_DIM if dim else layer.style
+            layer.points.set_points(index.x[pos], index.y[pos], style, layer.colour[pos], (mx, my))
+            layer.density.setVisible(False)
         else:
-            pos = index.candidates(rect)
-            x, y, colour = index.x[pos], index.y[pos], layer.colour[pos]
-        bw, bh = math.ceil(w / DENSITY_BIN_PX), math.ceil(h / DENSITY_BIN_PX)
-        raster = rasterize(x, y, colour, rect, bw, bh)
-        if emphasis:
-            rgba = colourise(raster, self._scheme.colours, floor=150)
-        elif dim:
-            rgba = colourise(raster, self._colours_dim, floor=90, gain=0.9)
-        else:
-            rgba = colourise(raster, self._scheme.colours, floor=120)
-        layer.density.set_raster_image(rgba, rect)
-        layer.points.clear()
-        return "density"
+            # Whole bins of DENSITY_BIN_PX device pixels from the rectangle's corner.
+            bw = max(1, math.ceil((wide[2] - wide[0]) * k[0] / DENSITY_BIN_PX))
+            bh = max(1, math.ceil((wide[3] - wide[1]) * k[1] / DENSITY_BIN_PX))
+            rect = (
+                wide[0], wide[1],
+                wide[0] + bw * DENSITY_BIN_PX / k[0], wide[1] + bh * DENSITY_BIN_PX / k[1],
+            )  # fmt: skip
+            clamp = True
+            if index.candidate_count(rect) > 0.5 * len(index):  # most points: no gather
+                x, y, colour = index.x, index.y, layer.colour
+                clamp = not _contains(rect, index.bounds, strict=True)
+            else:
+                p = index.candidates(rect)
+                x, y, colour = index.x[p], index.y[p], layer.colour[p]
+            raster = rasterize(x, y, colour, rect, bw, bh, clamp=clamp)
+            lut = self._luts["emphasis" if layer is not self._base else "dim" if dim else "normal"]
+            layer.density.set_raster_image(colourise(raster, lut), rect)
+            layer.points.clear()
+        layer.drawn = (mode, rect, k[0], dim)
+        self.render_counts[mode] += 1
+        return mode
 
     def _update_marks(self) -> None:
         rows = [r for r in (self._current, self._hovered) if r >= 0]
