@@ -106,6 +106,8 @@ def _export(args: argparse.Namespace) -> int:
         store = project.store
         proposals = load_proposals(store) if args.include_proposals else None
         extra = {k: store.get(key) for k, key in MANIFEST_SETTINGS.items()}
+        if extra["embedding_model"] is None:
+            extra["embedding_model"] = store.get("map_params")  # what the map was built with
         result = export_filter(
             project.dataset,
             store,

@@ -178,9 +178,6 @@ def _targets(dataset: Dataset, out: Path) -> list[tuple[Path, FileInfo, Path]]:
     if out.exists():
         raise FilterError(f"{out} already exists; choose a new --out path (apply never overwrites)")
     files = list(zip(dataset.sources.files, dataset.files))
-    inputs = {p.resolve() for p, _ in files}
-    if out.resolve() in inputs:
-        raise FilterError(f"{out} is one of the input files; choose a new --out path")
     if len(files) == 1 and dataset.sources.kind == "file" and out.suffix:
         src, info = files[0]
         if strip_compression(out)[1] != info.compression:

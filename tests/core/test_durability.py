@@ -146,8 +146,7 @@ def test_decision_is_visible_to_another_connection_before_return_ends(tmp_path):
         pr.close()
 
 
-@pytest.mark.parametrize("fail_at", ["plan"])
-def test_a_failing_command_leaves_the_store_unchanged(tmp_path, fail_at):
+def test_a_failing_command_leaves_the_store_unchanged(tmp_path):
     from inspector.core.commands import Decide
 
     class Broken(Decide):
