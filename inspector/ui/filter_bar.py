@@ -149,9 +149,10 @@ class FilterBar(QWidget):
     def set_count(self, matched: int, total: int, filtered: bool) -> None:
         self.set_error("")
         if filtered:
-            self.count_label.setText(f"{matched:,} of {total:,} rows match")
+            verb = "row matches" if matched == 1 else "rows match"
+            self.count_label.setText(f"{matched:,} of {total:,} {verb}")
         else:
-            self.count_label.setText(f"{total:,} rows")
+            self.count_label.setText(f"{total:,} row{'' if total == 1 else 's'}")
 
     def set_busy(self) -> None:
         self.count_label.setText("filtering…")

@@ -27,6 +27,7 @@ from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropE
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
@@ -139,14 +140,22 @@ class MainWindow(QMainWindow):
         self.job_status = JobStatus(self.jobs)
         bar.addWidget(self.job_status)
         self.status_labels: dict[str, QLabel] = {}
+        self._status_rules: dict[str, QFrame] = {}
         for name in ("rows", "format", "size", "skipped", "id"):
+            rule = QFrame()
+            rule.setFrameShape(QFrame.Shape.VLine)
+            rule.setFrameShadow(QFrame.Shadow.Plain)
+            rule.setStyleSheet("color: palette(mid);")
             label = QLabel()
             label.setObjectName(f"status_{name}")
-            label.setContentsMargins(8, 0, 8, 0)
+            label.setContentsMargins(6, 0, 6, 0)
             self.status_labels[name] = label
+            self._status_rules[name] = rule
+            bar.addPermanentWidget(rule)
             bar.addPermanentWidget(label)
         self.status_labels["format"].setToolTip("Dataset ▸ Format… changes it")
         self.status_labels["skipped"].setStyleSheet("color: #b45309;")
+        bar.setStyleSheet("QStatusBar::item { border: none; }")
 
     @staticmethod
     def _placeholder(text: str) -> QLabel:
@@ -270,13 +279,13 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1440, 880)
-            self.resizeDocks([self.docks["dock_map"]], [300], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["dock_map"]], [230], Qt.Orientation.Horizontal)
         state = settings.value("window/state")
         if state is not None:
             self.restoreState(state)
         splitter = settings.value("window/splitter")
         if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([560, 640])
+            self.splitter.setSizes([600, 600])
         self._state_restored = True
 
     def save_layout(self) -> None:
@@ -289,7 +298,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.setFloating(False)
             dock.show()
-        self.splitter.setSizes([560, 640])
+        self.splitter.setSizes([600, 600])
 
     # -- opening ----------------------------------------------------------------------------
     def choose_file(self) -> None:
@@ -569,26 +578,30 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         labels = self.status_labels
         if self.project is None:
-            for label in labels.values():
+            for name, label in labels.items():
                 label.clear()
                 label.hide()
+                self._status_rules[name].hide()
             return
         d = self.project.dataset
         size = sum(f.size for f in d.files)
         files = f" in {len(d.files):,} files" if len(d.files) > 1 else ""
         id_rule = d.id_rule.removeprefix("column:")
         texts = {
-            "rows": f"{d.height:,} rows",
+            "rows": f"{d.height:,} row{'' if d.height == 1 else 's'}",
             "format": role_text(d.spec),
             "size": human_size(size) + files,
             "skipped": (
                 f"{len(d.bad):,} bad line{'s' if len(d.bad) != 1 else ''} skipped" if d.bad else ""
             ),
-            "id": "id: content hash" if d.id_rule == "content_sha256" else f"id: {id_rule}",
+            "id": "ids: content hash"
+            if d.id_rule == "content_sha256"
+            else f"ids: column {id_rule}",
         }
         for name, text in texts.items():
             labels[name].setText(text)
             labels[name].setVisible(bool(text))
+            self._status_rules[name].setVisible(bool(text))
         if d.bad:
             labels["skipped"].setToolTip("\n".join(b.describe() for b in d.bad[:20]))
 

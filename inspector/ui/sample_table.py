@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from inspector.ui.table_model import (
     ID_COL,
@@ -17,6 +24,14 @@ from inspector.ui.table_model import (
 )
 
 COLUMN_NAMES = {"id": ID_COL, "preview": PREVIEW_COL, "length": LENGTH_COL, "source": SOURCE_COL}
+
+
+class _ElideLeft(QStyledItemDelegate):
+    """``…/train-00003.jsonl:1204``: a long path keeps its end (file name and line) in view."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideLeft
 
 
 class SampleTable(QTableView):
@@ -49,7 +64,9 @@ class SampleTable(QTableView):
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         hh.setStretchLastSection(False)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for col, width in ((ID_COL, 150), (LENGTH_COL, 72), (SOURCE_COL, 170)):
+        self._elide_left = _ElideLeft(self)
+        self.setItemDelegateForColumn(SOURCE_COL, self._elide_left)
+        for col, width in ((ID_COL, 150), (LENGTH_COL, 64), (SOURCE_COL, 150)):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
         hh.setSectionResizeMode(PREVIEW_COL, QHeaderView.ResizeMode.Stretch)

@@ -33,7 +33,8 @@ CHOSEN_MARK = "#bbf7d0"  # background of words only the chosen side has
 REJECTED_MARK = "#fecaca"
 CODE_BACKGROUND = "#f3f4f6"
 MUTED = "#6b7280"
-MONO = "'JetBrains Mono', 'DejaVu Sans Mono', Menlo, Consolas, monospace"
+# Double quotes: the list goes inside single-quoted style attributes.
+MONO = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace'
 # A 10 MB row would take the text engine seconds to lay out: show the start and say so.
 MAX_BLOCK_CHARS = 60_000
 MAX_EXTRA_CHARS = 300
@@ -132,14 +133,16 @@ def text_html(text: str, runs: Runs | None = None, mark_colour: str = CHOSEN_MAR
         else:
             flush()
             caption = (
-                f"<span style='color:{MUTED}; font-size:small'>{escape(lang)}</span><br>"
+                f"<p style='color:{MUTED}; font-size:small; margin:0 0 4px 0'>{escape(lang)}</p>"
                 if lang
                 else ""
             )
+            # Wrapped, not <pre>: one long line would widen the whole pane and hide the prose.
             parts.append(
                 f"<table width='100%' cellspacing='0' cellpadding='8' bgcolor='{CODE_BACKGROUND}'"
                 f" style='margin-top:6px; margin-bottom:6px'><tr><td>{caption}"
-                f"<pre style='font-family:{MONO}; margin:0'>{body}</pre></td></tr></table>"
+                f"<p style='white-space:pre-wrap; font-family:{MONO}; margin:0'>{body}</p>"
+                "</td></tr></table>"
             )
     flush()
     return "".join(parts) + note
@@ -153,9 +156,14 @@ def _label(title: str, colour: str) -> str:
     )
 
 
-def block_html(block: Block, runs: Runs | None = None, mark_colour: str = CHOSEN_MARK) -> str:
+def block_html(
+    block: Block,
+    runs: Runs | None = None,
+    mark_colour: str = CHOSEN_MARK,
+    colour: str | None = None,
+) -> str:
     """One turn or section: a coloured bar and label for its role, then its text."""
-    colour = ROLE_COLOURS.get(block.role, ROLE_COLOURS["section"])
+    colour = colour or ROLE_COLOURS.get(block.role, ROLE_COLOURS["section"])
     return (
         "<table width='100%' cellspacing='0' cellpadding='0' style='margin-bottom:10px'><tr>"
         f"<td width='3' bgcolor='{colour}'></td><td width='10'></td>"
@@ -178,8 +186,8 @@ def _pair_html(chosen: list[Block], rejected: list[Block]) -> str:
         ra = rb = None
         if a is not None and b is not None and a.text != b.text:
             ra, rb = word_diff(a.text, b.text)
-        left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK) if a else ""
-        right = block_html(_titled(b, "rejected"), rb, REJECTED_MARK) if b else ""
+        left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR) if a else ""
+        right = block_html(_titled(b, "rejected"), rb, REJECTED_MARK, REJECTED_COLOUR) if b else ""
         rows.append(
             f"<tr><td width='50%' valign='top'>{left}</td><td></td>"
             f"<td width='50%' valign='top'>{right}</td></tr>"
@@ -213,9 +221,8 @@ def extra_html(extra: dict[str, Any]) -> str:
     if not rows:
         return ""
     return (
-        "<hr style='color:#e5e7eb'>"
-        f"<p style='margin-bottom:2px'><span style='color:{MUTED}; font-size:small;"
-        " font-weight:600'>OTHER COLUMNS</span></p>"
+        f"<p style='margin-top:14px; margin-bottom:2px'><span style='color:{MUTED};"
+        " font-size:small; font-weight:600'>OTHER COLUMNS</span></p>"
         f"<table cellspacing='0' cellpadding='1'>{''.join(rows)}</table>"
     )
 
@@ -227,10 +234,12 @@ def sample_html(rendered: Rendered, *, ident: str = "", where: str = "", length:
     facts.append(escape(rendered.kind.replace("_", " ")))
     if length:
         facts.append(f"{length:,} characters")
+    # a table, because Qt keeps a table's bottom margin where it drops a paragraph's
     header = (
-        f"<p style='margin-bottom:10px'><span style='font-family:{MONO}; font-weight:600'>"
-        f"{escape(ident)}</span><br><span style='color:{MUTED}; font-size:small'>"
-        f"{' · '.join(facts)}</span></p>"
+        "<table cellspacing='0' cellpadding='0' style='margin-bottom:12px'><tr><td>"
+        f"<span style='font-family:{MONO}; font-weight:600'>{escape(ident)}</span><br>"
+        f"<span style='color:{MUTED}; font-size:small'>{' · '.join(facts)}</span>"
+        "</td></tr></table>"
     )
     body = "".join(block_html(b) for b in rendered.blocks)
     if rendered.chosen is not None and rendered.rejected is not None:

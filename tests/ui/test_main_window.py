@@ -50,7 +50,7 @@ def test_open_shows_every_row_and_the_facts(make_window, alpaca_file):
     assert status["rows"] == "6 rows"
     assert status["format"].startswith("alpaca")
     assert status["size"].endswith("bytes")
-    assert status["id"] == "id: content hash"
+    assert status["id"] == "ids: content hash"
     assert window.filter_bar.count_label.text() == "6 rows"
     assert "alpaca.jsonl" in window.windowTitle()
     assert window.recent_paths()[0] == str(alpaca_file)
@@ -93,7 +93,7 @@ def test_substring_filter_narrows_the_table(qtbot, make_window, alpaca_file):
     box = window.filter_bar.text_box
     assert type_filter(qtbot, window, box, "FRENCH") == 1  # case-insensitive by default
     assert shown_previews(window) == ["Translate to French good morning"]
-    assert window.filter_bar.count_label.text() == "1 of 6 rows match"
+    assert window.filter_bar.count_label.text() == "1 of 6 row matches"
     assert "Bonjour" in window.sample_view.toPlainText()
     # searching looks through the outputs too
     assert type_filter(qtbot, window, box, "leaves") == 1  # replaces the text

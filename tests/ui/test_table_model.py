@@ -13,7 +13,14 @@ from PySide6.QtCore import Qt
 from inspector.core.dataset import LENGTH, open_dataset
 from inspector.core.render import Block, Rendered
 from inspector.ui.jobs import JobRunner, describe_progress
-from inspector.ui.sample_view import CHOSEN_MARK, REJECTED_MARK, sample_html, text_html
+from inspector.ui.sample_view import (
+    CHOSEN_MARK,
+    CODE_BACKGROUND,
+    MONO,
+    REJECTED_MARK,
+    sample_html,
+    text_html,
+)
 from inspector.ui.table_model import (
     DATASET_ROW_ROLE,
     ID_COL,
@@ -123,7 +130,8 @@ def test_sample_html_escapes_everything_and_draws_code(qapp):
     html = sample_html(rendered, ident="id<1>", where="f.jsonl:3", length=42)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "id&lt;1&gt;" in html and "&lt;b&gt;bold?&lt;/b&gt;" in html
-    assert "<pre" in html and "if a &lt; b: print(&#x27;x&#x27;)" in html
+    assert f"bgcolor='{CODE_BACKGROUND}'" in html and f"font-family:{MONO}" in html
+    assert "if a &lt; b: print(&#x27;x&#x27;)" in html
     assert "```" not in html  # the fence lines are drawn as a code box, not shown
     assert "INSTRUCTION" in html and "OUTPUT" in html and "OTHER COLUMNS" in html
 
