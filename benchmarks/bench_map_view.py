@@ -46,29 +46,30 @@ def clustered_points(
 
 
 def scripted_views(bounds: tuple[float, float, float, float], focus: tuple[float, float]):
-    """Fit all, zoom into a cluster far enough for single points, pan there, zoom back out,
-    pan at a middle zoom and at full view."""
+    """What a user does: fit all; wheel-zoom into a cluster (1.3x a frame, about one wheel
+    notch) until single points show; drag around there (5% of the view a frame); zoom back
+    out; drag at 4x zoom and at full view."""
     x0, y0, x1, y1 = bounds
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     w, h = x1 - x0, y1 - y0
     views = [(cx, cy, w, h)]
     fx, fy = focus
-    for i in range(1, 25):  # zoom in by 1.3x a step towards the focus (~540x at the end)
+    for i in range(1, 25):  # ~540x at the end
         t = min(1.0, i / 8)
         s = 1.3**-i
         views.append((cx + (fx - cx) * t, cy + (fy - cy) * t, w * s, h * s))
     zx, zy, zw, zh = views[-1]
-    for i in range(1, 11):  # pan at the deepest zoom
-        views.append((zx + zw * 0.15 * i, zy + zh * 0.05 * i, zw, zh))
+    for i in range(1, 21):
+        views.append((zx + zw * 0.05 * i, zy + zh * 0.02 * i, zw, zh))
     px, py, pw, ph = views[-1]
-    for i in range(1, 13):  # zoom back out
+    for i in range(1, 13):
         s = 1.5**i
         views.append((px, py, min(pw * s, w * 1.2), min(ph * s, h * 1.2)))
     mw, mh = w / 4, h / 4
-    for i in range(10):  # pan at 4x
-        views.append((x0 + mw + i * (w - 2 * mw) / 9, cy + (i % 3 - 1) * mh / 2, mw, mh))
-    for i in range(6):  # pan at full view
-        views.append((cx + (i - 3) * w * 0.05, cy, w, h))
+    for i in range(20):
+        views.append((x0 + mw + i * 0.05 * mw, cy + i * 0.02 * mh, mw, mh))
+    for i in range(10):
+        views.append((cx + i * 0.05 * w, cy, w, h))
     return [(vx - vw / 2, vy - vh / 2, vx + vw / 2, vy + vh / 2) for vx, vy, vw, vh in views]
 
 

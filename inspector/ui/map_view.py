@@ -48,17 +48,33 @@ POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
 EMPHASIS_SPRITES_OVER_DENSITY = 2_000
 DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
 RENDER_MARGIN = 0.25  # render this much beyond each side of the view: pans reuse the frame
-RESCALE_TOLERANCE = 1.2  # reuse a density image while zoom stays within this factor of it...
+RESCALE_TOLERANCE = 1.4  # reuse a density image within this zoom factor (a wheel notch: 1.35)
 REFINE_MS = 120  # ...and redraw it at the exact scale once the view rests this long
 HOVER_PX = 10.0  # how near the cursor a point must be to count as under it
 FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
 
 HINTS = {
     "pan": "Drag: pan · Wheel: zoom · Click: select · Shift+drag: lasso add · "
-    "Ctrl/Alt+drag: lasso remove · + − 0 .: zoom, fit, frame selection",
+    "Ctrl/Alt+drag: lasso remove · + − 0 . zoom, fit, frame selection",
     "lasso": "Drag: lasso (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
     "rect": "Drag: rectangle (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
 }
+
+
+class _ElidedLabel(QtWidgets.QLabel):
+    """A one-line label that ends in "…" when narrower than its text (full text as tooltip)."""
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        p = QtGui.QPainter(self)
+        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        text = self.fontMetrics().elidedText(
+            self.text(), QtCore.Qt.TextElideMode.ElideRight, self.width()
+        )
+        p.drawText(self.rect(), int(self.alignment()), text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
 
 
 class _Layer:
@@ -231,7 +247,7 @@ class MapView(QtWidgets.QWidget):
             item.set_atlas(self._atlas)
 
         self._legend = LegendWidget(self._view)
-        self._hint = QtWidgets.QLabel()
+        self._hint = _ElidedLabel()
         self._count = QtWidgets.QLabel()
         for label in (self._hint, self._count):
             label.setStyleSheet("color: #666; font-size: 8.5pt;")
@@ -255,6 +271,7 @@ class MapView(QtWidgets.QWidget):
             self._tool_buttons[tool] = b
         bar.addSpacing(8)
         bar.addWidget(self._hint, 1)
+        bar.addSpacing(12)
         bar.addWidget(self._count)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -472,10 +489,18 @@ class MapView(QtWidgets.QWidget):
         mx = np.bincount(c, self._xy[rows, 0]) / np.maximum(size, 1)
         my = np.bincount(c, self._xy[rows, 1]) / np.maximum(size, 1)
         d = (self._xy[rows, 0] - mx[c]) ** 2 + (self._xy[rows, 1] - my[c]) ** 2
-        order = np.lexsort((d, c))
-        first = np.r_[True, c[order][1:] != c[order][:-1]]
-        best = rows[order][first]  # the point nearest each cluster's mean
-        present = c[order][first]
+        # Per cluster, the point nearest its mean: group by cluster (a radix sort for small
+        # codes), take each group's minimum, keep the first row that reaches it.
+        small = c.astype(np.int16) if c.max() < 2**15 else c
+        order = np.argsort(small, kind="stable")
+        present = np.flatnonzero(size)
+        starts = np.r_[0, np.cumsum(size[present])[:-1]]
+        d_sorted = d[order]
+        least = np.minimum.reduceat(d_sorted, starts)
+        hits = np.flatnonzero(d_sorted == np.repeat(least, size[present]))
+        group = np.searchsorted(starts, hits, side="right") - 1
+        first = np.r_[True, group[1:] != group[:-1]]
+        best = rows[order[hits[first]]]
         by_size = np.argsort(-size[present], kind="stable")
         present, best = present[by_size], best[by_size]
         texts = [names.get(int(k), str(int(k))) for k in present]
