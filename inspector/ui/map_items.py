@@ -4,20 +4,27 @@
 * :class:`SpriteScatterItem` — points drawn as pre-rendered sprites in one
   ``drawPixmapFragments`` call. ``ScatterPlotItem.setData`` loops in Python per point (~50 ms
   for 20k points here), too slow to refill every frame; this item only stores arrays.
-* :class:`ClusterLabelItem` — cluster names with a halo, placed greedily without overlaps.
+* :class:`PointLayer` — a set of rows with its own spatial index, drawn as either of the two
+  above depending on how many of its points are in view, reusing its last frame when it can.
 * :class:`ColourScheme` — per-row colour indices into a small RGBA table (≤ 256 entries), the
   one colour model the density image, the sprites and the legend all read.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from inspector.core.spatial import Raster
+from inspector.core.spatial import GridIndex, Raster, rasterize
+
+POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
+DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
+RENDER_MARGIN = 0.25  # render this much beyond each side of the view: pans reuse the frame
+RESCALE_TOLERANCE = 1.4  # reuse a density image within this zoom factor (a wheel notch: 1.35)
 
 BACKGROUND = (250, 250, 248)
 TEXT = (32, 33, 36)
@@ -338,122 +345,129 @@ class SpriteScatterItem(pg.GraphicsObject):
         p.drawPixmapFragments(*self._fragments.drawargs(), self._atlas.pixmap)
 
 
-@dataclass
-class PlacedLabel:
-    x: float
-    y: float
-    text: str
-    bold: bool
+def _intersect(
+    a: tuple[float, ...], b: tuple[float, ...]
+) -> tuple[float, float, float, float] | None:
+    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return r if r[0] < r[2] and r[1] < r[3] else None
 
 
-class ClusterLabelItem(pg.GraphicsObject):
-    """Cluster names at view positions, drawn dark with a light halo, never overlapping."""
+def _contains(outer: tuple[float, ...], inner: tuple[float, ...], strict: bool = False) -> bool:
+    if strict:
+        return (
+            outer[0] < inner[0]
+            and outer[1] < inner[1]
+            and outer[2] > inner[2]
+            and outer[3] > inner[3]
+        )
+    return (
+        outer[0] <= inner[0]
+        and outer[1] <= inner[1]
+        and outer[2] >= inner[2]
+        and outer[3] >= inner[3]
+    )
 
-    MAX_CHARS = 36
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._labels: list[PlacedLabel] = []
-        self._bounds = QtCore.QRectF()
-        self.font = QtGui.QFont()
-        self.font.setPointSizeF(9.0)
-        self.bold_font = QtGui.QFont(self.font)
-        self.bold_font.setPointSizeF(10.0)
-        self.bold_font.setBold(True)
-        self._metrics = QtGui.QFontMetricsF(self.font)
-        self._bold_metrics = QtGui.QFontMetricsF(self.bold_font)
-        self._halo = QtGui.QPen(QtGui.QColor(*BACKGROUND, 235), 3.2)
-        self._halo.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
-        self._ink = QtGui.QBrush(QtGui.QColor(*TEXT))
-        self._sprites: dict[tuple[str, bool, float], QtGui.QPixmap] = {}
+class PointLayer:
+    """A set of rows with its own spatial index, colour per position, and the two items it is
+    drawn with (a density image when many of its points are in view, sprites when few)."""
 
-    def elide(self, text: str) -> str:
-        return text if len(text) <= self.MAX_CHARS else text[: self.MAX_CHARS - 1] + "…"
+    def __init__(self, style: int) -> None:
+        self.style = style
+        self.density = DensityImageItem()
+        self.points = SpriteScatterItem()
+        self.index: GridIndex | None = None
+        self.rows = np.empty(0, np.int64)
+        self.colour = np.empty(0, np.uint8)
+        # What was last drawn: (mode, data rect covered, px per unit x, dim); None = redraw.
+        self.drawn: tuple[str, tuple[float, float, float, float], float, bool] | None = None
 
-    def text_size(self, text: str, bold: bool) -> tuple[float, float]:
-        m = self._bold_metrics if bold else self._metrics
-        return m.horizontalAdvance(text), m.height()
-
-    def place(
-        self,
-        candidates: list[tuple[float, float, str]],
-        to_pixels: tuple[float, float, float, float],
-        bold: bool,
-        max_labels: int = 40,
-    ) -> None:
-        """Greedy placement: ``candidates`` (x, y, text) come biggest cluster first; a label
-        that would overlap one already placed is hidden. ``to_pixels`` = (x0, y0, px/unit x,
-        px/unit y) maps view coordinates to screen pixels for the overlap test."""
-        x0, y0, kx, ky = to_pixels
-        placed: list[tuple[float, float, float, float]] = []
-        labels: list[PlacedLabel] = []
-        pad = 3.0
-        for x, y, text in candidates:
-            text = self.elide(text)
-            w, h = self.text_size(text, bold)
-            px, py = (x - x0) * kx, (y - y0) * ky
-            r = (px - w / 2 - pad, py - h / 2 - pad, px + w / 2 + pad, py + h / 2 + pad)
-            if any(r[0] < q[2] and q[0] < r[2] and r[1] < q[3] and q[1] < r[3] for q in placed):
-                continue
-            placed.append(r)
-            labels.append(PlacedLabel(x, y, text, bold))
-            if len(labels) >= max_labels:
-                break
-        self.prepareGeometryChange()
-        self._labels = labels
-        if labels:
-            xs = [lab.x for lab in labels]
-            ys = [lab.y for lab in labels]
-            # Generous bounds: labels extend a few hundred pixels around their anchors.
-            mx, my = 300 / max(kx, 1e-12), 40 / max(ky, 1e-12)
-            self._bounds = QtCore.QRectF(
-                min(xs) - mx, min(ys) - my, max(xs) - min(xs) + 2 * mx, max(ys) - min(ys) + 2 * my
-            )
+    def set_rows(self, rows: np.ndarray, xy: np.ndarray, colour: np.ndarray) -> None:
+        if rows.size == 0:
+            self.index, self.rows = None, np.empty(0, np.int64)
         else:
-            self._bounds = QtCore.QRectF()
-        self.update()
+            self.index = GridIndex(xy[rows])
+            self.rows = rows[self.index.order]  # original row at each sorted position
+        self.recolour(colour)
 
-    def texts(self) -> list[str]:
-        return [lab.text for lab in self._labels]
+    def recolour(self, colour: np.ndarray) -> None:
+        self.colour = colour[self.rows]
+        self.drawn = None
 
-    def boundingRect(self) -> QtCore.QRectF:
-        return self._bounds
+    def hide(self) -> None:
+        self.density.setVisible(False)
+        self.points.clear()
+        self.drawn = None
 
-    def _sprite(self, text: str, bold: bool, dpr: float) -> QtGui.QPixmap:
-        """The label drawn once (text path, halo) into a pixmap; reused on every frame."""
-        key = (text, bold, dpr)
-        pm = self._sprites.get(key)
-        if pm is None:
-            if len(self._sprites) > 2000:
-                self._sprites.clear()
-            w, h = self.text_size(text, bold)
-            m = self._bold_metrics if bold else self._metrics
-            image = QtGui.QImage(
-                int((w + 8) * dpr), int((h + 8) * dpr),
-                QtGui.QImage.Format.Format_ARGB32_Premultiplied,
+    def draw(
+        self,
+        view: tuple[float, float, float, float],
+        k: tuple[float, float],
+        points_limit: int,
+        lut: np.ndarray,
+        *,
+        exact: bool = False,
+        dim: bool = False,
+    ) -> tuple[str, str]:
+        """Draw the layer for ``view`` at ``k`` device pixels per data unit: sprites if at most
+        ``points_limit`` of its points are in view, else a density image coloured with ``lut``.
+
+        The last frame is kept when it still covers the view and, for a density image, the
+        zoom is within ``RESCALE_TOLERANCE`` of it (``exact``: only at exactly this zoom).
+        Returns (mode, work): mode "points" or "density"; work "points", "density" (what was
+        redrawn) or "reused".
+        """
+        index = self.index
+        assert index is not None
+        x0, y0, x1, y1 = view
+        mx, my = SpriteAtlas.CELL / k[0], SpriteAtlas.CELL / k[1]  # a sprite, in data units
+        in_view = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+        pos = None
+        if index.candidate_count(in_view) <= 4 * points_limit:
+            pos = index.positions_in_rect(in_view)
+        mode = "points" if pos is not None and pos.size <= points_limit else "density"
+
+        bx0, by0, bx1, by1 = index.bounds
+        data = (bx0 - mx, by0 - my, bx1 + mx, by1 + my)
+        visible = _intersect(in_view, data)
+        drawn = self.drawn
+        if drawn is not None and drawn[0] == mode and drawn[3] == dim:
+            covered = visible is None or _contains(drawn[1], visible)
+            ratio = k[0] / drawn[2]
+            fresh = mode == "points" or (
+                1 / RESCALE_TOLERANCE <= ratio <= RESCALE_TOLERANCE and not (exact and ratio != 1)
+            )
+            if covered and fresh:
+                return mode, "reused"
+
+        dx, dy = (x1 - x0) * RENDER_MARGIN, (y1 - y0) * RENDER_MARGIN
+        wide = _intersect((x0 - dx, y0 - dy, x1 + dx, y1 + dy), data) or in_view
+        if mode == "points":
+            rect = in_view
+            if index.candidate_count(wide) <= 4 * points_limit:
+                more = index.positions_in_rect(wide)
+                if more.size <= points_limit:
+                    pos, rect = more, wide
+            style = STYLE_DIM if dim else self.style
+            self.points.set_points(index.x[pos], index.y[pos], style, self.colour[pos], (mx, my))
+            self.density.setVisible(False)
+        else:
+            # Whole bins of DENSITY_BIN_PX device pixels from the rectangle's corner.
+            bw = max(1, math.ceil((wide[2] - wide[0]) * k[0] / DENSITY_BIN_PX))
+            bh = max(1, math.ceil((wide[3] - wide[1]) * k[1] / DENSITY_BIN_PX))
+            rect = (
+                wide[0], wide[1],
+                wide[0] + bw * DENSITY_BIN_PX / k[0], wide[1] + bh * DENSITY_BIN_PX / k[1],
             )  # fmt: skip
-            image.fill(0)
-            p = QtGui.QPainter(image)
-            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
-            p.scale(dpr, dpr)
-            path = QtGui.QPainterPath()
-            path.addText(4, 4 + m.ascent(), self.bold_font if bold else self.font, text)
-            p.strokePath(path, self._halo)
-            p.fillPath(path, self._ink)
-            p.end()
-            pm = QtGui.QPixmap.fromImage(image)
-            pm.setDevicePixelRatio(dpr)
-            self._sprites[key] = pm
-        return pm
-
-    def paint(self, p: QtGui.QPainter, *args: object, **kwargs: object) -> None:
-        if not self._labels:
-            return
-        t = p.transform()
-        p.resetTransform()
-        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
-        for lab in self._labels:
-            pm = self._sprite(lab.text, lab.bold, dpr)
-            anchor = t.map(QtCore.QPointF(lab.x, lab.y))
-            w, h = pm.width() / dpr, pm.height() / dpr
-            p.drawPixmap(QtCore.QPointF(round(anchor.x() - w / 2), round(anchor.y() - h / 2)), pm)
+            clamp = True
+            if index.candidate_count(rect) > 0.5 * len(index):  # most points: no gather
+                x, y, colour = index.x, index.y, self.colour
+                clamp = not _contains(rect, index.bounds, strict=True)
+            else:
+                p = index.candidates(rect)
+                x, y, colour = index.x[p], index.y[p], self.colour[p]
+            raster = rasterize(x, y, colour, rect, bw, bh, clamp=clamp)
+            self.density.set_raster_image(colourise(raster, lut), rect)
+            self.points.clear()
+        self.drawn = (mode, rect, k[0], dim)
+        return mode, mode

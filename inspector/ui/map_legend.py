@@ -1,8 +1,12 @@
-"""Widgets beside the map: the colour legend / colour bar overlay and the cluster list."""
+"""What the map says in words: the colour legend / colour bar overlay, the cluster list,
+cluster names on the map (placed without overlaps) and the elided hint line."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from inspector.ui.map_items import BACKGROUND, PALETTE, TEXT, ColourScheme, LegendEntry
@@ -268,3 +272,174 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
                 return item
             it += 1
         return None
+
+
+@dataclass
+class PlacedLabel:
+    x: float
+    y: float
+    text: str
+    bold: bool
+
+
+class ClusterLabelItem(pg.GraphicsObject):
+    """Cluster names at view positions, drawn dark with a light halo, never overlapping."""
+
+    MAX_CHARS = 36
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._labels: list[PlacedLabel] = []
+        self._bounds = QtCore.QRectF()
+        self.font = QtGui.QFont()
+        self.font.setPointSizeF(9.0)
+        self.bold_font = QtGui.QFont(self.font)
+        self.bold_font.setPointSizeF(10.0)
+        self.bold_font.setBold(True)
+        self._metrics = QtGui.QFontMetricsF(self.font)
+        self._bold_metrics = QtGui.QFontMetricsF(self.bold_font)
+        self._halo = QtGui.QPen(QtGui.QColor(*BACKGROUND, 235), 3.2)
+        self._halo.setJoinStyle(QtCore.Qt.PenJoinStyle.RoundJoin)
+        self._ink = QtGui.QBrush(QtGui.QColor(*TEXT))
+        self._sprites: dict[tuple[str, bool, float], QtGui.QPixmap] = {}
+
+    def elide(self, text: str) -> str:
+        return text if len(text) <= self.MAX_CHARS else text[: self.MAX_CHARS - 1] + "…"
+
+    def text_size(self, text: str, bold: bool) -> tuple[float, float]:
+        m = self._bold_metrics if bold else self._metrics
+        return m.horizontalAdvance(text), m.height()
+
+    def place(
+        self,
+        candidates: list[tuple[float, float, str]],
+        to_pixels: tuple[float, float, float, float],
+        bold: bool,
+        max_labels: int = 40,
+    ) -> None:
+        """Greedy placement: ``candidates`` (x, y, text) come biggest cluster first; a label
+        that would overlap one already placed is hidden. ``to_pixels`` = (x0, y0, px/unit x,
+        px/unit y) maps view coordinates to screen pixels for the overlap test."""
+        x0, y0, kx, ky = to_pixels
+        placed: list[tuple[float, float, float, float]] = []
+        labels: list[PlacedLabel] = []
+        pad = 3.0
+        for x, y, text in candidates:
+            text = self.elide(text)
+            w, h = self.text_size(text, bold)
+            px, py = (x - x0) * kx, (y - y0) * ky
+            r = (px - w / 2 - pad, py - h / 2 - pad, px + w / 2 + pad, py + h / 2 + pad)
+            if any(r[0] < q[2] and q[0] < r[2] and r[1] < q[3] and q[1] < r[3] for q in placed):
+                continue
+            placed.append(r)
+            labels.append(PlacedLabel(x, y, text, bold))
+            if len(labels) >= max_labels:
+                break
+        self.prepareGeometryChange()
+        self._labels = labels
+        if labels:
+            xs = [lab.x for lab in labels]
+            ys = [lab.y for lab in labels]
+            # Generous bounds: labels extend a few hundred pixels around their anchors.
+            mx, my = 300 / max(kx, 1e-12), 40 / max(ky, 1e-12)
+            self._bounds = QtCore.QRectF(
+                min(xs) - mx, min(ys) - my, max(xs) - min(xs) + 2 * mx, max(ys) - min(ys) + 2 * my
+            )
+        else:
+            self._bounds = QtCore.QRectF()
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [lab.text for lab in self._labels]
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self._bounds
+
+    def _sprite(self, text: str, bold: bool, dpr: float) -> QtGui.QPixmap:
+        """The label drawn once (text path, halo) into a pixmap; reused on every frame."""
+        key = (text, bold, dpr)
+        pm = self._sprites.get(key)
+        if pm is None:
+            if len(self._sprites) > 2000:
+                self._sprites.clear()
+            w, h = self.text_size(text, bold)
+            m = self._bold_metrics if bold else self._metrics
+            image = QtGui.QImage(
+                int((w + 8) * dpr), int((h + 8) * dpr),
+                QtGui.QImage.Format.Format_ARGB32_Premultiplied,
+            )  # fmt: skip
+            image.fill(0)
+            p = QtGui.QPainter(image)
+            p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+            p.scale(dpr, dpr)
+            path = QtGui.QPainterPath()
+            path.addText(4, 4 + m.ascent(), self.bold_font if bold else self.font, text)
+            p.strokePath(path, self._halo)
+            p.fillPath(path, self._ink)
+            p.end()
+            pm = QtGui.QPixmap.fromImage(image)
+            pm.setDevicePixelRatio(dpr)
+            self._sprites[key] = pm
+        return pm
+
+    def paint(self, p: QtGui.QPainter, *args: object, **kwargs: object) -> None:
+        if not self._labels:
+            return
+        t = p.transform()
+        p.resetTransform()
+        dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+        for lab in self._labels:
+            pm = self._sprite(lab.text, lab.bold, dpr)
+            anchor = t.map(QtCore.QPointF(lab.x, lab.y))
+            w, h = pm.width() / dpr, pm.height() / dpr
+            p.drawPixmap(QtCore.QPointF(round(anchor.x() - w / 2), round(anchor.y() - h / 2)), pm)
+
+
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line label that ends in "…" when narrower than its text (full text as tooltip)."""
+
+    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
+        p = QtGui.QPainter(self)
+        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        text = self.fontMetrics().elidedText(
+            self.text(), QtCore.Qt.TextElideMode.ElideRight, self.width()
+        )
+        p.drawText(self.rect(), int(self.alignment()), text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+
+def cluster_anchors(
+    xy: np.ndarray, codes: np.ndarray, names: dict[int, str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Where to write each cluster's name: (codes, x, y, names), biggest cluster first.
+
+    The anchor is the cluster's point nearest its mean, so a bent cluster still gets its name
+    on itself; -1 (noise) and rows without coordinates are left out."""
+    ok = (codes >= 0) & np.isfinite(xy).all(axis=1)
+    rows = np.flatnonzero(ok)
+    c = codes[rows]
+    if c.size == 0:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), []
+    size = np.bincount(c)
+    mx = np.bincount(c, xy[rows, 0]) / np.maximum(size, 1)
+    my = np.bincount(c, xy[rows, 1]) / np.maximum(size, 1)
+    d = (xy[rows, 0] - mx[c]) ** 2 + (xy[rows, 1] - my[c]) ** 2
+    # Per cluster, the point nearest its mean: group by cluster (a radix sort for small
+    # codes), take each group's minimum, keep the first row that reaches it.
+    small = c.astype(np.int16) if c.max() < 2**15 else c
+    order = np.argsort(small, kind="stable")
+    present = np.flatnonzero(size)
+    starts = np.r_[0, np.cumsum(size[present])[:-1]]
+    d_sorted = d[order]
+    least = np.minimum.reduceat(d_sorted, starts)
+    hits = np.flatnonzero(d_sorted == np.repeat(least, size[present]))
+    group = np.searchsorted(starts, hits, side="right") - 1
+    first = np.r_[True, group[1:] != group[:-1]]
+    best = rows[order[hits[first]]]
+    by_size = np.argsort(-size[present], kind="stable")
+    present, best = present[by_size], best[by_size]
+    texts = [names.get(int(k), str(int(k))) for k in present]
+    return present, xy[best, 0].astype(float), xy[best, 1].astype(float), texts

@@ -13,43 +13,42 @@ plain drag. Keys (no letters, they are for labelling): ``+``/``=``, ``-``, ``0``
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from inspector.core.spatial import GridIndex, normalize_rect, rasterize
+from inspector.core.spatial import normalize_rect
 from inspector.ui.map_items import (
     BACKGROUND,
+    POINTS_LIMIT,
     STYLE_CURRENT,
-    STYLE_DIM,
     STYLE_HIGHLIGHT,
     STYLE_HOVER,
     STYLE_NORMAL,
     STYLE_SELECTED,
-    ClusterLabelItem,
     ColourScheme,
-    DensityImageItem,
+    PointLayer,
     SpriteAtlas,
     SpriteScatterItem,
-    colourise,
     dimmed,
     premultiplied_lut,
 )
-from inspector.ui.map_legend import ClusterListWidget, LegendWidget
+from inspector.ui.map_legend import (
+    ClusterLabelItem,
+    ClusterListWidget,
+    ElidedLabel,
+    LegendWidget,
+    cluster_anchors,
+)
 
 __all__ = ["MapView", "ClusterListWidget", "LegendWidget"]
 
-POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
 # Over a density image, selected or found points stay sprites only while they are few:
 # thousands of outlined sprites merge into a dark blob.
 EMPHASIS_SPRITES_OVER_DENSITY = 2_000
-DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
-RENDER_MARGIN = 0.25  # render this much beyond each side of the view: pans reuse the frame
-RESCALE_TOLERANCE = 1.4  # reuse a density image within this zoom factor (a wheel notch: 1.35)
-REFINE_MS = 120  # ...and redraw it at the exact scale once the view rests this long
+REFINE_MS = 120  # a density image drawn at another zoom is redrawn once the view rests
 HOVER_PX = 10.0  # how near the cursor a point must be to count as under it
 FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
 
@@ -59,54 +58,6 @@ HINTS = {
     "lasso": "Drag: lasso (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
     "rect": "Drag: rectangle (replaces) · Shift: add · Ctrl/Alt: remove · Wheel: zoom",
 }
-
-
-class _ElidedLabel(QtWidgets.QLabel):
-    """A one-line label that ends in "…" when narrower than its text (full text as tooltip)."""
-
-    def paintEvent(self, event: QtGui.QPaintEvent) -> None:
-        p = QtGui.QPainter(self)
-        p.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
-        text = self.fontMetrics().elidedText(
-            self.text(), QtCore.Qt.TextElideMode.ElideRight, self.width()
-        )
-        p.drawText(self.rect(), int(self.alignment()), text)
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-
-class _Layer:
-    """A set of rows with its own spatial index, colour per position, and the two items it is
-    drawn with (a density image when many of its points are in view, sprites when few)."""
-
-    def __init__(self, style: int) -> None:
-        self.style = style
-        self.density = DensityImageItem()
-        self.points = SpriteScatterItem()
-        self.index: GridIndex | None = None
-        self.rows = np.empty(0, np.int64)
-        self.colour = np.empty(0, np.uint8)
-        # What was last drawn: (mode, data rect covered, px per unit x, dim); None = redraw.
-        self.drawn: tuple[str, tuple[float, float, float, float], float, bool] | None = None
-
-    def set_rows(self, rows: np.ndarray, xy: np.ndarray, colour: np.ndarray) -> None:
-        if rows.size == 0:
-            self.index, self.rows = None, np.empty(0, np.int64)
-        else:
-            self.index = GridIndex(xy[rows])
-            self.rows = rows[self.index.order]  # original row at each sorted position
-        self.recolour(colour)
-
-    def recolour(self, colour: np.ndarray) -> None:
-        self.colour = colour[self.rows]
-        self.drawn = None
-
-    def hide(self) -> None:
-        self.density.setVisible(False)
-        self.points.clear()
-        self.drawn = None
 
 
 class _MapViewBox(pg.ViewBox):
@@ -153,29 +104,6 @@ class _MapViewBox(pg.ViewBox):
             self._drag = None
 
 
-def _intersect(
-    a: tuple[float, ...], b: tuple[float, ...]
-) -> tuple[float, float, float, float] | None:
-    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
-    return r if r[0] < r[2] and r[1] < r[3] else None
-
-
-def _contains(outer: tuple[float, ...], inner: tuple[float, ...], strict: bool = False) -> bool:
-    if strict:
-        return (
-            outer[0] < inner[0]
-            and outer[1] < inner[1]
-            and outer[2] > inner[2]
-            and outer[3] > inner[3]
-        )
-    return (
-        outer[0] <= inner[0]
-        and outer[1] <= inner[1]
-        and outer[2] >= inner[2]
-        and outer[3] >= inner[3]
-    )
-
-
 def _op_for(modifiers: QtCore.Qt.KeyboardModifier) -> str:
     m = QtCore.Qt.KeyboardModifier
     if modifiers & (m.ControlModifier | m.AltModifier | m.MetaModifier):
@@ -207,9 +135,9 @@ class MapView(QtWidgets.QWidget):
         self._preview: Callable[[int], str] | None = None
         self._scheme = ColourScheme.uniform(0)
         self._luts: dict[str, np.ndarray] = {}
-        self._base = _Layer(STYLE_NORMAL)
-        self._selected = _Layer(STYLE_SELECTED)
-        self._found = _Layer(STYLE_HIGHLIGHT)
+        self._base = PointLayer(STYLE_NORMAL)
+        self._selected = PointLayer(STYLE_SELECTED)
+        self._found = PointLayer(STYLE_HIGHLIGHT)
         self._layers = (self._base, self._selected, self._found)
         self._selection = np.empty(0, np.int64)
         self._highlight = np.empty(0, np.int64)
@@ -247,7 +175,7 @@ class MapView(QtWidgets.QWidget):
             item.set_atlas(self._atlas)
 
         self._legend = LegendWidget(self._view)
-        self._hint = _ElidedLabel()
+        self._hint = ElidedLabel()
         self._count = QtWidgets.QLabel()
         for label in (self._hint, self._count):
             label.setStyleSheet("color: #666; font-size: 8.5pt;")
@@ -468,7 +396,9 @@ class MapView(QtWidgets.QWidget):
             if codes is None:
                 continue
             self._check_length(codes, f"set_cluster_labels {level}_codes")
-            self._anchors[level] = self._cluster_anchors(np.asarray(codes, np.int64), names or {})
+            self._anchors[level] = cluster_anchors(
+                self._xy, np.asarray(codes, np.int64), names or {}
+            )
         self._clusters = (coarse_codes, coarse_names, fine_codes, fine_names)
         self.clustersChanged.emit()
         self._schedule_render()
@@ -476,35 +406,6 @@ class MapView(QtWidgets.QWidget):
     def cluster_labels(self) -> tuple:
         """(coarse_codes, coarse_names, fine_codes, fine_names) as last set."""
         return self._clusters
-
-    def _cluster_anchors(
-        self, codes: np.ndarray, names: dict[int, str]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        ok = (codes >= 0) & np.isfinite(self._xy).all(axis=1)
-        rows = np.flatnonzero(ok)
-        c = codes[rows]
-        if c.size == 0:
-            return np.empty(0, np.int64), np.empty(0), np.empty(0), []
-        size = np.bincount(c)
-        mx = np.bincount(c, self._xy[rows, 0]) / np.maximum(size, 1)
-        my = np.bincount(c, self._xy[rows, 1]) / np.maximum(size, 1)
-        d = (self._xy[rows, 0] - mx[c]) ** 2 + (self._xy[rows, 1] - my[c]) ** 2
-        # Per cluster, the point nearest its mean: group by cluster (a radix sort for small
-        # codes), take each group's minimum, keep the first row that reaches it.
-        small = c.astype(np.int16) if c.max() < 2**15 else c
-        order = np.argsort(small, kind="stable")
-        present = np.flatnonzero(size)
-        starts = np.r_[0, np.cumsum(size[present])[:-1]]
-        d_sorted = d[order]
-        least = np.minimum.reduceat(d_sorted, starts)
-        hits = np.flatnonzero(d_sorted == np.repeat(least, size[present]))
-        group = np.searchsorted(starts, hits, side="right") - 1
-        first = np.r_[True, group[1:] != group[:-1]]
-        best = rows[order[hits[first]]]
-        by_size = np.argsort(-size[present], kind="stable")
-        present, best = present[by_size], best[by_size]
-        texts = [names.get(int(k), str(int(k))) for k in present]
-        return present, self._xy[best, 0].astype(float), self._xy[best, 1].astype(float), texts
 
     def select_cluster(self, level: str, code: int) -> None:
         """Select every row of a cluster ("coarse" or "fine"), emit, and frame it."""
@@ -626,13 +527,15 @@ class MapView(QtWidgets.QWidget):
         w, h = max(1.0, size.width() * dpr), max(1.0, size.height() * dpr)
         k = (w / max(r.width(), 1e-30), h / max(r.height(), 1e-30))  # device px per data unit
         dim = self._selected.index is not None or self._found.index is not None
-        self._mode = self._draw_layer(self._base, view, k, POINTS_LIMIT, exact, dim=dim)
+        lut = self._luts["dim" if dim else "normal"]
+        self._mode, work = self._base.draw(view, k, POINTS_LIMIT, lut, exact=exact, dim=dim)
+        self.render_counts[work] += 1
         limit = POINTS_LIMIT if self._mode == "points" else EMPHASIS_SPRITES_OVER_DENSITY
         for layer in (self._selected, self._found):
             if layer.index is None:
                 layer.hide()
             else:
-                self._draw_layer(layer, view, k, limit, exact)
+                layer.draw(view, k, limit, self._luts["emphasis"], exact=exact)
         if not exact:
             for layer in self._layers:
                 layer.density.set_smooth(False)  # faster while moving; smoothed at rest
@@ -644,74 +547,6 @@ class MapView(QtWidgets.QWidget):
         self.refresh(exact=True)
         for layer in self._layers:
             layer.density.set_smooth(True)
-
-    def _draw_layer(
-        self,
-        layer: _Layer,
-        view: tuple[float, float, float, float],
-        k: tuple[float, float],
-        points_limit: int,
-        exact: bool,
-        *,
-        dim: bool = False,
-    ) -> str:
-        index = layer.index
-        assert index is not None
-        x0, y0, x1, y1 = view
-        mx, my = SpriteAtlas.CELL / k[0], SpriteAtlas.CELL / k[1]  # a sprite, in data units
-        in_view = (x0 - mx, y0 - my, x1 + mx, y1 + my)
-        pos = None
-        if index.candidate_count(in_view) <= 4 * points_limit:
-            pos = index.positions_in_rect(in_view)
-        mode = "points" if pos is not None and pos.size <= points_limit else "density"
-
-        bx0, by0, bx1, by1 = index.bounds
-        data = (bx0 - mx, by0 - my, bx1 + mx, by1 + my)
-        visible = _intersect(in_view, data)
-        drawn = layer.drawn
-        if drawn is not None and drawn[0] == mode and drawn[3] == dim:
-            covered = visible is None or _contains(drawn[1], visible)
-            ratio = k[0] / drawn[2]
-            fresh = mode == "points" or (
-                1 / RESCALE_TOLERANCE <= ratio <= RESCALE_TOLERANCE and not (exact and ratio != 1)
-            )
-            if covered and fresh:
-                self.render_counts["reused"] += 1
-                return mode
-
-        dx, dy = (x1 - x0) * RENDER_MARGIN, (y1 - y0) * RENDER_MARGIN
-        wide = _intersect((x0 - dx, y0 - dy, x1 + dx, y1 + dy), data) or in_view
-        if mode == "points":
-            rect = in_view
-            if index.candidate_count(wide) <= 4 * points_limit:
-                more = index.positions_in_rect(wide)
-                if more.size <= points_limit:
-                    pos, rect = more, wide
-            style = STYLE_DIM if dim else layer.style
-            layer.points.set_points(index.x[pos], index.y[pos], style, layer.colour[pos], (mx, my))
-            layer.density.setVisible(False)
-        else:
-            # Whole bins of DENSITY_BIN_PX device pixels from the rectangle's corner.
-            bw = max(1, math.ceil((wide[2] - wide[0]) * k[0] / DENSITY_BIN_PX))
-            bh = max(1, math.ceil((wide[3] - wide[1]) * k[1] / DENSITY_BIN_PX))
-            rect = (
-                wide[0], wide[1],
-                wide[0] + bw * DENSITY_BIN_PX / k[0], wide[1] + bh * DENSITY_BIN_PX / k[1],
-            )  # fmt: skip
-            clamp = True
-            if index.candidate_count(rect) > 0.5 * len(index):  # most points: no gather
-                x, y, colour = index.x, index.y, layer.colour
-                clamp = not _contains(rect, index.bounds, strict=True)
-            else:
-                p = index.candidates(rect)
-                x, y, colour = index.x[p], index.y[p], layer.colour[p]
-            raster = rasterize(x, y, colour, rect, bw, bh, clamp=clamp)
-            lut = self._luts["emphasis" if layer is not self._base else "dim" if dim else "normal"]
-            layer.density.set_raster_image(colourise(raster, lut), rect)
-            layer.points.clear()
-        layer.drawn = (mode, rect, k[0], dim)
-        self.render_counts[mode] += 1
-        return mode
 
     def _update_marks(self) -> None:
         rows = [r for r in (self._current, self._hovered) if r >= 0]
