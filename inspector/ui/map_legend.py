@@ -188,10 +188,15 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.itemClicked.connect(self._on_clicked)
         self._icons: dict[int, QtGui.QIcon] = {}
+        self._map = map_view
         if map_view is not None:
-            map_view.clustersChanged.connect(lambda: self.set_clusters(*map_view.cluster_labels()))
+            # Bound methods, so Qt drops the connections when either side is deleted.
+            map_view.clustersChanged.connect(self._follow_map)
             self.clusterClicked.connect(map_view.select_cluster)
-            self.set_clusters(*map_view.cluster_labels())
+            self._follow_map()
+
+    def _follow_map(self) -> None:
+        self.set_clusters(*self._map.cluster_labels())
 
     def _icon(self, code: int) -> QtGui.QIcon:
         if code not in self._icons:
@@ -225,18 +230,11 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         most of their rows belong to."""
         self.clear()
         if coarse_codes is None:
+            if fine_codes is not None:  # one level only: list it flat
+                self._add_level("fine", np.asarray(fine_codes, dtype=np.int64), fine_names)
             return
         coarse = np.asarray(coarse_codes, dtype=np.int64)
-        tops: dict[int, QtWidgets.QTreeWidgetItem] = {}
-        codes, sizes = np.unique(coarse[coarse >= 0], return_counts=True)
-        for i in np.argsort(-sizes, kind="stable"):
-            code = int(codes[i])
-            item = self._item(
-                "coarse", code, (coarse_names or {}).get(code, str(code)), int(sizes[i])
-            )
-            item.setIcon(0, self._icon(code))
-            tops[code] = item
-        self.addTopLevelItems(list(tops.values()))
+        tops = self._add_level("coarse", coarse, coarse_names)
         if fine_codes is None:
             return
         fine = np.asarray(fine_codes, dtype=np.int64)
@@ -259,6 +257,19 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
                 top.addChild(item)
             else:
                 self.addTopLevelItem(item)
+
+    def _add_level(
+        self, level: str, codes: np.ndarray, names: dict[int, str] | None
+    ) -> dict[int, QtWidgets.QTreeWidgetItem]:
+        items: dict[int, QtWidgets.QTreeWidgetItem] = {}
+        present, sizes = np.unique(codes[codes >= 0], return_counts=True)
+        for i in np.argsort(-sizes, kind="stable"):
+            code = int(present[i])
+            item = self._item(level, code, (names or {}).get(code, str(code)), int(sizes[i]))
+            item.setIcon(0, self._icon(code))
+            items[code] = item
+        self.addTopLevelItems(list(items.values()))
+        return items
 
     def _on_clicked(self, item: QtWidgets.QTreeWidgetItem, column: int) -> None:
         self.clusterClicked.emit(str(item.data(0, self._LEVEL)), int(item.data(0, self._CODE)))

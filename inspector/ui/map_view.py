@@ -206,6 +206,7 @@ class MapView(QtWidgets.QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._view, 1)
         layout.addLayout(bar)
+        self.setFocusProxy(self._view)
         self.set_tool("pan")
 
         self._render_timer = QtCore.QTimer(self)
