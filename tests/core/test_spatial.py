@@ -129,3 +129,13 @@ def test_rasterize_counts_and_samples() -> None:
     assert r.counts[0, 1] == 1 and r.sample[0, 1] == 2
     assert r.counts[1, 3] == 1 and r.sample[1, 3] == 3
     assert r.sample[1, 0] == 0
+
+
+def test_rasterize_without_clamping_when_all_points_are_inside(clustered: np.ndarray) -> None:
+    colour = (np.arange(len(clustered)) % 7 + 1).astype(np.uint8)
+    x, y = clustered[:, 0], clustered[:, 1]
+    rect = (float(x.min()) - 1, float(y.min()) - 1, float(x.max()) + 1, float(y.max()) + 1)
+    clamped = rasterize(x, y, colour, rect, 300, 200)
+    unclamped = rasterize(x, y, colour, rect, 300, 200, clamp=False)
+    assert clamped.total == unclamped.total == len(clustered)
+    assert np.array_equal(clamped.counts, unclamped.counts)

@@ -301,3 +301,27 @@ def test_points_with_missing_coordinates_are_skipped(qtbot) -> None:
     assert mv.render_mode() == "points"
     assert mv.row_at(0.99, 0.99) == 2
     assert mv.select_rect((-5, -5, 5, 5), emit=False).tolist() == [0, 2]
+
+
+def test_a_small_pan_reuses_the_frame_and_rest_redraws_exactly(qtbot) -> None:
+    rng = np.random.default_rng(2)
+    xy = rng.normal(0, 10, (200_000, 2)).astype(np.float32)
+    mv = MapView()
+    qtbot.addWidget(mv)
+    mv.resize(600, 400)
+    mv.show()
+    qtbot.waitExposed(mv)
+    mv.set_points(xy)
+    mv.refresh()
+    assert mv.render_mode() == "density"
+    x0, y0, x1, y1 = mv.view_rect()
+    before = dict(mv.render_counts)
+    shift = (x1 - x0) * 0.05
+    mv.set_view_rect(x0 + shift, y0, x1 + shift, y1)  # a drag of 5%: the margin covers it
+    mv.refresh()
+    assert mv.render_counts["reused"] == before["reused"] + 1
+    assert mv.render_counts["density"] == before["density"]
+    mv.zoom_in()  # 1.6x: beyond what a scaled image may stand in for
+    mv.refresh()
+    assert mv.render_counts["density"] == before["density"] + 1
+    qtbot.waitUntil(lambda: mv._base.density._smooth, timeout=2000)  # at rest: smooth again
