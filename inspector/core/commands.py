@@ -1,8 +1,9 @@
 """Every label edit is a command applied to the project store, with undo and redo.
 
 A command says, for the rows it targets, what each row's label becomes
-(:meth:`Command.plan`). :class:`LabelBook` applies it in one SQLite transaction — the
-labels, plus each row's label before and after in ``command_rows`` — and commits before
+(:meth:`Command.plan`, or column-wise :meth:`Command.plan_frame` for bulk speed).
+:class:`LabelBook` applies it in one SQLite transaction — the labels, plus the command with
+each row's label before and after (a compressed Arrow payload) — and commits before
 returning, so a decision survives a SIGKILL the moment the call returns. Undo writes the
 "before" states back, redo the "after" states, exactly (including "no label" and the
 original annotator and timestamp). The history lives in the store, so undo works across
@@ -22,6 +23,7 @@ Typical use (the review UI and the CLI do the same)::
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -41,20 +43,23 @@ if TYPE_CHECKING:
 
 RowsLike = int | Sequence[int] | np.ndarray
 
-_UPSERT = (
-    "INSERT INTO labels(id, decision, tags, reason, note, group_id, representative_id, "
-    "annotator, timestamp, source_file, row_index, content_sha256) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
-    "decision=excluded.decision, tags=excluded.tags, reason=excluded.reason, "
-    "note=excluded.note, group_id=excluded.group_id, "
-    "representative_id=excluded.representative_id, annotator=excluded.annotator, "
-    "timestamp=excluded.timestamp, "
-    "source_file=coalesce(excluded.source_file, labels.source_file), "
-    "row_index=coalesce(excluded.row_index, labels.row_index), "
-    "content_sha256=coalesce(excluded.content_sha256, labels.content_sha256)"
+_FIELDS = ", ".join(L.LABEL_FIELDS)
+_INSERT = (
+    f"INSERT INTO labels(id, {_FIELDS}, source_file, row_index, content_sha256) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 )
-_B = ", ".join(f"b_{f}" for f in L.LABEL_FIELDS)
-_A = ", ".join(f"a_{f}" for f in L.LABEL_FIELDS)
+_SET_STATE = ", ".join(f"{f}=?" for f in L.LABEL_FIELDS)
+# A plain UPDATE is a third cheaper than an upsert; every row a command touched stays in
+# ``labels`` (a cleared label is all nulls), so undo and redo only ever update.
+_UPDATE_STATE = f"UPDATE labels SET {_SET_STATE} WHERE id=?"
+_UPDATE_LOCATED = (
+    f"UPDATE labels SET {_SET_STATE}, source_file=?, row_index=?, "
+    "content_sha256=coalesce(?, content_sha256) WHERE id=?"
+)
+_STATE = list(L.LABEL_FIELDS)
+_COMPARED = _STATE[:6]  # who and when aside
+_B = [f"b_{f}" for f in _STATE]
+_A = [f"a_{f}" for f in _STATE]
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,12 @@ class Command:
         """Each target row's label after the command, given its label before."""
         raise NotImplementedError
 
+    def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        """:meth:`plan` on a frame of stored states (columns ``LABEL_FIELDS``, tags as JSON
+        text); commands that touch many rows override it with column expressions."""
+        states = [LabelState.from_row(r) for r in before.iter_rows()]
+        return L.states_frame(self.plan(states, ctx))
+
     def describe(self, n: int) -> str:
         return f"{self.kind} {_n_rows(n)}"
 
@@ -184,6 +195,20 @@ class Decide(Command):
                 )
             )
         return out
+
+    def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        if self.add_tags:
+            return super().plan_frame(before, ctx)
+        return before.with_columns(
+            _lit(self.decision, "decision"),
+            pl.col("tags") if self.tags is None else _lit(L.encode_tags(self.tags), "tags"),
+            _lit(self.reason, "reason"),
+            pl.col("note") if self.note is None else _lit(self.note or None, "note"),
+            _lit(self.group_id, "group_id"),
+            _lit(self.representative_id, "representative_id"),
+            _lit(ctx.annotator, "annotator"),
+            _lit(ctx.timestamp, "timestamp"),
+        )
 
     def describe(self, n: int) -> str:
         return f"{self.decision or 'clear decision of'} {_n_rows(n)}"
@@ -273,6 +298,13 @@ class SetNote(Command):
             for b in before
         ]
 
+    def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        return before.with_columns(
+            _lit(self.note, "note"),
+            _lit(ctx.annotator, "annotator"),
+            _lit(ctx.timestamp, "timestamp"),
+        )
+
     def describe(self, n: int) -> str:
         return f"note on {_n_rows(n)}" if self.note else f"remove note from {_n_rows(n)}"
 
@@ -334,35 +366,52 @@ class Clear(Command):
     def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
         return [EMPTY] * len(before)
 
+    def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        return before.with_columns(_lit(None, c) for c in _STATE)
+
     def describe(self, n: int) -> str:
         return f"clear labels of {_n_rows(n)}"
 
 
 class SetStates(Command):
-    """Explicit labels per row (imports): ``states[i]`` is row ``rows[i]``'s new label."""
+    """Explicit labels per row (imports): ``states`` — a list of :class:`LabelState` or a
+    frame with ``LABEL_FIELDS`` columns (tags as JSON text) — row ``rows[i]`` gets
+    ``states[i]``. ``keep_notes`` keeps a row's note where the new state has none."""
 
     kind = "import"
 
     def __init__(
         self,
         rows: RowsLike,
-        states: Sequence[LabelState],
+        states: Sequence[LabelState] | pl.DataFrame,
         title: str | None = None,
         *,
         keep_notes: bool = False,
     ) -> None:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-        if len(states) != len(rows):
+        frame = states if isinstance(states, pl.DataFrame) else L.states_frame(states)
+        if frame.height != len(rows):
             raise ValueError("SetStates needs one state per row")
-        self._states = dict(zip(rows.tolist(), states))  # a repeated row: the last state wins
+        # a repeated row: the last state wins
+        self._frame = (
+            frame.select(_STATE)
+            .with_columns(pl.Series("_row", rows))
+            .unique(subset="_row", keep="last", maintain_order=True)
+        )
         super().__init__(rows, title)
         self.keep_notes = keep_notes
 
-    def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
-        out = [self._states[r] for r in ctx.rows.tolist()]
+    def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+        order = pl.DataFrame({"_row": ctx.rows})
+        after = order.join(self._frame, on="_row", how="left", maintain_order="left")
+        after = after.select(_STATE)
         if self.keep_notes:
-            out = [a if a.note is not None else a.with_(note=b.note) for a, b in zip(out, before)]
-        return out
+            after = after.with_columns(pl.coalesce(after["note"], before["note"]).alias("note"))
+        return after
+
+    def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
+        frame = self.plan_frame(L.states_frame(before), ctx)
+        return [LabelState.from_row(r) for r in frame.iter_rows()]
 
     def describe(self, n: int) -> str:
         return f"import labels of {_n_rows(n)}"
@@ -460,53 +509,63 @@ class LabelBook:
         rows = command.rows
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self._ids)):
             raise IndexError(f"row out of range (the dataset has {len(self._ids):,} rows)")
-        ids = self._ids.gather(rows).to_list() if len(rows) else []
+        ids = self._ids.gather(rows)
         with self._lock, _transaction(self.store) as conn:
-            current = L.read_states(self.store, ids)
-            before = [current.get(i, EMPTY) for i in ids]
-            ctx = Context(self.annotator, L.utc_now(), ids, rows, self.id_of)
-            after = command.plan(before, ctx)
-            changed = [k for k in range(len(ids)) if not after[k].same_label(before[k])]
-            if not changed:
+            before = L.read_state_frame(self.store, ids)
+            ctx = Context(self.annotator, L.utc_now(), ids.to_list(), rows, self.id_of)
+            after = command.plan_frame(before.select(_STATE), ctx)
+            if after.height != len(rows):
+                raise ValueError(
+                    f"{type(command).__name__} planned {after.height} of {len(rows)} rows"
+                )
+            both = pl.concat(
+                [
+                    before.select("id", "existed").with_columns(pl.Series("row", rows)),
+                    before.select(_STATE).rename(dict(zip(_STATE, _B))),
+                    after.select(pl.col(c).cast(pl.String) for c in _STATE).rename(
+                        dict(zip(_STATE, _A))
+                    ),
+                ],
+                how="horizontal",
+            )
+            changed = both.filter(
+                pl.any_horizontal(pl.col(f"b_{c}").ne_missing(pl.col(f"a_{c}")) for c in _COMPARED)
+            )
+            if not changed.height:
                 return Changes("do", 0, command.title(0))
             _discard_redo(conn)
-            title = command.title(len(changed))
+            title = command.title(changed.height)
+            ch_rows = changed["row"].to_numpy().astype(np.int64)
+            located = changed.select("existed", "id", *_A).with_columns(
+                self._locators(ch_rows, changed["existed"].to_numpy())
+            )
+            new = located.filter(~pl.col("existed")).drop("existed")
+            old = located.filter(pl.col("existed")).drop("existed")
+            conn.executemany(_INSERT, new.iter_rows())
+            conn.executemany(_UPDATE_LOCATED, old.select(pl.exclude("id"), "id").iter_rows())
             cur = conn.execute(
-                "INSERT INTO commands(kind, title, params, rows, annotator, timestamp) "
-                "VALUES (?,?,?,?,?,?)",
+                "INSERT INTO commands(kind, title, params, rows, annotator, timestamp, payload) "
+                "VALUES (?,?,?,?,?,?,?)",
                 (
                     command.kind,
                     title,
                     json.dumps(command.params(), ensure_ascii=False, default=str),
-                    len(changed),
+                    changed.height,
                     ctx.annotator,
                     ctx.timestamp,
+                    _encode(changed.select("id", *_B, *_A)),
                 ),
             )
             seq = int(cur.lastrowid or 0)
-            ch_ids = [ids[k] for k in changed]
-            ch_rows = rows[np.asarray(changed, dtype=np.int64)]
-            locators = self._locators(ch_rows, [i not in current for i in ch_ids])
-            conn.executemany(
-                _UPSERT,
-                ((i, *after[k].to_row(), *loc) for i, k, loc in zip(ch_ids, changed, locators)),
-            )
-            conn.executemany(
-                f"INSERT INTO command_rows(seq, id, {_B}, {_A}) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    (seq, i, *before[k].to_row(), *after[k].to_row())
-                    for i, k in zip(ch_ids, changed)
-                ),
-            )
+        b_dec, a_dec = changed["b_decision"].to_list(), changed["a_decision"].to_list()
         return Changes(
             "do",
             seq,
             title,
-            ch_ids,
+            changed["id"].to_list(),
             ch_rows,
-            [after[k].decision for k in changed],
-            _count_delta((before[k].decision, after[k].decision) for k in changed),
+            a_dec,
+            _count_delta(zip(b_dec, a_dec)),
         )
 
     # -- history ---------------------------------------------------------------------------
@@ -560,46 +619,45 @@ class LabelBook:
             if entry is None:
                 return None
             seq, title = entry
-            records = conn.execute(
-                f"SELECT id, {_B}, {_A} FROM command_rows WHERE seq=?", (seq,)
-            ).fetchall()
-            ids = [r[0] for r in records]
-            befores = [LabelState.from_row(r[1:9]) for r in records]
-            afters = [LabelState.from_row(r[9:17]) for r in records]
-            target, source = (befores, afters) if undo else (afters, befores)
-            conn.executemany(
-                _UPSERT,
-                ((i, *s.to_row(), None, None, None) for i, s in zip(ids, target)),
-            )
+            payload = conn.execute("SELECT payload FROM commands WHERE seq=?", (seq,)).fetchone()
+            frame = _decode(payload[0])
+            target, source = (_B, _A) if undo else (_A, _B)
+            conn.executemany(_UPDATE_STATE, frame.select(*target, "id").iter_rows())
             conn.execute("UPDATE commands SET undone=? WHERE seq=?", (1 if undo else 0, seq))
+        ids = frame["id"].to_list()
+        now, was = frame[target[0]].to_list(), frame[source[0]].to_list()
         return Changes(
             "undo" if undo else "redo",
             seq,
             title,
             ids,
             self.rows_of(ids),
-            [s.decision for s in target],
-            _count_delta((s.decision, t.decision) for s, t in zip(source, target)),
+            now,
+            _count_delta(zip(was, now)),
         )
 
     # -- helpers ---------------------------------------------------------------------------
-    def _locators(self, rows: np.ndarray, new: list[bool]) -> list[tuple]:
-        """(source_file, row_index, content_sha256) per row; the hash only where needed."""
+    def _locators(self, rows: np.ndarray, existed: np.ndarray) -> list[pl.Series]:
+        """source_file, row_index and content_sha256 of rows; the hash is computed only for
+        rows new to the store (the stored one is kept otherwise)."""
         frame = self.dataset.frame
-        sources = frame[SOURCE].gather(rows).to_list() if len(rows) else []
-        positions = frame[ROW].gather(rows).to_list() if len(rows) else []
-        hashes: list[str | None] = [None] * len(rows)
+        hashes = pl.Series("content_sha256", [None] * len(rows), pl.String)
         cached = self.dataset._content_hashes
         if cached is not None:
-            hashes = cached.gather(rows).to_list()
+            hashes = cached.gather(rows).alias("content_sha256")
         else:
-            need = np.flatnonzero(np.asarray(new, dtype=bool))
+            need = np.flatnonzero(~existed.astype(bool))
             if len(need):
-                user = self.dataset.user_columns
-                subset = frame.select(pl.col(user).gather(rows[need]))
+                subset = frame.select(pl.col(self.dataset.user_columns).gather(rows[need]))
+                values: list[str | None] = [None] * len(rows)
                 for k, h in zip(need.tolist(), content_sha256(subset).to_list()):
-                    hashes[k] = h
-        return list(zip(sources, positions, hashes))
+                    values[k] = h
+                hashes = pl.Series("content_sha256", values, pl.String)
+        return [
+            frame[SOURCE].gather(rows).cast(pl.String).alias("source_file"),
+            frame[ROW].gather(rows).cast(pl.Int64).alias("row_index"),
+            hashes,
+        ]
 
 
 # -- module helpers ---------------------------------------------------------------------------
@@ -633,8 +691,22 @@ def _count_delta(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, in
 
 
 def _discard_redo(conn: Any) -> None:
-    conn.execute("DELETE FROM command_rows WHERE seq IN (SELECT seq FROM commands WHERE undone=1)")
     conn.execute("DELETE FROM commands WHERE undone=1")
+
+
+def _lit(value: str | None, name: str) -> pl.Expr:
+    return pl.lit(value, pl.String).alias(name)
+
+
+def _encode(frame: pl.DataFrame) -> bytes:
+    """A command's rows (id, states before and after) as zstd-compressed Arrow IPC."""
+    sink = io.BytesIO()
+    frame.write_ipc(sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _decode(payload: bytes) -> pl.DataFrame:
+    return pl.read_ipc(io.BytesIO(payload))
 
 
 class _transaction:

