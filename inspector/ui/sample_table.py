@@ -71,9 +71,14 @@ class SampleTable(QTableView):
             self.setColumnWidth(col, width)
         hh.setSectionResizeMode(PREVIEW_COL, QHeaderView.ResizeMode.Stretch)
         hh.sectionClicked.connect(self._on_header_clicked)
+        # The rows of the last programmatic select_rows (None: ask the selection model).
+        self._selected: np.ndarray | None = None
+        self._selecting = False
         sel = self.selectionModel()
         sel.currentRowChanged.connect(self._on_current_changed)
-        sel.selectionChanged.connect(lambda *_: self.selectedRowsChanged.emit(self.selected_rows()))
+        sel.selectionChanged.connect(self._on_selection_changed)
+        model.modelReset.connect(self._forget_selection)
+        model.layoutChanged.connect(self._forget_selection)
 
     # -- sorting ----------------------------------------------------------------------------
     def sort_by(self, column: str, descending: bool = False) -> None:
@@ -141,8 +146,19 @@ class SampleTable(QTableView):
         pos = min(max((index.row() if index.isValid() else -1) + step, 0), n - 1)
         return self.sample_model.dataset_row(pos)
 
+    def _forget_selection(self) -> None:
+        self._selected = None
+
+    def _on_selection_changed(self, *_args) -> None:
+        if self._selecting:
+            return
+        self._selected = None
+        self.selectedRowsChanged.emit(self.selected_rows())
+
     def selected_rows(self) -> np.ndarray:
         """The dataset rows selected (sorted, unique)."""
+        if self._selected is not None:
+            return self._selected.copy()
         view = self.sample_model.view_rows()
         parts = [view[r.top() : r.bottom() + 1] for r in self.selectionModel().selection()]
         if not parts:
@@ -151,21 +167,38 @@ class SampleTable(QTableView):
 
     def select_rows(self, rows: np.ndarray) -> None:
         """Select these dataset rows (those not in view are left out); runs of neighbouring
-        rows become one selection range."""
+        rows become one selection range.
+
+        Qt keeps one range per run: ~100k scattered rows cost about a second. For a large
+        scattered set, showing only those rows (``set_rows``) is the fast alternative.
+        """
         model = self.sample_model
-        pos = model.view_positions(np.asarray(rows, dtype=np.int64))
-        pos = np.unique(pos[pos >= 0])
+        pos = np.sort(model.view_positions(np.asarray(rows, dtype=np.int64)))
+        pos = pos[pos >= 0]
+        if pos.size:
+            pos = pos[np.concatenate(([True], np.diff(pos) != 0))]
         selection = QItemSelection()
         last_col = model.columnCount() - 1
         if pos.size:
             breaks = np.flatnonzero(np.diff(pos) != 1)
-            starts = np.concatenate(([pos[0]], pos[breaks + 1]))
-            ends = np.concatenate((pos[breaks], [pos[-1]]))
-            for s, e in zip(starts.tolist(), ends.tolist()):
-                selection.select(model.index(s, 0), model.index(e, last_col))
+            starts = np.concatenate(([pos[0]], pos[breaks + 1])).tolist()
+            ends = np.concatenate((pos[breaks], [pos[-1]])).tolist()
+            # createIndex, not index(): no bounds check calling back into Python per range
+            make = model.createIndex
+            for s, e in zip(starts, ends):
+                selection.select(make(s, 0), make(e, last_col))
         sel = self.selectionModel()
-        sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        if pos.size:
-            first = model.index(int(pos[0]), 0)
-            sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-            self.scrollTo(first)
+        self._selecting = True
+        try:
+            # Clear, then select: ClearAndSelect diffs the old ranges against the new ones,
+            # which takes seconds when a big range meets thousands of small ones.
+            sel.clearSelection()
+            sel.select(selection, QItemSelectionModel.SelectionFlag.Select)
+            if pos.size:
+                first = model.index(int(pos[0]), 0)
+                sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+                self.scrollTo(first)
+        finally:
+            self._selecting = False
+        self._selected = np.sort(model.view_rows()[pos])
+        self.selectedRowsChanged.emit(self._selected.copy())
