@@ -27,7 +27,6 @@ from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropE
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QMainWindow,
     QMenu,
@@ -45,9 +44,10 @@ from inspector.core.project import Project, open_project
 from inspector.ui.actions import ActionRegistry, HelpOverlay
 from inspector.ui.filter_bar import FilterBar, FilterQuery
 from inspector.ui.jobs import JobRunner, JobStatus
-from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, data_error_text, role_text
+from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, data_error_text
 from inspector.ui.sample_table import SampleTable
 from inspector.ui.sample_view import SampleView
+from inspector.ui.status_facts import StatusFacts
 from inspector.ui.table_model import SampleTableModel
 
 MAX_RECENT = 10
@@ -60,15 +60,6 @@ FILE_FILTER = (
 def _open_job(params: tuple[str, dict[str, Any]], progress: Progress) -> Project:
     path, opts = params
     return open_project(path, progress=progress, **opts)
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return f"{n} bytes"
 
 
 class MainWindow(QMainWindow):
@@ -139,23 +130,8 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.job_status = JobStatus(self.jobs)
         bar.addWidget(self.job_status)
-        self.status_labels: dict[str, QLabel] = {}
-        self._status_rules: dict[str, QFrame] = {}
-        for name in ("rows", "format", "size", "skipped", "id"):
-            rule = QFrame()
-            rule.setFrameShape(QFrame.Shape.VLine)
-            rule.setFrameShadow(QFrame.Shadow.Plain)
-            rule.setStyleSheet("color: palette(mid);")
-            label = QLabel()
-            label.setObjectName(f"status_{name}")
-            label.setContentsMargins(6, 0, 6, 0)
-            self.status_labels[name] = label
-            self._status_rules[name] = rule
-            bar.addPermanentWidget(rule)
-            bar.addPermanentWidget(label)
-        self.status_labels["format"].setToolTip("Dataset ▸ Format… changes it")
-        self.status_labels["skipped"].setStyleSheet("color: #b45309;")
-        bar.setStyleSheet("QStatusBar::item { border: none; }")
+        self.facts = StatusFacts(bar)
+        self.status_labels = self.facts.labels
 
     @staticmethod
     def _placeholder(text: str) -> QLabel:
@@ -576,34 +552,7 @@ class MainWindow(QMainWindow):
 
     # -- status -----------------------------------------------------------------------------
     def _update_status(self) -> None:
-        labels = self.status_labels
-        if self.project is None:
-            for name, label in labels.items():
-                label.clear()
-                label.hide()
-                self._status_rules[name].hide()
-            return
-        d = self.project.dataset
-        size = sum(f.size for f in d.files)
-        files = f" in {len(d.files):,} files" if len(d.files) > 1 else ""
-        id_rule = d.id_rule.removeprefix("column:")
-        texts = {
-            "rows": f"{d.height:,} row{'' if d.height == 1 else 's'}",
-            "format": role_text(d.spec),
-            "size": human_size(size) + files,
-            "skipped": (
-                f"{len(d.bad):,} bad line{'s' if len(d.bad) != 1 else ''} skipped" if d.bad else ""
-            ),
-            "id": "ids: content hash"
-            if d.id_rule == "content_sha256"
-            else f"ids: column {id_rule}",
-        }
-        for name, text in texts.items():
-            labels[name].setText(text)
-            labels[name].setVisible(bool(text))
-            self._status_rules[name].setVisible(bool(text))
-        if d.bad:
-            labels["skipped"].setToolTip("\n".join(b.describe() for b in d.bad[:20]))
+        self.facts.show(self.project.dataset if self.project else None)
 
     # -- focus, help ------------------------------------------------------------------------
     def focus_search(self) -> None:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextTable
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
@@ -456,3 +457,65 @@ def test_run_app_opens_the_path(qtbot, monkeypatch, alpaca_file):
     monkeypatch.setattr("sys.excepthook", sys.excepthook)
     assert app.run_app(str(alpaca_file), skip_bad_lines=False, kind=None) == 0
     assert shown == [6]
+
+
+def test_long_work_shows_progress_and_can_be_cancelled(qtbot, make_window):
+    import threading
+
+    window = make_window()
+    release = threading.Event()
+    finished = []
+
+    def job(_params, progress):
+        progress.status("embedding", total=1000)
+        progress.advance(10)
+        release.wait(10)
+        progress.advance()  # raises Cancelled once Cancel was pressed
+        return "done"
+
+    window.jobs.submit("embed", job, None, label="Embedding", on_done=finished.append)
+    status = window.job_status
+    qtbot.waitUntil(lambda: "embedding 10/1,000" in status.label.text(), timeout=5000)
+    assert status.isVisible() and status.bar.maximum() == 1000
+    qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+    assert "cancelling" in status.label.text()
+    release.set()
+    qtbot.waitUntil(lambda: not status.isVisible(), timeout=5000)
+    assert finished == []  # a cancelled job delivers nothing
+
+
+def test_selecting_scattered_rows_after_select_all(qtbot, make_window, alpaca_file):
+    window = make_window(alpaca_file)
+    window.table.selectAll()
+    assert list(window.selected_rows()) == [0, 1, 2, 3, 4, 5]
+    window.select_rows(np.array([5, 1, 3, 3]))
+    assert list(window.selected_rows()) == [1, 3, 5]
+    selected = {i.row() for i in window.table.selectionModel().selectedRows()}
+    assert {window.model.dataset_row(r) for r in selected} == {1, 3, 5}
+    # a click replaces the programmatic selection
+    click_row(window, 0)
+    assert list(window.selected_rows()) == [0]
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_in_a_slot_opens_the_dialog_and_the_window_goes_on(
+    qtbot, make_window, alpaca_file, monkeypatch
+):
+    from PySide6.QtCore import QTimer
+
+    from inspector.ui import app
+
+    monkeypatch.setattr(app, "_dialog", None)
+    monkeypatch.setattr(sys, "excepthook", app._excepthook)
+    window = make_window(alpaca_file)
+
+    def broken_slot():
+        raise KeyError("a bug in a feature")
+
+    QTimer.singleShot(0, broken_slot)
+    qtbot.waitUntil(lambda: app._dialog is not None and app._dialog.isVisible(), timeout=5000)
+    assert "a bug in a feature" in app._dialog.text()
+    assert "broken_slot" in app._dialog.detailedText()
+    app._dialog.close()
+    click_row(window, 3)  # still working
+    assert "Bonjour" in window.sample_view.toPlainText()

@@ -1,0 +1,71 @@
+"""The dataset's facts in the status bar: rows, format and mapping, size on disk, skipped
+bad lines and the id rule, each a label with a thin rule before it."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFrame, QLabel, QStatusBar
+
+from inspector.core.dataset import Dataset
+from inspector.ui.open_dialogs import role_text
+
+FACTS = ("rows", "format", "size", "skipped", "id")
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return f"{n} bytes"
+
+
+def fact_texts(d: Dataset) -> dict[str, str]:
+    """What each label says about ``d`` ("" hides the label)."""
+    files = f" in {len(d.files):,} files" if len(d.files) > 1 else ""
+    bad = len(d.bad)
+    if d.id_rule == "content_sha256":
+        ids = "ids: content hash"
+    else:
+        ids = f"ids: column {d.id_rule.removeprefix('column:')}"
+    return {
+        "rows": f"{d.height:,} row{'' if d.height == 1 else 's'}",
+        "format": role_text(d.spec),
+        "size": human_size(sum(f.size for f in d.files)) + files,
+        "skipped": f"{bad:,} bad line{'s' if bad != 1 else ''} skipped" if bad else "",
+        "id": ids,
+    }
+
+
+class StatusFacts:
+    """Adds its labels to ``bar`` as permanent widgets; ``show(dataset)`` fills them."""
+
+    def __init__(self, bar: QStatusBar) -> None:
+        self.labels: dict[str, QLabel] = {}
+        self._rules: dict[str, QFrame] = {}
+        for name in FACTS:
+            rule = QFrame()
+            rule.setFrameShape(QFrame.Shape.VLine)
+            rule.setFrameShadow(QFrame.Shadow.Plain)
+            rule.setStyleSheet("color: palette(mid);")
+            label = QLabel()
+            label.setObjectName(f"status_{name}")
+            label.setContentsMargins(6, 0, 6, 0)
+            self.labels[name] = label
+            self._rules[name] = rule
+            bar.addPermanentWidget(rule)
+            bar.addPermanentWidget(label)
+        self.labels["format"].setToolTip("Dataset ▸ Format and Fields… changes it")
+        self.labels["skipped"].setStyleSheet("color: #b45309;")
+        bar.setStyleSheet("QStatusBar::item { border: none; }")
+        self.show(None)
+
+    def show(self, dataset: Dataset | None) -> None:
+        texts = fact_texts(dataset) if dataset is not None else dict.fromkeys(FACTS, "")
+        for name, text in texts.items():
+            self.labels[name].setText(text)
+            self.labels[name].setVisible(bool(text))
+            self._rules[name].setVisible(bool(text))
+        if dataset is not None and dataset.bad:
+            tip = "\n".join(b.describe() for b in dataset.bad[:20])
+            self.labels["skipped"].setToolTip(tip)
