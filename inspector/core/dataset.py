@@ -9,6 +9,7 @@ compact separators, null fields left out — with ``#2``, ``#3``… for repeated
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,22 +171,76 @@ class Dataset:
         )
 
 
+HASH_BATCH = 1 << 16  # rows encoded at a time: bounds the canonical JSON held in memory
+
+
 def content_sha256(frame: pl.DataFrame) -> pl.Series:
     """sha256 (hex) of each row's canonical JSON: sorted keys, nulls left out."""
-    parts = []
-    for col in sorted(frame.columns):
-        encoded = pl.struct(pl.col(col)).struct.json_encode()
-        inner = encoded.str.slice(1, encoded.str.len_bytes() - 2)
-        parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
-    canonical = frame.select(
-        (pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")).alias(
-            "json"
-        )
-    ).to_series()
+    columns = sorted(frame.columns)
+    if not frame.null_count().sum_horizontal().item():
+        # No nulls: the struct's own JSON is already canonical (and much cheaper).
+        canonical = pl.struct(columns).struct.json_encode()
+    else:
+        parts = []
+        for col in columns:
+            encoded = pl.struct(pl.col(col)).struct.json_encode()
+            inner = encoded.str.strip_prefix("{").str.strip_suffix("}")
+            parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
+        canonical = pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + "}"
+
+    def encode(start: int) -> pl.Series:
+        return frame.slice(start, HASH_BATCH).select(canonical.alias("json")).to_series()
+
+    hashes: list[str] = []
+    starts = list(range(0, frame.height, HASH_BATCH))
+    # polars encodes the next batch (without the GIL) while this thread hashes the last one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(encode, starts[0]) if starts else None
+        for k in range(len(starts)):
+            batch = pending.result()  # type: ignore[union-attr]
+            pending = pool.submit(encode, starts[k + 1]) if k + 1 < len(starts) else None
+            hashes.extend(_sha256_each(batch))
+    return pl.Series("content_sha256", hashes, pl.String)
+
+
+def _sha256_each(texts: pl.Series) -> list[str]:
+    """Hex sha256 of each string's UTF-8 bytes, read straight from the Arrow buffers."""
+    import pyarrow as pa
+
+    arr = texts.to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    data = memoryview(arr.buffers()[2] or b"")
+    bounds = offsets.tolist()
     sha = hashlib.sha256
-    return pl.Series(
-        "content_sha256", [sha(s.encode()).hexdigest() for s in canonical.to_list()], pl.String
-    )
+    return [sha(data[a:b]).hexdigest() for a, b in zip(bounds, bounds[1:])]
+
+
+def _with_occurrence(hashes: pl.Series) -> pl.Series:
+    """``hash``, then ``hash#2``, ``hash#3``… for the later copies of a repeated record."""
+    values = hashes.to_list()
+    if len(set(values)) == len(values):
+        return hashes
+    seen: dict[str, int] = {}
+    ids = []
+    for h in values:
+        n = seen[h] = seen.get(h, 0) + 1
+        ids.append(h if n == 1 else f"{h}#{n}")
+    return pl.Series(hashes.name, ids, pl.String)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes on disk, read in pieces (hashlib drops the GIL meanwhile)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _length_expr(spec: formats.FormatSpec) -> pl.Expr:
@@ -260,11 +315,15 @@ def open_dataset(
     infos: list[FileInfo] = []
     bad: list[BadRecord] = []
     root = dataset_root(target, sources)
+    hasher = ThreadPoolExecutor(max_workers=1)  # the file hash runs beside the parsing
     for path in sources.files:
-        result = read_file(path, skip_bad_lines=skip_bad_lines)
-        raw = path.read_bytes() if result.compression else result.raw
-        digest = hashlib.sha256(raw or b"").hexdigest()
-        result.raw = None
+        digest_job = hasher.submit(file_sha256, path)
+        try:
+            result = read_file(path, skip_bad_lines=skip_bad_lines)
+            digest = digest_job.result()
+        except BaseException:
+            hasher.shutdown(wait=True, cancel_futures=True)
+            raise
         bad.extend(result.bad)
         shown = _relative(path, root)
         infos.append(
@@ -285,6 +344,7 @@ def open_dataset(
                 )
             )
         progress.advance()
+    hasher.shutdown()
     if not frames:
         raise DataError("no readable records", file=str(target), bad_records=bad)
     try:
@@ -315,18 +375,7 @@ def open_dataset(
     else:
         user = [c for c in frame.columns if c not in INTERNAL]
         hashes = content_sha256(frame.select(user))
-        occurrence = pl.DataFrame({"h": hashes}).select(
-            pl.col("h").cum_count().over("h").alias("n")
-        )["n"]
-        ids = (
-            pl.DataFrame({"h": hashes, "n": occurrence})
-            .select(
-                pl.when(pl.col("n") > 1)
-                .then(pl.col("h") + pl.lit("#") + pl.col("n").cast(pl.String))
-                .otherwise(pl.col("h"))
-            )
-            .to_series()
-        )
+        ids = _with_occurrence(hashes)
         rule = "content_sha256"
     frame = frame.with_columns(ids.alias(ID), _length_expr(spec).alias(LENGTH))
     return Dataset(str(target), sources, infos, frame, spec, rule, bad, hashes)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,6 @@ class FileRead:
     container: str  # jsonl | json | parquet | csv | tsv | arrow
     compression: str | None
     bad: list[BadRecord] = field(default_factory=list)
-    raw: bytes | None = None  # decompressed bytes (hashed for the fingerprint, then dropped)
 
 
 def strip_compression(path: Path) -> tuple[str, str | None]:
@@ -104,33 +104,62 @@ def sniff_file(path: Path) -> str:
     return sniff_container(head)
 
 
+SUFFIX_CONTAINERS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".arrow": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+}
+CHUNK_BYTES = 64 << 20  # JSON lines are parsed in pieces of this size: never all bytes at once
+_NON_SPACE = re.compile(rb"\S")
+
+
 def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
     """Read one data file. Raises DataError naming the file (and line) on bad input."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            head = fh.read(65536)
     except FileNotFoundError as exc:
         raise DataError("file not found", file=path) from exc
     except IsADirectoryError as exc:
         raise DataError("is a directory, not a data file", file=path) from exc
     except PermissionError as exc:
         raise DataError("permission denied", file=path) from exc
-    if not data.strip():
+    suffix, _ = strip_compression(path)
+    compressed = head[:2] == GZIP_MAGIC or head[:4] == ZSTD_MAGIC
+    result: FileRead | None = None
+    if not compressed and _NON_SPACE.search(head):
+        # Uncompressed: binary files are read from the path, JSON lines piece by piece.
+        container = SUFFIX_CONTAINERS.get(suffix) or sniff_container(head)
+        if container in ("parquet", "arrow", "arrow_stream"):
+            result = _read_binary(path, path, "parquet" if container == "parquet" else "arrow")
+        elif container in ("json", "jsonl") and head.lstrip()[:1] != b"[":
+            result = _read_json_lines_in_chunks(path)
+            if result is not None:
+                result.container = "json" if container == "json" else "jsonl"
+    if result is None:
+        result = _read_in_memory(path, suffix, skip_bad_lines)
+    if result.frame.height == 0 and not result.bad:
+        raise DataError("contains no records", file=path)
+    if result.frame.width == 0:
+        raise DataError("no readable records", file=path, bad_records=result.bad)
+    return result
+
+
+def _read_in_memory(path: Path, suffix: str, skip_bad_lines: bool) -> FileRead:
+    """Read the whole (decompressed) file into memory, then parse it."""
+    data = path.read_bytes()
+    if not _NON_SPACE.search(data):
         raise DataError("the file is empty", file=path, hint="no records to read")
     data, compression = decompress(data, path)
-    if not data.strip():
+    if not _NON_SPACE.search(data):
         raise DataError("the file is empty after decompression", file=path)
-    suffix, _ = strip_compression(path)
-    container = {
-        ".jsonl": "jsonl",
-        ".ndjson": "jsonl",
-        ".json": "json",
-        ".parquet": "parquet",
-        ".csv": "csv",
-        ".tsv": "tsv",
-        ".arrow": "arrow",
-        ".feather": "arrow",
-        ".ipc": "arrow",
-    }.get(suffix) or sniff_container(data)
+    container = SUFFIX_CONTAINERS.get(suffix) or sniff_container(data)
 
     if container == "json":
         if data.lstrip()[:1] == b"[":
@@ -143,17 +172,12 @@ def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
         _reject_single_object(data, path)
         result = _read_json_lines(data, path, skip_bad_lines)
     elif container == "parquet":
-        result = _read_binary(data, path, "parquet")
+        result = _read_binary(io.BytesIO(data), path, "parquet")
     elif container in ("arrow", "arrow_stream"):
-        result = _read_binary(data, path, "arrow")
+        result = _read_binary(io.BytesIO(data), path, "arrow")
     else:
         result = _read_delimited(data, path, container, skip_bad_lines)
     result.compression = compression
-    result.raw = data
-    if result.frame.height == 0 and not result.bad:
-        raise DataError("contains no records", file=path)
-    if result.frame.width == 0:
-        raise DataError("no readable records", file=path, bad_records=result.bad)
     return result
 
 
@@ -162,8 +186,7 @@ def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
 
 def _line_starts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of every line (end excludes the newline)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(arr == 10)
+    newlines = _positions(np.frombuffer(data, dtype=np.uint8), (10,))
     starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
     ends = np.concatenate((newlines, [len(data)])).astype(np.int64)
     if starts[-1] >= len(data):  # trailing newline: no last line
@@ -199,6 +222,56 @@ def _read_json_lines(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
     return _read_json_lines_slowly(data, path, skip_bad_lines)
 
 
+def _read_json_lines_in_chunks(path: Path) -> FileRead | None:
+    """Parse JSON lines a piece at a time (so the file's bytes and the frame are never both
+    whole in memory). None when a piece is not plain JSON lines (a bad or very deep line,
+    one object over several lines): the careful reader then takes the whole file."""
+    frames: list[pl.DataFrame] = []
+    rows: list[np.ndarray] = []
+    line = 0  # lines before the current piece
+    rest = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(CHUNK_BYTES)
+            buf = rest + block if rest else block
+            cut = buf.rfind(b"\n") + 1 if block else len(buf)
+            if block and not cut:  # a line longer than a piece: read on
+                rest = buf
+                continue
+            piece, rest = buf[:cut], buf[cut:]
+            del buf
+            if piece:
+                newlines = piece.count(b"\n")
+                in_piece = newlines + (piece[-1:] != b"\n")
+                if _NON_SPACE.search(piece):
+                    if _nests_deeper(piece, MAX_DEPTH):
+                        return None
+                    try:
+                        frame = pl.read_ndjson(io.BytesIO(piece), infer_schema_length=None)
+                    except Exception:  # noqa: BLE001 - the careful reader names the line
+                        return None
+                    # Every line a record (the usual case), or blank lines in between.
+                    lines = (
+                        np.arange(in_piece, dtype=np.int64)
+                        if frame.height == in_piece
+                        else _nonblank_lines(piece)
+                    )
+                    if frame.height != lines.size:
+                        return None
+                    frames.append(frame)
+                    rows.append(lines + line)
+                line += newlines
+            if not block:
+                break
+    if not frames:
+        return None
+    try:
+        frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+    except Exception:  # noqa: BLE001 - types that only a whole-file read can reconcile
+        return None
+    return FileRead(frame, np.concatenate(rows).astype(np.int64), "jsonl", None)
+
+
 def _positions(arr: np.ndarray, values: tuple[int, ...], chunk: int = 1 << 26) -> np.ndarray:
     """Offsets of the bytes equal to any of ``values`` (in chunks, to bound temporaries)."""
     found = []
@@ -211,23 +284,23 @@ def _positions(arr: np.ndarray, values: tuple[int, ...], chunk: int = 1 << 26) -
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
+_ALL_BUT_OPENS = bytes(b for b in range(256) if b not in b"{[\n")
+
+
 def _nests_deeper(data: bytes, limit: int) -> bool:
     """Whether some line of ``data`` nests JSON containers deeper than ``limit``.
 
-    A line with at most ``limit`` opening brackets cannot, so only the others are parsed
-    for their structure (usually none)."""
-    arr = np.frombuffer(data, dtype=np.uint8)
-    opens = _positions(arr, (ord("{"), ord("[")))
-    if opens.size <= limit:
+    A line with at most ``limit`` opening brackets cannot (one cheap pass finds them), so
+    only the others are parsed for their structure (usually none)."""
+    counts = [len(opens) for opens in data.translate(None, _ALL_BUT_OPENS).split(b"\n")]
+    if max(counts) <= limit:
         return False
-    newlines = _positions(arr, (10,))
-    counts = np.bincount(np.searchsorted(newlines, opens))
-    for line in np.flatnonzero(counts > limit).tolist():
-        start = int(newlines[line - 1]) + 1 if line else 0
-        end = int(newlines[line]) if line < newlines.size else len(data)
-        depth = _bracket_depths(data[start:end])[1]
-        if depth.size and int(depth.max()) > limit:
-            return True
+    starts, ends = _line_starts(data)
+    for line, count in enumerate(counts):
+        if count > limit:
+            depth = _bracket_depths(data[starts[line] : ends[line]])[1]
+            if depth.size and int(depth.max()) > limit:
+                return True
     return False
 
 
@@ -382,8 +455,11 @@ def _reject_single_object(data: bytes, path: Path) -> None:
     newline = data.find(b"\n", start)
     if data[start : start + 1] != b"{" or newline < 0 or not data[newline:].strip():
         return
+    first = data[start:newline]
+    if first.count(b"{") + first.count(b"[") > MAX_DEPTH:
+        first = _stringify_deep(first, 2, MAX_DEPTH)  # orjson recurses too
     try:
-        orjson.loads(data[start:newline])
+        orjson.loads(first)
         return  # the first line is a record of its own: JSON lines
     except orjson.JSONDecodeError:
         pass
@@ -445,14 +521,18 @@ def _error_pos(message: str) -> int:
 # -- binary and delimited --------------------------------------------------------------------
 
 
-def _read_binary(data: bytes, path: Path, kind: str) -> FileRead:
+def _read_binary(source: Path | io.BytesIO, path: Path, kind: str) -> FileRead:
     try:
         if kind == "parquet":
-            frame = pl.read_parquet(io.BytesIO(data))
-        elif data[:6] == b"ARROW1":
-            frame = pl.read_ipc(io.BytesIO(data))
+            frame = pl.read_parquet(source)
         else:
-            frame = pl.read_ipc_stream(io.BytesIO(data))
+            if isinstance(source, Path):
+                with source.open("rb") as fh:
+                    magic = fh.read(6)
+            else:
+                magic = source.getvalue()[:6]
+            stream = magic != b"ARROW1"
+            frame = pl.read_ipc_stream(source) if stream else pl.read_ipc(source)
     except Exception as exc:  # noqa: BLE001
         raise DataError(f"cannot read as {kind}: {exc}", file=path) from exc
     return FileRead(frame, np.arange(frame.height, dtype=np.int64), kind, None)
