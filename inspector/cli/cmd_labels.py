@@ -156,8 +156,8 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from inspector.core.commands import LabelBook
     from inspector.core.filterfile import import_filter
+    from inspector.core.labelbook import LabelBook
 
     project = _open(args)
     try:
@@ -187,7 +187,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _label(args: argparse.Namespace) -> int:
-    from inspector.core.commands import Decide, LabelBook, SetNote, SetTags
+    from inspector.core.commands import Decide, SetNote, SetTags
+    from inspector.core.labelbook import LabelBook
 
     if args.decision is None and not args.tag and args.note is None:
         return fail("label: give --decision, --tag or --note")

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +28,9 @@ from inspector.core import labels as L
 from inspector.core.dataset import ID, ROW, SOURCE, content_sha256
 
 if TYPE_CHECKING:
-    from inspector.core.commands import Changes, LabelBook
+    from inspector.core.commands import Changes
     from inspector.core.dataset import Dataset
+    from inspector.core.labelbook import LabelBook
     from inspector.core.store import ProjectStore
 
 SCHEMA_VERSION = 1
@@ -527,13 +528,8 @@ def import_filter(
     by_action = {a: int((frame["action"] == a).sum()) for a in L.ACTIONS}
     if reason:
         frame = frame.with_columns(pl.lit(reason, pl.String).alias("reason"))
-    base = dict(
-        kind=ff.kind,
-        as_=as_,
-        rows=ff.frame.height,
-        matched=int(found.sum()),
-        not_found=int((~found).sum()),
-        by_action=by_action,
+    result = ImportResult(
+        ff.kind, as_, ff.frame.height, int(found.sum()), int((~found).sum()), by_action
     )
     if as_ == "proposals":
         save_proposals(
@@ -543,43 +539,52 @@ def import_filter(
             ).with_columns(pl.col("reason").fill_null("imported")),
             source=source or f"import:{ff.path.name}",
         )
-        return ImportResult(**base)
-    now = L.utc_now()
-    states = []
-    for r in frame.iter_rows(named=True):
-        decision = _decision_of(r, ff.kind)
-        who = r["annotator"]
-        states.append(
-            L.LabelState(
-                decision,
-                L.normalise_tags(r["tags"] or ()),
-                (r["reason"] or "imported") if decision else r["reason"],
-                None,
-                r["group_id"],
-                r["representative_id"],
-                who if who and not who.startswith("auto:") else book.annotator,
-                r["timestamp"] or now,
-            )
-        )
+        return result
+    states = _import_states(frame, ff.kind, book.annotator)
     changes = book.execute(
         SetStates(
             rows,
             states,
-            title=f"import {len(states):,} decisions from {ff.path.name}",
+            title=f"import {states.height:,} decisions from {ff.path.name}",
             keep_notes=True,
         )
     )
-    return ImportResult(**base, changes=changes)
+    return replace(result, changes=changes)
 
 
-def _decision_of(row: dict, kind: str) -> str | None:
-    """Our files carry the human decision in ``label``; a flagged row with tags but no label
-    was only tagged. Everything else follows the action."""
-    if row["label"] in L.DECISIONS:
-        return row["label"]
-    if kind == "inspector" and row["action"] == "flag" and row["tags"]:
-        return None
-    return L.DECISION_OF_ACTION[row["action"]]
+def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFrame:
+    """Label states (``LABEL_FIELDS``, tags as JSON text) for imported filter rows.
+
+    Our files carry the human decision in ``label``; a flagged row of ours with tags but no
+    label was only tagged. Everything else follows the action. The file's annotator and
+    timestamp are kept where it has them (a proposal's ``auto:`` annotator is not a person).
+    """
+    action = pl.col("action").replace_strict(L.DECISION_OF_ACTION, return_dtype=pl.String)
+    only_tagged = (
+        pl.lit(kind == "inspector") & (pl.col("action") == "flag") & (pl.col("tags").list.len() > 0)
+    )
+    decision = (
+        pl.when(pl.col("label").is_in(list(L.DECISIONS)))
+        .then(pl.col("label"))
+        .when(only_tagged)
+        .then(pl.lit(None, pl.String))
+        .otherwise(action)
+    )
+    person = pl.col("annotator").is_not_null() & ~pl.col("annotator").str.starts_with("auto:")
+    tags = [L.encode_tags(L.normalise_tags(t or ())) for t in frame["tags"].to_list()]
+    return frame.select(
+        decision.alias("decision"),
+        pl.Series("tags", tags, pl.String),
+        pl.when(decision.is_not_null())
+        .then(pl.col("reason").fill_null("imported"))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+        pl.lit(None, pl.String).alias("note"),
+        "group_id",
+        "representative_id",
+        pl.when(person).then(pl.col("annotator")).otherwise(pl.lit(annotator)).alias("annotator"),
+        pl.col("timestamp").fill_null(L.utc_now()),
+    )
 
 
 def _id_hint(kind: str) -> str:

@@ -184,7 +184,9 @@ def read_states(store: ProjectStore, ids: Sequence[str]) -> dict[str, LabelState
     return out
 
 
-STATE_SCHEMA = {name: pl.String for name in LABEL_FIELDS}  # tags as JSON text
+STATE_SCHEMA: dict[str, pl.DataType] = {
+    name: pl.String() for name in LABEL_FIELDS
+}  # tags as JSON text
 
 
 def states_frame(states: Sequence[LabelState]) -> pl.DataFrame:
@@ -230,19 +232,19 @@ def row_label(store: ProjectStore, row_id: str) -> RowLabel | None:
     return RowLabel(row_id, state, row[8], row[9], row[10])
 
 
-LABELS_SCHEMA = {
-    "id": pl.String,
-    "decision": pl.String,
-    "tags": pl.List(pl.String),
-    "reason": pl.String,
-    "note": pl.String,
-    "group_id": pl.String,
-    "representative_id": pl.String,
-    "annotator": pl.String,
-    "timestamp": pl.String,
-    "source_file": pl.String,
-    "row_index": pl.Int64,
-    "content_sha256": pl.String,
+LABELS_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String(),
+    "decision": pl.String(),
+    "tags": pl.List(pl.String()),
+    "reason": pl.String(),
+    "note": pl.String(),
+    "group_id": pl.String(),
+    "representative_id": pl.String(),
+    "annotator": pl.String(),
+    "timestamp": pl.String(),
+    "source_file": pl.String(),
+    "row_index": pl.Int64(),
+    "content_sha256": pl.String(),
 }
 
 

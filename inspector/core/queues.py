@@ -121,10 +121,10 @@ def flagged_rows(
         if {"rule", "row"} <= set(flags.columns):
             hit = flags.filter(pl.col("rule") == rule)["row"] if rule else flags["row"]
             return np.unique(hit.cast(pl.Int64).to_numpy())
-        if rule not in flags.columns:
+        if rule is None or rule not in flags.columns:
             raise ValueError(f"no quality rule '{rule}'; rules are {', '.join(flags.columns)}")
         return _mask_or_rows(flags[rule].fill_null(False).to_numpy(), n_rows, rule)
-    if rule not in flags:
+    if rule is None or rule not in flags:
         raise ValueError(f"no quality rule '{rule}'; rules are {', '.join(map(str, flags))}")
     return _mask_or_rows(np.asarray(flags[rule]), n_rows, rule)
 

@@ -14,7 +14,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.core import filterfile as F
-from inspector.core.commands import LabelBook
+from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
 REPO = Path(__file__).resolve().parents[2]

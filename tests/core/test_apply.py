@@ -13,7 +13,7 @@ import pytest
 
 from inspector.core import filterfile as F
 from inspector.core.apply import DataChanged, apply_filter
-from inspector.core.commands import LabelBook
+from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
 

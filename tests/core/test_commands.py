@@ -12,7 +12,8 @@ import pytest
 
 from inspector.core import labels as L
 from inspector.core import queues as Q
-from inspector.core.commands import ChooseKeeper, Decide, LabelBook
+from inspector.core.commands import ChooseKeeper, Decide
+from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.commands import LabelBook
+from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ DECISIONS = ("keep", "drop", "unsure")
 LABELLER = textwrap.dedent(
     """
     import sys
-    from inspector.core.commands import LabelBook
+    from inspector.core.labelbook import LabelBook
     from inspector.core.project import open_project
 
     data, project, mode = sys.argv[1:4]
@@ -147,7 +147,7 @@ def test_decision_is_visible_to_another_connection_before_return_ends(tmp_path):
 
 
 def test_a_failing_command_leaves_the_store_unchanged(tmp_path, monkeypatch):
-    from inspector.core import commands
+    from inspector.core import labelbook
 
     data = make_data(tmp_path, 10)
     pr = open_project(data, project_path=tmp_path / "p.sqlite")
@@ -158,7 +158,7 @@ def test_a_failing_command_leaves_the_store_unchanged(tmp_path, monkeypatch):
         def boom(frame):  # fails after the labels were written, before the commit
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(commands, "_encode", boom)
+        monkeypatch.setattr(labelbook, "_encode", boom)
         with pytest.raises(RuntimeError):
             book.decide([1, 2], "drop")
         monkeypatch.undo()
