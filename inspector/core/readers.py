@@ -229,40 +229,31 @@ def _read_json_lines_in_chunks(path: Path) -> FileRead | None:
     frames: list[pl.DataFrame] = []
     rows: list[np.ndarray] = []
     line = 0  # lines before the current piece
-    rest = b""
     with path.open("rb") as fh:
-        while True:
-            block = fh.read(CHUNK_BYTES)
-            buf = rest + block if rest else block
-            cut = buf.rfind(b"\n") + 1 if block else len(buf)
-            if block and not cut:  # a line longer than a piece: read on
-                rest = buf
-                continue
-            piece, rest = buf[:cut], buf[cut:]
-            del buf
-            if piece:
-                newlines = piece.count(b"\n")
-                in_piece = newlines + (piece[-1:] != b"\n")
-                if _NON_SPACE.search(piece):
-                    if _nests_deeper(piece, MAX_DEPTH):
-                        return None
-                    try:
-                        frame = pl.read_ndjson(io.BytesIO(piece), infer_schema_length=None)
-                    except Exception:  # noqa: BLE001 - the careful reader names the line
-                        return None
-                    # Every line a record (the usual case), or blank lines in between.
-                    lines = (
-                        np.arange(in_piece, dtype=np.int64)
-                        if frame.height == in_piece
-                        else _nonblank_lines(piece)
-                    )
-                    if frame.height != lines.size:
-                        return None
-                    frames.append(frame)
-                    rows.append(lines + line)
-                line += newlines
-            if not block:
-                break
+        while piece := fh.read(CHUNK_BYTES):
+            if piece[-1:] != b"\n":  # finish the last line (the only copy of the piece)
+                piece = b"".join((piece, fh.readline()))
+            opens = _opens_per_line(piece)
+            newlines = len(opens) - 1
+            in_piece = newlines + (piece[-1:] != b"\n")
+            if _NON_SPACE.search(piece):
+                if _nests_deeper(piece, MAX_DEPTH, opens):
+                    return None
+                try:
+                    frame = pl.read_ndjson(io.BytesIO(piece), infer_schema_length=None)
+                except Exception:  # noqa: BLE001 - the careful reader names the line
+                    return None
+                # Every line a record (the usual case), or blank lines in between.
+                lines = (
+                    np.arange(in_piece, dtype=np.int64)
+                    if frame.height == in_piece
+                    else _nonblank_lines(piece)
+                )
+                if frame.height != lines.size:
+                    return None
+                frames.append(frame)
+                rows.append(lines + line)
+            line += newlines
     if not frames:
         return None
     try:
@@ -287,17 +278,22 @@ def _positions(arr: np.ndarray, values: tuple[int, ...], chunk: int = 1 << 26) -
 _ALL_BUT_OPENS = bytes(b for b in range(256) if b not in b"{[\n")
 
 
-def _nests_deeper(data: bytes, limit: int) -> bool:
+def _opens_per_line(data: bytes) -> list[bytes]:
+    """Each line's opening brackets (one cheap pass); one more entry than newlines."""
+    return data.translate(None, _ALL_BUT_OPENS).split(b"\n")
+
+
+def _nests_deeper(data: bytes, limit: int, opens: list[bytes] | None = None) -> bool:
     """Whether some line of ``data`` nests JSON containers deeper than ``limit``.
 
-    A line with at most ``limit`` opening brackets cannot (one cheap pass finds them), so
-    only the others are parsed for their structure (usually none)."""
-    counts = [len(opens) for opens in data.translate(None, _ALL_BUT_OPENS).split(b"\n")]
-    if max(counts) <= limit:
+    A line with at most ``limit`` opening brackets cannot, so only the others are parsed
+    for their structure (usually none). ``opens``: ``_opens_per_line(data)`` if known."""
+    opens = _opens_per_line(data) if opens is None else opens
+    if max(map(len, opens)) <= limit:
         return False
     starts, ends = _line_starts(data)
-    for line, count in enumerate(counts):
-        if count > limit:
+    for line, found in enumerate(opens):
+        if len(found) > limit:
             depth = _bracket_depths(data[starts[line] : ends[line]])[1]
             if depth.size and int(depth.max()) > limit:
                 return True
