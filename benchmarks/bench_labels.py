@@ -5,7 +5,7 @@
 For each id rule (an id column; content sha256 ids):
 - one decision per key press: seconds per command (median, p95), each committed with fsync;
 - a bulk decision on ``--bulk`` rows (one command), its undo and its redo: seconds;
-- the store's size on disk (database + WAL) after each step;
+- the store's size on disk (database file, WAL) after each step;
 - the decision-code array for the views, and exporting the filter file (Parquet): seconds.
 
 Results also go to benchmarks/results/bench_labels.json.
@@ -48,8 +48,10 @@ def make_data(path: Path, rows: int, with_id: bool) -> None:
     frame.write_ndjson(path)
 
 
-def store_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+def store_bytes(path: Path) -> dict[str, int]:
+    """The database file and its WAL (which keeps its largest size until truncated)."""
+    wal = path.with_name(path.name + "-wal")
+    return {"db": path.stat().st_size, "wal": wal.stat().st_size if wal.exists() else 0}
 
 
 def timed(fn):

@@ -199,6 +199,8 @@ class LabelBook:
             located = changed.select("existed", "id", *_A).with_columns(
                 self._locators(ch_rows, changed["existed"].to_numpy())
             )
+            # in key order: B-tree pages are visited once, not at random (content-hash ids)
+            located = located.sort("id")
             new = located.filter(~pl.col("existed")).drop("existed")
             old = located.filter(pl.col("existed")).drop("existed")
             conn.executemany(_INSERT, new.iter_rows())
@@ -285,7 +287,7 @@ class LabelBook:
             payload = conn.execute("SELECT payload FROM commands WHERE seq=?", (seq,)).fetchone()
             frame = _decode(payload[0])
             target, source = (_B, _A) if undo else (_A, _B)
-            conn.executemany(_UPDATE_STATE, frame.select(*target, "id").iter_rows())
+            conn.executemany(_UPDATE_STATE, frame.select(*target, "id").sort("id").iter_rows())
             conn.execute("UPDATE commands SET undone=? WHERE seq=?", (1 if undo else 0, seq))
         ids = frame["id"].to_list()
         now, was = frame[target[0]].to_list(), frame[source[0]].to_list()

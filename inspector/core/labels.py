@@ -254,11 +254,11 @@ def labels_frame(store: ProjectStore) -> pl.DataFrame:
         f"SELECT id, {_STATE_COLUMNS}, source_file, row_index, content_sha256 FROM labels "
         "WHERE decision IS NOT NULL OR tags IS NOT NULL OR note IS NOT NULL"
     )
-    rows = cur.fetchall()
-    columns = list(LABELS_SCHEMA)
-    data: dict[str, list] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    data["tags"] = [list(decode_tags(t)) for t in data["tags"]]
-    return pl.DataFrame(data, schema=LABELS_SCHEMA)
+    raw = {**LABELS_SCHEMA, "tags": pl.String()}
+    frame = pl.DataFrame(cur.fetchall(), schema=raw, orient="row")
+    return frame.with_columns(
+        pl.col("tags").str.json_decode(pl.List(pl.String)).fill_null(pl.lit([], pl.List(pl.String)))
+    )
 
 
 def decision_counts(store: ProjectStore) -> dict[str, int]:
