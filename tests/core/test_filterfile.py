@@ -295,7 +295,6 @@ def test_doc_examples_run(tmp_path, monkeypatch):
         "nemo-removal-list",
         "nemo-pyarrow",
     }
-    # ASCII text: see test_content_sha256_recipe_with_non_ascii_text
     data = write_jsonl(tmp_path / "train.jsonl", [r for r in records(12) if r["id"] % 5 != 3])
     pr = open_project(data, project_path=tmp_path / "p.sqlite")
     try:
@@ -332,11 +331,6 @@ def test_doc_examples_run(tmp_path, monkeypatch):
     assert scope["clean_table"]["id"].to_pylist() == kept_ids
 
 
-@pytest.mark.xfail(
-    reason="dataset.content_sha256 slices the JSON by bytes but str.slice counts characters, "
-    "so non-ASCII records hash a different text than the documented canonical JSON",
-    strict=False,
-)
 def test_content_sha256_recipe_with_non_ascii_text(tmp_path, monkeypatch):
     data = write_jsonl(tmp_path / "train.jsonl", [{"instruction": "ünïcödé ✓", "output": "é"}])
     pr = open_project(data, project_path=tmp_path / "p.sqlite")
