@@ -112,6 +112,10 @@ def _is_text_or_turns(dtype: pl.DataType) -> bool:
     return _is_text(dtype) or message_keys(dtype) is not None
 
 
+def _is_label(dtype: pl.DataType) -> bool:
+    return dtype == pl.Boolean or dtype.is_integer()
+
+
 def _find(schema: pl.Schema, role: str, check) -> str | None:
     for name in ALIASES.get(role, (role,)):
         if name in schema and check(schema[name]):
@@ -136,7 +140,7 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
         specs.append(FormatSpec("preference", fields, mk))
     prompt = _find(schema, "prompt", _is_text_or_turns)
     completion = _find(schema, "completion", _is_text_or_turns)
-    label = _find(schema, "label", lambda d: d == pl.Boolean or d.is_integer())
+    label = _find(schema, "label", _is_label)
     if prompt and completion and label:
         fields = {"prompt": prompt, "completion": completion, "label": label}
         mk = {c: keys[c] for c in (prompt, completion) if c in keys}
@@ -220,6 +224,12 @@ def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> Fo
     defaults = next((s for s in candidate_specs(schema) if s.kind == kind), None)
     merged = dict(defaults.fields) if defaults else {}
     merged.update(fields)
+    for role in REQUIRED[kind]:  # roles not named: their usual column names, if present
+        if role not in merged:
+            check = _is_label if role == "label" else _is_text_or_turns
+            col = _find(schema, role, check)
+            if col and col not in merged.values():
+                merged[role] = col
     missing = [r for r in REQUIRED[kind] if r not in merged]
     if missing:
         raise ValueError(f"format '{kind}' needs --field {missing[0]}=COLUMN")
