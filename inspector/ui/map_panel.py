@@ -1,0 +1,576 @@
+"""The map dock: computes a dataset's map in the background and keeps it in step with the
+table and the sample pane.
+
+``MapPanel`` owns the :class:`MapView`, the cluster list and the "Compute map" choices (model,
+embedded text or a column of vectors). When a dataset opens, a map whose parameters the store
+remembers (``map_params``) is loaded straight away — it comes from the caches — and otherwise
+computed automatically when the "auto map" setting is on and the dataset is small enough;
+else the dock offers a "Compute map" button. The layout is drawn as soon as the job hands it
+over, cluster colours and names when the clusters arrive.
+
+Colour-by lists the clusters, the length, the dataset's columns and whatever a feature adds
+with :meth:`MapPanel.add_color_source` (e.g. labels or quality flags).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.dataset import LENGTH
+from inspector.core.errors import DataError
+from inspector.core.jobs import Progress
+from inspector.core.project_map import MapParams, compute_map
+from inspector.ui.jobs import Job, describe_progress
+from inspector.ui.map_view import ClusterListWidget, MapView
+
+if TYPE_CHECKING:
+    from inspector.core.project import Project
+    from inspector.ui.main_window import MainWindow
+
+JOB_KIND = "map"
+AUTO_MAP_SETTING = "map/auto"
+AUTO_MAP_MAX_ROWS = 200_000
+MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
+CONTINUOUS_MIN_DISTINCT = 13  # a numeric column with fewer distinct values is categorical
+
+# A colour source returns, for every dataset row, either numbers (a colour bar), a
+# ``(codes, names)`` pair (-1 = none) or values to count as categories (strings, bools).
+ColourValues = np.ndarray | pl.Series | tuple[np.ndarray, dict[int, str]] | list
+ColourSource = Callable[["Project"], ColourValues]
+
+
+def auto_map_enabled() -> bool:
+    value = QSettings().value(AUTO_MAP_SETTING, True)
+    return value in (True, "true", "1", 1)
+
+
+def categorical_codes(values: pl.Series) -> tuple[np.ndarray, dict[int, str]]:
+    """Codes by frequency (0 = commonest); past ``MAX_CATEGORIES`` the rest share "other";
+    nulls are -1."""
+    s = values.cast(pl.String) if values.dtype != pl.String else values
+    counts = s.drop_nulls().value_counts(sort=True)
+    top = counts[s.name].to_list()
+    other = len(top) > MAX_CATEGORIES
+    if other:
+        top = top[: MAX_CATEGORIES - 1]
+    names = {i: (t if t != "" else "(empty)") for i, t in enumerate(top)}
+    lookup = pl.DataFrame({s.name: top, "__code": np.arange(len(top), dtype=np.int64)})
+    codes = (
+        s.to_frame().join(lookup, on=s.name, how="left", maintain_order="left")["__code"].to_numpy()
+    )
+    codes = np.asarray(codes, dtype=np.float64)
+    nulls = s.is_null().to_numpy()
+    out = np.where(np.isnan(codes), len(top) if other else -1, codes).astype(np.int64)
+    out[nulls] = -1
+    if other:
+        names[len(top)] = "other"
+    return out, names
+
+
+def colour_values(values: ColourValues) -> tuple[str, Any]:
+    """``("continuous", floats)`` or ``("categorical", (codes, names))`` for any source."""
+    if isinstance(values, tuple):
+        codes, names = values
+        return "categorical", (np.asarray(codes, dtype=np.int64), dict(names))
+    series = values if isinstance(values, pl.Series) else pl.Series("values", values)
+    dtype = series.dtype
+    if dtype.is_numeric() and series.n_unique() >= CONTINUOUS_MIN_DISTINCT:
+        return "continuous", series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return "categorical", categorical_codes(series)
+
+
+def _is_vector_column(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.List | pl.Array) and dtype.inner.is_numeric()
+
+
+def _is_scalar(dtype: pl.DataType) -> bool:
+    return (
+        dtype.is_numeric()
+        or dtype in (pl.String, pl.Boolean, pl.Categorical)
+        or (isinstance(dtype, pl.Enum))
+    )
+
+
+class MapPanel(QWidget):
+    """The map dock's widget; ``install_map`` puts it into the window and wires the keys."""
+
+    mapReady = Signal(object)  # the MapResult, once the job is done
+    mapCleared = Signal()
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.setObjectName("map_panel")
+        self.window = window
+        self.result: Any = None  # the MapResult shown
+        self.params: MapParams | None = None  # the params of the map shown or being made
+        self.project: Project | None = None
+        self._xy_shown: np.ndarray | None = None
+        self._colour_sources: dict[str, ColourSource] = {}
+        self._syncing = False
+
+        self.view = MapView(handle_keys=False)  # keys come from the window's action table
+        self.view.setObjectName("map_view")
+        self.cluster_list = ClusterListWidget(self.view)
+        self.cluster_list.setObjectName("cluster_list")
+        self._build()
+
+        self.view.selectionChanged.connect(self._on_map_selection)
+        self.view.currentChanged.connect(self._on_map_current)
+        window.datasetOpened.connect(self.dataset_opened)
+        window.currentRowChanged.connect(self._on_window_current)
+        window.selectionChanged.connect(self._on_window_selection)
+        window.jobs.progressed.connect(self._on_job_progress)
+        window.jobs.finished.connect(self._on_job_finished)
+        self._show_message("Open a dataset to see its map.")
+
+    # -- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("map_model")
+        self.model_combo.setEditable(True)
+        self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.model_combo.setMinimumContentsLength(10)
+        self.model_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.model_combo.setToolTip(
+            "The embedding model: default (fast, offline), minilm (slower, better), a model "
+            "folder or a Hugging Face name — or a column of vectors already in the data"
+        )
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self.field_combo = QComboBox()
+        self.field_combo.setObjectName("map_field")
+        self.field_combo.setToolTip("Which text is embedded")
+        self.compute_button = QPushButton("Compute map")
+        self.compute_button.setObjectName("map_compute")
+        self.compute_button.setDefault(True)
+        self.compute_button.clicked.connect(self.compute)
+
+        self.setup_bar = QWidget()
+        setup = QHBoxLayout(self.setup_bar)
+        setup.setContentsMargins(6, 4, 6, 2)
+        setup.setSpacing(4)
+        setup.addWidget(QLabel("Model"))
+        setup.addWidget(self.model_combo, 2)
+        setup.addSpacing(6)
+        setup.addWidget(QLabel("Text"))
+        setup.addWidget(self.field_combo, 1)
+        setup.addSpacing(6)
+        setup.addWidget(self.compute_button)
+
+        self.colour_combo = QComboBox()
+        self.colour_combo.setObjectName("map_colour")
+        self.colour_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.colour_combo.currentIndexChanged.connect(lambda _i: self.apply_colour())
+        self.settings_button = QToolButton()
+        self.settings_button.setObjectName("map_settings")
+        self.settings_button.setText("Model…")
+        self.settings_button.setToolTip("Choose the model and text the map is made from")
+        self.settings_button.setCheckable(True)
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.toggled.connect(self.setup_bar.setVisible)
+        self.colour_bar = QWidget()
+        bar = QHBoxLayout(self.colour_bar)
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.setSpacing(4)
+        bar.addWidget(QLabel("Colour by"))
+        bar.addWidget(self.colour_combo)
+        bar.addStretch(1)
+        bar.addWidget(self.settings_button)
+
+        self.message = QLabel()
+        self.message.setObjectName("map_message")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #6b7280; padding: 24px;")
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.message)
+        self.stack.addWidget(self.view)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.setup_bar)
+        layout.addWidget(self.colour_bar)
+        layout.addWidget(self.stack, 1)
+        self._fill_colour_combo()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentWidget(self.message)
+        self.colour_bar.setVisible(False)
+        self.setup_bar.setVisible(self.project is not None)
+        self.compute_button.setEnabled(self.project is not None)
+
+    def _show_map(self) -> None:
+        self.stack.setCurrentWidget(self.view)
+        self.colour_bar.setVisible(True)
+        self.setup_bar.setVisible(self.settings_button.isChecked())
+
+    # -- the model and text choices ---------------------------------------------------------
+    def _fill_choices(self, project: Project) -> None:
+        from inspector.core import models
+
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        try:
+            infos = models.list_models()
+        except Exception:  # noqa: BLE001 - a broken model folder must not stop the map
+            infos = []
+        names = [i.name for i in infos] or [models.DEFAULT_NAME, models.MINILM_NAME]
+        for info in infos:
+            self.model_combo.addItem(info.name, ("model", info.name))
+            self.model_combo.setItemData(
+                self.model_combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole
+            )
+        if not infos:
+            for name in names:
+                self.model_combo.addItem(name, ("model", name))
+        frame = project.dataset.frame
+        for column in project.dataset.user_columns:
+            if _is_vector_column(frame.schema[column]):
+                self.model_combo.addItem(f"vectors in “{column}”", ("vectors", column))
+        self.model_combo.blockSignals(False)
+
+        self.field_combo.clear()
+        for label, value in (("prompt", "prompt"), ("response", "response"), ("all", "all")):
+            self.field_combo.addItem(label, value)
+        for column in project.dataset.user_columns:
+            dtype = frame.schema[column]
+            if dtype == pl.String or (isinstance(dtype, pl.List) and not _is_vector_column(dtype)):
+                self.field_combo.addItem(f"column “{column}”", column)
+        settings = QSettings()
+        self.set_params(
+            MapParams(
+                model=str(settings.value("map/model", models.DEFAULT_NAME)),
+                embed_field=str(settings.value("map/embed_field", "prompt")),
+            )
+        )
+
+    def set_params(self, params: MapParams) -> None:
+        """Show ``params`` in the model and text choices."""
+        if params.vectors_column:
+            i = self.model_combo.findData(("vectors", params.vectors_column))
+            if i < 0:
+                self.model_combo.addItem(
+                    f"vectors in “{params.vectors_column}”", ("vectors", params.vectors_column)
+                )
+                i = self.model_combo.count() - 1
+            self.model_combo.setCurrentIndex(i)
+        else:
+            i = self.model_combo.findData(("model", params.model))
+            if i >= 0:
+                self.model_combo.setCurrentIndex(i)
+            else:
+                self.model_combo.setEditText(params.model)
+        j = self.field_combo.findData(params.embed_field or "prompt")
+        self.field_combo.setCurrentIndex(max(j, 0))
+        self._model_changed()
+
+    def chosen_params(self) -> MapParams:
+        """The params the choices describe now (a typed model name or path counts)."""
+        text = self.model_combo.currentText().strip()
+        data = self.model_combo.currentData()
+        if (
+            data
+            and data[0] == "vectors"
+            and self.model_combo.itemText(self.model_combo.currentIndex()) == text
+        ):
+            return MapParams(vectors_column=data[1])
+        field = self.field_combo.currentData() or "prompt"
+        return MapParams(model=text or "default", embed_field=field)
+
+    def _model_changed(self, *_args: object) -> None:
+        data = self.model_combo.currentData()
+        self.field_combo.setEnabled(not (data and data[0] == "vectors"))
+
+    # -- opening and computing --------------------------------------------------------------
+    def dataset_opened(self, project: Project) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+        self.project = project
+        self._clear_map()
+        self._fill_choices(project)
+        self._fill_colour_combo()
+        saved = project.store.get("map_params")
+        params = None
+        if isinstance(saved, dict):
+            try:
+                params = MapParams(**saved)
+            except TypeError:
+                params = None
+        if params is not None:
+            self.set_params(params)
+            self.compute(params)  # cached: quick
+        elif auto_map_enabled() and project.dataset.height <= AUTO_MAP_MAX_ROWS:
+            self.compute()
+        else:
+            self._show_message(
+                f"No map of {project.dataset.name} yet.\n\nChoose a model and the text to embed "
+                "above, then Compute map (Ctrl+M)."
+            )
+
+    def compute(self, params: MapParams | None = None) -> Job | None:
+        """Compute (or load from the caches) the map of the open dataset in the background."""
+        project = self.window.project
+        if project is None:
+            return None
+        if project is not self.project:
+            self.project = project
+        params = params if isinstance(params, MapParams) else self.chosen_params()
+        if not params.vectors_column:
+            settings = QSettings()
+            settings.setValue("map/model", params.model)
+            settings.setValue("map/embed_field", params.embed_field or "prompt")
+        self.params = params
+        if self._xy_shown is None:
+            self._show_message("Computing the map…")
+        self.compute_button.setEnabled(False)
+
+        def run(p: MapParams, progress: Progress) -> Any:
+            return compute_map(project, p, progress)
+
+        return self.window.jobs.submit(
+            JOB_KIND,
+            run,
+            params,
+            label="Map",
+            on_done=lambda result: self._done(project, params, result),
+            on_error=lambda exc: self._failed(project, exc),
+            on_partial=lambda name, value: self._partial(project, name, value),
+        )
+
+    def cancel(self) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+
+    def _on_job_progress(self, job: Job) -> None:
+        if job.kind == JOB_KIND and self.stack.currentWidget() is self.message:
+            self.message.setText("Computing the map…\n\n" + describe_progress(job))
+
+    def _on_job_finished(self, job: Job) -> None:
+        if job.kind != JOB_KIND or self.window.jobs.current(JOB_KIND) is not None:
+            return
+        self.compute_button.setEnabled(self.window.project is not None)
+        if job.cancelled and self.result is None:
+            if self._xy_shown is None:
+                self._show_message("The map was cancelled.\n\nCompute map (Ctrl+M) to start again.")
+            else:
+                self.setup_bar.setVisible(True)
+
+    def _partial(self, project: Project, name: str, value: Any) -> None:
+        if project is not self.window.project:
+            return
+        if name == "layout":
+            xy = value.get("xy") if isinstance(value, dict) else getattr(value, "xy", value)
+            self._show_points(project, np.asarray(xy))
+        elif name == "clusters":
+            get = value.get if isinstance(value, dict) else lambda k: getattr(value, k, None)
+            self._show_clusters(
+                get("cluster_coarse"), get("names_coarse"), get("cluster_fine"), get("names_fine")
+            )
+
+    def _done(self, project: Project, params: MapParams, result: Any) -> None:
+        if project is not self.window.project:
+            return
+        self._show_points(project, np.asarray(result.xy))
+        self._show_clusters(
+            result.cluster_coarse, result.names_coarse, result.cluster_fine, result.names_fine
+        )
+        self.result = result
+        self.params = params
+        self.window.actions.update_enabled()
+        self.mapReady.emit(result)
+
+    def _failed(self, project: Project, exc: BaseException) -> None:
+        if project is not self.window.project:
+            return
+        if not isinstance(exc, DataError | ValueError | OSError | ImportError):
+            raise exc
+        text = exc.describe() if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+        self._show_message(f"Could not compute the map.\n\n{text}")
+        self.setup_bar.setVisible(True)
+
+    # -- drawing ----------------------------------------------------------------------------
+    def _clear_map(self) -> None:
+        self.result = None
+        self._xy_shown = None
+        self.view.set_points(np.empty((0, 2), np.float32))
+        self.view.set_preview_provider(None)
+        self.mapCleared.emit()
+
+    def dataset_closed(self) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+        self.project = None
+        self._clear_map()
+        self._show_message("Open a dataset to see its map.")
+
+    def _show_points(self, project: Project, xy: np.ndarray) -> None:
+        if self._xy_shown is not None and (
+            self._xy_shown is xy or np.array_equal(self._xy_shown, xy, equal_nan=True)
+        ):
+            return
+        dataset = project.dataset
+        self.view.set_points(xy, ids=dataset.ids)
+        self._xy_shown = xy
+        self.view.set_preview_provider(lambda row: dataset.preview(row, 600))
+        self._syncing = True
+        try:
+            self.view.set_selection(self._map_selection(self.window.selected_rows()))
+            current = self.window.current_row()
+            self.view.set_current(-1 if current is None else current)
+        finally:
+            self._syncing = False
+        self._show_map()
+        self.apply_colour()
+        self.window.actions.update_enabled()
+
+    def _show_clusters(self, coarse, names_coarse, fine, names_fine) -> None:
+        if self._xy_shown is None or (coarse is None and fine is None):
+            return
+        n = len(self._xy_shown)
+        if (coarse is not None and len(coarse) != n) or (fine is not None and len(fine) != n):
+            return
+        self.view.set_cluster_labels(
+            None if coarse is None else np.asarray(coarse),
+            dict(names_coarse or {}),
+            None if fine is None else np.asarray(fine),
+            dict(names_fine or {}),
+        )
+        self.apply_colour()
+
+    # -- colour -----------------------------------------------------------------------------
+    def add_color_source(self, name: str, fn: ColourSource) -> None:
+        """Offer "colour by ``name``": ``fn(project)`` gives a value per dataset row (see
+        :data:`ColourValues`). Call :meth:`refresh_colors` when its values change."""
+        self._colour_sources[name] = fn
+        self._fill_colour_combo()
+
+    def refresh_colors(self) -> None:
+        self.apply_colour()
+
+    def colour_keys(self) -> list[str]:
+        return [self.colour_combo.itemData(i) for i in range(self.colour_combo.count())]
+
+    def set_colour(self, key: str) -> None:
+        """Colour by ``key``: "cluster:coarse", "cluster:fine", "length", "column:NAME" or
+        "source:NAME" (a source added with :meth:`add_color_source`)."""
+        i = self.colour_combo.findData(key)
+        if i < 0:
+            raise ValueError(f"no colouring {key!r}; choose one of {self.colour_keys()}")
+        self.colour_combo.setCurrentIndex(i)
+        self.apply_colour()
+
+    def _fill_colour_combo(self) -> None:
+        current = self.colour_combo.currentData()
+        combo = self.colour_combo
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("cluster", "cluster:coarse")
+        combo.addItem("cluster (fine)", "cluster:fine")
+        combo.addItem("length", "length")
+        for name in self._colour_sources:
+            combo.addItem(name, f"source:{name}")
+        project = self.project
+        if project is not None:
+            schema = project.dataset.frame.schema
+            columns = [c for c in project.dataset.user_columns if _is_scalar(schema[c])]
+            if columns:
+                combo.insertSeparator(combo.count())
+            for column in columns:
+                combo.addItem(column, f"column:{column}")
+        i = combo.findData(current) if current else 0
+        combo.setCurrentIndex(max(i, 0))
+        combo.blockSignals(False)
+
+    def apply_colour(self) -> None:
+        """Colour the points by the colour-by choice (uniform until its values exist)."""
+        project = self.window.project
+        xy = self._xy_shown
+        if project is None or xy is None or len(xy) != project.dataset.height:
+            return
+        key = str(self.colour_combo.currentData() or "cluster:coarse")
+        coarse, names_coarse, fine, names_fine = self.view.cluster_labels()
+        title = self.colour_combo.currentText()
+        if key.startswith("cluster:"):
+            codes, names = (fine, names_fine) if key == "cluster:fine" else (coarse, names_coarse)
+            if codes is None:
+                codes, names = (coarse, names_coarse) if fine is None else (fine, names_fine)
+            if codes is None:
+                self.view.set_color_uniform()
+            else:
+                self.view.set_color_categorical(np.asarray(codes), dict(names or {}), title)
+            return
+        if key == "length":
+            length = project.dataset.frame[LENGTH].cast(pl.Float64).to_numpy()
+            self.view.set_color_continuous(np.log10(np.maximum(length, 1.0)), "log₁₀ length")
+            return
+        if key.startswith("column:"):
+            values: ColourValues = project.dataset.frame[key[len("column:") :]]
+        else:
+            values = self._colour_sources[key[len("source:") :]](project)
+        kind, data = colour_values(values)
+        if kind == "continuous":
+            self.view.set_color_continuous(data, title)
+        else:
+            self.view.set_color_categorical(data[0], data[1], title)
+
+    # -- keeping the map, the table and the sample pane together ---------------------------
+    def _map_selection(self, rows: np.ndarray) -> np.ndarray:
+        """What the map marks as selected for a table selection: a single row that is the
+        current one is shown by the current ring alone (else every step through the table
+        would dim the whole map)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 1 and rows[0] == self.window.current_row():
+            return np.empty(0, np.int64)
+        return rows
+
+    def _on_map_selection(self, rows: np.ndarray) -> None:
+        if self._syncing or self.window.project is None:
+            return
+        self._syncing = True
+        try:
+            self.window.select_rows(rows)
+        finally:
+            self._syncing = False
+
+    def _on_map_current(self, row: int) -> None:
+        if self.window.project is None or row < 0:
+            return
+        self._syncing = True
+        try:
+            self.window.set_current_row(row)
+        finally:
+            self._syncing = False
+
+    def _on_window_current(self, row: int) -> None:
+        if self._xy_shown is None:
+            return
+        self.view.set_current(row, reveal=not self._syncing)
+        selection = self.view.selection()
+        if not self._syncing and selection.size == 1 and selection[0] == row:
+            # The table selects the row it steps to: the ring shows it without dimming the rest.
+            self.view.set_selection(np.empty(0, np.int64))
+
+    def _on_window_selection(self, rows: np.ndarray) -> None:
+        if self._xy_shown is None or self._syncing:
+            return
+        self.view.set_selection(self._map_selection(rows))
+
+    def has_map(self) -> bool:
+        return self._xy_shown is not None

@@ -1,0 +1,129 @@
+"""Put the map into a main window: the Map, Clusters and Search docks and their actions.
+
+The window calls :func:`install_map` once; calling it again returns what the first call made.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+
+from inspector.ui.map_panel import AUTO_MAP_SETTING, MapPanel, auto_map_enabled
+from inspector.ui.search_panel import SearchPanel
+
+if TYPE_CHECKING:
+    from inspector.ui.main_window import MainWindow
+
+MAP_WIDTH_SHARE = 0.42  # of the window, on a first start (later the saved layout wins)
+CLUSTERS_HEIGHT = 260
+
+
+def install_map(window: MainWindow) -> MapPanel:
+    """Add the map (replacing the placeholder), the cluster list and semantic search to
+    ``window``, with their actions in a "Map" menu. Returns the :class:`MapPanel`."""
+    existing = getattr(window, "map_panel", None)
+    if isinstance(existing, MapPanel):
+        return existing
+    left = Qt.DockWidgetArea.LeftDockWidgetArea
+    panel = MapPanel(window)
+    search = SearchPanel(window, panel)
+    window.map_panel = panel  # type: ignore[attr-defined]
+    window.search_panel = search  # type: ignore[attr-defined]
+    map_dock = window.add_dock(panel, "Map", left)
+    clusters_dock = window.add_dock(panel.cluster_list, "Clusters", left)
+    search_dock = window.add_dock(search, "Search", left)
+    first_start = QSettings().value("window/state") is None
+    if first_start:
+        window.splitDockWidget(map_dock, clusters_dock, Qt.Orientation.Vertical)
+        window.tabifyDockWidget(clusters_dock, search_dock)
+        clusters_dock.raise_()
+        # After the window's own first-start sizes (it runs in the constructor).
+        QTimer.singleShot(0, lambda: _first_sizes(window))
+    elif getattr(window, "_state_restored", False):
+        window.restoreState(QSettings().value("window/state"))
+    search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
+    window.actions["file.close"].triggered.connect(panel.dataset_closed)
+    _register_actions(window, panel, search)
+    return panel
+
+
+def _first_sizes(window: MainWindow) -> None:
+    docks = window.docks
+    if "dock_map" not in docks:
+        return
+    width = int(window.width() * MAP_WIDTH_SHARE)
+    window.resizeDocks([docks["dock_map"]], [width], Qt.Orientation.Horizontal)
+    rest = max(200, window.height() - CLUSTERS_HEIGHT - 120)
+    window.resizeDocks(
+        [docks["dock_map"], docks["dock_clusters"]],
+        [rest, CLUSTERS_HEIGHT],
+        Qt.Orientation.Vertical,
+    )
+
+
+def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) -> None:
+    reg = window.actions
+    has_data = window._has_data
+    has_map = panel.has_map
+    reg.register(
+        "map.compute",
+        "&Compute Map",
+        panel.compute,
+        keys=["Ctrl+M"],
+        menu="Map",
+        enabled_when=has_data,
+        tip="Embed, lay out and cluster the samples with the chosen model (cached)",
+    )
+    auto = reg.register(
+        "map.auto",
+        "Compute Maps &Automatically",
+        lambda: QSettings().setValue(AUTO_MAP_SETTING, reg["map.auto"].isChecked()),
+        menu="Map",
+        tip="Compute the map when a dataset of up to 200,000 rows opens",
+    )
+    auto.setCheckable(True)
+    auto.setChecked(auto_map_enabled())
+    reg.register(
+        "map.zoom_in",
+        "Zoom &In",
+        panel.view.zoom_in,
+        keys=["+", "="],
+        menu="Map",
+        enabled_when=has_map,
+        separator_before=True,
+    )
+    reg.register("map.zoom_out", "Zoom &Out", panel.view.zoom_out, keys=["-"], menu="Map",
+                 enabled_when=has_map)  # fmt: skip
+    reg.register("map.fit_all", "&Fit All", panel.view.fit_all, keys=["0"], menu="Map",
+                 enabled_when=has_map)  # fmt: skip
+    reg.register(
+        "map.frame_selection",
+        "Frame &Selection",
+        panel.view.frame_selection,
+        keys=["."],
+        menu="Map",
+        enabled_when=has_map,
+    )
+    reg.register(
+        "map.search",
+        "Semantic &Search…",
+        search.focus_query,
+        keys=["Ctrl+K"],
+        menu="Map",
+        enabled_when=has_data,
+        separator_before=True,
+        tip="Find the samples nearest in meaning to a typed query",
+    )
+    reg.register(
+        "map.more_like_this",
+        "More &Like This",
+        search.more_like_this,
+        keys=["Ctrl+L"],
+        menu="Map",
+        enabled_when=lambda: has_map() and window.current_row() is not None,
+        tip="The samples nearest in meaning to the current one",
+    )
+    reg.register(
+        "map.clear_search", "Clear Searc&h", search.clear, menu="Map", enabled_when=has_data
+    )
