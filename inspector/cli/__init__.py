@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "inspector.cli.cmd_map",
     "inspector.cli.cmd_analyze",
     "inspector.cli.cmd_labels",
+    "inspector.cli.cmd_review",
 )
 
 
