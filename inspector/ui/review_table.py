@@ -96,8 +96,10 @@ class DecisionFilter(QObject):
         if self.window.project is None:
             return
         if self.choice == "any":
-            # back to what the text filter shows (it re-runs, with its own count line)
-            self.window.filter_bar.apply()
+            if self._base is None or self.window.filter_bar.query().empty:
+                self.window.filter_bar.apply()  # no text filter: every row, at once
+                return
+            self._show(self._base)  # back to what the text filter found
             return
         if self._base is None:
             self._base = self.window.model.base_rows()
@@ -107,7 +109,9 @@ class DecisionFilter(QObject):
         assert self._base is not None
         choice = self.choice
         decision = None if choice == "none" else choice
-        rows = self.hub.rows_with(decision, self._base)
+        self._show(self.hub.rows_with(decision, self._base))
+
+    def _show(self, rows: np.ndarray) -> None:
         self._applying = True
         try:
             self.window.set_view_rows(rows)

@@ -15,13 +15,12 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtGui import QColor, QKeyEvent, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QScrollArea,
     QSizePolicy,
     QStackedWidget,
@@ -109,8 +108,6 @@ class ReviewView(QWidget):
             f"#review_title {{ color: {TEXT}; font-weight: 600; }}"
             f"#review_progress {{ color: {MUTED}; }}"
             f"#review_hints {{ color: {MUTED}; }}"
-            "#review_bar { background: #eef0f3; border: none; }"
-            "#review_bar::chunk { background: #94a3b8; }"
         )
         self.title_label = QLabel(objectName="review_title")
         self.progress_label = QLabel(objectName="review_progress")
@@ -124,10 +121,7 @@ class ReviewView(QWidget):
         row.addWidget(self.progress_label)
         row.addStretch(1)
         row.addWidget(self.badge)
-        self.bar = QProgressBar(objectName="review_bar")
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(3)
-        self.bar.setRange(0, 1000)
+        self.bar = _ThinBar()
 
         # one sample: a readable column in the middle
         self.sample = SampleView()
@@ -245,7 +239,7 @@ class ReviewView(QWidget):
         if s is None:
             return
         self.progress_label.setText(s.progress_text())
-        self.bar.setValue(int(round(1000 * s.decided_fraction())))
+        self.bar.set_fraction(s.decided_fraction())
         row = s.current_row()
         if s.done or row is None:
             self.badge.setText("")
@@ -343,7 +337,7 @@ class ReviewView(QWidget):
         s = self.session
         assert s is not None
         for card in self._cards:
-            if card.isVisible() and card.row is not None:
+            if not card.isHidden() and card.row is not None:
                 card.mark(self.hub, self.hub.decision_of(card.row))
 
     def _size_cards(self) -> None:
@@ -394,6 +388,31 @@ class ReviewView(QWidget):
     def mousePressEvent(self, event) -> None:  # noqa: N802
         self.setFocus()
         super().mousePressEvent(event)
+
+
+class _ThinBar(QWidget):
+    """How much of the list is decided, as a 3-pixel line. (QProgressBar repaints at once on
+    every change, which would paint the whole window inside each key press.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("review_bar")
+        self.setFixedHeight(3)
+        self.fraction = 0.0
+
+    def set_fraction(self, fraction: float) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        if fraction != self.fraction:
+            self.fraction = fraction
+            self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#eef0f3"))
+        done = self.rect()
+        done.setWidth(int(round(done.width() * self.fraction)))
+        painter.fillRect(done, QColor("#94a3b8"))
+        painter.end()
 
 
 class _MemberCard(QFrame):

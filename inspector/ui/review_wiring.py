@@ -465,8 +465,8 @@ class ReviewController(QObject):
             return
         self.active = True
         self._refresh_keys()
-        self.view.set_session(self.session)
         self.stack.setCurrentWidget(self.view)
+        self.view.set_session(self.session)
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.window.actions.update_enabled()
         self._map_timer.start()
