@@ -20,7 +20,8 @@ MIN_PER_CLUSTER = 200
 MAX_CHARS = 1_000
 EXTRA_STOP_WORDS = frozenset(
     """
-    able also answer based best better create different does example explain following
+    able also answer based best better br com create different does example explain following
+    http https nbsp www
     generate given good help just know know let like make need new provide question really
     response sure tell thing things think use used using want way ways write yes
     """.split()

@@ -104,8 +104,8 @@ def build_map(
     progress.partial("layout", xy)
 
     t0 = time.perf_counter()
-    progress.status(CLUSTER_STAGE, 3)
-    coarse, fine = cluster_layout(xy, progress=progress, cache=cache)
+    progress.status(CLUSTER_STAGE, 2)
+    coarse, fine = cluster_layout(xy, progress=progress, cache=cache, seed=seed)
     progress.status(CLUSTER_STAGE, None, "naming clusters")
     names_coarse, names_fine = _names(texts, hashes, coarse, fine, seed, cache)
     timings[CLUSTER_STAGE] = time.perf_counter() - t0
