@@ -14,6 +14,7 @@ with :meth:`MapPanel.add_color_source` (e.g. labels or quality flags).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +44,12 @@ if TYPE_CHECKING:
     from inspector.core.project import Project
     from inspector.ui.main_window import MainWindow
 
+log = logging.getLogger("inspector.ui")
+
 JOB_KIND = "map"
 AUTO_MAP_SETTING = "map/auto"
 AUTO_MAP_MAX_ROWS = 200_000
+AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
 MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
 CONTINUOUS_MIN_DISTINCT = 13  # a numeric column with fewer distinct values is categorical
 
@@ -121,6 +125,10 @@ class MapPanel(QWidget):
         self.params: MapParams | None = None  # the params of the map shown or being made
         self.project: Project | None = None
         self._xy_shown: np.ndarray | None = None
+        # Handed over as soon as they exist (search works before the layout is done).
+        self.vectors: np.ndarray | None = None
+        self.knn: tuple[np.ndarray, np.ndarray] | None = None
+        self.vectors_params: MapParams | None = None  # what made ``vectors``
         self._colour_sources: dict[str, ColourSource] = {}
         self._syncing = False
 
@@ -236,17 +244,17 @@ class MapPanel(QWidget):
             infos = []
         names = [i.name for i in infos] or [models.DEFAULT_NAME, models.MINILM_NAME]
         for info in infos:
-            self.model_combo.addItem(info.name, ("model", info.name))
+            self.model_combo.addItem(info.name, f"model:{info.name}")
             self.model_combo.setItemData(
                 self.model_combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole
             )
         if not infos:
             for name in names:
-                self.model_combo.addItem(name, ("model", name))
+                self.model_combo.addItem(name, f"model:{name}")
         frame = project.dataset.frame
         for column in project.dataset.user_columns:
             if _is_vector_column(frame.schema[column]):
-                self.model_combo.addItem(f"vectors in “{column}”", ("vectors", column))
+                self.model_combo.addItem(f"vectors in “{column}”", f"vectors:{column}")
         self.model_combo.blockSignals(False)
 
         self.field_combo.clear()
@@ -267,15 +275,15 @@ class MapPanel(QWidget):
     def set_params(self, params: MapParams) -> None:
         """Show ``params`` in the model and text choices."""
         if params.vectors_column:
-            i = self.model_combo.findData(("vectors", params.vectors_column))
+            i = self.model_combo.findData(f"vectors:{params.vectors_column}")
             if i < 0:
                 self.model_combo.addItem(
-                    f"vectors in “{params.vectors_column}”", ("vectors", params.vectors_column)
+                    f"vectors in “{params.vectors_column}”", f"vectors:{params.vectors_column}"
                 )
                 i = self.model_combo.count() - 1
             self.model_combo.setCurrentIndex(i)
         else:
-            i = self.model_combo.findData(("model", params.model))
+            i = self.model_combo.findData(f"model:{params.model}")
             if i >= 0:
                 self.model_combo.setCurrentIndex(i)
             else:
@@ -287,19 +295,21 @@ class MapPanel(QWidget):
     def chosen_params(self) -> MapParams:
         """The params the choices describe now (a typed model name or path counts)."""
         text = self.model_combo.currentText().strip()
-        data = self.model_combo.currentData()
+        column = self._chosen_vectors()
         if (
-            data
-            and data[0] == "vectors"
+            column is not None
             and self.model_combo.itemText(self.model_combo.currentIndex()) == text
         ):
-            return MapParams(vectors_column=data[1])
+            return MapParams(vectors_column=column)
         field = self.field_combo.currentData() or "prompt"
         return MapParams(model=text or "default", embed_field=field)
 
     def _model_changed(self, *_args: object) -> None:
-        data = self.model_combo.currentData()
-        self.field_combo.setEnabled(not (data and data[0] == "vectors"))
+        self.field_combo.setEnabled(self._chosen_vectors() is None)
+
+    def _chosen_vectors(self) -> str | None:
+        data = str(self.model_combo.currentData() or "")
+        return data[len("vectors:") :] if data.startswith("vectors:") else None
 
     # -- opening and computing --------------------------------------------------------------
     def dataset_opened(self, project: Project) -> None:
@@ -318,7 +328,9 @@ class MapPanel(QWidget):
         if params is not None:
             self.set_params(params)
             self.compute(params)  # cached: quick
-        elif auto_map_enabled() and project.dataset.height <= AUTO_MAP_MAX_ROWS:
+        elif (
+            auto_map_enabled() and AUTO_MAP_MIN_ROWS <= project.dataset.height <= AUTO_MAP_MAX_ROWS
+        ):
             self.compute()
         else:
             self._show_message(
@@ -353,7 +365,7 @@ class MapPanel(QWidget):
             label="Map",
             on_done=lambda result: self._done(project, params, result),
             on_error=lambda exc: self._failed(project, exc),
-            on_partial=lambda name, value: self._partial(project, name, value),
+            on_partial=lambda name, value: self._partial(project, params, name, value),
         )
 
     def cancel(self) -> None:
@@ -373,17 +385,21 @@ class MapPanel(QWidget):
             else:
                 self.setup_bar.setVisible(True)
 
-    def _partial(self, project: Project, name: str, value: Any) -> None:
+    def _partial(self, project: Project, params: MapParams, name: str, value: Any) -> None:
+        """Show each stage's result as it arrives (the worker's arrays, never copied here)."""
         if project is not self.window.project:
             return
-        if name == "layout":
-            xy = value.get("xy") if isinstance(value, dict) else getattr(value, "xy", value)
-            self._show_points(project, np.asarray(xy))
+        if name == "vectors":
+            self.vectors, self.vectors_params = value, params
+        elif name == "knn":
+            self.knn = value
+        elif name == "layout":
+            self._show_points(project, np.asarray(value))
         elif name == "clusters":
-            get = value.get if isinstance(value, dict) else lambda k: getattr(value, k, None)
             self._show_clusters(
-                get("cluster_coarse"), get("names_coarse"), get("cluster_fine"), get("names_fine")
-            )
+                value.get("coarse"), value.get("names_coarse"),
+                value.get("fine"), value.get("names_fine"),
+            )  # fmt: skip
 
     def _done(self, project: Project, params: MapParams, result: Any) -> None:
         if project is not self.window.project:
@@ -394,15 +410,20 @@ class MapPanel(QWidget):
         )
         self.result = result
         self.params = params
+        self.vectors, self.vectors_params = result.vectors, params
+        self.knn = (result.knn_indices, result.knn_sims)
         self.window.actions.update_enabled()
         self.mapReady.emit(result)
 
     def _failed(self, project: Project, exc: BaseException) -> None:
         if project is not self.window.project:
             return
-        if not isinstance(exc, DataError | ValueError | OSError | ImportError):
-            raise exc
-        text = exc.describe() if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, DataError):
+            text = exc.describe()
+        else:
+            # Shown in the dock rather than a dialog: the window goes on without a map.
+            log.error("the map job failed", exc_info=(type(exc), exc, exc.__traceback__))
+            text = f"{type(exc).__name__}: {exc}"
         self._show_message(f"Could not compute the map.\n\n{text}")
         self.setup_bar.setVisible(True)
 
@@ -410,6 +431,7 @@ class MapPanel(QWidget):
     def _clear_map(self) -> None:
         self.result = None
         self._xy_shown = None
+        self.vectors = self.knn = self.vectors_params = None
         self.view.set_points(np.empty((0, 2), np.float32))
         self.view.set_preview_provider(None)
         self.mapCleared.emit()
@@ -419,6 +441,7 @@ class MapPanel(QWidget):
         self.project = None
         self._clear_map()
         self._show_message("Open a dataset to see its map.")
+        self.window.actions.update_enabled()
 
     def _show_points(self, project: Project, xy: np.ndarray) -> None:
         if self._xy_shown is not None and (

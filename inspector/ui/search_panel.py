@@ -164,8 +164,9 @@ class SearchPanel(QWidget):
         if not text:
             self.clear()
             return
-        result, params = self.map_panel.result, self.map_panel.params
-        if result is None or params is None:
+        panel = self.map_panel
+        vectors, params = panel.vectors, panel.vectors_params
+        if vectors is None or params is None:
             self._say("The map is not ready yet: compute it first (Ctrl+M).")
             return
         if params.vectors_column:
@@ -175,29 +176,29 @@ class SearchPanel(QWidget):
                 "a model."
             )
             return
+        identity = getattr(panel.result, "model_identity", "") if panel.result else ""
         request = SearchRequest(
-            result.vectors, SEARCH_K, query=text, model=params.model,
-            identity=str(getattr(result, "model_identity", "") or ""),
-        )  # fmt: skip
+            vectors, SEARCH_K, query=text, model=params.model, identity=str(identity or "")
+        )
         self._say(f"Searching for “{text}”…")
         self._submit(request, f"nearest to “{text}”", keep=None)
 
     def more_like_this(self, row: int | None = None) -> None:
         """The samples nearest the current one (``row``, if given)."""
         row = self.window.current_row() if row is None else row
-        result = self.map_panel.result
+        vectors, knn = self.map_panel.vectors, self.map_panel.knn
         if row is None:
             return
-        if result is None:
+        if vectors is None and knn is None:
             self._say("The map is not ready yet: compute it first (Ctrl+M).")
             return
         self.wantsFocus.emit()
         label = f"like #{row}"
-        vectors = getattr(result, "vectors", None)
-        if vectors is None or len(vectors) != self.map_panel.view.point_count():
-            knn = np.asarray(result.knn_indices)[row]
-            sims = np.asarray(result.knn_sims)[row]
-            self._show(SearchHits(knn.astype(np.int64), sims), label, keep=row)
+        if vectors is None or not 0 <= row < len(vectors):
+            if knn is None or not 0 <= row < len(knn[0]):
+                return
+            hits = SearchHits(np.asarray(knn[0][row], np.int64), np.asarray(knn[1][row]))
+            self._show(hits, label, keep=row)
             return
         self._submit(SearchRequest(vectors, SEARCH_K, row=row), label, keep=row)
 
@@ -213,7 +214,7 @@ class SearchPanel(QWidget):
         )
 
     def _done(self, project: Any, hits: SearchHits, label: str, keep: int | None) -> None:
-        if project is not self.window.project or self.map_panel.result is None:
+        if project is not self.window.project or self.map_panel.vectors is None:
             return
         self._show(hits, label, keep)
 
@@ -239,8 +240,8 @@ class SearchPanel(QWidget):
             items.append(item)
         self.results.addTopLevelItems(items)
         self.results.blockSignals(False)
-        model = self.map_panel.params.model if self.map_panel.params else ""
-        how = f" · {model}" if model and not self.map_panel.params.vectors_column else ""
+        params = self.map_panel.vectors_params
+        how = f" · {params.model}" if params is not None and not params.vectors_column else ""
         self._say(f"{len(hits.rows)} samples {label}{how}")
         self.map_panel.view.set_highlight(hits.rows)
         view_rows = hits.rows if keep is None else np.union1d(hits.rows, [keep])
