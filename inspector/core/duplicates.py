@@ -548,7 +548,7 @@ def find_eval_leaks(
 def _band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     out = np.empty((sig.shape[0], bands), dtype=np.uint64)
     if len(sig):
-        minhash._kernels()["band_keys"](np.ascontiguousarray(sig), bands, rows, out)
+        minhash._kernels().band_keys(np.ascontiguousarray(sig), bands, rows, out)
     return out
 
 

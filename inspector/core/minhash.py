@@ -12,7 +12,6 @@ numba comes with pynndescent/umap (project dependencies); it is imported inside 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -64,155 +63,11 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-@lru_cache(maxsize=1)
-def _kernels() -> dict[str, Any]:
-    """Compile (or load from numba's cache) the kernels once per process."""
-    import numba as nb
+def _kernels() -> Any:
+    """The compiled kernels (numba compiles them once per machine, then loads them)."""
+    from inspector.core import text_kernels
 
-    jit = nb.njit(cache=True, nogil=True)
-    pjit = nb.njit(cache=True, nogil=True, parallel=True)
-    m1 = np.uint64(0xFF51AFD7ED558CCD)
-    m2 = np.uint64(0xC4CEB9FE1A85EC53)
-    fnv_off = np.uint64(0xCBF29CE484222325)
-    fnv_p = np.uint64(0x100000001B3)
-    s33 = np.uint64(33)
-    s32 = np.uint64(32)
-
-    @jit
-    def mix(x):  # murmur3 finaliser
-        x ^= x >> s33
-        x *= m1
-        x ^= x >> s33
-        x *= m2
-        x ^= x >> s33
-        return x
-
-    @jit
-    def is_sep(c):  # ASCII whitespace and the field separator
-        return c == 32 or c == 10 or c == 9 or c == 13 or c == 11 or c == 12 or c == 31
-
-    @jit
-    def push(sig, a, b, h):
-        x = (h ^ (h >> s32)) & np.uint64(0xFFFFFFFF)
-        for p in range(a.shape[0]):
-            v = np.uint32((a[p] * x + b[p]) >> s32)
-            if v < sig[p]:
-                sig[p] = v
-
-    @pjit
-    def word_signatures(offsets, data, ngram, a, b, out):
-        n = offsets.shape[0] - 1
-        for i in nb.prange(n):
-            sig = out[i]
-            ring = np.zeros(ngram, np.uint64)
-            nw = 0
-            pos = offsets[i]
-            end = offsets[i + 1]
-            while pos < end:
-                while pos < end and is_sep(data[pos]):
-                    pos += 1
-                if pos >= end:
-                    break
-                h = fnv_off
-                while pos < end and not is_sep(data[pos]):
-                    h = (h ^ np.uint64(data[pos])) * fnv_p
-                    pos += 1
-                ring[nw % ngram] = mix(h)
-                nw += 1
-                if nw >= ngram:
-                    s = np.uint64(ngram)
-                    for j in range(ngram):
-                        s = mix(s ^ ring[(nw - ngram + j) % ngram])
-                    push(sig, a, b, s)
-            if 0 < nw < ngram:  # a text shorter than one shingle is one shingle
-                s = np.uint64(ngram)
-                for j in range(nw):
-                    s = mix(s ^ ring[j])
-                push(sig, a, b, s)
-
-    @pjit
-    def char_signatures(offsets, data, ngram, a, b, out):
-        n = offsets.shape[0] - 1
-        for i in nb.prange(n):
-            sig = out[i]
-            starts = np.zeros(ngram + 1, np.int64)
-            nc = 0
-            start, end = offsets[i], offsets[i + 1]
-            for pos in range(start, end + 1):
-                if pos < end and (data[pos] & 0xC0) == 0x80:
-                    continue  # continuation byte of a multi-byte character
-                starts[nc % (ngram + 1)] = pos
-                nc += 1
-                if nc > ngram:
-                    lo = starts[(nc - 1 - ngram) % (ngram + 1)]
-                    h = fnv_off
-                    for q in range(lo, pos):
-                        h = (h ^ np.uint64(data[q])) * fnv_p
-                    push(sig, a, b, mix(h))
-            if 1 < nc <= ngram:  # fewer characters than one shingle: the whole text
-                h = fnv_off
-                for q in range(start, end):
-                    h = (h ^ np.uint64(data[q])) * fnv_p
-                push(sig, a, b, mix(h))
-
-    @pjit
-    def band_keys(sig, bands, rows, out):
-        for i in nb.prange(sig.shape[0]):
-            for k in range(bands):
-                h = np.uint64(k + 1)
-                for j in range(k * rows, (k + 1) * rows):
-                    h = mix(h ^ np.uint64(sig[i, j]))
-                out[i, k] = h
-
-    @jit
-    def bucket_pairs(order, keys, cap, out_a, out_b):
-        # runs of equal keys (sorted by `order`) become pairs; with empty outputs, only count
-        fill = out_a.shape[0] > 0
-        n = order.shape[0]
-        cnt = 0
-        i = 0
-        while i < n:
-            j = i + 1
-            while j < n and keys[order[j]] == keys[order[i]]:
-                j += 1
-            if j - i > 1:
-                for x in range(i, j):
-                    if j - i <= cap:
-                        for y in range(x + 1, j):
-                            if fill:
-                                out_a[cnt] = order[x]
-                                out_b[cnt] = order[y]
-                            cnt += 1
-                    elif x > i:  # large bucket: a star on the first member plus a chain
-                        if fill:
-                            out_a[cnt] = order[i]
-                            out_b[cnt] = order[x]
-                        cnt += 1
-                        if x + 1 < j:
-                            if fill:
-                                out_a[cnt] = order[x]
-                                out_b[cnt] = order[x + 1]
-                            cnt += 1
-            i = j
-        return cnt
-
-    @pjit
-    def agreement(sig_a, sig_b, a, b, out):
-        m = sig_a.shape[1]
-        for t in nb.prange(a.shape[0]):
-            same = 0
-            for p in range(m):
-                if sig_a[a[t], p] == sig_b[b[t], p]:
-                    same += 1
-            out[t] = same / m
-
-    return {
-        "word": word_signatures,
-        "char": char_signatures,
-        "band_keys": band_keys,
-        "bucket_pairs": bucket_pairs,
-        "agreement": agreement,
-    }
+    return text_kernels
 
 
 def signatures(texts: pl.Series, params: MinHashParams = MinHashParams()) -> np.ndarray:
@@ -224,7 +79,10 @@ def signatures(texts: pl.Series, params: MinHashParams = MinHashParams()) -> np.
     a, b = _permutations(params.num_perm, params.seed)
     out = np.full((len(texts), params.num_perm), EMPTY, dtype=np.uint32)
     if len(texts):
-        _kernels()[params.shingle](offsets, data, params.ngram, a, b, out)
+        kernel = (
+            _kernels().word_signatures if params.shingle == "word" else _kernels().char_signatures
+        )
+        kernel(offsets, data, params.ngram, a, b, out)
     return out
 
 
@@ -239,7 +97,7 @@ def estimated_jaccard(
     """Estimated Jaccard (fraction of equal signature values) of pairs (a[t], b[t])."""
     out = np.zeros(len(a), dtype=np.float32)
     if len(a):
-        _kernels()["agreement"](
+        _kernels().agreement(
             sig_a, sig_a if sig_b is None else sig_b, a.astype(np.int64), b.astype(np.int64), out
         )
     return out
@@ -261,7 +119,7 @@ def optimal_bands(threshold: float, num_perm: int, recall: float = 0.995) -> tup
 def _full_keys(sig: np.ndarray) -> np.ndarray:
     keys = np.empty((sig.shape[0], 1), dtype=np.uint64)
     if len(sig):
-        _kernels()["band_keys"](sig, 1, sig.shape[1], keys)
+        _kernels().band_keys(sig, 1, sig.shape[1], keys)
     return keys[:, 0]
 
 
@@ -286,8 +144,8 @@ def candidate_pairs(
     uniq = np.sort(firsts)
     if len(uniq) > 1:
         keys = np.empty((len(uniq), bands), dtype=np.uint64)
-        _kernels()["band_keys"](np.ascontiguousarray(sig[uniq]), bands, rows, keys)
-        pairs_fn = _kernels()["bucket_pairs"]
+        _kernels().band_keys(np.ascontiguousarray(sig[uniq]), bands, rows, keys)
+        pairs_fn = _kernels().bucket_pairs
         for k in range(bands):
             col = np.ascontiguousarray(keys[:, k])
             order = np.argsort(col, kind="stable")

@@ -39,19 +39,38 @@ REFUSAL = (
     r"|i (?:do not|don't) have (?:personal )?(?:opinions|feelings|emotions|beliefs)"
     r"|my (?:knowledge )?cut-?off date|openai'?s (?:content|use case) polic"
 )
+# a text that stops on one of these words (or a comma, colon, dash...) was cut off
+CUT_WORDS = (
+    r"(?i)\s(?:the|a|an|and|or|but|of|to|with|for|in|on|at|by|from|that|which|is|are|was|were"
+    r"|as|if|than|because|while|when|where|who|whose|this|these|their|its|our|your|my)$"
+)
 WORD_COLS = ("n_tokens", "n_words", "sum_word_len", "n_alpha_tokens", "n_stop_words", "n_chars",
-             "top_2", "top_3", "top_4", "dup_5", "dup_6", "dup_7", "dup_8", "dup_9", "dup_10")  # fmt: skip
+             "top_2", "top_3", "top_4", "dup_5", "dup_6", "dup_7", "dup_8", "dup_9", "dup_10",
+             "n_nonspace", "n_letters", "n_alnum", "stripped_len", "last_line_start",
+             "last_line_len")  # fmt: skip
+LINE_COLS = ("n_sl", "bullets", "ell_lines", "n_rep", "dup_lines", "dup_line_chars", "n_para",
+             "dup_para", "dup_para_chars", "lorem", "curly", "c4_sent", "n_fw", "fw_punct",
+             "fw_short", "fw_dup_chars", "len", "hashes", "ellipses", "newlines", "len_no_nl",
+             "fences")  # fmt: skip
 _CLASS_LIMIT = 0x30000  # code points above get class 0 (a letter-like, non-punctuation char)
 
 
 @lru_cache(maxsize=1)
 def _char_classes() -> np.ndarray:
-    """1 space, 2 punctuation (datatrove's set), 4 alphabetic, 8 digit, per code point."""
+    """Per code point: 1 space, 2 punctuation (datatrove's set), 4 alphabetic, 8 digit,
+    16 sentence terminal (FineWeb's stop characters)."""
     punct = set(PUNCTUATION)
-    out = np.zeros(_CLASS_LIMIT, dtype=np.uint8)
-    for c in range(_CLASS_LIMIT):
-        ch = chr(c)
-        out[c] = ch.isspace() | ((ch in punct) << 1) | (ch.isalpha() << 2) | (ch.isdigit() << 3)
+    chars = [chr(c) for c in range(_CLASS_LIMIT)]
+    out = np.fromiter(
+        (
+            ch.isspace() | ((ch in punct) << 1) | (ch.isalpha() << 2) | (ch.isdigit() << 3)
+            for ch in chars
+        ),
+        dtype=np.uint8,
+        count=_CLASS_LIMIT,
+    )
+    safe = pl.Series([" " if 0xD800 <= ord(ch) < 0xE000 else ch for ch in chars])
+    out[safe.str.contains("^" + TERMINAL + "$").to_numpy()] |= 16
     return out
 
 
@@ -62,221 +81,36 @@ def _fnv(word: str) -> int:
     return h
 
 
-@lru_cache(maxsize=1)
-def _word_kernel() -> Any:
-    import numba as nb
-
-    m1, m2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
-    s33 = np.uint64(33)
-    fnv_off, fnv_p = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
-
-    @nb.njit(cache=True, nogil=True)
-    def mix(x):
-        x ^= x >> s33
-        x *= m1
-        x ^= x >> s33
-        x *= m2
-        x ^= x >> s33
-        return x | np.uint64(1)  # 0 marks an empty slot
-
-    @nb.njit(cache=True, nogil=True)
-    def lookup(keys, h):
-        mask = keys.shape[0] - 1
-        slot = np.int64(h & np.uint64(mask))
-        while keys[slot] != 0 and keys[slot] != h:
-            slot = (slot + 1) & mask
-        return slot
-
-    @nb.njit(cache=True, nogil=True, parallel=True)
-    def word_stats(offsets, data, cls, stop_h, ngrams, out):
-        n = offsets.shape[0] - 1
-        for i in nb.prange(n):
-            start, end = offsets[i], offsets[i + 1]
-            cp = np.empty(end - start, np.int64)
-            L = 0
-            p = start
-            while p < end:  # utf-8 decode
-                b = data[p]
-                if b < 0x80:
-                    c, k = np.int64(b), 1
-                elif b < 0xE0:
-                    c, k = np.int64(b & 0x1F), 2
-                elif b < 0xF0:
-                    c, k = np.int64(b & 0x0F), 3
-                else:
-                    c, k = np.int64(b & 0x07), 4
-                for q in range(1, k):
-                    if p + q < end:
-                        c = (c << 6) | (data[p + q] & 0x3F)
-                cp[L] = c
-                L += 1
-                p += k
-            kind = np.empty(L, np.uint8)
-            for j in range(L):
-                kind[j] = cls[cp[j]] if cp[j] < cls.shape[0] else 0
-            t_start = np.empty(L + 1, np.int64)
-            t_end = np.empty(L + 1, np.int64)
-            nt = 0
-            j = 0
-            while j < L:
-                while j < L and kind[j] & 1:
-                    j += 1
-                s = j
-                while j < L and not kind[j] & 1:
-                    j += 1
-                e = j
-                if e == s:
-                    break
-                url = (
-                    e - s > 7
-                    and cp[s] == 104
-                    and cp[s + 1] == 116
-                    and cp[s + 2] == 116
-                    and cp[s + 3] == 112
-                )
-                if url:  # "http...": one token, trailing punctuation split off
-                    ue = e
-                    while ue > s and kind[ue - 1] & 2:
-                        ue -= 1
-                    t_start[nt], t_end[nt] = s, ue
-                    nt += 1
-                    for q in range(ue, e):
-                        t_start[nt], t_end[nt] = q, q + 1
-                        nt += 1
-                    continue
-                open_at = -1
-                q = s
-                while q < e:
-                    c = cp[q]
-                    if not kind[q] & 2:
-                        if open_at < 0:
-                            open_at = q
-                        q += 1
-                        continue
-                    nxt_word = q + 1 < e and not kind[q + 1] & 2
-                    if open_at >= 0 and nxt_word:
-                        digits = (kind[q - 1] & 8) and (kind[q + 1] & 8)
-                        if (c == 46 or c == 95) or (digits and (c == 44 or c == 58)):
-                            q += 1  # 3.5, e.g, snake_case, 1,000, 10:30
-                            continue
-                        if (c == 39 or c == 8217) and kind[q + 1] & 4:
-                            t_start[nt], t_end[nt] = open_at, q  # don't -> don 't
-                            nt += 1
-                            open_at = q
-                            q += 1
-                            continue
-                    if open_at >= 0:
-                        t_start[nt], t_end[nt] = open_at, q
-                        nt += 1
-                        open_at = -1
-                    r = q + 1
-                    if c == 46 or c == 45:  # "..." and "--" stay one token
-                        while r < e and cp[r] == c:
-                            r += 1
-                    t_start[nt], t_end[nt] = q, r
-                    nt += 1
-                    q = r
-                if open_at >= 0:
-                    t_start[nt], t_end[nt] = open_at, e
-                    nt += 1
-            th = np.empty(nt, np.uint64)
-            tl = np.empty(nt + 1, np.int64)  # prefix sums of token lengths
-            tl[0] = 0
-            n_words = 0
-            sum_len = 0
-            n_alpha = 0
-            stop_mask = 0
-            for t in range(nt):
-                h = fnv_off
-                sym = True
-                alpha = False
-                for q in range(t_start[t], t_end[t]):
-                    h = (h ^ np.uint64(cp[q])) * fnv_p
-                    if not kind[q] & 2:
-                        sym = False
-                    if kind[q] & 4:
-                        alpha = True
-                length = t_end[t] - t_start[t]
-                for w in range(stop_h.shape[0]):
-                    if h == stop_h[w]:
-                        stop_mask |= 1 << w
-                th[t] = mix(h)
-                tl[t + 1] = tl[t] + length
-                if not sym:
-                    n_words += 1
-                    sum_len += length
-                if alpha:
-                    n_alpha += 1
-            n_stop = 0
-            for w in range(stop_h.shape[0]):
-                if stop_mask & (1 << w):
-                    n_stop += 1
-            row = out[i]
-            row[0], row[1], row[2], row[3], row[4], row[5] = (
-                nt,
-                n_words,
-                sum_len,
-                n_alpha,
-                n_stop,
-                L,
-            )
-            for k in range(6, 15):
-                row[k] = 0.0
-            if not ngrams or nt < 2:
-                continue
-            size = 16
-            while size < 2 * nt + 2:
-                size *= 2
-            keys = np.zeros(size, np.uint64)
-            count = np.zeros(size, np.int64)
-            first = np.zeros(size, np.int64)
-            for g in range(2, 5):  # the most frequent n-gram (ties: seen first)
-                if nt < g:
-                    break
-                keys[:] = 0
-                best_c, best_f, best_len = 0, 0, 0
-                for t in range(nt - g + 1):
-                    h = np.uint64(g)
-                    for q in range(t, t + g):
-                        h = mix(h ^ th[q])
-                    slot = lookup(keys, h)
-                    if keys[slot] == 0:
-                        keys[slot], count[slot], first[slot] = h, 0, t
-                    count[slot] += 1
-                    c = count[slot]
-                    f = first[slot]
-                    if c > best_c or (c == best_c and f < best_f):
-                        best_c, best_f = c, f
-                        best_len = tl[f + g] - tl[f] + g - 1
-                row[6 + g - 2] = best_len * best_c
-            for g in range(5, 11):  # characters in repeated n-grams (datatrove's walk)
-                keys[:] = 0
-                rep = 0
-                t = 0
-                while t < nt - g + 1:
-                    h = np.uint64(g)
-                    for q in range(t, t + g):
-                        h = mix(h ^ th[q])
-                    slot = lookup(keys, h)
-                    if keys[slot] == h:
-                        rep += tl[t + g] - tl[t]
-                        t += g
-                    else:
-                        keys[slot] = h
-                        t += 1
-                row[9 + g - 5] = rep
-
-    return word_stats
-
-
 def word_stats(texts: pl.Series, ngrams: bool = True) -> pl.DataFrame:
     """Token counts, stop words, characters and n-gram repetition per text (see WORD_COLS)."""
+    from inspector.core import text_kernels as tk
+
     offsets, data = string_buffers(texts)
-    out = np.zeros((len(texts), len(WORD_COLS)), dtype=np.float64)
+    out = np.zeros((len(texts), tk.N_WORD_STATS), dtype=np.float64)
     if len(texts):
         stop = np.array([_fnv(w) for w in STOP_WORDS], dtype=np.uint64)
-        _word_kernel()(offsets, data, _char_classes(), stop, ngrams, out)
+        tk.word_stats(offsets, data, _char_classes(), stop, ngrams, out)
     return pl.DataFrame({c: out[:, k] for k, c in enumerate(WORD_COLS)})
+
+
+_C4_PATTERNS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "cookie policy",
+                "uses cookies", "use of cookies", "use cookies")  # fmt: skip
+
+
+def line_stats(texts: pl.Series) -> pl.DataFrame:
+    """Per text the line and paragraph counts behind the Gopher, C4 and FineWeb rules."""
+    from inspector.core import text_kernels as tk
+
+    offsets, data = string_buffers(texts)
+    width = max(len(p) for p in _C4_PATTERNS)
+    pats = np.full((len(_C4_PATTERNS), width), -1, dtype=np.int64)
+    for k, p in enumerate(_C4_PATTERNS):
+        pats[k, : len(p)] = [ord(c) for c in p]
+    plen = np.array([len(p) for p in _C4_PATTERNS], dtype=np.int64)
+    out = np.zeros((len(texts), tk.N_LINE_STATS), dtype=np.float64)
+    if len(texts):
+        tk.line_stats(offsets, data, _char_classes(), pats, plen, out)
+    return pl.DataFrame({c: out[:, k] for k, c in enumerate(LINE_COLS)})
 
 
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -284,124 +118,61 @@ def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num.cast(pl.Float64) / den).otherwise(None)
 
 
-def line_stats(texts: pl.Series) -> pl.DataFrame:
-    """Per text the line- and paragraph-level values of the Gopher, C4 and FineWeb rules."""
-    n = len(texts)
-    t = texts.cast(pl.String).fill_null("")
-    lines = (
-        pl.DataFrame({"row": np.arange(n, dtype=np.int64), "line": t.str.split("\n")})
-        .with_columns(pl.col("line").list.len().alias("n"))
-        .explode("line")
-        .with_columns(pl.int_range(pl.len()).over("row").alias("pos"))
-    )
-    line = pl.col("line")
-    stripped = line.str.strip_chars()
-    sl = ~((pl.col("pos") == pl.col("n") - 1) & (line == ""))  # str.splitlines() view
-    rep = (
-        (line != "") | (pl.col("pos") == 0) | (pl.col("pos") == pl.col("n") - 1)
-    )  # re.split("\n+")
-    nonblank = stripped != ""
-    c4_terminal = stripped.str.replace_all(r"\[\d*]|\[edit]|\[citation needed]", "")
-    low = c4_terminal.str.to_lowercase()
-    long_word = stripped.str.contains(r"\S{1001}")
-    c4_base = (
-        sl
-        & ~long_word
-        & c4_terminal.str.contains(r"[.?!\"']$")
-        & ~c4_terminal.str.ends_with("...")
-        & (stripped.str.count_matches(r"\S+") >= 3)
-    )
-    not_js = ~low.str.contains("javascript", literal=True)
-    policy = low.str.contains(
-        r"terms of use|privacy policy|cookie policy|uses cookies|use of cookies|use cookies"
-    )
-    sentences = 1 + c4_terminal.str.count_matches(r"[.!?。！？]+[\p{P}]*\s+[^\s\p{P}]")
-    dup_rep = rep & ~pl.struct("row", pl.when(rep).then(line.hash())).is_first_distinct()
-    dup_fw = nonblank & ~pl.struct("row", pl.when(nonblank).then(line.hash())).is_first_distinct()
-    agg = lines.group_by("row").agg(
-        n_sl=sl.sum(),
-        bullets=(sl & line.str.strip_chars_start().str.contains(r"^[•-]")).sum(),
-        ell_lines=(sl & line.str.strip_chars_end().str.contains(r"(?:\.\.\.|…)$")).sum(),
-        n_rep=rep.sum(),
-        dup_lines=dup_rep.sum(),
-        dup_line_chars=pl.when(dup_rep).then(line.str.len_chars()).otherwise(0).sum(),
-        lorem=(c4_base & low.str.contains("lorem ipsum", literal=True)).sum(),
-        curly=(c4_base & not_js & c4_terminal.str.contains("{", literal=True)).sum(),
-        c4_sent=pl.when(c4_base & not_js & ~policy).then(sentences).otherwise(0).sum(),
-        n_fw=nonblank.sum(),
-        fw_punct=(nonblank & line.str.contains(TERMINAL + "$")).sum(),
-        fw_short=(nonblank & (line.str.len_chars() <= 30)).sum(),
-        fw_dup_chars=pl.when(dup_fw).then(line.str.len_chars()).otherwise(0).sum(),
-    )
-    paras = (
-        pl.DataFrame({"row": np.arange(n, dtype=np.int64), "p": t.str.strip_chars()})
-        .with_columns(pl.col("p").str.replace_all(r"\n{2,}", "\x00").str.split("\x00"))
-        .explode("p")
-    )
-    dup_p = ~pl.struct("row", pl.col("p").hash()).is_first_distinct()
-    pagg = paras.group_by("row").agg(
-        n_para=pl.len(),
-        dup_para=dup_p.sum(),
-        dup_para_chars=pl.when(dup_p).then(pl.col("p").str.len_chars()).otherwise(0).sum(),
-    )
-    base = pl.DataFrame(
-        {
-            "row": np.arange(n, dtype=np.int64),
-            "len": t.str.len_chars(),
-            "hashes": t.str.count_matches("#", literal=True),
-            "ellipses": t.str.count_matches("...", literal=True)
-            + t.str.count_matches("…", literal=True),
-            "newlines": t.str.count_matches("\n", literal=True),
-            "len_no_nl": t.str.len_chars() - t.str.count_matches("\n", literal=True),
-        }
-    )
-    return base.join(agg, on="row", how="left").join(pagg, on="row", how="left").sort("row")
-
-
-def _chat_values(t: pl.Series, prompt: pl.Series | None) -> pl.DataFrame:
-    from inspector.core.normalize import normalize_texts
-
+def _chat_values(
+    t: pl.Series, prompt: pl.Series | None, w: pl.DataFrame, ln: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Checks for instruction data, from the kernels' counts plus a few regexes."""
     s = t.cast(pl.String).fill_null("")
-    stripped = s.str.strip_chars()
-    nonspace = s.str.count_matches(r"\S")
-    letters = s.str.count_matches(r"\p{L}")
-    alnum = s.str.count_matches(r"[\p{L}\p{N}]")
-    last_line = stripped.str.extract(r"([^\n]*)$", 1)
-    prose_end = (
-        ~last_line.str.contains(r"^\s*(?:[-*+•>|#]|\d+[.)]|```|    )")
-        & last_line.str.contains(r"[\p{L},;:(&\-–—]$")
-        & (last_line.str.count_matches(r"\S+") >= 4)
+    last_line = s.str.slice(
+        pl.Series(w.get_column("last_line_start").cast(pl.Int64)),
+        pl.Series(w.get_column("last_line_len").cast(pl.Int64)),
     )
-    fence_open = (stripped.str.count_matches(r"(?m)^\s*```") % 2) == 1
-    frame = pl.DataFrame({"s": s, "stripped": stripped}).select(
-        empty=pl.col("stripped").str.len_chars(),
-        too_long=pl.col("s").str.len_chars(),
-        refusal=pl.col("s").str.count_matches(REFUSAL),
+    prose = ~last_line.str.contains(
+        r"^\s*(?:[-*+•>|#]|\d+[.)]|```|    )"
+    ) & ~last_line.str.contains(r"(?:#\w+|https?://\S+|\s[-–—]\s*\p{Lu}[\p{L}. ]+)$")
+    dangling = last_line.str.contains(r"[,;:(\[{&\-–—]$") | last_line.str.contains(CUT_WORDS)
+    mid_paragraph = (last_line.str.count_matches(r"\S+") >= 12) & last_line.str.contains(
+        r"[.!?]\s.*[\p{L}\p{N}]$"
     )
-    frame = frame.with_columns(
-        too_short=frame.get_column("empty"),
-        cut_off=pl.Series((prose_end | fence_open).fill_null(False)).cast(pl.Int64)
-        * (stripped.str.len_chars() > 0).cast(pl.Int64),
-        symbol_ratio=pl.Series(_safe_div(nonspace - alnum, nonspace)),
-        non_letter_ratio=pl.Series(_safe_div(nonspace - letters, nonspace)),
+    finished = last_line.str.contains(r"[.!?)\]\"'`]$")
+    fences = ln.get_column("fences") if ln is not None else s.str.count_matches(r"(?m)^\s*```")
+    # an unclosed code block, unless the text still ends like a finished sentence
+    fence_open = ((fences.cast(pl.Int64) % 2) == 1) & ~finished
+    stripped_len = w.get_column("stripped_len")
+    cut = ((prose & (dangling | mid_paragraph)) | fence_open).fill_null(False) & (stripped_len > 0)
+    nonspace = w.get_column("n_nonspace")
+    frame = pl.DataFrame(
+        {
+            "empty": stripped_len.cast(pl.Int64),
+            "too_short": stripped_len.cast(pl.Int64),
+            "too_long": w.get_column("n_chars").cast(pl.Int64),
+            "refusal": s.str.count_matches(REFUSAL).cast(pl.Int64),
+            "cut_off": cut.cast(pl.Int64),
+        }
+    ).with_columns(
+        symbol_ratio=_ratio(pl.lit(nonspace - w.get_column("n_alnum")), pl.lit(nonspace)),
+        non_letter_ratio=_ratio(pl.lit(nonspace - w.get_column("n_letters")), pl.lit(nonspace)),
     )
     if prompt is not None:
-        a = normalize_texts(s)
-        b = normalize_texts(prompt)
-        frame = frame.with_columns(echo_prompt=((a == b) & (a != "")).cast(pl.Int64))
+        frame = frame.with_columns(echo_prompt=_echo(s, prompt))
     return frame
 
 
-def _safe_div(num: pl.Series, den: pl.Series) -> pl.Series:
-    return pl.select(_ratio(pl.lit(num), pl.lit(den))).to_series()
+def _echo(response: pl.Series, prompt: pl.Series) -> pl.Series:
+    """1 where the normalised response equals the normalised prompt (non-empty)."""
+    from inspector.core.normalize import normalize_texts
 
-
-_GROUP_OF = {
-    "gopher_quality": "word",
-    "gopher_repetition": "word",
-    "c4": "line",
-    "fineweb": "line",
-}
+    p = prompt.cast(pl.String).fill_null("")
+    rl, pl_ = response.str.len_bytes(), p.str.len_bytes()
+    # only rows of comparable length can be equal after normalisation: normalise just those
+    maybe = ((rl <= 2 * pl_ + 16) & (pl_ <= 2 * rl + 16)).to_numpy()
+    out = np.zeros(len(response), dtype=np.int64)
+    rows = np.flatnonzero(maybe)
+    if len(rows):
+        a = normalize_texts(response.gather(rows))
+        b = normalize_texts(p.gather(rows))
+        out[rows] = ((a == b) & (a != "")).cast(pl.Int64).to_numpy()
+    return pl.Series("echo_prompt", out)
 
 
 def text_values(texts: pl.Series, names: set[str], prompt: pl.Series | None = None) -> pl.DataFrame:
@@ -414,7 +185,11 @@ def text_values(texts: pl.Series, names: set[str], prompt: pl.Series | None = No
     w = word_stats(texts, ngrams=ngrams)
     need_lines = any(_group(n) in ("c4", "fineweb") or n in _LINE_RULES for n in names)
     ln = line_stats(texts) if need_lines else None
-    chat = _chat_values(texts, prompt) if any(_group(n) == "chat" for n in names) else None
+    chat = (
+        _chat_values(texts, prompt if "echo_prompt" in names else None, w, ln)
+        if any(_group(n) == "chat" for n in names)
+        else None
+    )
     cols: dict[str, pl.Series] = {"_words": w.get_column("n_words")}
 
     def wcol(c: str) -> pl.Expr:
