@@ -443,13 +443,11 @@ def _preview(raw: bytes) -> str:
 def _reject_single_object(data: bytes, path: Path) -> None:
     """Refuse a file that is one JSON object spread over several lines (``{"data": [...]}``
     pretty-printed): it is neither JSON lines nor an array of records."""
-    import re
-
     import orjson
 
     start = re.match(rb"\s*", data).end()  # type: ignore[union-attr]
     newline = data.find(b"\n", start)
-    if data[start : start + 1] != b"{" or newline < 0 or not data[newline:].strip():
+    if data[start : start + 1] != b"{" or newline < 0 or not _NON_SPACE.search(data, newline):
         return
     first = data[start:newline]
     if first.count(b"{") + first.count(b"[") > MAX_DEPTH:
