@@ -38,8 +38,13 @@ def hf_splits(folder: Path) -> list[str]:
 
 
 def _hf_dataset_files(folder: Path) -> list[Path]:
-    state = json.loads((folder / "state.json").read_text("utf-8"))
-    names = [f["filename"] for f in state.get("_data_files", [])]
+    try:
+        state = json.loads((folder / "state.json").read_text("utf-8"))
+        names = [f["filename"] for f in state.get("_data_files", [])]
+    except (ValueError, OSError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(
+            f"cannot read the save_to_disk state: {exc!r}", file=folder / "state.json"
+        ) from exc
     files = [folder / n for n in names] if names else sorted(folder.glob("data-*.arrow"))
     missing = [f for f in files if not f.is_file()]
     if missing:

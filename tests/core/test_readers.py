@@ -342,6 +342,14 @@ def test_hf_state_json_names_a_missing_file(tmp_path):
     assert "data-00000-of-00001.arrow" in str(err.value)
 
 
+def test_hf_state_json_that_is_not_json(tmp_path):
+    folder = make_hf_dataset(tmp_path / "ds", [pa.table({"text": ["a"]})])
+    write(folder / "state.json", "{not json")
+    with pytest.raises(DataError, match="cannot read the save_to_disk state") as err:
+        open_dataset(folder)
+    assert err.value.file == str(folder / "state.json")
+
+
 # -- unknown extensions: sniffed from the content ----------------------------------------------
 
 
