@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.core import paths
+from inspector.core.errors import DataError
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: settings and the files the project was made from
@@ -84,7 +85,15 @@ class ProjectStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:  # e.g. --project names a data file
+            self.conn.close()
+            raise DataError(
+                f"not a project database: {exc}",
+                file=self.path,
+                hint="--project takes an Inspector project (.sqlite) or a path for a new one",
+            ) from exc
         # FULL: the WAL is synced on every commit, so a decision is on disk when we return.
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")

@@ -213,6 +213,14 @@ def test_split_option(tmp_path, capsys):
     assert info["samples"][0]["text"] == "[text]\ntest 0"
 
 
+def test_project_option_naming_a_data_file_exits_1(tmp_path, data, capsys):
+    before = data.read_bytes()
+    assert main(["info", str(data), "--project", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert f"{data}: not a project database" in err and "Traceback" not in err
+    assert data.read_bytes() == before
+
+
 def test_project_option_creates_the_store_there(tmp_path, data, capsys):
     store = tmp_path / "projects" / "mine.sqlite"
     info = info_json(capsys, str(data), "--project", str(store))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from inspector.core import paths
+from inspector.core.errors import DataError
 from inspector.core.project import open_project
 from inspector.core.store import MIGRATIONS, ProjectStore, default_project_path
 
@@ -90,6 +91,15 @@ def test_a_store_from_a_newer_inspector_is_refused(tmp_path):
         conn.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     with pytest.raises(RuntimeError, match="newer Inspector"):
         ProjectStore(db)
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"text": "a"}])
+    before = data.read_bytes()
+    with pytest.raises(DataError, match="not a project database") as err:
+        ProjectStore(data)
+    assert err.value.file == str(data)
+    assert data.read_bytes() == before
 
 
 def test_settings_and_files_round_trip(tmp_path):
