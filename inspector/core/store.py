@@ -84,16 +84,19 @@ class ProjectStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self.conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        conn = None
         try:
-            self.conn.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:  # e.g. --project names a data file
-            self.conn.close()
+            conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:  # e.g. --project names a data file or a folder
+            if conn is not None:
+                conn.close()
             raise DataError(
                 f"not a project database: {exc}",
                 file=self.path,
                 hint="--project takes an Inspector project (.sqlite) or a path for a new one",
             ) from exc
+        self.conn = conn
         # FULL: the WAL is synced on every commit, so a decision is on disk when we return.
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")

@@ -102,6 +102,11 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_alone(tmp_path):
     assert data.read_bytes() == before
 
 
+def test_a_folder_is_not_a_database(tmp_path):
+    with pytest.raises(DataError, match="not a project database"):
+        ProjectStore(tmp_path)
+
+
 def test_settings_and_files_round_trip(tmp_path):
     db = tmp_path / "p.sqlite"
     store = ProjectStore(db)
