@@ -269,6 +269,8 @@ class ReviewSession(QObject):
         elif len(queue.rows):
             self._place[queue.rows[::-1]] = np.arange(len(queue.rows) - 1, -1, -1)
         self._counts = self._count()
+        if len(queue):
+            hub.book.rows_of([])  # build the id index now, not in the first undo (~0.7 s at 1M)
         hub.changed.connect(self._on_changed)
 
     def close(self) -> None:
