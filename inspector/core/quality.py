@@ -134,7 +134,7 @@ def _chat_values(
     mid_paragraph = (last_line.str.count_matches(r"\S+") >= 12) & last_line.str.contains(
         r"[.!?]\s.*[\p{L}\p{N}]$"
     )
-    finished = last_line.str.contains(r"[.!?)\]\"'`]$")
+    finished = last_line.str.contains(r"[.!?][\"')\]*_`]*$")
     fences = ln.get_column("fences") if ln is not None else s.str.count_matches(r"(?m)^\s*```")
     # an unclosed code block, unless the text still ends like a finished sentence
     fence_open = ((fences.cast(pl.Int64) % 2) == 1) & ~finished
@@ -176,8 +176,10 @@ def _echo(response: pl.Series, prompt: pl.Series) -> pl.Series:
 
 
 def text_values(texts: pl.Series, names: set[str], prompt: pl.Series | None = None) -> pl.DataFrame:
-    """The raw value of each rule in ``names`` for one field's texts, plus ``_words`` (the
-    word count used for the ``min_words`` gate)."""
+    """The raw value of each rule in ``names`` for one field's texts, plus the counts used
+    by the ``min_words`` gate: ``_words`` (Gopher's words: tokens that are not pure
+    punctuation) and ``_tokens`` (all tokens, punctuation included: the chat checks' gate,
+    so that a text made only of symbols still counts)."""
     ngrams = any(
         n.startswith(("gopher_top", "gopher_dup_")) and "para" not in n and "line" not in n
         for n in names
@@ -190,7 +192,10 @@ def text_values(texts: pl.Series, names: set[str], prompt: pl.Series | None = No
         if any(_group(n) == "chat" for n in names)
         else None
     )
-    cols: dict[str, pl.Series] = {"_words": w.get_column("n_words")}
+    cols: dict[str, pl.Series] = {
+        "_words": w.get_column("n_words"),
+        "_tokens": w.get_column("n_tokens"),
+    }
 
     def wcol(c: str) -> pl.Expr:
         return pl.lit(w.get_column(c))
@@ -317,9 +322,8 @@ def evaluate(
                 continue
             col = f"{role}.{rule.name}"
             out[col] = values.get_column(rule.name).alias(col)
-            out[col + ".flag"] = _flag(out[col], values.get_column("_words"), rule).alias(
-                col + ".flag"
-            )
+            gate = values.get_column("_tokens" if rule.info.group == "chat" else "_words")
+            out[col + ".flag"] = _flag(out[col], gate, rule).alias(col + ".flag")
             flags.append(col + ".flag")
         progress.advance()
     _pair_rules(frame, fields, rules, out, flags)
