@@ -31,10 +31,13 @@ _STRICTNESS = {dup.EXACT_DUPLICATE: 0, dup.MINHASH_DUPLICATE: 1, dup.SEMANTIC_DU
 
 @dataclass
 class EvalSet:
-    """An evaluation set to check for leakage: its texts, ids and optionally vectors."""
+    """An evaluation set to check for leakage: its texts, ids and optionally vectors.
+    ``columns`` are the training fields compared with it (default: the duplicate fields);
+    ``vectors`` are compared with the training vectors given to analyze_junk."""
 
     texts: pl.Series | Sequence[str | None]
     ids: pl.Series | Sequence[Any] | None = None
+    columns: Sequence[str] | None = None
     vectors: np.ndarray | None = None
     semantic_threshold: float | None = None
     jaccard_threshold: float | None = 0.8
@@ -257,8 +260,9 @@ def analyze_junk(
     table = pl.concat([table, qual], how="horizontal")
     if eval is not None:
         progress.status("eval leakage", total=1)
+        train = combined_text(frame, eval.columns) if eval.columns else texts
         leaks = dup.find_eval_leaks(
-            texts,
+            train,
             eval.texts,
             eval.ids,
             norm=normalization,

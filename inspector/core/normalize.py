@@ -61,8 +61,9 @@ def normalize_expr(expr: pl.Expr, norm: Normalization = EXACT) -> pl.Expr:
         out = out.str.replace_all(r"[\p{P}\p{S}]+", " ")
     if norm.accents:
         out = out.str.normalize("NFD").str.replace_all(r"\p{Mn}+", "")
-    if norm.whitespace:
-        out = out.str.replace_all(r"\s+", " ").str.strip_chars()
+    if norm.whitespace:  # each field stripped too: spaces around the field separator go
+        out = out.str.replace_all(r"\s*\x1f\s*", FIELD_SEPARATOR).str.replace_all(r"\s+", " ")
+        out = out.str.strip_chars()
     return out
 
 
