@@ -113,6 +113,7 @@ class ReviewView(QWidget):
     def __init__(self, hub: LabelsHub, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("review_view")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # white, not grey
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.hub = hub
         self.session: ReviewSession | None = None
