@@ -335,7 +335,7 @@ class ReviewSession(QObject):
     def progress_text(self) -> str:
         """ "37 / 1,204 · 12 drop · 25 keep" (groups: "3 / 40 groups · …")."""
         p = self.progress()
-        unit = " groups" if self.is_groups else ""
+        unit = (" group" if p["total"] == 1 else " groups") if self.is_groups else ""
         parts = [f"{p['position']:,} / {p['total']:,}{unit}"]
         for name in ("drop", "keep", "unsure"):
             if p[name] or name != "unsure":
