@@ -19,15 +19,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.random  # noqa: F401 - the map's spatial index needs it: load it now, not mid-job
 import polars as pl
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -38,6 +37,7 @@ from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.project_map import MapParams, compute_map
 from inspector.ui.jobs import Job, describe_progress
+from inspector.ui.map_process import compute_map_isolated
 from inspector.ui.map_view import ClusterListWidget, MapView
 
 if TYPE_CHECKING:
@@ -47,11 +47,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("inspector.ui")
 
 JOB_KIND = "map"
+# Compute in a child process (see map_process: the window keeps its GIL); False runs the job
+# on the job runner's thread like any other.
+ISOLATE = True
 AUTO_MAP_SETTING = "map/auto"
 AUTO_MAP_MAX_ROWS = 200_000
 AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
 MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
 CONTINUOUS_MIN_DISTINCT = 13  # a numeric column with fewer distinct values is categorical
+
+BUILTIN_MODELS = (
+    ("default", "static model2vec model distilled from all-MiniLM-L6-v2 (offline, fast)"),
+    ("minilm", "all-MiniLM-L6-v2 sentence-transformers model (offline, slower)"),
+)
 
 # A colour source returns, for every dataset row, either numbers (a colour bar), a
 # ``(codes, names)`` pair (-1 = none) or values to count as categories (strings, bools).
@@ -111,6 +119,14 @@ def _is_scalar(dtype: pl.DataType) -> bool:
     )
 
 
+class _ModelCombo(QComboBox):
+    aboutToShowPopup = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt override
+        self.aboutToShowPopup.emit()
+        super().showPopup()
+
+
 class MapPanel(QWidget):
     """The map dock's widget; ``install_map`` puts it into the window and wires the keys."""
 
@@ -149,7 +165,8 @@ class MapPanel(QWidget):
 
     # -- building ---------------------------------------------------------------------------
     def _build(self) -> None:
-        self.model_combo = QComboBox()
+        self.model_combo = _ModelCombo()
+        self.model_combo.aboutToShowPopup.connect(lambda: self._fill_models(self.project, True))
         self.model_combo.setObjectName("map_model")
         self.model_combo.setEditable(True)
         self.model_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -202,61 +219,47 @@ class MapPanel(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.settings_button)
 
-        self.message = QLabel()
+        # The message lies over the map rather than in its place: the map widget is shown (and
+        # has paid for its first layout) long before points arrive, so drawing them is quick.
+        self.message = QLabel(self.view)
         self.message.setObjectName("map_message")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #6b7280; padding: 24px;")
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.view)
+        self.message.setAutoFillBackground(True)
+        self.message.setStyleSheet("#map_message { color: #6b7280; padding: 24px; }")
+        self.view.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.setup_bar)
         layout.addWidget(self.colour_bar)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.view, 1)
         self._fill_colour_combo()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.view and event.type() == QEvent.Type.Resize:
+            self.message.setGeometry(self.view.rect())
+        return super().eventFilter(obj, event)
 
     def _show_message(self, text: str) -> None:
         self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
+        self.message.setGeometry(self.view.rect())
+        self.message.show()
+        self.message.raise_()
         self.colour_bar.setVisible(False)
         self.setup_bar.setVisible(self.project is not None)
         self.compute_button.setEnabled(self.project is not None)
 
     def _show_map(self) -> None:
-        self.stack.setCurrentWidget(self.view)
+        self.message.hide()
         self.colour_bar.setVisible(True)
         self.setup_bar.setVisible(self.settings_button.isChecked())
 
     # -- the model and text choices ---------------------------------------------------------
     def _fill_choices(self, project: Project) -> None:
-        from inspector.core import models
-
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        try:
-            infos = models.list_models()
-        except Exception:  # noqa: BLE001 - a broken model folder must not stop the map
-            infos = []
-        names = [i.name for i in infos] or [models.DEFAULT_NAME, models.MINILM_NAME]
-        for info in infos:
-            self.model_combo.addItem(info.name, f"model:{info.name}")
-            self.model_combo.setItemData(
-                self.model_combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole
-            )
-        if not infos:
-            for name in names:
-                self.model_combo.addItem(name, f"model:{name}")
+        self._fill_models(project, scan=False)
         frame = project.dataset.frame
-        for column in project.dataset.user_columns:
-            if _is_vector_column(frame.schema[column]):
-                self.model_combo.addItem(f"vectors in “{column}”", f"vectors:{column}")
-        self.model_combo.blockSignals(False)
-
         self.field_combo.clear()
         for label, value in (("prompt", "prompt"), ("response", "response"), ("all", "all")):
             self.field_combo.addItem(label, value)
@@ -267,10 +270,44 @@ class MapPanel(QWidget):
         settings = QSettings()
         self.set_params(
             MapParams(
-                model=str(settings.value("map/model", models.DEFAULT_NAME)),
+                model=str(settings.value("map/model", "default")),
                 embed_field=str(settings.value("map/embed_field", "prompt")),
             )
         )
+
+    def _fill_models(self, project: Project | None, scan: bool) -> None:
+        """The built-in models, those found in the models folder (``scan``: looking there takes
+        a moment, so only when the list is opened) and the data's vector columns."""
+        combo = self.model_combo
+        text, data = combo.currentText(), combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        infos = []
+        if scan:
+            from inspector.core import models
+
+            try:
+                infos = models.list_models()
+            except Exception:  # noqa: BLE001 - a broken model folder must not break the list
+                log.exception("cannot list the models")
+        for name, tip in BUILTIN_MODELS:
+            combo.addItem(name, f"model:{name}")
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        for info in infos:
+            if combo.findData(f"model:{info.name}") < 0:
+                combo.addItem(info.name, f"model:{info.name}")
+                combo.setItemData(combo.count() - 1, info.description, Qt.ItemDataRole.ToolTipRole)
+        if project is not None:
+            frame = project.dataset.frame
+            for column in project.dataset.user_columns:
+                if _is_vector_column(frame.schema[column]):
+                    combo.addItem(f"vectors in “{column}”", f"vectors:{column}")
+        i = combo.findData(data) if data else -1
+        if i >= 0:
+            combo.setCurrentIndex(i)
+        elif text:
+            combo.setEditText(text)
+        combo.blockSignals(False)
 
     def set_params(self, params: MapParams) -> None:
         """Show ``params`` in the model and text choices."""
@@ -347,15 +384,22 @@ class MapPanel(QWidget):
             self.project = project
         params = params if isinstance(params, MapParams) else self.chosen_params()
         if not params.vectors_column:
+            # Written only when changed: a QSettings write costs tens of ms on a slow disk.
             settings = QSettings()
-            settings.setValue("map/model", params.model)
-            settings.setValue("map/embed_field", params.embed_field or "prompt")
+            for key, value in (
+                ("map/model", params.model),
+                ("map/embed_field", params.embed_field or "prompt"),
+            ):
+                if settings.value(key) != value:
+                    settings.setValue(key, value)
         self.params = params
         if self._xy_shown is None:
             self._show_message("Computing the map…")
         self.compute_button.setEnabled(False)
 
         def run(p: MapParams, progress: Progress) -> Any:
+            if ISOLATE:
+                return compute_map_isolated(project, p, progress)
             return compute_map(project, p, progress)
 
         return self.window.jobs.submit(
@@ -372,7 +416,7 @@ class MapPanel(QWidget):
         self.window.jobs.cancel(JOB_KIND)
 
     def _on_job_progress(self, job: Job) -> None:
-        if job.kind == JOB_KIND and self.stack.currentWidget() is self.message:
+        if job.kind == JOB_KIND and self.message.isVisibleTo(self):
             self.message.setText("Computing the map…\n\n" + describe_progress(job))
 
     def _on_job_finished(self, job: Job) -> None:

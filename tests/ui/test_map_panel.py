@@ -65,14 +65,15 @@ def topic_rows(topic: str) -> np.ndarray:
 
 
 def open_window(qtbot, make_window, path: Path, *, auto: bool = False):
-    """The real window with the map installed, ``path`` open (auto map off unless asked)."""
+    """The real window with the map installed, ``path`` open (auto map off unless asked).
+    The project store lives beside the data: each test's own (the data are the same)."""
     from inspector.ui.map_wiring import install_map
 
     window = make_window()
     QSettings().setValue("map/auto", auto)
     panel = install_map(window)
     with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
-        window.open_path(path)
+        window.open_path(path, project_path=path.with_suffix(".project.sqlite"))
     return window, panel
 
 
@@ -117,7 +118,7 @@ def lasso(qtbot, view, path) -> None:
 def test_no_map_until_asked_then_the_map_appears(qtbot, make_window, topics_file) -> None:
     window, panel = open_window(qtbot, make_window, topics_file)
     assert window.docks["dock_map"].widget() is panel
-    assert not panel.has_map() and panel.stack.currentWidget() is panel.message
+    assert not panel.has_map() and panel.message.isVisible()
     assert panel.compute_button.isVisible() and panel.compute_button.isEnabled()
     # The vectors column is offered as a "model"; choosing it disables the text choice.
     i = panel.model_combo.findData("vectors:emb")
@@ -142,7 +143,7 @@ def test_no_map_until_asked_then_the_map_appears(qtbot, make_window, topics_file
         job.on_partial = lambda n, v: (inner(n, v), spy(n, v))
     assert partials.index("layout") < partials.index("clusters")
     assert shown_at_layout == [300]  # drawn as soon as the layout existed
-    assert panel.stack.currentWidget() is panel.view and panel.view.point_count() == 300
+    assert not panel.message.isVisible() and panel.view.point_count() == 300
     coarse, names, fine, _ = panel.view.cluster_labels()
     assert coarse is not None and fine is not None and len(names) >= 3
     # Each topic is one region: the coarse clusters never mix topics.

@@ -1,0 +1,268 @@
+"""Does the window stay responsive while the map is computed?
+
+Opens the real window on the AlpacaEval sample (or a 20k-row variant made from it), lets the
+map job run (embedding → neighbours → layout → clusters, then drawing the results on the main
+thread) and, all along, has a 10 ms QTimer on the main thread note when it fires. A *stall* is
+how late a tick came (gap between ticks minus 10 ms): what a user would feel as a frozen
+window. Each stall over 50 ms is attributed to the job's stage at the time and to what the
+worker thread was running (sampled by a watchdog thread), to tell main-thread work from a
+worker holding the GIL.
+
+Runs cold (fresh caches: everything computed) and warm (the same dataset again: caches).
+The default model is prepared beforehand (its one-time distillation is not part of a run).
+
+    INSPECTOR_MODEL_DIR=/tmp/inspector-models QT_QPA_PLATFORM=offscreen \
+        python3 benchmarks/bench_ui_responsiveness.py [--rows 2415|20000] [--field all]
+
+prints JSON and writes benchmarks/results/bench_ui_responsiveness.json (one entry per size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "INSPECTOR_HOME" not in os.environ:
+    os.environ["INSPECTOR_HOME"] = tempfile.mkdtemp(prefix="inspector-bench-ui-")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SAMPLE = ROOT.parent / "shared" / "data" / "alpaca_eval_sample.jsonl"
+TICK_MS = 10
+STALL_MS = 50
+RESULTS = ROOT / "benchmarks" / "results" / "bench_ui_responsiveness.json"
+
+
+def variant(rows: int, folder: Path) -> Path:
+    """The sample, or ``rows`` rows made from it: copy c of row i gets a sentence of another
+    row's answer appended to its instruction, so texts differ as in a real larger set."""
+    if rows <= 0:
+        return SAMPLE
+    records = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()]
+    n = len(records)
+    out = []
+    for j in range(rows):
+        c, i = divmod(j, n)
+        r = dict(records[i])
+        if c:
+            other = records[(i * 7 + c * 131) % n]["output"]
+            sentence = other.split(". ")[min(c, len(other.split(". ")) - 1)][:200]
+            r["instruction"] = f"{r['instruction']} {sentence}"
+            r["id"] = f"{r['id']}#{c}"
+        out.append(r)
+    path = folder / f"alpaca_{rows}.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out))
+    return path
+
+
+class Watch:
+    """The 10 ms ticker on the main thread and a watchdog that samples the worker when a tick
+    is late."""
+
+    def __init__(self, app, window) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.window = window
+        self.ticks: list[float] = []
+        self.stages: list[str] = []
+        self.samples: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        self._main_id = threading.get_ident()
+        self._dog = threading.Thread(target=self._watchdog, daemon=True)
+
+    def start(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.stages.append(self._stage())
+        self.timer.start()
+        self._dog.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._stop.set()
+        self._dog.join(1)
+
+    def _stage(self) -> str:
+        job = self.window.jobs.current("map")
+        return job.progress.stage if job is not None else "(drawing / idle)"
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.stages.append(self._stage())
+
+    def _watchdog(self) -> None:
+        while not self._stop.wait(0.005):
+            late = time.perf_counter() - self.ticks[-1]
+            if late * 1000 < TICK_MS + 30:
+                continue
+            frames = sys._current_frames()
+            where = []
+            for ident, frame in frames.items():
+                if ident in (self._main_id, threading.get_ident()):
+                    continue
+                stack = traceback.extract_stack(frame)
+                inner = [
+                    f for f in stack if "inspector" in f.filename or "site-packages" in f.filename
+                ]
+                if inner:
+                    top = inner[-1]
+                    where.append(f"{Path(top.filename).name}:{top.name}")
+            main = (
+                traceback.extract_stack(frames.get(self._main_id))
+                if self._main_id in frames
+                else []
+            )
+            main_top = f"{Path(main[-1].filename).name}:{main[-1].name}" if main else "?"
+            self.samples.append(
+                (self.ticks[-1], f"main={main_top} worker={','.join(where) or '-'}")
+            )
+
+    def report(self, t0: float, t1: float) -> dict:
+        ticks = np.array(self.ticks)
+        stages = self.stages
+        keep = (ticks[1:] >= t0) & (ticks[:-1] <= t1)
+        gaps = np.diff(ticks)[keep] * 1000.0
+        stall = np.maximum(gaps - TICK_MS, 0.0)
+        by_stage: dict[str, float] = {}
+        late: list[dict] = []
+        starts = ticks[:-1][keep]
+        names = [stages[i + 1] for i in np.flatnonzero(keep)]
+        for s, when, stage in zip(stall, starts, names):
+            by_stage[stage] = max(by_stage.get(stage, 0.0), round(float(s), 1))
+            if s > STALL_MS:
+                seen = sorted({w for t, w in self.samples if t == when})
+                late.append(
+                    {"at_s": round(when - t0, 2), "stall_ms": round(float(s), 1),
+                     "stage": stage, "threads": seen[:3]}
+                )  # fmt: skip
+        return {
+            "ticks": int(gaps.size),
+            "max_stall_ms": round(float(stall.max()), 1) if stall.size else 0.0,
+            "p99_stall_ms": round(float(np.percentile(stall, 99)), 1) if stall.size else 0.0,
+            "p50_stall_ms": round(float(np.percentile(stall, 50)), 1) if stall.size else 0.0,
+            "stalls_over_50ms": int((stall > STALL_MS).sum()),
+            "max_stall_by_stage_ms": by_stage,
+            "stalls": sorted(late, key=lambda d: -d["stall_ms"])[:12],
+        }
+
+
+def run_once(app, path: Path, field: str, label: str) -> dict:
+    from PySide6.QtCore import QSettings, QTimer
+
+    from inspector.core.project_map import MapParams
+    from inspector.ui.main_window import MainWindow
+    from inspector.ui.map_wiring import install_map
+
+    QSettings().clear()
+    QSettings().setValue("map/embed_field", field)
+    window = MainWindow()
+    panel = install_map(window)
+    window.show()
+    handler_ms: dict[str, list[float]] = {}
+    inner_partial, inner_done = panel._partial, panel._done
+
+    def timed(name, fn):
+        def wrapper(*args):
+            t = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                key = args[2] if name == "partial" else "done"
+                handler_ms.setdefault(key, []).append((time.perf_counter() - t) * 1000)
+
+        return wrapper
+
+    panel._partial = timed("partial", inner_partial)
+    panel._done = timed("done", inner_done)
+    watch = Watch(app, window)
+    watch.start()
+    opened = [0.0]
+    window.datasetOpened.connect(lambda _p: opened.__setitem__(0, time.perf_counter()))
+    # The real event loop (app.exec), as in the app: Python runs only in slots and paints.
+    marks: dict[str, float] = {}
+
+    def check() -> None:
+        if "done" in marks:
+            return
+        if panel.result is not None or "Could not" in panel.message.text():
+            marks["done"] = time.perf_counter()
+            QTimer.singleShot(1000, app.quit)  # and the drawing the results cause
+        elif time.perf_counter() - marks["open"] > 1200:
+            app.quit()
+
+    checker = QTimer()
+    checker.setInterval(20)
+    checker.timeout.connect(check)
+    checker.start()
+    marks["open"] = t_open = time.perf_counter()
+    QTimer.singleShot(0, lambda: window.open_path(str(path)))
+    app.exec()
+    checker.stop()
+    if "done" not in marks:
+        raise TimeoutError("the map took over 20 minutes")
+    t_done = marks["done"]
+    settle = time.perf_counter()
+    watch.stop()
+    result = panel.result
+    out = {
+        "run": label,
+        "rows": window.project.dataset.height if window.project else 0,
+        "params": (panel.params or MapParams()).to_json(),
+        "open_s": round(opened[0] - t_open, 2),
+        "map_s": round(t_done - opened[0], 2),
+        "stage_s": {k: round(v, 2) for k, v in (result.timings if result else {}).items()},
+        "clusters": len(result.names_coarse) if result else 0,
+        "main_thread_handlers_ms": {k: [round(x, 1) for x in v] for k, v in handler_ms.items()},
+        "during_map": watch.report(opened[0], settle),
+        "during_open": watch.report(t_open, opened[0]),
+    }
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=0, help="0: the 2,415-row sample")
+    parser.add_argument("--field", default="prompt", help="the text embedded (prompt, all, …)")
+    parser.add_argument("--runs", default="cold,warm")
+    args = parser.parse_args()
+
+    from inspector.core.models import prepare_default
+    from inspector.ui.app import make_app
+
+    prepare_default()  # once; not part of what is measured
+    app = make_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = variant(args.rows, Path(tmp))
+        runs = [run_once(app, path, args.field, label) for label in args.runs.split(",")]
+    figures = {
+        "dataset": path.name,
+        "embed_field": args.field,
+        "tick_ms": TICK_MS,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "runs": runs,
+    }
+    print(json.dumps(figures, indent=2))
+    existing = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    existing[f"{figures['dataset']}:{args.field}"] = figures
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(existing, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
