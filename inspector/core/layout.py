@@ -7,13 +7,15 @@ Strategy, chosen to fit "100k rows, file to map in 3 minutes on 2 cores":
   ``SPECTRAL_MAX`` rows, PCA initialisation above (spectral init of a graph with many
   components costs ~20 s at 20k rows here), ``n_epochs`` capped at 200.
 - ``n > FIT_MAX``: UMAP is fitted on a seeded random sample of ``FIT_MAX`` rows (with the
-  exact kNN graph of the sample, itself cached), then every other row is placed at the
+  exact kNN graph of the sample, itself cached). Every other row is then placed at the
   similarity-weighted mean position of its already-placed neighbours in the full kNN graph,
-  repeated outwards until all are placed; rows whose graph component holds no sample row
-  are placed from their nearest sample rows (exact dot products). Cost beyond the sample
-  fit is a few numpy passes (~0.1 s per 100k rows), so 1M rows lay out in about the time
-  of 20k. Placed rows sit inside their neighbours' region rather than being optimised
-  individually; at map scale that is the right picture and it is fully reproducible.
+  repeated outwards until all are placed (rows whose graph component holds no sample row
+  are placed from their nearest sample rows), and finally refined like UMAP's own
+  ``transform``: ``REFINE_EPOCHS`` epochs of UMAP's optimiser over the full graph's fuzzy
+  memberships, moving only the placed rows while the sample stays fixed. At 100k rows on
+  2 cores: sample fit ~25-50 s (numba compilation included), placement ~0.3 s,
+  refinement ~15-20 s. Without the refinement placed rows would line up between their
+  anchors in visible spokes.
 
 UMAP with ``random_state`` runs its optimisation single-threaded; that is the price of
 "same seed, same map". Layouts are cached in ``cache_dir()/layout`` keyed by the vectors'
@@ -36,10 +38,11 @@ from inspector.core.neighbors import as_unit_vectors, knn_graph, top_k_rows, vec
 FIT_MAX = 20_000
 SPECTRAL_MAX = 10_000
 MAX_EPOCHS = 200
+REFINE_EPOCHS = 30
 MIN_DIST = 0.1
 UMAP_MIN = 32  # below this a PCA projection is the honest picture
 LAYOUT_STAGE = "layout"
-_VERSION = "1"
+_VERSION = "2"
 
 
 def layout_2d(
@@ -140,7 +143,69 @@ def _sample_and_place(
     s_idx, s_sims = knn_graph(vs, k=knn[0].shape[1], progress=progress, seed=seed, cache=cache)
     xy_s = _umap(vs, s_idx, s_sims, seed, progress)
     progress.status(LAYOUT_STAGE, n - len(sample), f"placing {n - len(sample):,} more rows")
-    return place_from_neighbours(v, knn, sample, xy_s, progress)
+    xy = place_from_neighbours(v, knn, sample, xy_s, progress)
+    return refine_placed(v, knn, sample, xy, seed, progress)
+
+
+def refine_placed(
+    v: np.ndarray,
+    knn: tuple[np.ndarray, np.ndarray],
+    anchors: np.ndarray,
+    xy: np.ndarray,
+    seed: int,
+    progress: Progress,
+    n_epochs: int = REFINE_EPOCHS,
+) -> np.ndarray:
+    """UMAP-transform-style refinement: optimise non-anchor rows, anchors stay fixed."""
+    import umap.layouts
+    import umap.umap_ as U
+
+    n = len(v)
+    idx, sims = knn
+    progress.status(LAYOUT_STAGE, n_epochs, f"refining {n - len(anchors):,} placed rows")
+    knn_idx = np.concatenate([np.arange(n, dtype=np.int32)[:, None], idx], axis=1)
+    dists = np.clip(1.0 - sims, 0.0, 2.0)
+    knn_dist = np.concatenate([np.zeros((n, 1), np.float32), dists], axis=1).astype(np.float32)
+    random_state = np.random.RandomState(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        graph, _, _ = U.fuzzy_simplicial_set(
+            v, idx.shape[1] + 1, random_state, "cosine", knn_indices=knn_idx, knn_dists=knn_dist
+        )
+    graph = graph.tocoo()
+    moving = np.ones(n, dtype=bool)
+    moving[anchors] = False
+    weights = graph.data
+    keep = moving[graph.row] & (weights >= weights.max() / float(n_epochs))
+    head = graph.row[keep].astype(np.int32)
+    tail = graph.col[keep].astype(np.int32)
+    if len(head) == 0:
+        return xy
+    epochs_per_sample = U.make_epochs_per_sample(weights[keep], n_epochs)
+    a, b = U.find_ab_params(1.0, MIN_DIST)
+    rng_state = random_state.randint(np.iinfo(np.int32).min, np.iinfo(np.int32).max, 3)
+    emb = np.ascontiguousarray(xy, dtype=np.float32)
+    # head and tail embeddings are the same array: moved rows pull on their current
+    # neighbours; move_other=False keeps the anchors (and every tail) where they are.
+    with patched_tqdm(umap.layouts, progress, LAYOUT_STAGE):
+        emb = umap.layouts.optimize_layout_euclidean(
+            emb,
+            emb,
+            head,
+            tail,
+            n_epochs,
+            n,
+            epochs_per_sample,
+            a,
+            b,
+            rng_state.astype(np.int64),
+            1.0,  # repulsion strength
+            0.25,  # initial learning rate, as UMAP's transform uses
+            5.0,  # negative samples per positive
+            False,  # parallel: off, for reproducibility
+            move_other=False,
+        )
+    return np.asarray(emb, dtype=np.float32)
 
 
 def place_from_neighbours(

@@ -1,0 +1,324 @@
+"""Map pipeline figures: embedding speed, file -> map at 100k rows cold and warm, kNN
+method comparison, clusters and the vector cache at 1M rows, and (when
+``bench_map_view.measure_frames`` exists) the map view's frame times.
+
+    python3 benchmarks/bench_map.py [--rows 100000] [--quick]
+
+Prints JSON and writes benchmarks/results/bench_map.json. Uses a throw-away
+INSPECTOR_HOME; the default model is taken from INSPECTOR_MODEL_DIR when set (else it is
+distilled once into the throw-away home and the time is reported). Cold and warm map runs
+each happen in a fresh Python process, so imports and numba compilation are counted, as
+a user opening a file would pay them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT.parent / "shared" / "data" / "alpaca_eval_sample.jsonl"
+if not SAMPLE.exists():
+    SAMPLE = Path("/work/shared/data/alpaca_eval_sample.jsonl")
+RESULTS = ROOT / "benchmarks" / "results" / "bench_map.json"
+sys.path.insert(0, str(ROOT))
+
+
+def make_texts(n: int, seed: int = 0) -> list[str]:
+    """``n`` varied texts from the AlpacaEval sample: each row's instruction with two words
+    swapped plus a sentence of its answer, or a run of 2-4 consecutive answer sentences.
+    Topics stay those of the sample; exact copies are rare."""
+    rows = [json.loads(line) for line in SAMPLE.open(encoding="utf-8")]
+    rng = np.random.default_rng(seed)
+    sentences = [
+        [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", r["output"]) if len(s.strip()) > 3]
+        or [r["output"]]
+        for r in rows
+    ]
+    out: list[str] = []
+    for i in range(n):
+        j = int(rng.integers(len(rows)))
+        ss = sentences[j]
+        if i < len(rows):
+            out.append(rows[i]["instruction"])
+        elif rng.random() < 0.35:
+            words = rows[j]["instruction"].split()
+            if len(words) > 3:
+                a, b = rng.integers(len(words), size=2)
+                words[a], words[b] = words[b], words[a]
+            out.append(" ".join(words) + " " + ss[int(rng.integers(len(ss)))])
+        else:
+            start = int(rng.integers(len(ss)))
+            out.append(" ".join(ss[start : start + int(rng.integers(2, 5))]))
+    return out
+
+
+def rate(fn, texts: list[str], repeat: int = 2) -> float:
+    """Best rows/s of ``fn(texts)`` over ``repeat`` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn(texts)
+        best = min(best, time.perf_counter() - t)
+    return len(texts) / best
+
+
+def bench_embedding(n: int) -> dict:
+    from model2vec import StaticModel
+
+    from inspector.core import models as M
+    from inspector.core.embed import embed_texts
+
+    t = time.perf_counter()
+    prepared_before = M.is_default_prepared()
+    M.prepare_default()
+    prepare_s = None if prepared_before else time.perf_counter() - t
+    texts = make_texts(n, seed=1)
+    raw = StaticModel.from_pretrained(str(M.default_model_dir()))
+    raw_rps = rate(lambda x: raw.encode(x), texts)
+    embedder = M.load_embedder("default")
+    encode_rps = rate(embedder.encode, texts)
+    nocache_rps = rate(lambda x: embed_texts(x, cache=False), texts)
+    t = time.perf_counter()
+    embed_texts(texts)  # cold cache: hashing, dedupe, chunks written
+    cold_rps = n / (time.perf_counter() - t)
+    t = time.perf_counter()
+    embed_texts(texts)
+    warm_rps = n / (time.perf_counter() - t)
+    sub = texts[:1000]
+    minilm = M.load_embedder("minilm")
+    minilm.encode(sub[:32])  # first call warms up torch
+    minilm_rps = rate(minilm.encode, sub, repeat=1)
+    default_on_sub = rate(embedder.encode, sub)
+    return {
+        "rows": n,
+        "default_model_prepare_s": prepare_s,
+        "raw_model2vec_rows_per_s": round(raw_rps),
+        "default_embedder_encode_rows_per_s": round(encode_rps),
+        "embed_texts_no_cache_rows_per_s": round(nocache_rps),
+        "embed_texts_cold_cache_rows_per_s": round(cold_rps),
+        "embed_texts_cached_rows_per_s": round(warm_rps),
+        "ratio_embed_texts_cold_cache_vs_raw": round(cold_rps / raw_rps, 3),
+        "ratio_encode_vs_raw": round(encode_rps / raw_rps, 3),
+        "target_ratio": 0.9,
+        "minilm_1k_rows_per_s": round(minilm_rps, 1),
+        "default_1k_rows_per_s": round(default_on_sub),
+        "default_vs_minilm_speedup": round(default_on_sub / minilm_rps, 1),
+    }
+
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from inspector.core.mapping import build_map
+texts = [json.loads(l)["text"] for l in open(sys.argv[1], encoding="utf-8")]
+t1 = time.perf_counter()
+r = build_map(texts)
+t2 = time.perf_counter()
+print(json.dumps({
+    "read_s": t1 - t0, "build_map_s": t2 - t1, "file_to_map_s": t2 - t0,
+    "stages_s": r.timings, "coarse_clusters": len(r.names_coarse),
+    "fine_clusters": len(r.names_fine),
+    "noise_fraction_fine": float((r.cluster_fine < 0).mean()),
+    "example_names": [r.names_coarse[c] for c in sorted(r.names_coarse)[:8]],
+}))
+"""
+
+
+def bench_map(n: int, home: Path) -> dict:
+    path = home / f"texts_{n}.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for t in make_texts(n, seed=2):
+            f.write(json.dumps({"text": t}) + "\n")
+    out: dict = {"rows": n, "cores": os.cpu_count()}
+    for run in ("cold", "warm"):
+        t = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+        wall = time.perf_counter() - t
+        if proc.returncode != 0:
+            out[run] = {"error": proc.stderr[-2000:]}
+            continue
+        figures = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures["process_wall_s"] = round(wall, 2)
+        out[run] = _round(figures)
+    out["targets_s"] = {"cold": 180, "warm": 5}
+    return out
+
+
+def bench_knn_methods(n: int) -> dict:
+    """ivf (our default above 20k rows) beside pynndescent in a fresh process."""
+    from inspector.core.embed import embed_texts
+    from inspector.core.neighbors import knn_graph
+
+    v = embed_texts(make_texts(n, seed=2))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-knn-"))
+    np.save(tmp / "v.npy", v)
+    code = (
+        "import sys, time, json, numpy as np\n"
+        "from inspector.core.neighbors import knn_graph\n"
+        "v = np.load(sys.argv[1]); t = time.perf_counter()\n"
+        "i, s = knn_graph(v, 15, cache=False, method=sys.argv[2])\n"
+        "np.save(sys.argv[3], s); print(json.dumps(time.perf_counter() - t))\n"
+    )
+    out: dict = {"rows": n}
+    q = v[:2000]
+    exact = q @ v.T
+    exact[np.arange(2000), np.arange(2000)] = -np.inf
+    kth = np.sort(exact, axis=1)[:, -15][:, None]
+    for method in ("ivf", "nndescent"):
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp / "v.npy"), method, str(tmp / f"{method}.npy")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+        if proc.returncode != 0:
+            out[method] = {"error": proc.stderr[-1000:]}
+            continue
+        sims = np.load(tmp / f"{method}.npy")
+        out[method] = {
+            "fresh_process_s": round(json.loads(proc.stdout.strip().splitlines()[-1]), 2),
+            # Similarity-based recall@15 (exact duplicates make index sets ambiguous).
+            "recall_at_15": round(float(np.mean(sims[:2000] >= kth - 1e-6)), 4),
+        }
+    del knn_graph
+    return out
+
+
+def bench_clusters_1m() -> dict:
+    from inspector.core.clusters import cluster_layout
+
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(-10, 10, (40, 2))
+    which = rng.integers(0, 40, 1_000_000)
+    xy = (centres[which] + rng.normal(0, 0.6, (1_000_000, 2))).astype(np.float32)
+    t = time.perf_counter()
+    coarse, fine = cluster_layout(xy, cache=False)
+    return {
+        "points": 1_000_000,
+        "seconds": round(time.perf_counter() - t, 2),
+        "coarse_clusters": int(coarse.max()) + 1,
+        "fine_clusters": int(fine.max()) + 1,
+    }
+
+
+def bench_vector_cache_1m(home: Path) -> dict:
+    from inspector.core.vector_cache import VectorCache
+
+    rng = np.random.default_rng(0)
+    n, dim, step = 1_000_000, 256, 4096
+    hashes = rng.integers(0, 256, size=(n, 32), dtype=np.uint8).view("S32").ravel()
+    block = rng.normal(size=(step, dim)).astype(np.float16)
+    cache = VectorCache("bench:1m", root=home / "vc")
+    t = time.perf_counter()
+    for start in range(0, n, step):
+        h = hashes[start : start + step]
+        cache.append(h, block[: len(h)])
+    write_s = time.perf_counter() - t
+    t = time.perf_counter()
+    reopened = VectorCache("bench:1m", root=home / "vc")
+    reopened.lookup(hashes[:1])
+    open_s = time.perf_counter() - t
+    t = time.perf_counter()
+    found, _ = reopened.lookup(hashes)
+    lookup_s = time.perf_counter() - t
+    t = time.perf_counter()
+    reopened.compact(at_least=0)
+    compact_s = time.perf_counter() - t
+    t = time.perf_counter()
+    again = VectorCache("bench:1m", root=home / "vc")
+    found2, _ = again.lookup(hashes)
+    compacted_open_lookup_s = time.perf_counter() - t
+    assert found.all() and found2.all()
+    return {
+        "rows": n,
+        "dim": dim,
+        "chunks": (n + step - 1) // step,
+        "write_s": round(write_s, 2),
+        "open_index_s": round(open_s, 2),
+        "lookup_all_s": round(lookup_s, 2),
+        "compact_s": round(compact_s, 2),
+        "open_and_lookup_all_after_compact_s": round(compacted_open_lookup_s, 2),
+    }
+
+
+def bench_view() -> dict | None:
+    try:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import bench_map_view  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    if not hasattr(bench_map_view, "measure_frames"):
+        return None
+    try:
+        return bench_map_view.measure_frames()
+    except Exception as exc:  # another engineer's code: report, don't crash the figures
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _round(obj):  # type: ignore[no-untyped-def]
+    if isinstance(obj, float):
+        return round(obj, 3)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="skip the 1M and view figures")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    home = Path(tempfile.mkdtemp(prefix="bench-map-home-"))
+    os.environ["INSPECTOR_HOME"] = str(home)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    result: dict = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_at_start": load,
+        },
+        "embedding": bench_embedding(20_000),
+    }
+    result["map"] = bench_map(args.rows, home)
+    result["knn_methods"] = bench_knn_methods(args.rows)
+    if not args.quick:
+        result["clusters_1m"] = bench_clusters_1m()
+        result["vector_cache_1m"] = bench_vector_cache_1m(home)
+        view = bench_view()
+        if view is not None:
+            result["map_view"] = view
+    result["machine"]["load_average_at_end"] = (
+        os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    )
+    text = json.dumps(_round(result), indent=2)
+    print(text)
+    if not args.no_write:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
