@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -531,9 +531,8 @@ def test_inspector_review_opens_straight_into_a_session(qapp, data, tmp_path):
         seen["queue"] = str(review.session.queue.spec)
         seen["rows"] = review.session.queue.rows.tolist()
         seen["text"] = review.view.sample.toPlainText()
-        window.close()
-        window.deleteLater()
-        qapp.quit()
+        seen["window"] = window
+        qapp.quit()  # once: a second quit (e.g. the last window closing) would end the next loop
 
     timeout = QTimer()
     timeout.setSingleShot(True)
@@ -543,12 +542,20 @@ def test_inspector_review_opens_straight_into_a_session(qapp, data, tmp_path):
     project = open_project(data, project_path=tmp_path / "project.sqlite")
     LabelBook(project.store, project.dataset).decide([0, 1, 2], "drop")
     project.close()
+    quit_on_close = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
     try:
         code = main(["review", str(data), "--queue", "unlabeled", "--project",
                      str(tmp_path / "project.sqlite")])  # fmt: skip
     finally:
         sys.excepthook = hook
         timeout.stop()
+        window = seen.pop("window", None)
+        if window is not None:
+            window.close()
+            window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        qapp.setQuitOnLastWindowClosed(quit_on_close)
     assert code == 0
     assert seen["queue"] == "unlabeled"
     assert seen["rows"] == list(range(3, N_ROWS))
@@ -560,3 +567,17 @@ def test_inspector_review_rejects_a_bad_queue(capsys, data):
 
     assert main(["review", str(data), "--queue", "random:lots"]) == 1
     assert "random needs a sample size" in capsys.readouterr().err
+
+
+def test_the_map_offers_decision_colours(open_review, data):
+    pytest.importorskip("inspector.ui.map_wiring")
+    from inspector.ui.map_wiring import install_map
+
+    QSettings().setValue("map/auto", False)  # no map job: only the wiring is checked
+    window, review = open_review(data)
+    panel = install_map(window)
+    review._hook_map()
+    assert "source:decision" in panel.colour_keys()
+    review.hub.decide([0], "drop")
+    codes, names = panel._colour_sources["decision"](window.project)
+    assert codes[0] == 1 and codes[1] == -1 and names[1] == "drop"
