@@ -15,13 +15,11 @@ stay beside it); Esc or Enter brings the table back.
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
 from inspector.core import labels as L
@@ -30,19 +28,18 @@ from inspector.core.commands import Changes
 from inspector.ui.review import (
     LabelsHub,
     LabelUpdate,
-    ProposalLists,
     ReviewSession,
-    proposal_lists,
     queue_title,
 )
 from inspector.ui.review_dialogs import (
     ExportDialog,
     ImportDialog,
     LabelSetDialog,
-    QueueChoice,
     StartReviewDialog,
     confirm_bulk_box,
 )
+from inspector.ui.review_files import FilterFileActions, busy_cursor
+from inspector.ui.review_sources import QueueSources
 from inspector.ui.review_table import DecisionDelegate, DecisionFilter
 from inspector.ui.review_view import ReviewView, key_table
 from inspector.ui.table_model import ID_COL
@@ -86,7 +83,7 @@ def install_review(window: MainWindow) -> ReviewController:
     return controller
 
 
-class ReviewController(QObject):
+class ReviewController(QueueSources, FilterFileActions, QObject):
     """Owns the labels hub, the session view and the labelling actions of one window."""
 
     def __init__(self, window: MainWindow) -> None:
@@ -353,39 +350,6 @@ class ReviewController(QObject):
         self.window.actions.trigger(action_id)
 
     # -- sessions ------------------------------------------------------------------------------
-    def queue_choices(self) -> list[QueueChoice]:
-        """The lists a review can start from, with their sizes."""
-        hub, window = self.hub, self.window
-        n = len(hub.codes)
-        choices = [
-            QueueChoice("unlabeled", "Unlabelled samples", int(np.count_nonzero(hub.codes < 0))),
-            QueueChoice("all", "All samples", n),
-            QueueChoice("random", "A random sample of"),
-        ]
-        coarse, names = self._clusters()
-        if coarse is not None:
-            ids, counts = np.unique(coarse[coarse >= 0], return_counts=True)
-            options = tuple(
-                (str(c), f"{c} · {names.get(int(c), '')} ({k:,})".replace(" ·  (", " ("))
-                for c, k in zip(ids.tolist(), counts.tolist())
-            )
-            if options:
-                choices.append(QueueChoice("cluster", "A cluster", len(options), options))
-        selected = window.selected_rows()
-        if len(selected) > 1:
-            choices.append(QueueChoice("selection", "The selection (table or map)", len(selected)))
-        search = self._search_rows()
-        if search is not None:
-            choices.append(QueueChoice("search", "The search or filter results", len(search)))
-        lists = self._lists()
-        if lists.group_count:
-            choices.append(QueueChoice("dups", "Duplicate groups", lists.group_count))
-        flags = lists.flag_counts()
-        if flags:
-            options = tuple((r, f"{r} ({k:,})") for r, k in flags.items())
-            choices.append(QueueChoice("flag", "A quality flag", len(options), options))
-        return choices
-
     def show_start_dialog(self) -> None:
         if not self._has_data():
             return
@@ -438,26 +402,6 @@ class ReviewController(QObject):
             self.start(parsed)
         except ValueError as exc:
             self._say(f"Cannot start the review: {exc}", warn=True)
-
-    def build_queue(
-        self, spec: Q.QueueSpec, *, seed: int | None = None
-    ) -> tuple[Q.Queue, ProposalLists | None]:
-        hub = self.hub
-        lists = self._lists() if spec.kind in ("dups", "flag") else None
-        coarse, _ = self._clusters() if spec.kind == "cluster" else (None, {})
-        search = self._search_rows() if spec.kind == "search" else None
-        queue = Q.build_queue(
-            spec,
-            n_rows=len(hub.codes),
-            decision_codes=hub.codes,
-            cluster_codes=coarse,
-            flags=lists.flags if lists is not None and lists.flags.height else None,
-            groups=lists.groups if lists is not None and lists.groups.height else None,
-            selection=self.window.selected_rows() if spec.kind == "selection" else None,
-            search=search,
-            seed=secrets.randbits(31) if seed is None else seed,
-        )
-        return queue, lists
 
     def enter(self) -> None:
         """Show the session (page, keys, focus)."""
@@ -555,7 +499,7 @@ class ReviewController(QObject):
     def _step(self, undo: bool) -> Changes | None:
         if not self.hub.is_open:
             return None
-        with _busy():
+        with busy_cursor():
             if self.in_session():
                 assert self.session is not None
                 changes = self.session.undo() if undo else self.session.redo()
@@ -589,105 +533,11 @@ class ReviewController(QObject):
         return box
 
     def bulk_decide(self, rows: np.ndarray, decision: str | None) -> Changes | None:
-        with _busy():
+        with busy_cursor():
             changes = self.hub.decide(rows, decision)
         if changes is not None:
             self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")
         return changes
-
-    # -- filter files --------------------------------------------------------------------------
-    def show_export_dialog(self) -> None:
-        if not self._has_data():
-            return
-        last = str(QSettings().value("review/export_path", ""))
-        start = last or str(Path.home() / "filter.parquet")
-        dialog = ExportDialog(start, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.export_in_background(*dialog.values()))
-        self.export_dialog = dialog
-        dialog.open()
-
-    def export_now(
-        self, path: str | Path, fmt: str | None = None, include_proposals: bool = False
-    ) -> ExportResult:
-        """Write the filter file and its manifest (what the Export dialog runs)."""
-        from inspector.cli.cmd_labels import MANIFEST_SETTINGS
-        from inspector.core.filterfile import export_filter, load_proposals
-
-        project = self.window.project
-        if project is None:
-            raise ValueError("open a dataset first")
-        store = project.store
-        extra = {k: store.get(key) for k, key in MANIFEST_SETTINGS.items()}
-        if extra["embedding_model"] is None:
-            extra["embedding_model"] = store.get("map_params")
-        proposals = load_proposals(store) if include_proposals else None
-        result = export_filter(
-            project.dataset, store, path, format=fmt, proposals=proposals, **extra
-        )
-        self.last_export = result
-        return result
-
-    def export_in_background(self, path: str, fmt: str, include_proposals: bool) -> None:
-        if not path:
-            return
-        QSettings().setValue("review/export_path", path)
-
-        def run(params: Any, _progress: Any) -> ExportResult:
-            return self.export_now(*params)
-
-        def done(result: ExportResult) -> None:
-            by = ", ".join(f"{v:,} {k}" for k, v in result.counts.get("by_action", {}).items())
-            self._say(f"Wrote {result.rows:,} rows to {result.path}" + (f" ({by})" if by else ""))
-
-        def failed(exc: BaseException) -> None:
-            if not isinstance(exc, ValueError | OSError):
-                raise exc
-            self._error("Cannot export the filter list", exc)
-
-        self.window.jobs.submit(
-            "export_filter",
-            run,
-            (path, fmt, include_proposals),
-            label="Exporting the filter list",
-            on_done=done,
-            on_error=failed,
-        )
-
-    def show_import_dialog(self) -> None:
-        if not self._has_data():
-            return
-        start = str(Path(str(QSettings().value("review/export_path", Path.home()))).parent)
-        dialog = ImportDialog(start, self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._import_from_dialog(*dialog.values()))
-        self.import_dialog = dialog
-        dialog.open()
-
-    def _import_from_dialog(self, path: str, as_: str, reason: str | None) -> None:
-        if not path:
-            return
-        try:
-            self.import_now(path, as_=as_, reason=reason)
-        except (ValueError, OSError) as exc:
-            self._error("Cannot import the filter", exc)
-
-    def import_now(
-        self, path: str | Path, *, as_: str = "decisions", reason: str | None = None
-    ) -> ImportResult:
-        """Read a filter file back as decisions (one undoable step) or proposals."""
-        from inspector.core.filterfile import import_filter
-
-        if self.hub.book is None:
-            raise ValueError("open a dataset first")
-        with _busy():
-            result = import_filter(self.hub.book, path, as_=as_, reason=reason)
-        self.hub.absorb(result.changes)
-        self.last_import = result
-        missing = f"; {result.not_found:,} ids not in this data" if result.not_found else ""
-        what = "decisions" if as_ == "decisions" else "proposals"
-        self._say(f"Imported {result.matched:,} {what} from {Path(path).name}{missing}")
-        return result
 
     # -- the label set ---------------------------------------------------------------------------
     def show_label_set_dialog(self) -> None:
@@ -721,56 +571,6 @@ class ReviewController(QObject):
         self.decision_filter.labels_changed(update)
         self._colour_timer.start()
 
-    # -- the map -------------------------------------------------------------------------------
-    def _hook_map(self) -> None:
-        panel = getattr(self.window, "map_panel", None)
-        if panel is None or self._map_hooked or not hasattr(panel, "add_color_source"):
-            return
-        names = {code: name for name, code in L.DECISION_CODES.items()}
-        panel.add_color_source(
-            "decision", lambda _project: (self.hub.codes.astype(np.int64), dict(names))
-        )
-        self._map_hooked = True
-
-    def _clusters(self) -> tuple[np.ndarray | None, dict[int, str]]:
-        panel = getattr(self.window, "map_panel", None)
-        if panel is None or not panel.has_map():
-            return None, {}
-        coarse, names, _fine, _fnames = panel.view.cluster_labels()
-        if coarse is None or len(coarse) != len(self.hub.codes):
-            return None, {}
-        return np.asarray(coarse), dict(names or {})
-
-    def _search_rows(self) -> np.ndarray | None:
-        """Semantic search hits on the map, else the rows the table filter shows."""
-        panel = getattr(self.window, "map_panel", None)
-        if panel is not None and panel.has_map():
-            hits = panel.view.highlight()
-            if len(hits):
-                return np.asarray(hits, dtype=np.int64)
-        shown = self.window.view_rows()
-        if self.window.project is not None and len(shown) < self.window.project.dataset.height:
-            return shown
-        return None
-
-    def _lists(self) -> ProposalLists:
-        assert self.hub.book is not None
-        return proposal_lists(self.hub.book)
-
-    def _follow_on_map(self) -> None:
-        panel = getattr(self.window, "map_panel", None)
-        row = self.session.current_row() if self.session is not None else None
-        if panel is None or row is None or not self.active or not panel.has_map():
-            return
-        panel.view.set_current(row, reveal=True)
-
-    def _recolour_map(self) -> None:
-        panel = getattr(self.window, "map_panel", None)
-        if panel is None or not self._map_hooked or not panel.has_map():
-            return
-        if panel.colour_combo.currentData() == "source:decision":
-            panel.refresh_colors()
-
     # -- small things ----------------------------------------------------------------------------
     def _say(self, text: str, *, warn: bool = False) -> None:
         self.window.statusBar().showMessage(text, 8000 if warn else 5000)
@@ -798,16 +598,6 @@ PRETTY_KEYS = {"Right": "→", "Left": "←", "Backspace": "⌫", "Return": "↵
 def _pretty(key: str) -> str:
     text = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
     return PRETTY_KEYS.get(text, text)
-
-
-class _busy:
-    """A wait cursor around work that holds the window (a bulk edit, an import)."""
-
-    def __enter__(self) -> None:
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-
-    def __exit__(self, *exc: object) -> None:
-        QGuiApplication.restoreOverrideCursor()
 
 
 def build_window(*, with_map: bool = True) -> MainWindow:
