@@ -99,7 +99,8 @@ class Dataset:
     # -- reading rows -----------------------------------------------------------------------
     def record(self, row: int) -> dict:
         """The user columns of one row as plain Python values."""
-        return self.frame.select(self.user_columns).row(row, named=True)
+        # Slice first: selecting columns of the whole frame costs ~20 ms at 1M rows.
+        return self.frame.slice(row, 1).select(self.user_columns).row(0, named=True)
 
     def render(self, row: int) -> Rendered:
         return render_record(self.record(row), self.spec)

@@ -250,7 +250,7 @@ def test_dropping_a_file_opens_it(qtbot, make_window, alpaca_file):
     mime.setUrls([QUrl.fromLocalFile(str(alpaca_file))])
     centre = window.rect().center()
     enter = QDragEnterEvent(
-        QPointF(centre),
+        centre,  # QDragEnterEvent takes a QPoint (Qt's C++ signature)
         Qt.DropAction.CopyAction,
         mime,
         Qt.MouseButton.LeftButton,
