@@ -8,11 +8,13 @@ window. Each stall over 50 ms is attributed to the job's stage at the time and t
 worker thread was running (sampled by a watchdog thread), to tell main-thread work from a
 worker holding the GIL.
 
-Runs cold (fresh caches: everything computed) and warm (the same dataset again: caches).
+Runs cold (fresh caches: everything computed) and warm (the same dataset again: caches),
+with the job in a child process (as the app does) and, for comparison, on a worker thread;
+then 10 s with nothing running, the baseline a loaded machine gives by itself.
 The default model is prepared beforehand (its one-time distillation is not part of a run).
 
     INSPECTOR_MODEL_DIR=/tmp/inspector-models QT_QPA_PLATFORM=offscreen \
-        python3 benchmarks/bench_ui_responsiveness.py [--rows 2415|20000] [--field all]
+        python3 benchmarks/bench_ui_responsiveness.py [--rows 20000] [--field all] [--modes process]
 
 prints JSON and writes benchmarks/results/bench_ui_responsiveness.json (one entry per size).
 """
@@ -159,13 +161,19 @@ class Watch:
         }
 
 
-def run_once(app, path: Path, field: str, label: str) -> dict:
-    from PySide6.QtCore import QSettings, QTimer
+def run_once(app, path: Path, field: str, label: str, mode: str, idle_s: float = 0.0) -> dict:
+    """Open ``path`` in a new window, let its map be computed (``mode`` "process": the job in
+    a child process, as the app does; "thread": on the job runner's thread) and measure the
+    stalls; ``idle_s`` > 0 then also measures that long with nothing running (the baseline
+    the machine itself gives)."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
+    import inspector.ui.map_panel as map_panel
     from inspector.core.project_map import MapParams
     from inspector.ui.main_window import MainWindow
     from inspector.ui.map_wiring import install_map
 
+    map_panel.ISOLATE = mode == "process"
     QSettings().clear()
     QSettings().setValue("map/embed_field", field)
     window = MainWindow()
@@ -187,11 +195,15 @@ def run_once(app, path: Path, field: str, label: str) -> dict:
 
     panel._partial = timed("partial", inner_partial)
     panel._done = timed("done", inner_done)
+    loop = QEventLoop()
+    for _ in range(20):  # the window's first layout and paint are not part of the figures
+        app.processEvents()
+        time.sleep(0.01)
     watch = Watch(app, window)
     watch.start()
     opened = [0.0]
     window.datasetOpened.connect(lambda _p: opened.__setitem__(0, time.perf_counter()))
-    # The real event loop (app.exec), as in the app: Python runs only in slots and paints.
+    # A real event loop, as in the app: Python runs only in slots and paints.
     marks: dict[str, float] = {}
 
     def check() -> None:
@@ -199,9 +211,9 @@ def run_once(app, path: Path, field: str, label: str) -> dict:
             return
         if panel.result is not None or "Could not" in panel.message.text():
             marks["done"] = time.perf_counter()
-            QTimer.singleShot(1000, app.quit)  # and the drawing the results cause
+            QTimer.singleShot(1000, loop.quit)  # and the drawing the results cause
         elif time.perf_counter() - marks["open"] > 1200:
-            app.quit()
+            loop.quit()
 
     checker = QTimer()
     checker.setInterval(20)
@@ -209,16 +221,20 @@ def run_once(app, path: Path, field: str, label: str) -> dict:
     checker.start()
     marks["open"] = t_open = time.perf_counter()
     QTimer.singleShot(0, lambda: window.open_path(str(path)))
-    app.exec()
+    loop.exec()
     checker.stop()
     if "done" not in marks:
         raise TimeoutError("the map took over 20 minutes")
     t_done = marks["done"]
     settle = time.perf_counter()
+    if idle_s:
+        QTimer.singleShot(int(idle_s * 1000), loop.quit)
+        loop.exec()
     watch.stop()
     result = panel.result
     out = {
         "run": label,
+        "mode": mode,
         "rows": window.project.dataset.height if window.project else 0,
         "params": (panel.params or MapParams()).to_json(),
         "open_s": round(opened[0] - t_open, 2),
@@ -229,6 +245,8 @@ def run_once(app, path: Path, field: str, label: str) -> dict:
         "during_map": watch.report(opened[0], settle),
         "during_open": watch.report(t_open, opened[0]),
     }
+    if idle_s:
+        out["idle_baseline"] = watch.report(settle + 0.5, time.perf_counter())
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -239,7 +257,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=0, help="0: the 2,415-row sample")
     parser.add_argument("--field", default="prompt", help="the text embedded (prompt, all, …)")
-    parser.add_argument("--runs", default="cold,warm")
+    parser.add_argument("--modes", default="process,thread", help="process and/or thread")
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle baseline")
     args = parser.parse_args()
 
     from inspector.core.models import prepare_default
@@ -247,14 +266,40 @@ def main() -> None:
 
     prepare_default()  # once; not part of what is measured
     app = make_app()
+    home = Path(os.environ["INSPECTOR_HOME"])
+    load_before = os.getloadavg()
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         path = variant(args.rows, Path(tmp))
-        runs = [run_once(app, path, args.field, label) for label in args.runs.split(",")]
+        for mode in args.modes.split(","):
+            os.environ["INSPECTOR_HOME"] = str(home / mode)  # fresh caches: a cold first run
+            for label in ("cold", "warm"):
+                idle = args.idle if label == "warm" and mode == "process" else 0.0
+                runs.append(run_once(app, path, args.field, label, mode, idle))
+    summary = {
+        f"{r['mode']} {r['run']}": {
+            "map_s": r["map_s"],
+            "max_stall_ms": r["during_map"]["max_stall_ms"],
+            "p99_stall_ms": r["during_map"]["p99_stall_ms"],
+            "stalls_over_50ms": r["during_map"]["stalls_over_50ms"],
+        }
+        for r in runs
+    }
+    for r in runs:
+        if "idle_baseline" in r:
+            b = r["idle_baseline"]
+            summary["idle baseline"] = {
+                "max_stall_ms": b["max_stall_ms"],
+                "p99_stall_ms": b["p99_stall_ms"],
+                "stalls_over_50ms": b["stalls_over_50ms"],
+            }
     figures = {
         "dataset": path.name,
         "embed_field": args.field,
         "tick_ms": TICK_MS,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "load_average": [round(x, 1) for x in (*load_before, *os.getloadavg())],
+        "summary": summary,
         "runs": runs,
     }
     print(json.dumps(figures, indent=2))

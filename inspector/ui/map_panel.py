@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.random  # noqa: F401 - the map's spatial index needs it: load it now, not mid-job
 import polars as pl
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -107,6 +107,12 @@ def colour_values(values: ColourValues) -> tuple[str, Any]:
     return "categorical", categorical_codes(series)
 
 
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a is b or np.array_equal(np.asarray(a), np.asarray(b))
+
+
 def _is_vector_column(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.List | pl.Array) and dtype.inner.is_numeric()
 
@@ -146,6 +152,11 @@ class MapPanel(QWidget):
         self.knn: tuple[np.ndarray, np.ndarray] | None = None
         self.vectors_params: MapParams | None = None  # what made ``vectors``
         self._colour_sources: dict[str, ColourSource] = {}
+        self._steps: list[tuple[Project, Callable[[], None]]] = []
+        self._step_timer = QTimer(self)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._run_step)
         self._syncing = False
 
         self.view = MapView(handle_keys=False)  # keys come from the window's action table
@@ -431,23 +442,45 @@ class MapPanel(QWidget):
 
     def _partial(self, project: Project, params: MapParams, name: str, value: Any) -> None:
         """Show each stage's result as it arrives (the worker's arrays, never copied here)."""
-        if project is not self.window.project:
-            return
         if name == "vectors":
-            self.vectors, self.vectors_params = value, params
+            self._later(project, lambda: self._set_vectors(value, params))
         elif name == "knn":
-            self.knn = value
+            self._later(project, lambda: setattr(self, "knn", value))
         elif name == "layout":
-            self._show_points(project, np.asarray(value))
+            self._later(project, lambda: self._show_points(project, np.asarray(value)))
         elif name == "clusters":
-            self._show_clusters(
-                value.get("coarse"), value.get("names_coarse"),
-                value.get("fine"), value.get("names_fine"),
-            )  # fmt: skip
+            get = value.get
+            self._later(
+                project,
+                lambda: self._show_clusters(
+                    get("coarse"), get("names_coarse"), get("fine"), get("names_fine")
+                ),
+            )
 
     def _done(self, project: Project, params: MapParams, result: Any) -> None:
-        if project is not self.window.project:
+        self._later(project, lambda: self._finish(project, params, result))
+
+    def _later(self, project: Project, step: Callable[[], None]) -> None:
+        """Run ``step`` on a later turn of the event loop, one step a turn and in order, so
+        what the job hands over at once (a map from the caches) never freezes the window for
+        the sum of the steps."""
+        self._steps.append((project, step))
+        if not self._step_timer.isActive():
+            self._step_timer.start()
+
+    def _run_step(self) -> None:
+        if not self._steps:
             return
+        project, step = self._steps.pop(0)
+        if project is self.window.project:
+            step()
+        if self._steps:
+            self._step_timer.start()
+
+    def _set_vectors(self, vectors: np.ndarray, params: MapParams) -> None:
+        self.vectors, self.vectors_params = vectors, params
+
+    def _finish(self, project: Project, params: MapParams, result: Any) -> None:
         self._show_points(project, np.asarray(result.xy))
         self._show_clusters(
             result.cluster_coarse, result.names_coarse, result.cluster_fine, result.names_fine
@@ -473,6 +506,7 @@ class MapPanel(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------
     def _clear_map(self) -> None:
+        self._steps.clear()
         self.result = None
         self._xy_shown = None
         self.vectors = self.knn = self.vectors_params = None
@@ -513,6 +547,13 @@ class MapPanel(QWidget):
         n = len(self._xy_shown)
         if (coarse is not None and len(coarse) != n) or (fine is not None and len(fine) != n):
             return
+        shown = self.view.cluster_labels()
+        if (
+            _same(shown[0], coarse)
+            and _same(shown[2], fine)
+            and (shown[1] == dict(names_coarse or {}) and shown[3] == dict(names_fine or {}))
+        ):
+            return  # the partial result already showed them
         self.view.set_cluster_labels(
             None if coarse is None else np.asarray(coarse),
             dict(names_coarse or {}),

@@ -15,8 +15,10 @@ was finished). Plain Python: no Qt here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
+import os
 import shutil
 import sys
 import tempfile
@@ -31,7 +33,8 @@ import polars as pl
 
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
-from inspector.core.project_map import MapParams
+from inspector.core.mapping import MapResult, build_map
+from inspector.core.project_map import MapParams, vectors_from_column
 
 log = logging.getLogger("inspector.ui")
 
@@ -47,8 +50,6 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
     Same result (a ``MapResult``) and the same side effect (the params remembered in the
     project's store); progress, partial results and cancel work as for any job.
     """
-    from inspector.core.mapping import MapResult
-
     dataset = project.dataset
     folder = Path(tempfile.mkdtemp(prefix="inspector-map-"))
     try:
@@ -95,9 +96,25 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
 
 
 def _context() -> mp.context.BaseContext:
-    # spawn: a fresh interpreter. fork would copy the window's threads' locks (Qt, polars'
-    # thread pool, numba's) in whatever state they are in.
+    """forkserver where there is one: children forked from a small single-threaded server that
+    has this module loaded (quick to start, and the parent never forks its big, threaded
+    self); elsewhere spawn. Plain fork would copy the window's threads' locks (Qt, polars'
+    thread pool, numba's) in whatever state they are in."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
     return mp.get_context("spawn")
+
+
+def start_helper() -> None:
+    """Start the fork server now (call when the window opens, while it is small and idle),
+    so the first map does not wait for it."""
+    if "forkserver" in mp.get_all_start_methods():
+        _context()
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
@@ -105,7 +122,7 @@ def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
     ours, theirs = ctx.Pipe(duplex=False)
     proc = ctx.Process(
         target=_child_main,
-        args=(theirs, str(folder), params.model, params.vectors_column),
+        args=(theirs, str(folder), params.model, params.vectors_column, _environment()),
         name="inspector-map",
     )
     proc.start()
@@ -154,6 +171,13 @@ def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
         ours.close()
 
 
+def _environment() -> dict[str, str]:
+    """The variables that say where caches and models are: the fork server started earlier
+    and its children must still follow the window's current ones."""
+    prefixes = ("INSPECTOR_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "XDG_")
+    return {k: v for k, v in os.environ.items() if k.startswith(prefixes)}
+
+
 # -- the child ---------------------------------------------------------------------------
 
 
@@ -178,11 +202,15 @@ class _PipeProgress(Progress):
             self._conn.send(("partial", name, value))
 
 
-def _child_main(conn: Any, folder: str, model: str, vectors_column: str | None) -> None:
+def _child_main(
+    conn: Any, folder: str, model: str, vectors_column: str | None, env: dict[str, str]
+) -> None:
+    os.environ.update(env)
     try:
-        from inspector.core.mapping import build_map
-        from inspector.core.project_map import vectors_from_column
-
+        if hasattr(os, "nice"):
+            # On a machine of few cores the window's thread comes first; the map can wait.
+            with contextlib.suppress(OSError):
+                os.nice(5)
         frame = pl.read_ipc(Path(folder) / "input.arrow")
         texts = frame[TEXT].to_list()
         vectors = None

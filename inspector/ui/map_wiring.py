@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSettings, Qt, QTimer
 
 from inspector.ui.map_panel import AUTO_MAP_SETTING, MapPanel, auto_map_enabled
+from inspector.ui.map_process import start_helper
 from inspector.ui.search_panel import SearchPanel
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def install_map(window: MainWindow) -> MapPanel:
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
     window.actions["file.close"].triggered.connect(panel.dataset_closed)
     _register_actions(window, panel, search)
+    QTimer.singleShot(0, start_helper)  # the map's process server, while the window is small
     return panel
 
 

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.jobs import Progress
+from inspector.core.models import load_embedder
+from inspector.core.search import nearest
 
 if TYPE_CHECKING:
     from inspector.ui.main_window import MainWindow
@@ -56,16 +58,12 @@ class SearchHits:
 
 def run_search(request: SearchRequest, progress: Progress) -> SearchHits:
     """The ``k`` rows nearest the query (or the row, which is left out of its own hits)."""
-    from inspector.core.search import nearest
-
     progress.status("searching")
     vectors = request.vectors
     if request.row >= 0:
         query = np.asarray(vectors[request.row : request.row + 1], dtype=np.float32)
         k = request.k + 1
     else:
-        from inspector.core.models import load_embedder
-
         embedder = load_embedder(request.model, progress)
         if request.identity and embedder.identity != request.identity:
             raise ValueError(

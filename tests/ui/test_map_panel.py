@@ -128,21 +128,21 @@ def test_no_map_until_asked_then_the_map_appears(qtbot, make_window, topics_file
     assert panel.chosen_params() == MapParams(vectors_column="emb")
 
     partials: list[str] = []
-    shown_at_layout: list[int] = []
-
-    def spy(name, value):
-        partials.append(name)
-        if name == "layout":
-            shown_at_layout.append(panel.view.point_count())
-
+    states: list[tuple[int, bool]] = []  # (points drawn, clusters named) as the map changes
+    panel.view.clustersChanged.connect(
+        lambda: states.append(
+            (panel.view.point_count(), panel.view.cluster_labels()[0] is not None)
+        )
+    )
     with qtbot.waitSignal(panel.mapReady, timeout=MAP_TIMEOUT_MS):
         qtbot.mouseClick(panel.compute_button, Qt.LeftButton)
         job = window.jobs.current("map")
         assert job is not None
         inner = job.on_partial
-        job.on_partial = lambda n, v: (inner(n, v), spy(n, v))
-    assert partials.index("layout") < partials.index("clusters")
-    assert shown_at_layout == [300]  # drawn as soon as the layout existed
+        job.on_partial = lambda n, v: (partials.append(n), inner(n, v))
+    assert partials == ["layout", "clusters"]  # from the child process: the small results
+    # The points were drawn as soon as the layout existed, the names once the clusters did.
+    assert states.index((300, False)) < states.index((300, True))
     assert not panel.message.isVisible() and panel.view.point_count() == 300
     coarse, names, fine, _ = panel.view.cluster_labels()
     assert coarse is not None and fine is not None and len(names) >= 3
