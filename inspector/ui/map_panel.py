@@ -52,6 +52,7 @@ JOB_KIND = "map"
 ISOLATE = True
 AUTO_MAP_SETTING = "map/auto"
 AUTO_MAP_MAX_ROWS = 200_000
+START_DELAY_MS = 250  # after a dataset opens, before its map job starts
 AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
 MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
 CONTINUOUS_MIN_DISTINCT = 13  # a numeric column with fewer distinct values is categorical
@@ -375,16 +376,27 @@ class MapPanel(QWidget):
                 params = None
         if params is not None:
             self.set_params(params)
-            self.compute(params)  # cached: quick
+            self._compute_soon(project, params)  # cached: quick
         elif (
             auto_map_enabled() and AUTO_MAP_MIN_ROWS <= project.dataset.height <= AUTO_MAP_MAX_ROWS
         ):
-            self.compute()
+            self._compute_soon(project, self.chosen_params())
         else:
             self._show_message(
                 f"No map of {project.dataset.name} yet.\n\nChoose a model and the text to embed "
                 "above, then Compute map (Ctrl+M)."
             )
+
+    def _compute_soon(self, project: Project, params: MapParams) -> None:
+        """Start the map once the window has drawn the new dataset: the job's first step
+        (gathering the texts) shares polars' threads with the table's first paint."""
+        self._show_message("Computing the map…")
+
+        def start() -> None:
+            if self.window.project is project and self.window.jobs.current(JOB_KIND) is None:
+                self.compute(params)
+
+        QTimer.singleShot(START_DELAY_MS, start)
 
     def compute(self, params: MapParams | None = None) -> Job | None:
         """Compute (or load from the caches) the map of the open dataset in the background."""

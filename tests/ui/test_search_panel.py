@@ -34,7 +34,7 @@ def test_a_typed_query_finds_its_topic_first_with_the_default_model(
 ) -> None:
     # Auto map is on: the map is computed with the default model as soon as the data opens.
     window, panel = open_window(qtbot, make_window, topics_file, auto=True)
-    assert window.jobs.current("map") is not None
+    qtbot.waitUntil(lambda: window.jobs.current("map") is not None, timeout=5_000)
     qtbot.waitUntil(lambda: panel.result is not None, timeout=MODEL_TIMEOUT_MS)
     assert panel.params == MapParams(model="default", embed_field="prompt")
     assert panel.result.model_identity.startswith("m2v:default:")
