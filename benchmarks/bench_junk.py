@@ -12,12 +12,16 @@ The peers (semhash, datatrove with spaCy) belong to this benchmark's environment
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +167,10 @@ def bench_rules(frame: pl.DataFrame) -> dict[str, Any]:
         "texts": len(texts),
         "what": "AlpacaEval instructions + answers; each rule alone, published thresholds",
         "min_agreement": worst,
-        "all_rules_seconds": {"ours": round(t_ours, 2), "datatrove": round(t_peer, 2)},
+        "seconds": {
+            "ours_all_rules": round(t_ours, 2),
+            "datatrove_four_filters": round(t_peer, 2),
+        },
         "per_rule": per_rule,
         "deliberate_differences": DIFFERENCES,
     }
@@ -182,6 +189,289 @@ DIFFERENCES = {
     "the joined strings (duplicate n-grams join without spaces, so ('ab','c') == ('a','bc') there).",
     "c4_badwords": "not implemented (the word list is a download); C4's line filters (javascript, "
     "policy, too-long word) are applied only to decide which lines count.",
+    "semantic groups": "pairs agree with semhash; rows removed differ by design: we join pairs "
+    "into groups by union-find (a chain a~b~c is one group), semhash keeps a greedy canonical "
+    "per record and only removes records directly similar to a kept one.",
     "defaults": "the shipped defaults (resources/quality_rules.toml) switch off or length-gate "
     "web-text rules that misfire on chat answers; the comparison uses published thresholds.",
 }
+
+
+# -- semantic dedup beside semhash -------------------------------------------------------------
+
+
+def _f1(ours: set, theirs: set) -> dict[str, float]:
+    both = len(ours & theirs)
+    p = both / len(ours) if ours else 1.0
+    r = both / len(theirs) if theirs else 1.0
+    return {
+        "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "ours": len(ours),
+        "semhash": len(theirs),
+    }
+
+
+def bench_semantic(frame: pl.DataFrame, thresholds: tuple[float, ...]) -> dict[str, Any]:
+    """Same texts, same vectors (Inspector's default model) for both; semhash gets them
+    through from_embeddings and the model2vec StaticModel. Timed: from vectors to duplicates
+    (our exact kNN graph + union-find; semhash's usearch index + threshold query + selection).
+    Pairs are compared over unique texts (semhash drops exact copies before its index)."""
+    from semhash import SemHash
+
+    from inspector.core.duplicates import find_semantic_duplicates
+    from inspector.core.embed import embed_texts
+    from inspector.core.models import load_embedder
+    from inspector.core.neighbors import knn_graph
+
+    texts = pl.concat([frame.get_column("output"), frame.get_column("instruction")]).to_list()
+    unique = list(dict.fromkeys(t for t in texts if t.strip()))
+    t0 = time.perf_counter()
+    vectors = embed_texts(unique, "default", cache=False)
+    t_embed = time.perf_counter() - t0
+    model = load_embedder("default").model  # type: ignore[attr-defined]
+    out: dict[str, Any] = {
+        "texts": len(texts),
+        "unique_texts": len(unique),
+        "what": "AlpacaEval answers + instructions, Inspector default model (model2vec)",
+        "embed_seconds": round(t_embed, 2),
+        "per_threshold": {},
+    }
+    for t in thresholds:
+        runs_ours, runs_theirs = [], []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            idx, sims = knn_graph(vectors, k=15, cache=False)
+            groups = find_semantic_duplicates(idx, sims, t)
+            runs_ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            sh = SemHash.from_embeddings(vectors, unique, model=model)
+            result = sh.self_deduplicate(threshold=t)
+            runs_theirs.append(time.perf_counter() - t0)
+        ours = {(a, b) for a, b in groups.pairs.select("a", "b").iter_rows()}
+        neighbors = sh.index.query_threshold(sh.index.vectors, threshold=t)
+        theirs = {
+            (min(i, int(j)), max(i, int(j)))
+            for i, (js, _) in enumerate(neighbors)
+            for j in js
+            if int(j) != i
+        }
+        removed_theirs = len(result.filtered)
+        out["per_threshold"][str(t)] = {
+            "seconds": {"ours": round(min(runs_ours), 3), "semhash": round(min(runs_theirs), 3)},
+            "time_ratio_semhash_over_ours": round(min(runs_theirs) / min(runs_ours), 2),
+            "pairs": _f1(ours, theirs),
+            "rows_removed": {"ours": int(groups.removed.sum()), "semhash": removed_theirs},
+        }
+    return out
+
+
+def calibration_on_sample(frame: pl.DataFrame) -> dict[str, Any]:
+    """The measurement behind the default model's semantic threshold: on the sample's answers,
+    how many rows have a neighbour at each cosine, beside the rows that are exact copies."""
+    from inspector.core.duplicates import Calibration, find_exact_duplicates
+    from inspector.core.embed import embed_texts
+    from inspector.core.neighbors import knn_graph
+
+    answers = frame.get_column("output")
+    vectors = embed_texts(answers.to_list(), "default")
+    idx, sims = knn_graph(vectors, k=15)
+    valid = np.linalg.norm(vectors, axis=1) > 0
+    exact = find_exact_duplicates(answers)
+    cal = Calibration(idx, sims, valid)
+    thresholds = [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995]
+    counts = cal.counts(thresholds)
+    near = cal.pairs_near(0.98, 3)
+    # each prompt was answered by three models: a pair of answers to the same prompt says the
+    # same thing; a pair across prompts is a false "duplicate"
+    prompt = np.array([int(i.split("/")[-1]) for i in frame.get_column("id")])
+    pairs = cal.pairs
+    a, b = pairs.get_column("a").to_numpy(), pairs.get_column("b").to_numpy()
+    s = pairs.get_column("similarity").to_numpy()
+    same = prompt[a] == prompt[b]
+    bands = [(0.85, 0.9), (0.9, 0.93), (0.93, 0.95), (0.95, 0.97), (0.97, 0.98), (0.98, 1.01)]
+    precision = {
+        f"[{lo}, {hi})": {"pairs": int(m.sum()), "same_prompt": round(float(same[m].mean()), 3)}
+        for lo, hi in bands
+        if (m := (s >= lo) & (s < hi)).any()
+    }
+    at_least = {str(t): round(float(same[s >= t].mean()), 3) for t in (0.9, 0.93, 0.95, 0.97, 0.98)}
+    return {
+        "same_prompt_share_by_band": precision,
+        "same_prompt_share_at_or_above": at_least,
+        "rows": len(answers),
+        "exact_duplicate_rows": int(exact.in_group.sum()),
+        "counts": counts.to_dicts(),
+        "pairs_near_0.98": [
+            {
+                "a": answers[r["a"]][:80],
+                "b": answers[r["b"]][:80],
+                "similarity": round(r["similarity"], 4),
+            }
+            for r in near.iter_rows(named=True)
+        ],
+    }
+
+
+# -- 1M rows ---------------------------------------------------------------------------------
+
+
+def million_rows(
+    frame: pl.DataFrame, rows: int, seed: int = 0
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """``rows`` samples with the sample's length distribution: a real instruction, and an
+    answer made of as many sentences as a real answer, drawn from all the sample's sentences
+    (so rows are distinct), plus planted copies: 10% exact (case and spacing changed), 5% near
+    (one word changed in a copy)."""
+    rng = np.random.default_rng(seed)
+    prompts = frame.get_column("instruction").to_numpy()
+    pieces = [a.replace("\n", " \n ").split(". ") for a in frame.get_column("output").to_list()]
+    pool = np.array([p for ps in pieces for p in ps], dtype=object)
+    sizes = np.array([len(ps) for ps in pieces])
+    n_exact, n_near = rows // 10, rows // 20
+    base = rows - n_exact - n_near
+    out_p = prompts[rng.integers(0, len(prompts), size=base)].tolist()
+    counts = sizes[rng.integers(0, len(sizes), size=base)]
+    drawn = pool[rng.integers(0, len(pool), size=int(counts.sum()))]
+    ends = np.cumsum(counts)
+    out_r = [". ".join(drawn[e - c : e]) for e, c in zip(ends, counts, strict=True)]
+    src = rng.integers(0, base, size=n_exact)
+    out_p += [out_p[s].upper() for s in src]
+    out_r += ["  " + out_r[s] for s in src]
+    src = rng.integers(0, base, size=n_near)
+    for s in src:
+        words = out_r[s].split(" ")
+        words[rng.integers(0, len(words))] = "changed"
+        out_p.append(out_p[s])
+        out_r.append(" ".join(words))
+    df = pl.DataFrame({"id": np.arange(rows), "instruction": out_p, "output": out_r})
+    return df, {"planted_exact": n_exact, "planted_near": n_near}
+
+
+class _Clock:
+    """Wall and CPU seconds (all threads) since the last lap: the machine may be shared, and
+    CPU seconds / cores is what the wall time would be on an idle one."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def lap(self) -> dict[str, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = {"wall": round(wall - self.wall, 1), "cpu": round(cpu - self.cpu, 1)}
+        self.wall, self.cpu = wall, cpu
+        return out
+
+
+def bench_million(frame: pl.DataFrame, rows: int) -> dict[str, Any]:
+    from inspector.core import minhash
+    from inspector.core.duplicates import find_exact_duplicates, find_minhash_duplicates
+    from inspector.core.normalize import LEXICAL, combined_text
+    from inspector.core.quality import evaluate
+    from inspector.core.quality_rules import load_rules, published_rules
+
+    t0 = time.perf_counter()
+    big, planted = million_rows(frame, rows)
+    t_build = time.perf_counter() - t0
+    texts = combined_text(big, ["instruction", "output"])
+    out: dict[str, Any] = {
+        "rows": rows,
+        "text_bytes": int(texts.str.len_bytes().sum()),
+        "what": "sample answers with shuffled sentences (same length distribution) + planted copies",
+        **planted,
+        "build_seconds": round(t_build, 1),
+    }
+    clock = _Clock()
+    exact = find_exact_duplicates(texts)
+    t_exact = clock.lap()
+    alive = np.flatnonzero(~exact.removed)
+    sig = minhash.text_signatures(texts.gather(alive), norm=LEXICAL)
+    t_sig = clock.lap()
+    near = find_minhash_duplicates(signatures=sig)
+    t_lsh = clock.lap()
+    out["exact_minhash"] = {
+        "seconds": {
+            "exact": t_exact,
+            "minhash_signatures": t_sig,
+            "lsh_and_groups": t_lsh,
+            "total_wall": round(t_exact["wall"] + t_sig["wall"] + t_lsh["wall"], 1),
+            "total_cpu": round(t_exact["cpu"] + t_sig["cpu"] + t_lsh["cpu"], 1),
+        },
+        "exact_rows_removed": int(exact.removed.sum()),
+        "minhash_rows_removed": int(near.removed.sum()),
+        "target_seconds": 120,
+    }
+    del sig, texts
+    fields = {"prompt": "instruction", "response": "output"}
+    for name, rules in (
+        ("quality_default_rules", load_rules()),
+        ("quality_all_rules", published_rules(("prompt", "response"))),
+    ):
+        clock = _Clock()
+        res = evaluate(big, fields, rules)
+        out[name] = {
+            "seconds": clock.lap(),
+            "rules": len(rules.enabled),
+            "flag_columns": sum(c.endswith(".flag") for c in res.columns),
+            "any_flag_rate": round(float(res.get_column("any_flag").mean()), 4),
+            "target_seconds": 60,
+        }
+    return out
+
+
+def default_flag_rate(frame: pl.DataFrame) -> dict[str, Any]:
+    """The shipped defaults on the sample (prompt and response sides)."""
+    from inspector.core.quality import evaluate
+    from inspector.core.quality_rules import load_rules
+
+    res = evaluate(frame, {"prompt": "instruction", "response": "output"}, load_rules())
+    per_rule = {
+        c.removesuffix(".flag"): int(res.get_column(c).sum())
+        for c in res.columns
+        if c.endswith(".flag") and res.get_column(c).sum()
+    }
+    return {
+        "rows": len(frame),
+        "any_flag_rate": round(float(res.get_column("any_flag").mean()), 4),
+        "rows_flagged": int(res.get_column("any_flag").sum()),
+        "per_rule": per_rule,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--only", default="defaults,rules,semantic,million")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    frame = pl.read_ndjson(SAMPLE)
+    report: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "sample": str(SAMPLE.name),
+    }
+    if "defaults" in only:
+        report["default_flag_rate"] = default_flag_rate(frame)
+    if "rules" in only:
+        report["rules_vs_datatrove"] = bench_rules(frame)
+    if "semantic" in only:
+        report["semantic_vs_semhash"] = bench_semantic(frame, (0.9, 0.95, 0.98))
+        report["default_model_calibration"] = calibration_on_sample(frame)
+    if "million" in only:
+        report["million_rows"] = bench_million(frame, args.rows)
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(text)
+    if args.out:
+        previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        previous.update(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

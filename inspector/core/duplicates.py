@@ -61,7 +61,15 @@ def keep_priority(
     n: int | None = None,
 ) -> np.ndarray:
     """Per-row priority (higher is kept) for ``policy``; nulls and NaN rank last."""
-    size = n if n is not None else (len(frame) if frame is not None else len(lengths or scores))  # type: ignore[arg-type]
+    if n is not None:
+        size = n
+    elif frame is not None:
+        size = len(frame)
+    else:
+        given = lengths if lengths is not None else scores
+        if given is None:
+            raise ValueError("keep_priority needs a frame, lengths, scores or n")
+        size = len(given)
 
     def column(name: str) -> pl.Series:
         if frame is None or name not in frame.columns:
@@ -245,21 +253,55 @@ def _nonempty(norm_texts: pl.Series) -> np.ndarray:
 # -- the three finders ---------------------------------------------------------------------
 
 
+def exact_keys(
+    texts: pl.Series | Sequence[str | None], norm: Normalization = EXACT
+) -> pl.DataFrame:
+    """Per text a 128-bit key (h1, h2) of its normalised form and whether anything is left
+    (nonempty). ASCII rows are lower-cased and whitespace-collapsed while hashing; other rows
+    (and every row when digits, punctuation or accents are normalised) go through polars."""
+    series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts))
+    series = series.cast(pl.String).fill_null("")
+    kernels = minhash._kernels()
+    n = len(series)
+    if norm.digits or norm.punctuation or norm.accents:
+        series = normalize_texts(series, norm)
+    elif n:
+        offsets, data = minhash.string_buffers(series)
+        ascii_ok = np.zeros(n, dtype=bool)
+        kernels.is_ascii(offsets, data, ascii_ok)
+        other = np.flatnonzero(~ascii_ok)
+        if len(other):
+            series = series.scatter(other, normalize_texts(series.gather(other), norm))
+    offsets, data = minhash.string_buffers(series)
+    h1 = np.zeros(n, dtype=np.uint64)
+    h2 = np.zeros(n, dtype=np.uint64)
+    nonempty = np.zeros(n, dtype=bool)
+    if n:
+        kernels.exact_keys(offsets, data, norm.case, norm.whitespace, h1, h2, nonempty)
+    return pl.DataFrame({"h1": h1, "h2": h2, "nonempty": nonempty})
+
+
 def find_exact_duplicates(
     texts: pl.Series | Sequence[str | None],
     *,
     norm: Normalization = EXACT,
     priority: np.ndarray | None = None,
     valid: np.ndarray | None = None,
+    keys: pl.DataFrame | None = None,
 ) -> DuplicateGroups:
-    """Groups of rows whose normalised text is identical. Empty texts are never grouped."""
-    normed = normalize_texts(texts, norm)
-    n = len(normed)
-    ok = _nonempty(normed) if valid is None else (np.asarray(valid, bool) & _nonempty(normed))
-    frame = pl.DataFrame({"t": normed, "row": np.arange(n, dtype=np.int64)}).filter(pl.Series(ok))
-    firsts = frame.group_by("t").agg(pl.col("row").min().alias("first"), pl.len().alias("size"))
+    """Groups of rows whose normalised text is identical (compared by a 128-bit hash of it).
+    Empty texts are never grouped. ``keys`` reuses :func:`exact_keys` of the same texts."""
+    keys = (keys if keys is not None else exact_keys(texts, norm)).with_row_index("row")
+    n = len(keys)
+    ok = keys.get_column("nonempty").to_numpy()
+    if valid is not None:
+        ok = ok & np.asarray(valid, dtype=bool)
+    frame = keys.filter(pl.Series(ok)).with_columns(pl.col("row").cast(pl.Int64))
+    firsts = frame.group_by("h1", "h2").agg(
+        pl.col("row").min().alias("first"), pl.len().alias("size")
+    )
     pairs = (
-        frame.join(firsts.filter(pl.col("size") > 1), on="t")
+        frame.join(firsts.filter(pl.col("size") > 1), on=["h1", "h2"])
         .filter(pl.col("row") != pl.col("first"))
         .select(a="first", b="row", similarity=pl.lit(1.0, pl.Float32))
         .sort("a", "b")
@@ -282,7 +324,8 @@ def find_minhash_duplicates(
     if signatures is None:
         if texts is None:
             raise ValueError("give texts or signatures")
-        signatures = minhash.signatures(normalize_texts(texts, norm), params)
+        series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts))
+        signatures = minhash.text_signatures(series, params, norm)
     pairs = minhash.near_duplicate_pairs(signatures, threshold, valid)
     result = groups_from_pairs(len(signatures), pairs, MINHASH_DUPLICATE, priority)
     # similarity to the representative itself, not to whichever member was paired
@@ -367,27 +410,29 @@ class Calibration:
         )
         a = self.pairs.get_column("a").to_numpy()
         b = self.pairs.get_column("b").to_numpy()
-        s = self.pairs.get_column("similarity").to_numpy().astype(np.float64)
-        best = np.full(n, -np.inf)
+        # float32 throughout, as the finder compares them: a pair at exactly t counts the same
+        s = self.pairs.get_column("similarity").to_numpy().astype(np.float32)
+        best = np.full(n, -np.inf, dtype=np.float32)
         np.maximum.at(best, a, s)
         np.maximum.at(best, b, s)
         self._best = np.sort(best)
         if len(a):  # weights 2 - s are > 0, so no edge is lost as a sparse zero
-            tree = minimum_spanning_tree(coo_matrix((2.0 - s, (a, b)), shape=(n, n)).tocsr())
-            self._forest = np.sort(2.0 - tree.data)
+            w = 2.0 - s.astype(np.float64)  # exact in float64, and never a sparse zero
+            tree = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(n, n)).tocsr())
+            self._forest = np.sort((2.0 - tree.data).astype(np.float32))
         else:
-            self._forest = np.zeros(0)
+            self._forest = np.zeros(0, dtype=np.float32)
         self._sims = np.sort(s)
 
     def counts(self, thresholds: Sequence[float] | np.ndarray) -> pl.DataFrame:
         """threshold, pairs, groups, rows_in_groups, rows_removed for each threshold."""
-        t = np.asarray(thresholds, dtype=np.float64)
+        t = np.asarray(thresholds, dtype=np.float32)
         n_pairs = len(self._sims) - np.searchsorted(self._sims, t, side="left")
-        removed = len(self._forest) - np.searchsorted(self._forest, t - 1e-9, side="left")
+        removed = len(self._forest) - np.searchsorted(self._forest, t, side="left")
         in_groups = len(self._best) - np.searchsorted(self._best, t, side="left")
         return pl.DataFrame(
             {
-                "threshold": t,
+                "threshold": t.astype(np.float64),
                 "pairs": n_pairs.astype(np.int64),
                 "groups": (in_groups - removed).astype(np.int64),
                 "rows_in_groups": in_groups.astype(np.int64),
@@ -452,14 +497,15 @@ def find_eval_leaks(
     cosine to one is ≥ that threshold. The strongest kind wins: exact, then MinHash, then
     semantic. Empty texts never leak.
     """
-    train_n = normalize_texts(train_texts, norm)
-    eval_n = normalize_texts(eval_texts, norm)
-    n, m = len(train_n), len(eval_n)
+    tk = exact_keys(train_texts, norm).with_row_index("row")
+    ek = exact_keys(eval_texts, norm).with_row_index("col")
+    n, m = len(tk), len(ek)
     ids = _ids(eval_ids, m)
     match = np.full(n, -1, dtype=np.int64)
     kind = np.full(n, None, dtype=object)
     sim = np.zeros(n, dtype=np.float32)
-    t_ok, e_ok = _nonempty(train_n), _nonempty(eval_n)
+    t_ok = tk.get_column("nonempty").to_numpy()
+    e_ok = ek.get_column("nonempty").to_numpy()
 
     def take(rows: np.ndarray, cols: np.ndarray, s: np.ndarray, name: str) -> None:
         free = match[rows] < 0
@@ -467,15 +513,12 @@ def find_eval_leaks(
         match[rows], sim[rows], kind[rows] = cols, s, name
 
     exact = (
-        pl.DataFrame({"t": train_n, "row": np.arange(n)})
-        .filter(pl.Series(t_ok))
+        tk.filter(pl.col("nonempty"))
         .join(
-            pl.DataFrame({"t": eval_n, "col": np.arange(m)})
-            .filter(pl.Series(e_ok))
-            .group_by("t")
-            .agg(pl.col("col").min()),
-            on="t",
+            ek.filter(pl.col("nonempty")).group_by("h1", "h2").agg(pl.col("col").min()),
+            on=["h1", "h2"],
         )
+        .select(pl.col("row").cast(pl.Int64), pl.col("col").cast(pl.Int64))
     )
     take(
         exact.get_column("row").to_numpy(),
@@ -485,8 +528,8 @@ def find_eval_leaks(
     )
 
     if jaccard_threshold is not None and n and m:
-        sig_t = minhash.signatures(normalize_texts(train_texts, lexical_norm), params)
-        sig_e = minhash.signatures(normalize_texts(eval_texts, lexical_norm), params)
+        sig_t = minhash.text_signatures(_series(train_texts), params, lexical_norm)
+        sig_e = minhash.text_signatures(_series(eval_texts), params, lexical_norm)
         bands, rows_per = minhash.optimal_bands(jaccard_threshold, params.num_perm)
         keys_t = _band_keys(sig_t, bands, rows_per)
         keys_e = _band_keys(sig_e, bands, rows_per)
@@ -542,6 +585,12 @@ def find_eval_leaks(
             pl.when(pl.col("eval_leak")).then(pl.col(c)).otherwise(None).alias(c)
             for c in ("eval_match_id", "eval_similarity")
         ]
+    )
+
+
+def _series(texts: pl.Series | Sequence[str | None]) -> pl.Series:
+    return (
+        texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts), dtype=pl.String)
     )
 
 

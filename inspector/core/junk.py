@@ -20,7 +20,7 @@ import polars as pl
 from inspector.core import duplicates as dup
 from inspector.core import minhash
 from inspector.core.jobs import NULL_PROGRESS, Progress
-from inspector.core.normalize import EXACT, LEXICAL, Normalization, combined_text, normalize_texts
+from inspector.core.normalize import EXACT, LEXICAL, Normalization, combined_text
 from inspector.core.quality_rules import RuleSet, load_rules
 
 #: Used when no model threshold is given: the count of rows at cosine ≥ 0.98 is where the
@@ -185,7 +185,8 @@ def analyze_junk(
     from inspector.core.quality import evaluate
 
     texts = combined_text(frame, cols) if cols else pl.Series("text", [""] * n)
-    valid = dup._nonempty(normalize_texts(texts, normalization))  # empty: zero vectors
+    keys = dup.exact_keys(texts, normalization)
+    valid = keys.get_column("nonempty").to_numpy()  # empty texts: zero vectors
     qual = evaluate(frame, fields, rules, knn=knn, valid=valid, progress=progress)
     flag_cols = [c for c in qual.columns if c.endswith(".flag")]
     progress.check()
@@ -216,7 +217,7 @@ def analyze_junk(
 
     if exact and cols:
         progress.status("exact duplicates", total=1)
-        groups = dup.find_exact_duplicates(texts, norm=normalization, priority=priority)
+        groups = dup.find_exact_duplicates(texts, norm=normalization, priority=priority, keys=keys)
         absorb(groups, np.arange(n))
         results["exact"] = groups
         progress.advance()
@@ -224,7 +225,7 @@ def analyze_junk(
         progress.status("MinHash near-duplicates", total=1)
         alive = np.flatnonzero(rep == np.arange(n))
         sub = texts.gather(alive)
-        sig = minhash.signatures(normalize_texts(sub, lexical_normalization), minhash_params)
+        sig = minhash.text_signatures(sub, minhash_params, lexical_normalization)
         groups = dup.find_minhash_duplicates(
             threshold=jaccard_threshold, priority=priority[alive], signatures=sig
         )

@@ -86,6 +86,39 @@ def signatures(texts: pl.Series, params: MinHashParams = MinHashParams()) -> np.
     return out
 
 
+def text_signatures(
+    texts: pl.Series, params: MinHashParams = MinHashParams(), norm: Any = None
+) -> np.ndarray:
+    """Signatures of raw texts under a normalisation (default: LEXICAL).
+
+    Word shingles take a fast path: ASCII rows are folded (case, digit runs, punctuation)
+    while hashing; only rows with other characters go through polars' normalisation first.
+    The result equals ``signatures(normalize_texts(texts, norm), params)``.
+    """
+    from inspector.core.normalize import LEXICAL, normalize_texts
+
+    norm = LEXICAL if norm is None else norm
+    texts = texts.cast(pl.String).fill_null("")
+    if params.shingle != "word":
+        return signatures(normalize_texts(texts, norm), params)
+    offsets, data = string_buffers(texts)
+    ascii_ok = np.zeros(len(texts), dtype=bool)
+    if len(texts):
+        _kernels().is_ascii(offsets, data, ascii_ok)
+    other = np.flatnonzero(~ascii_ok)
+    if len(other):
+        fixed = normalize_texts(texts.gather(other), norm)
+        texts = texts.scatter(other, fixed)
+        offsets, data = string_buffers(texts)
+    a, b = _permutations(params.num_perm, params.seed)
+    out = np.full((len(texts), params.num_perm), EMPTY, dtype=np.uint32)
+    if len(texts):
+        _kernels().folded_word_signatures(
+            offsets, data, params.ngram, norm.case, norm.digits, norm.punctuation, a, b, out
+        )
+    return out
+
+
 def empty_rows(sig: np.ndarray) -> np.ndarray:
     """Rows whose text had no shingle at all (their signatures must never match)."""
     return np.all(sig == EMPTY, axis=1)

@@ -209,6 +209,131 @@ def agreement(sig_a, sig_b, a, b, out):  # type: ignore[no-untyped-def]
         out[t] = same / m
 
 
+# -- fast paths for ASCII rows ----------------------------------------------------------------
+# Most rows are pure ASCII; for them case, whitespace, digit and punctuation normalisation are
+# done on the fly here instead of by polars regexes over every byte. Rows with other bytes are
+# normalised by polars first; the on-the-fly steps are idempotent on its output.
+
+
+@pjit
+def is_ascii(offsets, data, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(offsets.shape[0] - 1):
+        ok = True
+        for p in range(offsets[i], offsets[i + 1]):
+            if data[p] >= 0x80:
+                ok = False
+                break
+        out[i] = ok
+
+
+@jit
+def is_ws(c):  # type: ignore[no-untyped-def]
+    return c == 32 or c == 9 or c == 10 or c == 11 or c == 12 or c == 13
+
+
+@pjit
+def exact_keys(offsets, data, lower, collapse, out_h1, out_h2, out_nonempty):  # type: ignore[no-untyped-def]
+    """Two independent 64-bit hashes of each text after ASCII lower-casing and whitespace
+    collapsing (runs become one space, ends and the sides of the field separator stripped)."""
+    for i in nb.prange(offsets.shape[0] - 1):
+        h1 = FNV_OFF
+        h2 = np.uint64(0x9E3779B97F4A7C15)
+        pending = False
+        at_start = True
+        content = False
+        for p in range(offsets[i], offsets[i + 1]):
+            c = data[p]
+            if collapse and is_ws(c):
+                pending = True
+                continue
+            if c == 31:
+                pending = False
+                at_start = True
+            elif pending and not at_start:
+                h1 = (h1 ^ np.uint64(32)) * FNV_P
+                h2 = (h2 ^ np.uint64(32)) * M1
+                h2 ^= h2 >> S33
+            if c != 31:
+                at_start = False
+                if not is_ws(c):
+                    content = True
+            pending = False
+            if lower and 65 <= c <= 90:
+                c += 32
+            h1 = (h1 ^ np.uint64(c)) * FNV_P
+            h2 = (h2 ^ np.uint64(c)) * M1
+            h2 ^= h2 >> S33
+        out_h1[i] = mix(h1)
+        out_h2[i] = mix(h2 ^ M2)
+        out_nonempty[i] = content
+
+
+@jit
+def _fold_class(c, lower, digits, punct):  # type: ignore[no-untyped-def]
+    """0 separator, 1 word byte, 2 digit (when digit runs fold to "0")."""
+    if c == 31 or is_ws(c):
+        return 0
+    if 48 <= c <= 57:
+        return 2 if digits else 1
+    if punct and 33 <= c <= 126 and not (65 <= c <= 90 or 97 <= c <= 122):
+        return 0
+    return 1
+
+
+@pjit
+def folded_word_signatures(offsets, data, ngram, lower, digits, punct, a, b, out):  # type: ignore[no-untyped-def]
+    """word_signatures with ASCII case, digit-run ("3.14" -> "0") and punctuation folding
+    done while reading."""
+    for i in nb.prange(offsets.shape[0] - 1):
+        sig = out[i]
+        ring = np.zeros(ngram, np.uint64)
+        nw = 0
+        pos, end = offsets[i], offsets[i + 1]
+        h = FNV_OFF
+        in_word = False
+        in_digits = False
+        while pos <= end:
+            if (
+                in_digits
+                and pos + 1 < end
+                and (data[pos] == 46 or data[pos] == 44)
+                and 48 <= data[pos + 1] <= 57
+            ):
+                pos += 2  # "3.14", "1,000": the separator stays inside the digit run
+                continue
+            k = _fold_class(data[pos], lower, digits, punct) if pos < end else 0
+            if k == 0:
+                if in_word:
+                    ring[nw % ngram] = mix(h)
+                    nw += 1
+                    if nw >= ngram:
+                        s = np.uint64(ngram)
+                        for j in range(ngram):
+                            s = mix(s ^ ring[(nw - ngram + j) % ngram])
+                        push(sig, a, b, s)
+                h = FNV_OFF
+                in_word = False
+                in_digits = False
+            elif k == 2:
+                if not in_digits:
+                    h = (h ^ np.uint64(48)) * FNV_P
+                    in_digits = True
+                in_word = True
+            else:
+                c = data[pos]
+                if lower and 65 <= c <= 90:
+                    c += 32
+                h = (h ^ np.uint64(c)) * FNV_P
+                in_word = True
+                in_digits = False
+            pos += 1
+        if 0 < nw < ngram:
+            s = np.uint64(ngram)
+            for j in range(nw):
+                s = mix(s ^ ring[j])
+            push(sig, a, b, s)
+
+
 # -- word statistics -------------------------------------------------------------------------
 
 N_WORD_STATS = 21

@@ -293,3 +293,11 @@ def test_eval_leaks_exact_minhash_and_semantic() -> None:
 def test_eval_leaks_with_empty_eval_set() -> None:
     out = find_eval_leaks(["a text"], [], [])
     assert out.get_column("eval_leak").to_list() == [False]
+
+
+def test_calibration_counts_a_pair_exactly_at_the_threshold() -> None:
+    idx = np.array([[1], [0], [3], [2]], dtype=np.int32)
+    sims = np.array([[0.95], [0.95], [0.5], [0.5]], dtype=np.float32)
+    row = calibrate(idx, sims, [0.95]).row(0, named=True)
+    assert row["pairs"] == 1 and row["groups"] == 1 and row["rows_removed"] == 1
+    assert find_semantic_duplicates(idx, sims, 0.95).n_groups == 1
