@@ -140,7 +140,9 @@ def _sample_and_place(
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, FIT_MAX, replace=False))
     vs = np.ascontiguousarray(v[sample])
-    s_idx, s_sims = knn_graph(vs, k=knn[0].shape[1], progress=progress, seed=seed, cache=cache)
+    s_idx, s_sims = knn_graph(
+        vs, k=knn[0].shape[1], progress=progress, seed=seed, cache=cache, stage=LAYOUT_STAGE
+    )
     xy_s = _umap(vs, s_idx, s_sims, seed, progress)
     progress.status(LAYOUT_STAGE, n - len(sample), f"placing {n - len(sample):,} more rows")
     xy = place_from_neighbours(v, knn, sample, xy_s, progress)

@@ -120,14 +120,22 @@ class TransformerEmbedder(Embedder):
         self.name = name
         self.identity = identity
         self.model = SentenceTransformer(source, device=device, trust_remote_code=False)
-        dim = self.model.get_sentence_embedding_dimension()
+        get_dim = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self.model.encode(["x"]).shape[1])
         if device == "cuda":
             self.batch_size = 2048
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(
-            texts, batch_size=64, convert_to_numpy=True, normalize_embeddings=False
+            texts,
+            batch_size=64,
+            convert_to_numpy=True,
+            normalize_embeddings=False,
+            show_progress_bar=False,
         )
 
 

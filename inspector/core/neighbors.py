@@ -47,7 +47,7 @@ def vectors_digest(vectors: np.ndarray) -> str:
     v = np.ascontiguousarray(vectors, dtype=np.float32)
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(v.shape).encode())
-    h.update(memoryview(v).cast("B"))
+    h.update(v.tobytes() if v.size == 0 else memoryview(v).cast("B"))
     return h.hexdigest()
 
 
@@ -59,11 +59,13 @@ def knn_graph(
     cache: bool = True,
     digest: str | None = None,
     method: str | None = None,
+    stage: str = KNN_STAGE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(indices int32 (n, k), sims float32 (n, k))`` sorted by similarity, self excluded.
 
     ``k`` is capped at ``n - 1``. ``digest`` may pass a precomputed :func:`vectors_digest`.
     ``method`` is one of ``METHODS`` (default: exact up to ``EXACT_MAX`` rows, else ivf).
+    ``stage`` names the progress stage (the layout reports its sample graph as "layout").
     """
     progress = progress if progress is not None else Progress()
     v = as_unit_vectors(vectors)
@@ -85,11 +87,11 @@ def knn_graph(
     if k == 0:
         return np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32)
     if method == "exact":
-        idx, sims = _exact(v, k, progress)
+        idx, sims = _exact(v, k, progress, stage)
     elif method == "ivf":
-        idx, sims = _ivf(v, k, progress, seed)
+        idx, sims = _ivf(v, k, progress, seed, stage)
     else:
-        idx, sims = _nndescent(v, k, progress, seed)
+        idx, sims = _nndescent(v, k, progress, seed, stage)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -132,9 +134,11 @@ def top_k_rows(
     return idx.astype(np.int32), np.take_along_axis(part_sims, order, axis=1).astype(np.float32)
 
 
-def _exact(v: np.ndarray, k: int, progress: Progress) -> tuple[np.ndarray, np.ndarray]:
+def _exact(
+    v: np.ndarray, k: int, progress: Progress, stage: str = KNN_STAGE
+) -> tuple[np.ndarray, np.ndarray]:
     n = len(v)
-    progress.status(KNN_STAGE, n, f"exact neighbours of {n:,} rows")
+    progress.status(stage, n, f"exact neighbours of {n:,} rows")
     idx = np.empty((n, k), dtype=np.int32)
     sims = np.empty((n, k), dtype=np.float32)
     for start in range(0, n, BLOCK):
@@ -145,12 +149,12 @@ def _exact(v: np.ndarray, k: int, progress: Progress) -> tuple[np.ndarray, np.nd
 
 
 def _nndescent(
-    v: np.ndarray, k: int, progress: Progress, seed: int
+    v: np.ndarray, k: int, progress: Progress, seed: int, stage: str = KNN_STAGE
 ) -> tuple[np.ndarray, np.ndarray]:
     from pynndescent import NNDescent
 
     n = len(v)
-    progress.status(KNN_STAGE, None, f"approximate neighbours of {n:,} rows (pynndescent)")
+    progress.status(stage, None, f"approximate neighbours of {n:,} rows (pynndescent)")
     progress.check()
     # random_state keeps the graph reproducible; pynndescent still uses every core.
     index = NNDescent(
@@ -208,12 +212,14 @@ def _nearest_centre(v: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ivf(v: np.ndarray, k: int, progress: Progress, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _ivf(
+    v: np.ndarray, k: int, progress: Progress, seed: int, stage: str = KNN_STAGE
+) -> tuple[np.ndarray, np.ndarray]:
     """Approximate kNN: exact comparisons within each row's ``NPROBE`` nearest k-means cells."""
     n = len(v)
     cells = int(max(16, min(4096, round(2 * np.sqrt(n)))))
     nprobe = min(NPROBE, cells)
-    progress.status(KNN_STAGE, None, f"indexing {n:,} rows into {cells:,} cells")
+    progress.status(stage, None, f"indexing {n:,} rows into {cells:,} cells")
     centres = _spherical_kmeans(v, cells, seed)
     progress.check()
     home = np.empty(n, dtype=np.int64)
@@ -230,7 +236,7 @@ def _ivf(v: np.ndarray, k: int, progress: Progress, seed: int) -> tuple[np.ndarr
     group = int(max(1, min(nprobe, (256 << 20) // max(1, n * kk * 8))))
     best_i = np.full((n, 0), -1, dtype=np.int32)
     best_s = np.full((n, 0), -np.inf, dtype=np.float32)
-    progress.status(KNN_STAGE, n * nprobe, f"approximate neighbours of {n:,} rows")
+    progress.status(stage, n * nprobe, f"approximate neighbours of {n:,} rows")
     for g0 in range(0, nprobe, group):
         slots = np.arange(g0, min(nprobe, g0 + group))
         cand_i = np.full((n, len(slots), kk), -1, dtype=np.int32)

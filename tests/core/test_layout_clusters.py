@@ -201,3 +201,18 @@ def test_nndescent_graph_agrees_with_exact(monkeypatch) -> None:
     assert np.all(np.isfinite(sims)) and np.all(sims[[1, 2]] == 0.0)
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, exact_idx, strict=True)])
     assert recall > 0.9
+
+
+def test_many_points_cluster_on_a_sample_and_assign_the_rest(monkeypatch) -> None:
+    from inspector.core import clusters as C
+
+    monkeypatch.setattr(C, "FIT_MAX", 600)
+    rng = np.random.default_rng(7)
+    centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 20]], dtype=float)
+    truth = rng.integers(0, 5, 3000)
+    xy = (centres[truth] + rng.normal(scale=0.8, size=(3000, 2))).astype(np.float32)
+    coarse, fine = cluster_layout(xy, cache=False)
+    assert fine.shape == (3000,)
+    clustered = fine >= 0
+    assert clustered.mean() > 0.8
+    assert ari(fine[clustered], truth[clustered]) > 0.9

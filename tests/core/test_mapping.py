@@ -126,3 +126,11 @@ def test_search_and_more_like_this(topic_map) -> None:
     assert np.all(np.diff(sims) <= 1e-6)
     like, like_sims = more_like_this(5, knn=r.knn, k=10)
     assert 5 not in like and np.mean(truth[like] == truth[5]) >= 0.9
+
+
+def test_empty_and_tiny_inputs() -> None:
+    for texts in ([], ["only one"], ["a cat", "a dog", ""]):
+        r = build_map(texts)
+        assert r.xy.shape == (len(texts), 2) and np.all(np.isfinite(r.xy))
+        assert r.cluster_fine.shape == (len(texts),)
+        assert np.all(np.isfinite(r.knn_sims))
