@@ -52,6 +52,7 @@ JOB_KIND = "map"
 ISOLATE = True
 AUTO_MAP_SETTING = "map/auto"
 AUTO_MAP_MAX_ROWS = 200_000
+FIT_MARGIN_X, FIT_MARGIN_Y = 0.12, 0.05  # of the points' extent, for names at the edges
 START_DELAY_MS = 250  # after a dataset opens, before its map job starts
 AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
 MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
@@ -108,6 +109,14 @@ def colour_values(values: ColourValues) -> tuple[str, Any]:
     return "categorical", categorical_codes(series)
 
 
+def _finite_bounds(xy: np.ndarray) -> tuple[float, float, float, float] | None:
+    ok = np.isfinite(xy).all(axis=1)
+    if not ok.any():
+        return None
+    lo, hi = xy[ok].min(axis=0), xy[ok].max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
@@ -148,6 +157,7 @@ class MapPanel(QWidget):
         self.params: MapParams | None = None  # the params of the map shown or being made
         self.project: Project | None = None
         self._xy_shown: np.ndarray | None = None
+        self._bounds: tuple[float, float, float, float] | None = None
         # Handed over as soon as they exist (search works before the layout is done).
         self.vectors: np.ndarray | None = None
         self.knn: tuple[np.ndarray, np.ndarray] | None = None
@@ -520,7 +530,7 @@ class MapPanel(QWidget):
     def _clear_map(self) -> None:
         self._steps.clear()
         self.result = None
-        self._xy_shown = None
+        self._xy_shown = self._bounds = None
         self.vectors = self.knn = self.vectors_params = None
         self.view.set_points(np.empty((0, 2), np.float32))
         self.view.set_preview_provider(None)
@@ -541,6 +551,8 @@ class MapPanel(QWidget):
         dataset = project.dataset
         self.view.set_points(xy, ids=dataset.ids)
         self._xy_shown = xy
+        self._bounds = _finite_bounds(xy)
+        self.fit_all()
         self.view.set_preview_provider(lambda row: dataset.preview(row, 600))
         self._syncing = True
         try:
@@ -552,6 +564,16 @@ class MapPanel(QWidget):
         self._show_map()
         self.apply_colour()
         self.window.actions.update_enabled()
+
+    def fit_all(self) -> None:
+        """Show every point, with room at the sides for the names of clusters at the edge
+        (a name is centred on its cluster and would be cut off by a tight fit)."""
+        if self._bounds is None:
+            self.view.fit_all()
+            return
+        x0, y0, x1, y1 = self._bounds
+        dx, dy = (x1 - x0) * FIT_MARGIN_X, (y1 - y0) * FIT_MARGIN_Y
+        self.view.set_view_rect(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
 
     def _show_clusters(self, coarse, names_coarse, fine, names_fine) -> None:
         if self._xy_shown is None or (coarse is None and fine is None):
@@ -635,6 +657,7 @@ class MapPanel(QWidget):
                 self.view.set_color_uniform()
             else:
                 self.view.set_color_categorical(np.asarray(codes), dict(names or {}), title)
+            self.update_legend()
             return
         if key == "length":
             length = project.dataset.frame[LENGTH].cast(pl.Float64).to_numpy()
@@ -649,6 +672,17 @@ class MapPanel(QWidget):
             self.view.set_color_continuous(data, title)
         else:
             self.view.set_color_categorical(data[0], data[1], title)
+
+    def update_legend(self) -> None:
+        """The legend, unless it would repeat the cluster list beside the map: colouring by
+        the coarse clusters while the list (whose dots are those colours) is in view."""
+        legend = self.view.legend()
+        repeats = (
+            self.colour_combo.currentData() == "cluster:coarse"
+            and legend.kind() == "categorical"
+            and self.cluster_list.isVisible()
+        )
+        legend.setVisible(legend.kind() != "uniform" and not repeats)
 
     # -- keeping the map, the table and the sample pane together ---------------------------
     def _map_selection(self, rows: np.ndarray) -> np.ndarray:

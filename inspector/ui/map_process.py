@@ -207,10 +207,9 @@ def _child_main(
 ) -> None:
     os.environ.update(env)
     try:
-        if hasattr(os, "nice"):
-            # On a machine of few cores the window's thread comes first; the map can wait.
-            with contextlib.suppress(OSError):
-                os.nice(5)
+        if hasattr(os, "nice") and os.environ.get("INSPECTOR_MAP_NICE"):
+            with contextlib.suppress(OSError, ValueError):
+                os.nice(int(os.environ["INSPECTOR_MAP_NICE"]))
         frame = pl.read_ipc(Path(folder) / "input.arrow")
         texts = frame[TEXT].to_list()
         vectors = None

@@ -16,8 +16,11 @@ from inspector.ui.search_panel import SearchPanel
 if TYPE_CHECKING:
     from inspector.ui.main_window import MainWindow
 
-MAP_WIDTH_SHARE = 0.42  # of the window, on a first start (later the saved layout wins)
-CLUSTERS_HEIGHT = 260
+# On a first start (later the saved layout wins): the map's share of the window's width, the
+# cluster list's height under it, and the table's share of what is left beside the sample.
+MAP_WIDTH_SHARE = 0.39
+CLUSTERS_HEIGHT = 190
+TABLE_SHARE = 0.57
 
 
 def install_map(window: MainWindow) -> MapPanel:
@@ -44,6 +47,7 @@ def install_map(window: MainWindow) -> MapPanel:
     elif getattr(window, "_state_restored", False):
         window.restoreState(QSettings().value("window/state"))
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
+    clusters_dock.visibilityChanged.connect(lambda _visible: panel.update_legend())
     window.actions["file.close"].triggered.connect(panel.dataset_closed)
     _register_actions(window, panel, search)
     QTimer.singleShot(0, start_helper)  # the map's process server, while the window is small
@@ -62,6 +66,19 @@ def _first_sizes(window: MainWindow) -> None:
         [rest, CLUSTERS_HEIGHT],
         Qt.Orientation.Vertical,
     )
+    QTimer.singleShot(0, lambda: _split_central(window, 0))
+
+
+def _split_central(window: MainWindow, tries: int) -> None:
+    """Give the table its share beside the sample pane once the splitter is laid out (sizes
+    set before that are overridden by the window's first layout)."""
+    splitter = window.splitter
+    if not splitter.isVisible() or splitter.width() < 100:
+        if tries < 40:
+            QTimer.singleShot(25, lambda: _split_central(window, tries + 1))
+        return
+    total = sum(splitter.sizes())
+    splitter.setSizes([int(total * TABLE_SHARE), total - int(total * TABLE_SHARE)])
 
 
 def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) -> None:
@@ -97,7 +114,7 @@ def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) 
     )
     reg.register("map.zoom_out", "Zoom &Out", panel.view.zoom_out, keys=["-"], menu="Map",
                  enabled_when=has_map)  # fmt: skip
-    reg.register("map.fit_all", "&Fit All", panel.view.fit_all, keys=["0"], menu="Map",
+    reg.register("map.fit_all", "&Fit All", panel.fit_all, keys=["0"], menu="Map",
                  enabled_when=has_map)  # fmt: skip
     reg.register(
         "map.frame_selection",
