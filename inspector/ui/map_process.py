@@ -15,7 +15,6 @@ was finished). Plain Python: no Qt here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -207,9 +206,6 @@ def _child_main(
 ) -> None:
     os.environ.update(env)
     try:
-        if hasattr(os, "nice") and os.environ.get("INSPECTOR_MAP_NICE"):
-            with contextlib.suppress(OSError, ValueError):
-                os.nice(int(os.environ["INSPECTOR_MAP_NICE"]))
         frame = pl.read_ipc(Path(folder) / "input.arrow")
         texts = frame[TEXT].to_list()
         vectors = None
