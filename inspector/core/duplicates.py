@@ -257,27 +257,30 @@ def exact_keys(
     texts: pl.Series | Sequence[str | None], norm: Normalization = EXACT
 ) -> pl.DataFrame:
     """Per text a 128-bit key (h1, h2) of its normalised form and whether anything is left
-    (nonempty). ASCII rows are lower-cased and whitespace-collapsed while hashing; other rows
-    (and every row when digits, punctuation or accents are normalised) go through polars."""
+    (nonempty). Case and whitespace are normalised while hashing; only rows with characters
+    that NFKC, lower-casing or accent stripping would change (and every row when digits or
+    punctuation are normalised) go through polars first."""
     series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts))
     series = series.cast(pl.String).fill_null("")
     kernels = minhash._kernels()
     n = len(series)
-    if norm.digits or norm.punctuation or norm.accents:
+    if norm.digits or norm.punctuation:
         series = normalize_texts(series, norm)
-    elif n:
-        offsets, data = minhash.string_buffers(series)
-        ascii_ok = np.zeros(n, dtype=bool)
-        kernels.is_ascii(offsets, data, ascii_ok)
-        other = np.flatnonzero(~ascii_ok)
-        if len(other):
-            series = series.scatter(other, normalize_texts(series.gather(other), norm))
-    offsets, data = minhash.string_buffers(series)
     h1 = np.zeros(n, dtype=np.uint64)
     h2 = np.zeros(n, dtype=np.uint64)
     nonempty = np.zeros(n, dtype=bool)
+    fallback = np.zeros(n, dtype=bool)
     if n:
-        kernels.exact_keys(offsets, data, norm.case, norm.whitespace, h1, h2, nonempty)
+        fold = minhash.fold_table(norm.unicode)
+        flags = (norm.case, norm.whitespace, norm.accents)
+        offsets, data = minhash.string_buffers(series)
+        kernels.exact_keys(offsets, data, fold, True, *flags, h1, h2, nonempty, fallback)
+        other = np.flatnonzero(fallback)
+        if len(other):
+            offsets, data = minhash.string_buffers(normalize_texts(series.gather(other), norm))
+            parts = [np.zeros(len(other), dtype=t) for t in (np.uint64, np.uint64, bool, bool)]
+            kernels.exact_keys(offsets, data, fold, False, *flags, *parts)
+            h1[other], h2[other], nonempty[other] = parts[0], parts[1], parts[2]
     return pl.DataFrame({"h1": h1, "h2": h2, "nonempty": nonempty})
 
 

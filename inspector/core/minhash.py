@@ -12,6 +12,7 @@ numba comes with pynndescent/umap (project dependencies); it is imported inside 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -86,14 +87,37 @@ def signatures(texts: pl.Series, params: MinHashParams = MinHashParams()) -> np.
     return out
 
 
+@lru_cache(maxsize=2)
+def fold_table(unicode: bool = True) -> np.ndarray:
+    """Per code point (below U+30000) the text_kernels F_* bits, computed with polars' own
+    Unicode functions so that the fast path and polars agree. Without NFKC (unicode=False)
+    no non-ASCII character is taken as stable."""
+    from inspector.core import text_kernels as tk
+
+    limit = 0x30000
+    chars = pl.Series([" " if 0xD800 <= c < 0xE000 else chr(c) for c in range(limit)])
+    lone = chars.str.contains(r"^[\p{M}\x{1100}-\x{11FF}\x{A960}-\x{A97F}\x{D7B0}-\x{D7FF}]$")
+    stable = (chars.str.normalize("NFKC") == chars) & (chars.str.to_lowercase() == chars) & ~lone
+    out = np.zeros(limit, dtype=np.uint8)
+    if unicode:
+        out |= stable.to_numpy().astype(np.uint8) * tk.F_STABLE
+    out |= chars.str.contains(r"^[\p{P}\p{S}]$").to_numpy().astype(np.uint8) * tk.F_PUNCT
+    out |= chars.str.contains(r"^\p{Nd}$").to_numpy().astype(np.uint8) * tk.F_DIGIT
+    out |= (chars.str.normalize("NFD") == chars).to_numpy().astype(np.uint8) * tk.F_NOACCENT
+    out |= chars.str.contains(r"^\s$").to_numpy().astype(np.uint8) * tk.F_SPACE
+    out[0xD800:0xE000] = 0
+    return out
+
+
 def text_signatures(
     texts: pl.Series, params: MinHashParams = MinHashParams(), norm: Any = None
 ) -> np.ndarray:
     """Signatures of raw texts under a normalisation (default: LEXICAL).
 
-    Word shingles take a fast path: ASCII rows are folded (case, digit runs, punctuation)
-    while hashing; only rows with other characters go through polars' normalisation first.
-    The result equals ``signatures(normalize_texts(texts, norm), params)``.
+    Word shingles take a fast path: case, digit runs and punctuation are folded while
+    hashing; only rows with characters that NFKC, lower-casing or accent stripping would
+    change go through polars' normalisation first. The result equals
+    ``signatures(normalize_texts(texts, norm), params)``.
     """
     from inspector.core.normalize import LEXICAL, normalize_texts
 
@@ -101,21 +125,30 @@ def text_signatures(
     texts = texts.cast(pl.String).fill_null("")
     if params.shingle != "word":
         return signatures(normalize_texts(texts, norm), params)
-    offsets, data = string_buffers(texts)
-    ascii_ok = np.zeros(len(texts), dtype=bool)
-    if len(texts):
-        _kernels().is_ascii(offsets, data, ascii_ok)
-    other = np.flatnonzero(~ascii_ok)
-    if len(other):
-        fixed = normalize_texts(texts.gather(other), norm)
-        texts = texts.scatter(other, fixed)
-        offsets, data = string_buffers(texts)
     a, b = _permutations(params.num_perm, params.seed)
     out = np.full((len(texts), params.num_perm), EMPTY, dtype=np.uint32)
-    if len(texts):
-        _kernels().folded_word_signatures(
-            offsets, data, params.ngram, norm.case, norm.digits, norm.punctuation, a, b, out
-        )
+    if not len(texts):
+        return out
+    fold = fold_table(norm.unicode)
+    fallback = np.zeros(len(texts), dtype=bool)
+    offsets, data = string_buffers(texts)
+    args = (
+        params.ngram,
+        norm.case,
+        norm.digits,
+        norm.punctuation,
+        norm.accents,
+        norm.whitespace,
+        a,
+        b,
+    )
+    _kernels().folded_word_signatures(offsets, data, fold, True, *args, out, fallback)
+    other = np.flatnonzero(fallback)
+    if len(other):
+        offsets, data = string_buffers(normalize_texts(texts.gather(other), norm))
+        sub = np.full((len(other), params.num_perm), EMPTY, dtype=np.uint32)
+        _kernels().folded_word_signatures(offsets, data, fold, False, *args, sub, fallback[other])
+        out[other] = sub
     return out
 
 

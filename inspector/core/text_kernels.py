@@ -209,21 +209,14 @@ def agreement(sig_a, sig_b, a, b, out):  # type: ignore[no-untyped-def]
         out[t] = same / m
 
 
-# -- fast paths for ASCII rows ----------------------------------------------------------------
-# Most rows are pure ASCII; for them case, whitespace, digit and punctuation normalisation are
-# done on the fly here instead of by polars regexes over every byte. Rows with other bytes are
-# normalised by polars first; the on-the-fly steps are idempotent on its output.
-
-
-@pjit
-def is_ascii(offsets, data, out):  # type: ignore[no-untyped-def]
-    for i in nb.prange(offsets.shape[0] - 1):
-        ok = True
-        for p in range(offsets[i], offsets[i + 1]):
-            if data[p] >= 0x80:
-                ok = False
-                break
-        out[i] = ok
+# -- normalising while hashing ------------------------------------------------------------------
+# Case, whitespace, digit and punctuation normalisation are done on the fly while hashing, using
+# a per-code-point table built with polars' own Unicode functions (``fold``): a text whose
+# characters are all "stable" (unchanged alone by NFKC, lower-casing and, when accents are
+# stripped, NFD; not a combining mark) needs nothing else. Other texts are flagged; callers
+# normalise them with polars and hash them again with strict=False (then every non-ASCII
+# character is taken as it is). The steps are idempotent, so both routes give the same hash.
+F_STABLE, F_PUNCT, F_DIGIT, F_NOACCENT, F_SPACE = 1, 2, 4, 8, 16
 
 
 @jit
@@ -231,23 +224,87 @@ def is_ws(c):  # type: ignore[no-untyped-def]
     return c == 32 or c == 9 or c == 10 or c == 11 or c == 12 or c == 13
 
 
+@jit
+def next_cp(data, p, end):  # type: ignore[no-untyped-def]
+    """(code point, byte length) at data[p]."""
+    b = data[p]
+    if b < 0x80:
+        return np.int64(b), 1
+    if b < 0xE0:
+        c, k = np.int64(b & 0x1F), 2
+    elif b < 0xF0:
+        c, k = np.int64(b & 0x0F), 3
+    else:
+        c, k = np.int64(b & 0x07), 4
+    for q in range(1, k):
+        if p + q < end:
+            c = (c << 6) | (data[p + q] & 0x3F)
+    return c, k
+
+
+@jit
+def _kind(c, fold, strict, accents, digits, punct, collapse=True):  # type: ignore[no-untyped-def]
+    """0 separator, 1 word character, 2 digit (runs fold to "0"), -1 needs polars."""
+    if c < 128:
+        if c == 31 or is_ws(c):
+            return 0
+        if 48 <= c <= 57:
+            return 2 if digits else 1
+        if punct and 33 <= c <= 126 and not (65 <= c <= 90 or 97 <= c <= 122):
+            return 0
+        return 1
+    if not strict:
+        return 1
+    f = fold[c] if c < fold.shape[0] else 0
+    if f & F_SPACE:  # a separator when whitespace is normalised, else a character as it is
+        if collapse:
+            return 0
+        return 1 if f & F_STABLE else -1
+    if not f & F_STABLE or (accents and not f & F_NOACCENT):
+        return -1
+    if punct and f & F_PUNCT:
+        return 0
+    if digits and f & F_DIGIT:
+        return 2
+    return 1
+
+
 @pjit
-def exact_keys(offsets, data, lower, collapse, out_h1, out_h2, out_nonempty):  # type: ignore[no-untyped-def]
-    """Two independent 64-bit hashes of each text after ASCII lower-casing and whitespace
-    collapsing (runs become one space, ends and the sides of the field separator stripped)."""
+def exact_keys(
+    offsets,
+    data,
+    fold,
+    strict,
+    lower,
+    collapse,
+    accents,
+    out_h1,
+    out_h2,
+    out_nonempty,
+    out_fallback,
+):  # type: ignore[no-untyped-def]
+    """Two independent 64-bit hashes of each text after lower-casing and whitespace
+    collapsing (runs become one space; ends and the sides of the field separator stripped)."""
     for i in nb.prange(offsets.shape[0] - 1):
         h1 = FNV_OFF
         h2 = np.uint64(0x9E3779B97F4A7C15)
         pending = False
         at_start = True
         content = False
-        for p in range(offsets[i], offsets[i + 1]):
-            c = data[p]
-            if collapse and is_ws(c):
+        fallback = False
+        p, end = offsets[i], offsets[i + 1]
+        while p < end:
+            c, k = next_cp(data, p, end)
+            kind = _kind(c, fold, strict, accents, False, False, collapse)
+            if kind < 0:
+                fallback = True
+                break
+            space = c == 32 or (kind == 0 and c != 31)
+            if collapse and space:
                 pending = True
+                p += k
                 continue
             if c == 31:
-                pending = False
                 at_start = True
             elif pending and not at_start:
                 h1 = (h1 ^ np.uint64(32)) * FNV_P
@@ -255,35 +312,42 @@ def exact_keys(offsets, data, lower, collapse, out_h1, out_h2, out_nonempty):  #
                 h2 ^= h2 >> S33
             if c != 31:
                 at_start = False
-                if not is_ws(c):
+                if not (is_ws(c) or (c >= 128 and c < fold.shape[0] and fold[c] & F_SPACE)):
                     content = True
             pending = False
-            if lower and 65 <= c <= 90:
-                c += 32
-            h1 = (h1 ^ np.uint64(c)) * FNV_P
-            h2 = (h2 ^ np.uint64(c)) * M1
-            h2 ^= h2 >> S33
+            for q in range(p, p + k):
+                b = data[q]
+                if lower and 65 <= b <= 90:
+                    b += 32
+                h1 = (h1 ^ np.uint64(b)) * FNV_P
+                h2 = (h2 ^ np.uint64(b)) * M1
+                h2 ^= h2 >> S33
+            p += k
         out_h1[i] = mix(h1)
         out_h2[i] = mix(h2 ^ M2)
         out_nonempty[i] = content
-
-
-@jit
-def _fold_class(c, lower, digits, punct):  # type: ignore[no-untyped-def]
-    """0 separator, 1 word byte, 2 digit (when digit runs fold to "0")."""
-    if c == 31 or is_ws(c):
-        return 0
-    if 48 <= c <= 57:
-        return 2 if digits else 1
-    if punct and 33 <= c <= 126 and not (65 <= c <= 90 or 97 <= c <= 122):
-        return 0
-    return 1
+        out_fallback[i] = fallback
 
 
 @pjit
-def folded_word_signatures(offsets, data, ngram, lower, digits, punct, a, b, out):  # type: ignore[no-untyped-def]
-    """word_signatures with ASCII case, digit-run ("3.14" -> "0") and punctuation folding
-    done while reading."""
+def folded_word_signatures(
+    offsets,
+    data,
+    fold,
+    strict,
+    ngram,
+    lower,
+    digits,
+    punct,
+    accents,
+    collapse,
+    a,
+    b,
+    out,
+    out_fallback,
+):  # type: ignore[no-untyped-def]
+    """word_signatures with case, digit-run ("3.14" -> "0") and punctuation folding done
+    while reading."""
     for i in nb.prange(offsets.shape[0] - 1):
         sig = out[i]
         ring = np.zeros(ngram, np.uint64)
@@ -292,17 +356,22 @@ def folded_word_signatures(offsets, data, ngram, lower, digits, punct, a, b, out
         h = FNV_OFF
         in_word = False
         in_digits = False
+        fallback = False
         while pos <= end:
-            if (
-                in_digits
-                and pos + 1 < end
-                and (data[pos] == 46 or data[pos] == 44)
-                and 48 <= data[pos + 1] <= 57
-            ):
-                pos += 2  # "3.14", "1,000": the separator stays inside the digit run
-                continue
-            k = _fold_class(data[pos], lower, digits, punct) if pos < end else 0
-            if k == 0:
+            if in_digits and pos + 1 < end and (data[pos] == 46 or data[pos] == 44):
+                c2, k2 = next_cp(data, pos + 1, end)
+                if _kind(c2, fold, strict, accents, True, punct, collapse) == 2:
+                    pos += 1 + k2  # "3.14", "1,000": the separator stays inside the digit run
+                    continue
+            if pos < end:
+                c, k = next_cp(data, pos, end)
+                kind = _kind(c, fold, strict, accents, digits, punct, collapse)
+            else:
+                c, k, kind = 0, 1, 0
+            if kind < 0:
+                fallback = True
+                break
+            if kind == 0:
                 if in_word:
                     ring[nw % ngram] = mix(h)
                     nw += 1
@@ -314,19 +383,23 @@ def folded_word_signatures(offsets, data, ngram, lower, digits, punct, a, b, out
                 h = FNV_OFF
                 in_word = False
                 in_digits = False
-            elif k == 2:
+            elif kind == 2:
                 if not in_digits:
                     h = (h ^ np.uint64(48)) * FNV_P
                     in_digits = True
                 in_word = True
             else:
-                c = data[pos]
-                if lower and 65 <= c <= 90:
-                    c += 32
-                h = (h ^ np.uint64(c)) * FNV_P
+                for q in range(pos, pos + k):
+                    byte = data[q]
+                    if lower and 65 <= byte <= 90:
+                        byte += 32
+                    h = (h ^ np.uint64(byte)) * FNV_P
                 in_word = True
                 in_digits = False
-            pos += 1
+            pos += k
+        out_fallback[i] = fallback
+        if fallback:
+            continue
         if 0 < nw < ngram:
             s = np.uint64(ngram)
             for j in range(nw):
@@ -501,7 +574,9 @@ def word_stats(offsets, data, cls, stop_h, ngrams, out):  # type: ignore[no-unty
             pg = powers[g]
             salt = np.uint64(g) * M2
             for t in range(nt - g + 1):
-                h = mix((pre[t + g] - pre[t] * pg) ^ salt)
+                h = ((pre[t + g] - pre[t] * pg) ^ salt) | np.uint64(
+                    1
+                )  # token hashes are mixed already
                 slot = lookup(keys, h)
                 if keys[slot] == 0:
                     keys[slot], count[slot], first[slot] = h, 0, t
@@ -521,7 +596,9 @@ def word_stats(offsets, data, cls, stop_h, ngrams, out):  # type: ignore[no-unty
             pg = powers[g]
             salt = np.uint64(g) * M2
             while t < nt - g + 1:
-                h = mix((pre[t + g] - pre[t] * pg) ^ salt)
+                h = ((pre[t + g] - pre[t] * pg) ^ salt) | np.uint64(
+                    1
+                )  # token hashes are mixed already
                 slot = lookup(keys, h)
                 if keys[slot] == h:
                     rep += tl[t + g] - tl[t]

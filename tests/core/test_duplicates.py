@@ -301,3 +301,35 @@ def test_calibration_counts_a_pair_exactly_at_the_threshold() -> None:
     row = calibrate(idx, sims, [0.95]).row(0, named=True)
     assert row["pairs"] == 1 and row["groups"] == 1 and row["rows_removed"] == 1
     assert find_semantic_duplicates(idx, sims, 0.95).n_groups == 1
+
+
+TRICKY = [
+    "3.14 and 1,000,000 v2 22v33 A.B",
+    "Hello,   World!! \x1f  x",
+    "",
+    "  ",
+    "café Ünïcode 12",
+    "ＡＢＣ full width",
+    "e\u0301 combining",
+    "nbsp\u00a0here",
+    "line\u2028sep",
+    "’quotes’ — dash",
+    "٣٤ arabic digits 3.٤",
+    "Straße STRASSE",
+    "한국어 텍스트",
+    "x\u3000y\ttab",
+]
+
+
+@pytest.mark.parametrize(
+    "norm",
+    [Normalization(), LEXICAL, Normalization(case=False), Normalization(whitespace=False)],
+)
+def test_fast_paths_equal_polars_normalisation(norm: Normalization) -> None:
+    from inspector.core.duplicates import exact_keys
+
+    texts = pl.Series(TRICKY)
+    normed = normalize_texts(texts, norm)
+    assert exact_keys(texts, norm).equals(exact_keys(normed, norm))
+    sig_fast = minhash.text_signatures(texts, norm=norm)
+    assert (sig_fast == minhash.signatures(normed)).all()
