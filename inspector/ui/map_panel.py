@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.dataset import LENGTH
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.project_map import MapParams, compute_map
 from inspector.ui.jobs import Job, describe_progress
+from inspector.ui.map_colours import ColourSource, colour_choices, colouring
 from inspector.ui.map_process import compute_map_isolated
 from inspector.ui.map_view import ClusterListWidget, MapView
 
@@ -55,58 +55,16 @@ AUTO_MAP_MAX_ROWS = 200_000
 FIT_MARGIN_X, FIT_MARGIN_Y = 0.12, 0.05  # of the points' extent, for names at the edges
 START_DELAY_MS = 250  # after a dataset opens, before its map job starts
 AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
-MAX_CATEGORIES = 20  # a column with more distinct values shows its 19 commonest + "other"
-CONTINUOUS_MIN_DISTINCT = 13  # a numeric column with fewer distinct values is categorical
 
 BUILTIN_MODELS = (
     ("default", "static model2vec model distilled from all-MiniLM-L6-v2 (offline, fast)"),
     ("minilm", "all-MiniLM-L6-v2 sentence-transformers model (offline, slower)"),
 )
 
-# A colour source returns, for every dataset row, either numbers (a colour bar), a
-# ``(codes, names)`` pair (-1 = none) or values to count as categories (strings, bools).
-ColourValues = np.ndarray | pl.Series | tuple[np.ndarray, dict[int, str]] | list
-ColourSource = Callable[["Project"], ColourValues]
-
 
 def auto_map_enabled() -> bool:
     value = QSettings().value(AUTO_MAP_SETTING, True)
     return value in (True, "true", "1", 1)
-
-
-def categorical_codes(values: pl.Series) -> tuple[np.ndarray, dict[int, str]]:
-    """Codes by frequency (0 = commonest); past ``MAX_CATEGORIES`` the rest share "other";
-    nulls are -1."""
-    s = values.cast(pl.String) if values.dtype != pl.String else values
-    counts = s.drop_nulls().value_counts(sort=True)
-    top = counts[s.name].to_list()
-    other = len(top) > MAX_CATEGORIES
-    if other:
-        top = top[: MAX_CATEGORIES - 1]
-    names = {i: (t if t != "" else "(empty)") for i, t in enumerate(top)}
-    lookup = pl.DataFrame({s.name: top, "__code": np.arange(len(top), dtype=np.int64)})
-    codes = (
-        s.to_frame().join(lookup, on=s.name, how="left", maintain_order="left")["__code"].to_numpy()
-    )
-    codes = np.asarray(codes, dtype=np.float64)
-    nulls = s.is_null().to_numpy()
-    out = np.where(np.isnan(codes), len(top) if other else -1, codes).astype(np.int64)
-    out[nulls] = -1
-    if other:
-        names[len(top)] = "other"
-    return out, names
-
-
-def colour_values(values: ColourValues) -> tuple[str, Any]:
-    """``("continuous", floats)`` or ``("categorical", (codes, names))`` for any source."""
-    if isinstance(values, tuple):
-        codes, names = values
-        return "categorical", (np.asarray(codes, dtype=np.int64), dict(names))
-    series = values if isinstance(values, pl.Series) else pl.Series("values", values)
-    dtype = series.dtype
-    if dtype.is_numeric() and series.n_unique() >= CONTINUOUS_MIN_DISTINCT:
-        return "continuous", series.cast(pl.Float64).fill_null(np.nan).to_numpy()
-    return "categorical", categorical_codes(series)
 
 
 def _finite_bounds(xy: np.ndarray) -> tuple[float, float, float, float] | None:
@@ -125,14 +83,6 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
 
 def _is_vector_column(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.List | pl.Array) and dtype.inner.is_numeric()
-
-
-def _is_scalar(dtype: pl.DataType) -> bool:
-    return (
-        dtype.is_numeric()
-        or dtype in (pl.String, pl.Boolean, pl.Categorical)
-        or (isinstance(dtype, pl.Enum))
-    )
 
 
 class _ModelCombo(QComboBox):
@@ -623,19 +573,11 @@ class MapPanel(QWidget):
         combo = self.colour_combo
         combo.blockSignals(True)
         combo.clear()
-        combo.addItem("cluster", "cluster:coarse")
-        combo.addItem("cluster (fine)", "cluster:fine")
-        combo.addItem("length", "length")
-        for name in self._colour_sources:
-            combo.addItem(name, f"source:{name}")
-        project = self.project
-        if project is not None:
-            schema = project.dataset.frame.schema
-            columns = [c for c in project.dataset.user_columns if _is_scalar(schema[c])]
-            if columns:
+        for choice in colour_choices(self.project, list(self._colour_sources)):
+            if choice is None:
                 combo.insertSeparator(combo.count())
-            for column in columns:
-                combo.addItem(column, f"column:{column}")
+            else:
+                combo.addItem(*choice)
         i = combo.findData(current) if current else 0
         combo.setCurrentIndex(max(i, 0))
         combo.blockSignals(False)
@@ -647,31 +589,20 @@ class MapPanel(QWidget):
         if project is None or xy is None or len(xy) != project.dataset.height:
             return
         key = str(self.colour_combo.currentData() or "cluster:coarse")
-        coarse, names_coarse, fine, names_fine = self.view.cluster_labels()
-        title = self.colour_combo.currentText()
-        if key.startswith("cluster:"):
-            codes, names = (fine, names_fine) if key == "cluster:fine" else (coarse, names_coarse)
-            if codes is None:
-                codes, names = (coarse, names_coarse) if fine is None else (fine, names_fine)
-            if codes is None:
-                self.view.set_color_uniform()
-            else:
-                self.view.set_color_categorical(np.asarray(codes), dict(names or {}), title)
-            self.update_legend()
-            return
-        if key == "length":
-            length = project.dataset.frame[LENGTH].cast(pl.Float64).to_numpy()
-            self.view.set_color_continuous(np.log10(np.maximum(length, 1.0)), "log₁₀ length")
-            return
-        if key.startswith("column:"):
-            values: ColourValues = project.dataset.frame[key[len("column:") :]]
-        else:
-            values = self._colour_sources[key[len("source:") :]](project)
-        kind, data = colour_values(values)
+        kind, data, title = colouring(
+            key,
+            project,
+            self.view.cluster_labels(),
+            self._colour_sources,
+            self.colour_combo.currentText(),
+        )
         if kind == "continuous":
             self.view.set_color_continuous(data, title)
-        else:
+        elif kind == "categorical":
             self.view.set_color_categorical(data[0], data[1], title)
+        else:
+            self.view.set_color_uniform()
+        self.update_legend()
 
     def update_legend(self) -> None:
         """The legend, unless it would repeat the cluster list beside the map: colouring by
