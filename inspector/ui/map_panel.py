@@ -356,7 +356,7 @@ class MapPanel(QWidget):
             if self.window.project is project and self.window.jobs.current(JOB_KIND) is None:
                 self.compute(params)
 
-        QTimer.singleShot(START_DELAY_MS, start)
+        QTimer.singleShot(START_DELAY_MS, self, start)  # dropped if the panel is gone
 
     def compute(self, params: MapParams | None = None) -> Job | None:
         """Compute (or load from the caches) the map of the open dataset in the background."""

@@ -43,7 +43,7 @@ def install_map(window: MainWindow) -> MapPanel:
         window.tabifyDockWidget(clusters_dock, search_dock)
         clusters_dock.raise_()
         # After the window's own first-start sizes (it runs in the constructor).
-        QTimer.singleShot(0, lambda: _first_sizes(window))
+        QTimer.singleShot(0, window, lambda: _first_sizes(window))
     elif getattr(window, "_state_restored", False):
         window.restoreState(QSettings().value("window/state"))
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
@@ -66,7 +66,7 @@ def _first_sizes(window: MainWindow) -> None:
         [rest, CLUSTERS_HEIGHT],
         Qt.Orientation.Vertical,
     )
-    QTimer.singleShot(0, lambda: _split_central(window, 0))
+    QTimer.singleShot(0, window, lambda: _split_central(window, 0))
 
 
 def _split_central(window: MainWindow, tries: int) -> None:
@@ -75,7 +75,7 @@ def _split_central(window: MainWindow, tries: int) -> None:
     splitter = window.splitter
     if not splitter.isVisible() or splitter.width() < 100:
         if tries < 40:
-            QTimer.singleShot(25, lambda: _split_central(window, tries + 1))
+            QTimer.singleShot(25, window, lambda: _split_central(window, tries + 1))
         return
     total = sum(splitter.sizes())
     splitter.setSizes([int(total * TABLE_SHARE), total - int(total * TABLE_SHARE)])
