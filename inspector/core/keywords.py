@@ -3,7 +3,7 @@
 c-TF-IDF (as in BERTopic) treats all texts of a cluster as one document: a term's weight is
 its frequency in the cluster times ``log(1 + A / f)``, where ``A`` is the average number of
 words per cluster and ``f`` the term's frequency over all clusters. Stop words (sklearn's
-English list plus a few chat words) are removed. A name is the top three words joined by
+English list plus a few chat words and contraction fragments such as "ll" and "don") are removed. A name is the top three words joined by
 " · ". Large sets are named from a seeded sample (every cluster keeps at least
 ``MIN_PER_CLUSTER`` texts), with each text cut to ``MAX_CHARS`` characters.
 """
@@ -22,6 +22,7 @@ EXTRA_STOP_WORDS = frozenset(
     """
     able also answer based best better br com create different does example explain following
     http https nbsp www
+    aren couldn didn doesn don hadn hasn haven isn ll re shouldn ve wasn weren won wouldn
     generate given good help just know know let like make need new provide question really
     response sure tell thing things think use used using want way ways write yes
     """.split()

@@ -28,7 +28,7 @@ from inspector.core.paths import cache_dir
 from inspector.core.vector_cache import digest_hashes, hash_texts
 
 STAGES = (EMBED_STAGE, KNN_STAGE, LAYOUT_STAGE, CLUSTER_STAGE)
-_NAMES_VERSION = "1"
+_NAMES_VERSION = "2"
 
 
 @dataclass

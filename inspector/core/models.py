@@ -304,7 +304,11 @@ def prepare_default(progress: Progress | None = None, force: bool = False) -> Pa
 
 @contextlib.contextmanager
 def patched_tqdm(module: Any, progress: Progress, stage: str) -> Iterator[None]:
-    """Temporarily route ``module.tqdm`` progress bars into ``progress`` (cancel included)."""
+    """Temporarily route ``module.tqdm`` progress bars into ``progress`` (cancel included).
+
+    The patch is module-global: two jobs patching the same module at once would mix their
+    progress. Map jobs run one at a time (a new one cancels the old), so that is fine here.
+    """
     original = getattr(module, "tqdm", None)
 
     class _Bar:

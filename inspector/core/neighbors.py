@@ -8,12 +8,13 @@ Methods:
 - ``"exact"`` (default up to ``EXACT_MAX`` rows): blocked matrix products.
 - ``"ivf"`` (default above): an inverted-file index in plain numpy. Spherical k-means puts
   the rows into ~2*sqrt(n) cells; each row is compared exactly with the members of its
-  ``NPROBE`` nearest cells. Recall@15 0.997 on chat-like texts at 100k rows (see
-  benchmarks/results/bench_map.json), deterministic, and no JIT compilation: on 2 cores pynndescent spends 40-60 s compiling numba code in every
-  fresh process before it starts, which alone would use a third of the 3-minute budget
-  for a 100k-row map. Cost grows ~n^1.5 (about 10-30 s at 100k rows here). Weak spot:
-  structureless data (isotropic noise, where neighbours are nearly random) gets lower
-  recall (~0.8 on 5 Gaussian blobs in 32-d); embeddings of real text are very clustered.
+  ``NPROBE`` nearest cells. Deterministic and free of JIT compilation. Measured at 100k
+  chat-like texts on 2 cores, each in a fresh process (benchmarks/results/bench_map.json):
+  ivf 17 s with recall@15 0.988, pynndescent 53 s with 0.999 - most of pynndescent's time
+  is numba compiling in every new process, a third of the 3-minute budget for a
+  100k-row map. Cost grows ~n^1.5. Weak spot: structureless data (isotropic noise, where
+  neighbours are nearly random) gets lower recall (~0.8 on 5 Gaussian blobs in 32-d);
+  embeddings of real text are strongly clustered.
 - ``"nndescent"``: pynndescent, on request.
 
 Similarities are always dot products of the normalised vectors, so zero vectors have
