@@ -119,6 +119,7 @@ class MapPanel(QWidget):
         self._step_timer.setInterval(0)
         self._step_timer.timeout.connect(self._run_step)
         self._syncing = False
+        self._cluster_list_shown = True
 
         self.view = MapView(handle_keys=False)  # keys come from the window's action table
         self.view.setObjectName("map_view")
@@ -604,14 +605,18 @@ class MapPanel(QWidget):
             self.view.set_color_uniform()
         self.update_legend()
 
-    def update_legend(self) -> None:
+    def update_legend(self, cluster_list_shown: bool | None = None) -> None:
         """The legend, unless it would repeat the cluster list beside the map: colouring by
-        the coarse clusters while the list (whose dots are those colours) is in view."""
+        the coarse clusters while the list (whose dots are those colours) is in view.
+        ``cluster_list_shown`` comes from its dock (a dock behind another tab still counts
+        as visible to Qt)."""
+        if cluster_list_shown is not None:
+            self._cluster_list_shown = cluster_list_shown
         legend = self.view.legend()
         repeats = (
             self.colour_combo.currentData() == "cluster:coarse"
             and legend.kind() == "categorical"
-            and self.cluster_list.isVisible()
+            and self._cluster_list_shown
         )
         legend.setVisible(legend.kind() != "uniform" and not repeats)
 

@@ -244,12 +244,19 @@ def test_cluster_list_click_selects_the_cluster_rows_and_frames_them(qtbot, mapp
 # -- colour -----------------------------------------------------------------------------------
 
 
-def test_colour_by_changes_the_legend(mapped) -> None:
+def test_colour_by_changes_the_legend(qtbot, mapped) -> None:
     window, panel = mapped
     legend = panel.view.legend()
     keys = panel.colour_keys()
     assert {"cluster:coarse", "cluster:fine", "length", "column:topic", "column:score"} <= set(keys)
     assert "column:emb" not in keys  # vectors are no colour
+    # Coloured by cluster, the cluster list beside the map is the legend; behind another tab
+    # it is not, and the legend shows.
+    assert legend.kind() == "categorical" and legend.isHidden()
+    window.docks["dock_search"].raise_()
+    qtbot.waitUntil(lambda: not legend.isHidden())
+    window.docks["dock_clusters"].raise_()
+    qtbot.waitUntil(legend.isHidden)
     panel.set_colour("column:topic")
     assert legend.kind() == "categorical" and sorted(legend.names()) == sorted(TOPICS)
     panel.set_colour("column:score")

@@ -86,8 +86,13 @@ def test_more_like_this_finds_the_current_samples_neighbours(qtbot, mapped) -> N
 def test_a_typed_query_on_a_vectors_map_says_why_not(qtbot, mapped) -> None:  # noqa: F811
     window, _ = mapped
     search = window.search_panel
-    window.actions.trigger("map.search")
-    assert search.query_box.hasFocus() or search.query_box.isVisible()
+    shown: list[bool] = []
+    window.docks["dock_search"].visibilityChanged.connect(shown.append)
+    window.docks["dock_clusters"].raise_()  # the search tab behind the cluster list
+    qtbot.wait(10)
+    shown.clear()
+    window.actions.trigger("map.search")  # Ctrl+K brings the search tab forward
+    assert shown == [True]
     search.search("anything")
     assert "column “emb”" in search.info.text() and "More like this" in search.info.text()
     assert search.results.topLevelItemCount() == 0
