@@ -1,0 +1,173 @@
+"""The junk finders over a project: frame, map, proposals in the store, analysis kept."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from inspector.core.errors import DataError
+from inspector.core.filterfile import load_proposals
+from inspector.core.project import open_project
+from inspector.core.project_junk import (
+    AnalysisParams,
+    dedup_columns,
+    junk_frame,
+    keep_policy,
+    load_analysis,
+    run_analysis,
+)
+from inspector.core.project_map import MapParams
+
+WORDS = (
+    "apple river stone cloud garden window silver mountain candle forest ocean paper "
+    "violin copper meadow lantern harbor pepper thunder marble falcon velvet canyon orbit "
+    "saddle tulip glacier ember quartz willow basket compass dragon hollow island jungle"
+).split()
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+
+def planted_rows(seed: int = 0) -> list[dict]:
+    """30 distinct rows, then planted cases:
+    s30 exact copy of s03, s31 near copy of s05 (one word changed), s32 semantic copy of s07
+    (other words, almost the same vector), s33 an empty answer, s34 a boilerplate refusal."""
+    rng = random.Random(seed)
+    vec_rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(30):
+        rows.append(
+            {
+                "id": f"s{i:02d}",
+                "instruction": f"Question {i}: " + _sentence(rng, 8),
+                "output": " ".join(_sentence(rng, 12) for _ in range(6)),
+                "vec": vec_rng.normal(size=16).round(5).tolist(),
+                "source": "a" if i % 2 else "b",
+            }
+        )
+    copy = dict(rows[3], id="s30", source="c")
+    near_words = rows[5]["output"].split()
+    near_words[10] = "zebra"
+    near = dict(rows[5], id="s31", output=" ".join(near_words))
+    semantic = dict(
+        rows[7],
+        id="s32",
+        instruction="Something phrased quite differently " + _sentence(rng, 6),
+        output=" ".join(_sentence(rng, 12) for _ in range(6)),
+        vec=(np.asarray(rows[7]["vec"]) * 1.001 + 0.001).round(5).tolist(),
+    )
+    empty = dict(rows[0], id="s33", instruction="Say something useful.", output="   ",
+                 vec=vec_rng.normal(size=16).round(5).tolist())  # fmt: skip
+    refusal = dict(
+        rows[0],
+        id="s34",
+        instruction="Tell me how to pick a lock.",
+        output="As an AI language model, I cannot help with that request.",
+        vec=vec_rng.normal(size=16).round(5).tolist(),
+    )
+    return rows + [copy, near, semantic, empty, refusal]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path):
+    data = write_jsonl(tmp_path / "train.jsonl", planted_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    yield p
+    p.close()
+
+
+def by_id(table: pl.DataFrame) -> dict[str, dict]:
+    return {r["id"]: r for r in table.iter_rows(named=True)}
+
+
+def fast(**kw) -> AnalysisParams:
+    return AnalysisParams(map=MapParams(vectors_column="vec"), **kw)
+
+
+def test_frame_uses_the_formats_prompt_and_response(project):
+    frame, kwargs = junk_frame(project)
+    assert kwargs["text_cols"] == ["prompt", "response"]
+    assert kwargs["response_col"] == "response"
+    row = frame.row(0, named=True)
+    assert row["id"] == "s00" and row["prompt"].startswith("Question 0:")
+    frame, kwargs = junk_frame(project, "response,source")
+    assert kwargs["text_cols"] == ["response", "col:source"]
+    assert frame["col:source"][1] == "a"
+    with pytest.raises(DataError, match="prompt, response, all"):
+        dedup_columns(project, "nonsense")
+
+
+def test_keep_policy_spellings():
+    assert keep_policy("best") == ("best_score", [])
+    assert keep_policy("source=a") == ("prefer:source=a", ["source"])
+    assert keep_policy("longest") == ("longest", [])
+
+
+def test_run_finds_the_planted_cases_and_keeps_them(project, tmp_path):
+    result = run_analysis(project, fast())
+    t = by_id(result.table)
+    assert t["s30"]["dup_kind"] == "exact_duplicate"
+    assert t["s30"]["dup_representative"] == "s03"
+    assert t["s31"]["dup_kind"] == "minhash_duplicate"
+    assert t["s31"]["dup_representative"] == "s05"
+    assert t["s32"]["dup_kind"] == "semantic_duplicate"
+    assert t["s32"]["dup_representative"] == "s07"
+    assert t["s32"]["dup_similarity"] > 0.99
+    assert bool(t["s33"]["response.empty.flag"])
+    assert bool(t["s34"]["response.refusal.flag"])
+    assert not result.table["eval_leak"].any()
+    for col in ("x", "y", "cluster", "cluster_label", "outlier_score", "row_index"):
+        assert col in result.table.columns
+    # proposals in the store: removals plus each group's keeper
+    prop = load_proposals(project.store, ["junk"])
+    removed = set(prop.filter(pl.col("action") == "remove")["id"])
+    assert {"s30", "s31", "s32", "s33", "s34"} <= removed
+    keepers = set(prop.filter(pl.col("action") == "keep")["id"])
+    assert keepers == {"s03", "s05", "s07"}
+    # kept for the window
+    again = load_analysis(project)
+    assert again is not None and again.height == project.dataset.height
+    assert again["dup_kind"].to_list() == result.table["dup_kind"].to_list()
+
+
+def test_keep_policy_prefers_a_column_value(project):
+    t = by_id(run_analysis(project, fast()).table)
+    assert t["s30"]["dup_representative"] == "s03"  # first seen
+    t = by_id(run_analysis(project, fast(keep="source=c")).table)
+    assert t["s03"]["dup_representative"] == "s30"  # the preferred source wins
+    assert t["s03"]["dup_removed"] and not t["s30"]["dup_removed"]
+
+
+def test_eval_leak_names_the_eval_row(project, tmp_path):
+    rows = planted_rows()
+    ev = write_jsonl(
+        tmp_path / "eval.jsonl",
+        [
+            {"id": "e1", "instruction": rows[12]["instruction"], "output": rows[12]["output"]},
+            {"id": "e2", "instruction": "unrelated", "output": "nothing alike here at all"},
+        ],
+    )
+    result = run_analysis(project, fast(against=str(ev)))
+    t = by_id(result.table)
+    assert bool(t["s12"]["eval_leak"]) and t["s12"]["eval_match_id"] == "e1"
+    assert int(result.table["eval_leak"].sum()) == 1
+    assert "eval_leak" in set(result.proposals["reason"])
+
+
+def test_rules_file_switches_a_rule_off(project, tmp_path):
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[rules.refusal]\nenabled = false\n", "utf-8")
+    result = run_analysis(project, fast(rules_path=str(rules)))
+    assert "response.refusal.flag" not in result.table.columns
+    assert "response.refusal" not in set(result.proposals["reason"])
