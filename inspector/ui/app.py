@@ -170,11 +170,13 @@ def run_app(path: str | None = None, **open_opts: Any) -> int:
     setup_logging()
     install_excepthook()
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal ends the app
+    from inspector.ui.issues_wiring import install_issues
     from inspector.ui.main_window import MainWindow
     from inspector.ui.review_wiring import install_review
 
     window = MainWindow()
     install_review(window)
+    install_issues(window)
     window.show()
     if path:
         opts = {k: v for k, v in open_opts.items() if v is not None}

@@ -602,6 +602,7 @@ def _pretty(key: str) -> str:
 
 def build_window(*, with_map: bool = True) -> MainWindow:
     """A main window with the map (if that part is installed) and labelling."""
+    from inspector.ui.issues_wiring import install_issues
     from inspector.ui.main_window import MainWindow
 
     window = MainWindow()
@@ -613,6 +614,7 @@ def build_window(*, with_map: bool = True) -> MainWindow:
         else:
             install_map(window)
     install_review(window)
+    install_issues(window)
     return window
 
 
