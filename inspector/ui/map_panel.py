@@ -5,8 +5,10 @@ table and the sample pane.
 embedded text or a column of vectors). When a dataset opens, a map whose parameters the store
 remembers (``map_params``) is loaded straight away — it comes from the caches — and otherwise
 computed automatically when the "auto map" setting is on and the dataset is small enough;
-else the dock offers a "Compute map" button. The layout is drawn as soon as the job hands it
-over, cluster colours and names when the clusters arrive.
+else the dock offers a "Compute map" button. The job runs in a child process
+(:mod:`inspector.ui.map_process`), so its numba code never holds the window's GIL. The layout
+is drawn as soon as the job hands it over, cluster colours and names when the clusters
+arrive, each step on its own turn of the event loop.
 
 Colour-by lists the clusters, the length, the dataset's columns and whatever a feature adds
 with :meth:`MapPanel.add_color_source` (e.g. labels or quality flags).
@@ -108,7 +110,7 @@ class MapPanel(QWidget):
         self.project: Project | None = None
         self._xy_shown: np.ndarray | None = None
         self._bounds: tuple[float, float, float, float] | None = None
-        # Handed over as soon as they exist (search works before the layout is done).
+        # The vectors and neighbours behind the map (search and "more like this" use them).
         self.vectors: np.ndarray | None = None
         self.knn: tuple[np.ndarray, np.ndarray] | None = None
         self.vectors_params: MapParams | None = None  # what made ``vectors``

@@ -33,7 +33,7 @@ import polars as pl
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.mapping import MapResult, build_map
-from inspector.core.project_map import MapParams, vectors_from_column
+from inspector.core.project_map import MapParams, compute_map, vectors_from_column
 
 log = logging.getLogger("inspector.ui")
 
@@ -72,7 +72,11 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
         frame.write_ipc(folder / "input.arrow", compression="uncompressed")
         del frame
         progress.check()
-        done = _run_child(folder, params, progress)
+        try:
+            done = _run_child(folder, params, progress)
+        except ChildUnavailable:
+            log.warning("no map process; computing the map in the window's process", exc_info=True)
+            return compute_map(project, params, progress)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in BIG}
     finally:
         # Mapped files stay readable after they are unlinked (POSIX); elsewhere the folder
@@ -94,6 +98,10 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
     return result
 
 
+class ChildUnavailable(RuntimeError):
+    """No child process could be started here; the map is then computed in this process."""
+
+
 def _context() -> mp.context.BaseContext:
     """forkserver where there is one: children forked from a small single-threaded server that
     has this module loaded (quick to start, and the parent never forks its big, threaded
@@ -113,7 +121,10 @@ def start_helper() -> None:
         _context()
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        try:
+            forkserver.ensure_running()
+        except (OSError, RuntimeError, ValueError):
+            log.warning("cannot start the map's fork server", exc_info=True)
 
 
 def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
@@ -124,7 +135,12 @@ def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
         args=(theirs, str(folder), params.model, params.vectors_column, _environment()),
         name="inspector-map",
     )
-    proc.start()
+    try:
+        proc.start()
+    except (OSError, RuntimeError, ValueError) as exc:  # no fork server, an unguarded __main__
+        ours.close()
+        theirs.close()
+        raise ChildUnavailable(str(exc)) from exc
     theirs.close()
     try:
         while True:

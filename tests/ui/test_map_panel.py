@@ -355,3 +355,27 @@ def test_closing_the_dataset_clears_the_map(qtbot, mapped) -> None:
     assert not panel.has_map() and panel.view.point_count() == 0
     assert panel.cluster_list.topLevelItemCount() == 0
     assert not window.actions["map.zoom_in"].isEnabled()
+
+
+def test_without_child_processes_the_map_is_made_in_the_window_process(
+    qtbot, make_window, topics_file, monkeypatch
+) -> None:
+    import multiprocessing
+
+    import inspector.ui.map_process as map_process
+
+    class NoProcesses:  # a platform where no process can be started
+        Pipe = staticmethod(multiprocessing.Pipe)
+
+        def Process(self, **_kwargs):  # noqa: N802 - the multiprocessing name
+            class Refused:
+                def start(self):
+                    raise OSError("no processes here")
+
+            return Refused()
+
+    monkeypatch.setattr(map_process, "_context", NoProcesses)
+    window, panel = open_window(qtbot, make_window, topics_file)
+    with qtbot.waitSignal(panel.mapReady, timeout=MAP_TIMEOUT_MS):
+        panel.compute(MapParams(vectors_column="emb"))
+    assert panel.view.point_count() == 300 and len(panel.result.names_coarse) >= 3
