@@ -102,16 +102,21 @@ class VectorCache:
         for stem in on_disk:
             if stem in known:
                 continue
-            hashes = np.load(self.dir / f"{stem}.hash.npy")
-            vec = np.load(self.dir / f"{stem}.vec.npy", mmap_mode="r")
-            if vec.ndim != 2 or len(vec) != len(hashes):
-                continue  # damaged chunk: ignore, its rows will be embedded again
+            try:
+                hashes = np.load(self.dir / f"{stem}.hash.npy")
+                vec = np.load(self.dir / f"{stem}.vec.npy", mmap_mode="r")
+            except FileNotFoundError:
+                raise
+            except (OSError, ValueError, EOFError):
+                continue  # damaged (e.g. power loss mid-write): its rows are embedded again
+            if vec.ndim != 2 or len(vec) != len(hashes) or hashes.dtype != HASH_DTYPE:
+                continue
             if self.dim is None:
                 self.dim = int(vec.shape[1])
             elif vec.shape[1] != self.dim:
                 continue
             self._chunks.append(stem)
-            self._hashes.append(hashes.astype(HASH_DTYPE, copy=False))
+            self._hashes.append(hashes)
             self._vec.append(vec)
             self._stale = True
 

@@ -57,6 +57,9 @@ def test_chunks_are_complete_or_absent(tmp_path) -> None:
     # A crash mid-write leaves only temporary files or a vectors file without hashes.
     (cache.dir / ".x.vec.npy.1234.tmp").write_bytes(b"partial")
     np.save(cache.dir / "99999999999999999999-dead.vec.npy", np.zeros((3, 16), np.float16))
+    # ...or, after a power loss, a chunk whose files exist but are truncated.
+    (cache.dir / "99999999999999999998-torn.vec.npy").write_bytes(b"")
+    (cache.dir / "99999999999999999998-torn.hash.npy").write_bytes(b"\x93NUMPY")
     reopened = VectorCache("id", root=tmp_path)
     assert len(reopened) == 2
     assert reopened.lookup(hash_texts(["a", "b", "c"]))[0].tolist() == [True, True, False]
