@@ -468,7 +468,12 @@ def main() -> None:
     print(text)
     if args.out:
         previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        runs = previous.get("runs", [])
+        if not runs and "machine" in previous:
+            runs.append({"parts": "defaults,rules,semantic,million", **previous["machine"]})
+        runs.append({"parts": args.only, **report["machine"]})
         previous.update(report)
+        previous["runs"] = runs
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
 

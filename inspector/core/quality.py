@@ -13,6 +13,7 @@ where undefined) and ``<field>.<rule>.flag`` (bool, never null), then ``n_flags`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -81,15 +82,19 @@ def _fnv(word: str) -> int:
     return h
 
 
-def word_stats(texts: pl.Series, ngrams: bool = True) -> pl.DataFrame:
-    """Token counts, stop words, characters and n-gram repetition per text (see WORD_COLS)."""
-    from inspector.core import text_kernels as tk
+def word_stats(texts: pl.Series, ngrams: bool | set[int] = True) -> pl.DataFrame:
+    """Token counts, stop words, characters and n-gram repetition per text (see WORD_COLS);
+    ``ngrams``: which n-gram sizes (2-4 top, 5-10 duplicated) to compute, or all / none."""
+    if isinstance(ngrams, bool):
+        ngrams = set(range(2, 11)) if ngrams else set()
+    mask = sum(1 << g for g in ngrams)
+    from inspector.core import quality_kernels as tk
 
     offsets, data = string_buffers(texts)
     out = np.zeros((len(texts), tk.N_WORD_STATS), dtype=np.float64)
     if len(texts):
         stop = np.array([_fnv(w) for w in STOP_WORDS], dtype=np.uint64)
-        tk.word_stats(offsets, data, _char_classes(), stop, ngrams, out)
+        tk.word_stats(offsets, data, _char_classes(), stop, mask, out)
     return pl.DataFrame({c: out[:, k] for k, c in enumerate(WORD_COLS)})
 
 
@@ -99,7 +104,7 @@ _C4_PATTERNS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "
 
 def line_stats(texts: pl.Series) -> pl.DataFrame:
     """Per text the line and paragraph counts behind the Gopher, C4 and FineWeb rules."""
-    from inspector.core import text_kernels as tk
+    from inspector.core import quality_kernels as tk
 
     offsets, data = string_buffers(texts)
     width = max(len(p) for p in _C4_PATTERNS)
@@ -180,11 +185,10 @@ def text_values(texts: pl.Series, names: set[str], prompt: pl.Series | None = No
     by the ``min_words`` gate: ``_words`` (Gopher's words: tokens that are not pure
     punctuation) and ``_tokens`` (all tokens, punctuation included: the chat checks' gate,
     so that a text made only of symbols still counts)."""
-    ngrams = any(
-        n.startswith(("gopher_top", "gopher_dup_")) and "para" not in n and "line" not in n
-        for n in names
-    )
-    w = word_stats(texts, ngrams=ngrams)
+    sizes = {
+        int(m.group(1)) for n in names if (m := re.fullmatch(r"gopher_(?:top|dup)_(\d+)_gram", n))
+    }
+    w = word_stats(texts, ngrams=sizes)
     need_lines = any(_group(n) in ("c4", "fineweb") or n in _LINE_RULES for n in names)
     ln = line_stats(texts) if need_lines else None
     chat = (
