@@ -160,6 +160,20 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def build_window():
+    """The main window with every feature installed: map, review sessions, issues."""
+    from inspector.ui.issues_wiring import install_issues
+    from inspector.ui.main_window import MainWindow
+    from inspector.ui.map_wiring import install_map
+    from inspector.ui.review_wiring import install_review
+
+    window = MainWindow()
+    install_map(window)
+    install_review(window)
+    install_issues(window)
+    return window
+
+
 def run_app(path: str | None = None, **open_opts: Any) -> int:
     """Show the window (opening ``path`` if given) and run until it closes.
 
@@ -170,13 +184,7 @@ def run_app(path: str | None = None, **open_opts: Any) -> int:
     setup_logging()
     install_excepthook()
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal ends the app
-    from inspector.ui.issues_wiring import install_issues
-    from inspector.ui.main_window import MainWindow
-    from inspector.ui.review_wiring import install_review
-
-    window = MainWindow()
-    install_review(window)
-    install_issues(window)
+    window = build_window()
     window.show()
     if path:
         opts = {k: v for k, v in open_opts.items() if v is not None}

@@ -137,12 +137,8 @@ class IssuesController(QObject):
     def _with_map_params(self, params: PJ.AnalysisParams) -> PJ.AnalysisParams:
         """The map's model and vectors as the window uses them (its caches are shared)."""
         panel = getattr(self.window, "map_panel", None)
-        current = None
-        if panel is not None and hasattr(panel, "chosen_params"):
-            try:
-                current = panel.chosen_params()
-            except Exception:  # noqa: BLE001 - an unfinished choice: the defaults
-                current = None
+        # The map shown (not the dock's current, maybe unfinished, choice); none: defaults.
+        current = getattr(panel, "params", None)
         if current is not None and hasattr(current, "model"):
             return replace(
                 params,

@@ -600,24 +600,6 @@ def _pretty(key: str) -> str:
     return PRETTY_KEYS.get(text, text)
 
 
-def build_window(*, with_map: bool = True) -> MainWindow:
-    """A main window with the map (if that part is installed) and labelling."""
-    from inspector.ui.issues_wiring import install_issues
-    from inspector.ui.main_window import MainWindow
-
-    window = MainWindow()
-    if with_map:
-        try:
-            from inspector.ui.map_wiring import install_map
-        except ImportError:
-            pass
-        else:
-            install_map(window)
-    install_review(window)
-    install_issues(window)
-    return window
-
-
 def run_review(path: str, queue: str = "unlabeled", **open_opts: Any) -> int:
     """``inspector review PATH --queue …``: the window, opened straight into a session."""
     import signal
@@ -628,6 +610,8 @@ def run_review(path: str, queue: str = "unlabeled", **open_opts: Any) -> int:
     setup_logging()
     install_excepthook()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    from inspector.ui.app import build_window
+
     window = build_window()
     window.show()
     review: ReviewController = window.review  # type: ignore[attr-defined]
