@@ -31,18 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace) -> int:
-    from inspector.cli.common import parse_fields
+    from inspector.cli.common import open_options
     from inspector.ui.app import run_app
 
-    return run_app(
-        args.path,
-        project_path=args.project,
-        split=args.split,
-        skip_bad_lines=args.skip_bad_lines,
-        kind=args.kind,
-        fields=parse_fields(args.field) or None,
-        id_column=args.id_column,
-    )
+    return run_app(args.path, **open_options(args))
 
 
 def info_dict(project, samples: int = 3) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from inspector.cli.common import add_dataset_options, fail, parse_fields
+from inspector.cli.common import add_dataset_options, fail, open_options
+from inspector.core.errors import DataError
 
 QUEUE_HELP = (
     "the list to review: all, unlabeled (default), random:N, cluster:ID (needs the map), "
@@ -25,18 +26,9 @@ def _review(args: argparse.Namespace) -> int:
 
     try:
         parse_queue(args.queue)
-        fields = parse_fields(args.field) or None
-    except ValueError as exc:
+        options = open_options(args)
+    except (ValueError, DataError) as exc:
         return fail(str(exc))
     from inspector.ui.review_wiring import run_review
 
-    return run_review(
-        args.path,
-        args.queue,
-        project_path=args.project,
-        split=args.split,
-        skip_bad_lines=args.skip_bad_lines,
-        kind=args.kind,
-        fields=fields,
-        id_column=args.id_column,
-    )
+    return run_review(args.path, args.queue, **options)

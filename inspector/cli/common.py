@@ -42,20 +42,23 @@ def parse_fields(values: list[str]) -> dict[str, str]:
     return fields
 
 
+def open_options(args: argparse.Namespace) -> dict:
+    """The common dataset options as ``open_project`` keyword arguments."""
+    return {
+        "project_path": args.project,
+        "split": args.split,
+        "skip_bad_lines": args.skip_bad_lines,
+        "kind": args.kind,
+        "fields": parse_fields(args.field) or None,
+        "id_column": args.id_column,
+    }
+
+
 def open_from_args(args: argparse.Namespace, progress: Progress | None = None):
     """Open the project named by the common dataset options."""
     from inspector.core.project import open_project
 
-    return open_project(
-        args.path,
-        project_path=args.project,
-        split=args.split,
-        skip_bad_lines=args.skip_bad_lines,
-        kind=args.kind,
-        fields=parse_fields(args.field) or None,
-        id_column=args.id_column,
-        progress=progress or Progress(),
-    )
+    return open_project(args.path, progress=progress or Progress(), **open_options(args))
 
 
 @contextlib.contextmanager
