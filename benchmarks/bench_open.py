@@ -138,7 +138,15 @@ def write_files(folder: Path, rows: int) -> dict[str, Any]:
 
 
 def _rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: kilobytes
+    """Peak RSS of this process. VmHWM, not getrusage: on Linux ru_maxrss survives exec, so a
+    worker started by a parent that had just made the data would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
 
 
 def worker(path: str, project_path: str) -> dict[str, Any]:
