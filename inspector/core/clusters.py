@@ -16,12 +16,11 @@ layout.
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from inspector.core.atomic import save_npz
 from inspector.core.jobs import Progress
 
 CLUSTER_STAGE = "clusters"
@@ -83,11 +82,7 @@ def cluster_layout(
     coarse = group_clusters(xy, fine, coarse_count(int(fine.max()) + 1), seed)
     progress.advance(1)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with tmp.open("wb") as f:
-            np.savez(f, coarse=coarse, fine=fine)
-        os.replace(tmp, path)
+        save_npz(path, coarse=coarse, fine=fine)
     return coarse, fine
 
 

@@ -24,13 +24,12 @@ digest, ``k``, the seed and this module's strategy version.
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from inspector.core.atomic import save_npy
 from inspector.core.jobs import Progress
 from inspector.core.models import patched_tqdm
 from inspector.core.neighbors import as_unit_vectors, knn_graph, top_k_rows, vectors_digest
@@ -85,11 +84,7 @@ def layout_2d(
         xy = _sample_and_place(v, knn, seed, progress, cache)
     xy = _normalise_xy(xy)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with tmp.open("wb") as f:
-            np.save(f, xy)
-        os.replace(tmp, path)
+        save_npy(path, xy)
     return xy
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from inspector.core.atomic import write_bytes
 from inspector.core.clusters import CLUSTER_STAGE, cluster_layout
 from inspector.core.embed import EMBED_STAGE, embed_texts_full
 from inspector.core.jobs import Progress
@@ -161,9 +160,6 @@ def _names(
                 pass
     names_coarse, names_fine = cluster_names(texts, [coarse, fine], seed=seed)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         payload = {"coarse": names_coarse, "fine": names_fine}
-        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
     return names_coarse, names_fine

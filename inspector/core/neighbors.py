@@ -25,12 +25,11 @@ nothing is ever NaN.
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from inspector.core.atomic import save_npz
 from inspector.core.jobs import Progress
 from inspector.core.paths import cache_dir
 
@@ -94,11 +93,7 @@ def knn_graph(
     else:
         idx, sims = _nndescent(v, k, progress, seed, stage)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-        with tmp.open("wb") as f:
-            np.savez(f, indices=idx, sims=sims)
-        os.replace(tmp, path)
+        save_npz(path, indices=idx, sims=sims)
     return idx, sims
 
 

@@ -14,7 +14,6 @@ chunk files, so opening a 1M-row cache reads ~32 MB of hashes and no vectors.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.core.atomic import save_npy, write_bytes
 from inspector.core.paths import cache_dir
 
 HASH_DTYPE = np.dtype("S32")
@@ -65,7 +65,7 @@ class VectorCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         ident = self.dir / "identity.txt"
         if not ident.exists():
-            _atomic_write_bytes(ident, identity.encode())
+            write_bytes(ident, identity.encode())
         self._lock = threading.RLock()
         self._chunks: list[str] = []  # stems, in load order
         self._vec: list[np.ndarray] = []  # memory-mapped float16 arrays
@@ -229,15 +229,4 @@ class VectorCache:
 
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("wb") as f:
-        np.save(f, array, allow_pickle=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    save_npy(path, array, fsync=True)  # a chunk must be whole on disk before it is indexed
