@@ -29,6 +29,6 @@ def _review(args: argparse.Namespace) -> int:
         options = open_options(args)
     except (ValueError, DataError) as exc:
         return fail(str(exc))
-    from inspector.ui.review_wiring import run_review
+    from inspector.ui.app import run_app
 
-    return run_review(args.path, args.queue, **options)
+    return run_app(args.path, review_queue=args.queue, **options)

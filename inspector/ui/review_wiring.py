@@ -15,7 +15,7 @@ stay beside it); Esc or Enter brings the table back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -598,24 +598,3 @@ PRETTY_KEYS = {"Right": "→", "Left": "←", "Backspace": "⌫", "Return": "↵
 def _pretty(key: str) -> str:
     text = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText)
     return PRETTY_KEYS.get(text, text)
-
-
-def run_review(path: str, queue: str = "unlabeled", **open_opts: Any) -> int:
-    """``inspector review PATH --queue …``: the window, opened straight into a session."""
-    import signal
-
-    from inspector.ui.app import install_excepthook, make_app, setup_logging
-
-    app = make_app()
-    setup_logging()
-    install_excepthook()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    from inspector.ui.app import build_window
-
-    window = build_window()
-    window.show()
-    review: ReviewController = window.review  # type: ignore[attr-defined]
-    review.start_when_ready(queue)
-    opts = {k: v for k, v in open_opts.items() if v is not None}
-    QTimer.singleShot(0, lambda: window.open_path(path, **opts))
-    return int(app.exec())
