@@ -4,11 +4,17 @@ identity (``__id``), locator (``__source``, ``__row``) and the detected format.
 Row identity: the dataset's own id column when present, non-null and unique (or the one the
 user names); otherwise ``sha256`` of the record's canonical JSON — top-level keys sorted,
 compact separators, null fields left out — with ``#2``, ``#3``… for repeated records.
+
+Content hashes cost about a second per million rows, so the window opens a dataset with its ids
+*pending* (``open_dataset(defer_ids=True)``): the table can paint from the rows alone while
+:meth:`Dataset.identified` computes them in the background. Nothing that stores or matches ids
+(labels, filter files, maps, analyses) sees a dataset before its ids are ready.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +35,8 @@ ROW = "__row"
 LENGTH = "__length"
 INTERNAL = (ID, SOURCE, ROW, LENGTH)
 ID_CANDIDATES = ("id", "_id", "uuid", "sample_id", "example_id", "idx", "uid")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Dataset:
     id_rule: str  # "column:<name>" or "content_sha256"
     bad: list[BadRecord] = field(default_factory=list)
     _content_hashes: pl.Series | None = None
+    ids_ready: bool = True  # False: ``__id`` is all null until :meth:`identified`
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -88,6 +97,8 @@ class Dataset:
 
     @property
     def ids(self) -> pl.Series:
+        if not self.ids_ready:
+            raise RuntimeError("the row ids are still being computed (see Dataset.identified)")
         return self.frame[ID]
 
     def content_hashes(self) -> pl.Series:
@@ -95,6 +106,19 @@ class Dataset:
         if self._content_hashes is None:
             self._content_hashes = content_sha256(self.frame.select(self.user_columns))
         return self._content_hashes
+
+    def identified(self, progress: Progress = NULL_PROGRESS) -> Dataset:
+        """This dataset with its row ids computed (itself when they already are).
+        Safe to call from a worker thread: it builds a new Dataset and changes nothing."""
+        if self.ids_ready:
+            return self
+        progress.status("identifying rows")
+        hashes = self.content_hashes()
+        progress.check()
+        frame = self.frame.with_columns(_with_occurrence(hashes).alias(ID))
+        return Dataset(
+            self.target, self.sources, self.files, frame, self.spec, self.id_rule, self.bad, hashes
+        )
 
     # -- reading rows -----------------------------------------------------------------------
     def record(self, row: int) -> dict:
@@ -169,25 +193,53 @@ class Dataset:
             self.id_rule,
             self.bad,
             self._content_hashes,
+            self.ids_ready,
         )
 
 
 HASH_BATCH = 1 << 16  # rows encoded at a time: bounds the canonical JSON held in memory
 
 
+def canonical_json_expr(columns: list[str], has_nulls: bool) -> pl.Expr:
+    """Each row's canonical JSON: keys sorted, compact separators, null fields left out."""
+    columns = sorted(columns)
+    if not has_nulls:
+        # No nulls: the struct's own JSON is already canonical (and much cheaper).
+        return pl.struct(columns).struct.json_encode()
+    parts = []
+    for col in columns:
+        encoded = pl.struct(pl.col(col)).struct.json_encode()
+        inner = encoded.str.strip_prefix("{").str.strip_suffix("}")
+        parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
+    return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + "}"
+
+
 def content_sha256(frame: pl.DataFrame) -> pl.Series:
     """sha256 (hex) of each row's canonical JSON: sorted keys, nulls left out."""
-    columns = sorted(frame.columns)
-    if not frame.null_count().sum_horizontal().item():
-        # No nulls: the struct's own JSON is already canonical (and much cheaper).
-        canonical = pl.struct(columns).struct.json_encode()
-    else:
-        parts = []
-        for col in columns:
-            encoded = pl.struct(pl.col(col)).struct.json_encode()
-            inner = encoded.str.strip_prefix("{").str.strip_suffix("}")
-            parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
-        canonical = pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + "}"
+    has_nulls = bool(frame.width and frame.null_count().sum_horizontal().item())
+    canonical = canonical_json_expr(frame.columns, has_nulls)
+    if frame.height:
+        try:
+            return _sha256_polars(frame, canonical)
+        except Exception:  # noqa: BLE001 - a plugin that does not fit this polars
+            log.warning("polars-hash failed; hashing rows with hashlib", exc_info=True)
+    return _sha256_hashlib(frame, canonical)
+
+
+def _sha256_polars(frame: pl.DataFrame, canonical: pl.Expr) -> pl.Series:
+    """The hashes computed inside polars (the polars-hash plugin, on every core, no GIL).
+    The streaming engine encodes and hashes in morsels, so the JSON is never held whole."""
+    import polars_hash  # noqa: F401 - registers the ``chash`` namespace
+
+    hashed = canonical.chash.sha2_256().alias("content_sha256")  # type: ignore[attr-defined]
+    out = frame.lazy().select(hashed).collect(engine="streaming").to_series()
+    if out.len() != frame.height or out.null_count():
+        raise ValueError("polars-hash returned the wrong number of hashes")
+    return out
+
+
+def _sha256_hashlib(frame: pl.DataFrame, canonical: pl.Expr) -> pl.Series:
+    """The same hashes with hashlib, batch by batch (the reference for the fast path)."""
 
     def encode(start: int) -> pl.Series:
         return frame.slice(start, HASH_BATCH).select(canonical.alias("json")).to_series()
@@ -224,15 +276,13 @@ def _sha256_each(texts: pl.Series) -> list[str]:
 
 def _with_occurrence(hashes: pl.Series) -> pl.Series:
     """``hash``, then ``hash#2``, ``hash#3``… for the later copies of a repeated record."""
-    values = hashes.to_list()
-    if len(set(values)) == len(values):
+    if hashes.n_unique() == hashes.len():
         return hashes
-    seen: dict[str, int] = {}
-    ids = []
-    for h in values:
-        n = seen[h] = seen.get(h, 0) + 1
-        ids.append(h if n == 1 else f"{h}#{n}")
-    return pl.Series(hashes.name, ids, pl.String)
+    nth = pl.int_range(pl.len()).over("h") + 1  # 1 for the first copy, in file order
+    out = hashes.to_frame("h").select(
+        pl.when(nth == 1).then(pl.col("h")).otherwise(pl.col("h") + "#" + nth.cast(pl.String))
+    )
+    return out.to_series().alias(hashes.name)
 
 
 def file_sha256(path: Path) -> str:
@@ -307,9 +357,12 @@ def open_dataset(
     kind: str | None = None,
     fields: dict[str, str] | None = None,
     id_column: str | None = None,
+    defer_ids: bool = False,
     progress: Progress = NULL_PROGRESS,
 ) -> Dataset:
-    """Read every file of ``target`` into one dataset. Raises DataError on bad input."""
+    """Read every file of ``target`` into one dataset. Raises DataError on bad input.
+    With ``defer_ids`` and no id column, the content-hash ids are left for
+    :meth:`Dataset.identified` (the dataset comes back with ``ids_ready`` False)."""
     sources = find_sources(target, split)
     progress.status("reading", total=len(sources.files))
     frames: list[pl.DataFrame] = []
@@ -367,16 +420,11 @@ def open_dataset(
                 raise DataError(str(exc), file=str(target)) from exc
         else:
             spec = formats.detect_format(frame)
-    progress.status("identifying rows")
     id_col = choose_id_column(frame, id_column)
-    hashes: pl.Series | None = None
     if id_col:
         ids = frame[id_col].cast(pl.String)
-        rule = f"column:{id_col}"
-    else:
-        user = [c for c in frame.columns if c not in INTERNAL]
-        hashes = content_sha256(frame.select(user))
-        ids = _with_occurrence(hashes)
-        rule = "content_sha256"
-    frame = frame.with_columns(ids.alias(ID), _length_expr(spec).alias(LENGTH))
-    return Dataset(str(target), sources, infos, frame, spec, rule, bad, hashes)
+        frame = frame.with_columns(ids.alias(ID), _length_expr(spec).alias(LENGTH))
+        return Dataset(str(target), sources, infos, frame, spec, f"column:{id_col}", bad)
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(ID), _length_expr(spec).alias(LENGTH))
+    pending = Dataset(str(target), sources, infos, frame, spec, "content_sha256", bad, None, False)
+    return pending if defer_ids else pending.identified(progress)

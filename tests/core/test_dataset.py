@@ -153,6 +153,68 @@ def test_content_sha256_in_batches_matches_one_by_one(monkeypatch):
     assert content_sha256(frame).to_list() == expected
 
 
+def test_polars_hash_path_matches_hashlib_in_order():
+    """The plugin path (streaming, several chunks, nulls, nested values) must give the same
+    hash for the same row as the hashlib reference: a row given another row's id would move
+    labels onto the wrong sample."""
+    from inspector.core import dataset
+
+    n = 30_000
+    parts = [
+        pl.DataFrame(
+            {
+                "text": [f"row {k + i} " + "é😀"[i % 2] * (i % 7) for i in range(n)],
+                "tag": [None if i % 3 else f"t{i}" for i in range(n)],
+                "n": list(range(k, k + n)),
+                "tags": [[f"a{i}", "b"] if i % 5 else None for i in range(n)],
+            }
+        )
+        for k in (0, n, 2 * n)
+    ]
+    frame = pl.concat(parts, rechunk=False)  # several chunks, as a multi-file dataset has
+    assert frame.n_chunks() > 1
+    canonical = dataset.canonical_json_expr(frame.columns, has_nulls=True)
+    fast = dataset._sha256_polars(frame, canonical)
+    reference = dataset._sha256_hashlib(frame, canonical)
+    assert fast.to_list() == reference.to_list()
+    sample = frame.slice(12_345, 1).to_dicts()[0]
+    assert fast[12_345] == canonical_sha256(sample)
+
+
+def test_content_sha256_falls_back_to_hashlib_when_the_plugin_fails(monkeypatch):
+    from inspector.core import dataset
+
+    def broken(*_args):
+        raise RuntimeError("plugin built for another polars")
+
+    monkeypatch.setattr(dataset, "_sha256_polars", broken)
+    frame = pl.DataFrame({"text": ["a", "b"], "tag": [None, "x"]})
+    assert content_sha256(frame).to_list() == [canonical_sha256(r) for r in frame.to_dicts()]
+
+
+def test_deferred_ids_are_computed_later_and_match(tmp_path):
+    a = {"instruction": "Say hi.", "output": "Hi."}
+    b = {"instruction": "Say bye.", "output": None}
+    path = write_jsonl(tmp_path / "d.jsonl", [a, b, a])
+    pending = open_dataset(path, defer_ids=True)
+    assert not pending.ids_ready
+    assert pending.height == 3 and pending.id_rule == "content_sha256"
+    assert pending.frame[ID].null_count() == 3
+    with pytest.raises(RuntimeError, match="still being computed"):
+        pending.ids  # noqa: B018 - nothing may read ids that are not there yet
+    done = pending.identified()
+    assert done.ids_ready and not pending.ids_ready  # a new dataset; the pending one is kept
+    assert done.ids.to_list() == open_dataset(path).ids.to_list()
+    assert done.ids[2] == canonical_sha256(a) + "#2"
+    assert done.identified() is done
+
+
+def test_deferring_changes_nothing_when_the_data_has_an_id_column(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", [{"id": "x1", "text": "a"}, {"id": "x2", "text": "b"}])
+    ds = open_dataset(path, defer_ids=True)
+    assert ds.ids_ready and ds.ids.to_list() == ["x1", "x2"]
+
+
 def test_content_sha256_of_no_rows():
     assert content_sha256(pl.DataFrame({"text": []}, schema={"text": pl.String})).len() == 0
 

@@ -195,6 +195,29 @@ def test_parquet_single_file(tmp_path):
     assert ds.spec.kind == "prompt_completion"
 
 
+def test_parquet_read_through_pyarrow_keeps_polars_types(tmp_path):
+    """Parquet is decoded by pyarrow (faster); the frame must be what polars itself reads."""
+    import datetime as dt
+
+    frame = pl.DataFrame(
+        {
+            "text": ["a", None, "ç😀"],
+            "n": [1, 2, None],
+            "score": [0.5, None, 1.5],
+            "ok": [True, False, None],
+            "tags": [["x"], [], None],
+            "meta": [{"k": "v", "w": 1}, None, {"k": "u", "w": 2}],
+            "when": [dt.datetime(2024, 1, 1), None, dt.datetime(2025, 5, 6, 7, 8)],
+            "kind": pl.Series(["a", "b", "a"], dtype=pl.Categorical),
+        }
+    )
+    path = tmp_path / "typed.parquet"
+    frame.write_parquet(path)
+    got = read_file(path).frame
+    assert got.schema == pl.read_parquet(path).schema
+    assert got.to_dicts() == pl.read_parquet(path).to_dicts()
+
+
 def test_parquet_directory_of_shards(tmp_path):
     folder = tmp_path / "data"
     write_shards(folder)
