@@ -38,9 +38,11 @@ def open_project(
     kind: str | None = None,
     fields: dict[str, str] | None = None,
     id_column: str | None = None,
+    defer_ids: bool = False,
     progress: Progress = NULL_PROGRESS,
 ) -> Project:
-    """Open ``target`` and its store; a remembered mapping applies unless overridden."""
+    """Open ``target`` and its store; a remembered mapping applies unless overridden.
+    ``defer_ids``: see :func:`open_dataset` (the window shows the rows before their ids)."""
     dataset = open_dataset(
         target,
         split=split,
@@ -48,6 +50,7 @@ def open_project(
         kind=kind,
         fields=fields,
         id_column=id_column,
+        defer_ids=defer_ids,
         progress=progress,
     )
     store = ProjectStore(project_path or default_project_path(dataset.fingerprint))

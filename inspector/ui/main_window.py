@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core import paths
+from inspector.core.dataset import Dataset
 from inspector.core.errors import DataError
 from inspector.core.formats import FormatSpec
 from inspector.core.jobs import Progress
@@ -59,7 +60,12 @@ FILE_FILTER = (
 
 def _open_job(params: tuple[str, dict[str, Any]], progress: Progress) -> Project:
     path, opts = params
-    return open_project(path, progress=progress, **opts)
+    # Content-hash ids come after the table is painted (see _opened and _identify_job).
+    return open_project(path, progress=progress, defer_ids=True, **opts)
+
+
+def _identify_job(dataset: Dataset, progress: Progress) -> Dataset:
+    return dataset.identified(progress)
 
 
 class MainWindow(QMainWindow):
@@ -75,7 +81,10 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setWindowTitle("Inspector")
         self.setAcceptDrops(True)
-        self.project: Project | None = None
+        self.project: Project | None = None  # set once the rows have their ids
+        # opened and shown in the table, its content-hash ids still being computed
+        self.pending: Project | None = None
+        self._generation = 0  # bumped whenever the rows shown are replaced
         self.target: str | None = None
         self.open_options: dict[str, Any] = {}
         self.jobs = JobRunner(self)
@@ -173,7 +182,11 @@ class MainWindow(QMainWindow):
             separator_before=True,
         )
         reg.register(
-            "file.close", "&Close Dataset", self.close_dataset, menu="File", enabled_when=has_data
+            "file.close",
+            "&Close Dataset",
+            self.close_dataset,
+            menu="File",
+            enabled_when=lambda: self.shown_dataset() is not None,
         )
         reg.register("file.quit", "&Quit", self.close, menu="File", separator_before=True)
         reg.register("edit.find", "&Find in Text", self.focus_search, menu="Edit")
@@ -208,7 +221,7 @@ class MainWindow(QMainWindow):
             "&Format and Fields…",
             self.edit_format,
             menu="Dataset",
-            enabled_when=has_data,
+            enabled_when=lambda: self.project is not None,
             tip="Choose the format and which column plays which role (remembered)",
         )
         reg.register(
@@ -218,7 +231,7 @@ class MainWindow(QMainWindow):
         reg.register("help.about", "&About Inspector", self.about, menu="Help")
 
     def _has_data(self) -> bool:
-        return self.project is not None
+        return self.shown_dataset() is not None
 
     # -- docks and layout -------------------------------------------------------------------
     def add_dock(
@@ -308,9 +321,10 @@ class MainWindow(QMainWindow):
             self.open_path(self.target, **self.open_options)
 
     def _opened(self, project: Project, path: str, opts: dict[str, Any]) -> None:
-        if self.project is not None:
-            self.project.close()
-        self.project = project
+        """Show the rows at once; the project becomes ``self.project`` (and ``datasetOpened``
+        fires) when its ids are ready, which for content hashes is a background job."""
+        self._close_projects()
+        self._generation += 1
         self.target = path
         self.open_options = dict(opts)
         self._add_recent(path)
@@ -319,12 +333,60 @@ class MainWindow(QMainWindow):
         self.model.set_dataset(project.dataset)
         self._current_row = None
         self.setWindowTitle(f"{project.dataset.name} — Inspector")
+        if project.dataset.ids_ready:
+            self.project = project
+        else:
+            self.pending = project
+            self.jobs.submit(
+                "identify",
+                _identify_job,
+                project.dataset,
+                label="Identifying rows",
+                on_done=lambda dataset: self._identified(project, dataset),
+                on_error=lambda exc: self._identify_failed(project, exc),
+            )
         self._show_count(project.dataset.height, filtered=False)
         self._update_status()
         self.actions.update_enabled()
         if project.dataset.height:
             self.set_current_row(int(self.model.view_rows()[0]))
+        if self.project is project:
+            self.datasetOpened.emit(project)
+
+    def _identified(self, project: Project, dataset: Dataset) -> None:
+        if self.pending is not project:
+            return  # closed, or another dataset opened meanwhile
+        self.pending = None
+        project.dataset = dataset
+        self.project = project
+        self.model.set_identified(dataset)
+        self._update_status()
+        self.actions.update_enabled()
+        if self._current_row is not None:
+            self.sample_view.show_row(dataset, self._current_row)  # its id, now known
         self.datasetOpened.emit(project)
+
+    def _identify_failed(self, project: Project, exc: BaseException) -> None:
+        if self.pending is not project:
+            return
+        self.close_dataset()
+        from inspector.ui.app import report_exception
+
+        report_exception(type(exc), exc, exc.__traceback__, self)
+        self.openFailed.emit(str(exc))
+
+    def shown_dataset(self) -> Dataset | None:
+        """The dataset in the table: the project's, or one whose ids are being computed."""
+        if self.project is not None:
+            return self.project.dataset
+        return self.pending.dataset if self.pending is not None else None
+
+    def _close_projects(self) -> None:
+        self.jobs.cancel("identify")
+        for project in (self.project, self.pending):
+            if project is not None:
+                project.close()
+        self.project = self.pending = None
 
     def _open_failed(self, exc: BaseException, path: str, opts: dict[str, Any]) -> None:
         if not isinstance(exc, DataError):
@@ -361,9 +423,8 @@ class MainWindow(QMainWindow):
 
     def close_dataset(self) -> None:
         self.jobs.cancel("filter")
-        if self.project is not None:
-            self.project.close()
-        self.project = None
+        self._close_projects()
+        self._generation += 1
         self.target = None
         self.model.set_dataset(None)
         self._current_row = None
@@ -434,9 +495,10 @@ class MainWindow(QMainWindow):
 
     # -- filter and sort --------------------------------------------------------------------
     def _run_filter(self, query: FilterQuery) -> None:
-        if self.project is None:
+        dataset = self.shown_dataset()
+        if dataset is None:
             return
-        dataset = self.project.dataset
+        generation = self._generation
         if query.empty:
             self.jobs.cancel("filter")
             self._show_rows(np.arange(dataset.height, dtype=np.int64), filtered=False)
@@ -447,7 +509,7 @@ class MainWindow(QMainWindow):
             return dataset.match(q.text, regex=q.regex, case=q.case, expr=q.expr)
 
         def done(rows: np.ndarray) -> None:
-            if self.project is not None and self.project.dataset is dataset:
+            if self._generation == generation:  # the same rows, under the same format
                 self._show_rows(rows, filtered=True)
 
         def failed(exc: BaseException) -> None:
@@ -473,7 +535,8 @@ class MainWindow(QMainWindow):
         self.filterApplied.emit(len(rows))
 
     def _show_count(self, n: int, filtered: bool) -> None:
-        total = self.project.dataset.height if self.project else 0
+        shown = self.shown_dataset()
+        total = shown.height if shown is not None else 0
         self.filter_bar.set_count(n, total, filtered)
 
     def sort_by(self, column: str, descending: bool = False) -> None:
@@ -488,7 +551,8 @@ class MainWindow(QMainWindow):
     def set_current_row(self, row: int) -> None:
         """Show dataset ``row``: select it in the table if it is in view, and fill the sample
         pane either way."""
-        if self.project is None or not 0 <= row < self.project.dataset.height:
+        shown = self.shown_dataset()
+        if shown is None or not 0 <= row < shown.height:
             return
         if self.table.set_current_dataset_row(row) and self._current_row == row:
             return
@@ -500,13 +564,14 @@ class MainWindow(QMainWindow):
             self.set_current_row(row)
 
     def _on_table_current(self, row: int) -> None:
-        if self.project is not None and row != self._current_row:
+        if self.shown_dataset() is not None and row != self._current_row:
             self._show_sample(row)
 
     def _show_sample(self, row: int) -> None:
-        assert self.project is not None
+        shown = self.shown_dataset()
+        assert shown is not None
         self._current_row = row
-        self.sample_view.show_row(self.project.dataset, row)
+        self.sample_view.show_row(shown, row)
         self.currentRowChanged.emit(row)
 
     def selected_rows(self) -> np.ndarray:
@@ -541,6 +606,7 @@ class MainWindow(QMainWindow):
         if self.project is None or spec is None:
             return
         self.project.set_spec(spec)
+        self._generation += 1
         current = self._current_row
         self.model.refresh_dataset(self.project.dataset)
         self._update_status()
@@ -552,7 +618,7 @@ class MainWindow(QMainWindow):
 
     # -- status -----------------------------------------------------------------------------
     def _update_status(self) -> None:
-        self.facts.show(self.project.dataset if self.project else None)
+        self.facts.show(self.shown_dataset())
 
     # -- focus, help ------------------------------------------------------------------------
     def focus_search(self) -> None:
@@ -585,7 +651,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_layout()
         self.jobs.shutdown()
-        if self.project is not None:
-            self.project.close()
-            self.project = None
+        for project in (self.project, self.pending):
+            if project is not None:
+                project.close()
+        self.project = self.pending = None
         super().closeEvent(event)

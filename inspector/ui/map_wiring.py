@@ -83,7 +83,7 @@ def _split_central(window: MainWindow, tries: int) -> None:
 
 def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) -> None:
     reg = window.actions
-    has_data = window._has_data
+    has_data = lambda: window.project is not None  # noqa: E731 - the rows and their ids
     has_map = panel.has_map
     reg.register(
         "map.compute",

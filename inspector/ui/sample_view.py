@@ -275,7 +275,7 @@ class SampleView(QTextBrowser):
         rendered = dataset.render(row)
         html = sample_html(
             rendered,
-            ident=str(dataset.ids[row]),
+            ident=str(dataset.ids[row]) if dataset.ids_ready else "id: computing…",
             where=locator(dataset, row),
             length=int(dataset.frame[LENGTH][row]),
         )

@@ -25,7 +25,7 @@ def fact_texts(d: Dataset) -> dict[str, str]:
     files = f" in {len(d.files):,} files" if len(d.files) > 1 else ""
     bad = len(d.bad)
     if d.id_rule == "content_sha256":
-        ids = "ids: content hash"
+        ids = "ids: content hash" if d.ids_ready else "ids: content hash (computing…)"
     else:
         ids = f"ids: column {d.id_rule.removeprefix('column:')}"
     return {

@@ -91,6 +91,22 @@ class SampleTableModel(QAbstractTableModel):
         """The same rows under another format (new previews and lengths), same view."""
         self.set_dataset(dataset, self._base)
 
+    def set_identified(self, dataset: Dataset) -> None:
+        """The same rows, now with their ids (computed after the table was first shown)."""
+        if self._dataset is None or dataset.height != self._dataset.height:
+            self.set_dataset(dataset)
+            return
+        self._dataset = dataset
+        self._ids = dataset.frame[ID]
+        self._ranks.pop(ID_COL, None)
+        if self._sort is not None and self._sort[0] == ID_COL:
+            self.layoutAboutToBeChanged.emit()
+            self._view = self._sorted(self._base)
+            self.layoutChanged.emit()
+        if self._view.size:
+            last = self.index(int(self._view.size) - 1, ID_COL)
+            self.dataChanged.emit(self.index(0, ID_COL), last)
+
     def set_rows(self, rows: np.ndarray) -> None:
         """Show these dataset rows (e.g. a filter result), in the current sort order."""
         self.beginResetModel()
@@ -212,7 +228,10 @@ class SampleTableModel(QAbstractTableModel):
 
     def _display(self, row: int, column: int) -> str:
         if column == ID_COL:
-            value = str(self._ids[row])  # type: ignore[index]
+            raw = self._ids[row]  # type: ignore[index]
+            if raw is None:
+                return "…"  # a content hash still being computed
+            value = str(raw)
             # content hashes are 64 hex digits: the first 12 tell rows apart on screen
             if len(value) >= 64 and self._dataset and self._dataset.id_rule == "content_sha256":
                 head, _, dup = value.partition("#")
