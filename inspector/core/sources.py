@@ -37,6 +37,30 @@ def hf_splits(folder: Path) -> list[str]:
     return [s for s in splits if (folder / s).is_dir()]
 
 
+def split_rows(folder: Path) -> dict[str, int | None]:
+    """Each split of a ``DatasetDict`` folder with its row count (None where it cannot be
+    counted), for choosing one. Counts come from the record batches of the memory-mapped
+    Arrow files, so nothing is read into memory."""
+    import pyarrow as pa
+
+    out: dict[str, int | None] = {}
+    for split in hf_splits(folder):
+        try:
+            rows = 0
+            for path in _hf_dataset_files(folder / split):
+                with pa.memory_map(str(path)) as source:
+                    if source.read(6) == b"ARROW1":  # the Arrow file format, not a stream
+                        source.seek(0)
+                        rows += pa.ipc.open_file(source).count_rows()
+                    else:
+                        source.seek(0)
+                        rows += sum(batch.num_rows for batch in pa.ipc.open_stream(source))
+            out[split] = rows
+        except (DataError, OSError, pa.ArrowException):
+            out[split] = None
+    return out
+
+
 def _hf_dataset_files(folder: Path) -> list[Path]:
     try:
         state = json.loads((folder / "state.json").read_text("utf-8"))

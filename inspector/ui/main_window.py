@@ -45,7 +45,8 @@ from inspector.core.project import Project, open_project
 from inspector.ui.actions import ActionRegistry, HelpOverlay
 from inspector.ui.filter_bar import FilterBar, FilterQuery
 from inspector.ui.jobs import JobRunner, JobStatus
-from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, data_error_text
+from inspector.core.sources import split_rows
+from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog, data_error_text
 from inspector.ui.sample_table import SampleTable
 from inspector.ui.sample_view import SampleView
 from inspector.ui.status_facts import StatusFacts
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         # the dialogs last shown (tests and later features reach them here)
         self.bad_lines_dialog: BadLinesDialog | None = None
         self.format_dialog: FormatDialog | None = None
+        self.split_dialog: SplitDialog | None = None
         self.message_box: QMessageBox | None = None
 
         self.filter_bar = FilterBar()
@@ -173,6 +175,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("menu_recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         reg.menu("File").addMenu(self.recent_menu)
+        self.split_menu = QMenu("&Split", self)
+        self.split_menu.setObjectName("menu_split")
+        self.split_menu.aboutToShow.connect(self._fill_split_menu)
         reg.register(
             "file.reload",
             "Re&load",
@@ -224,6 +229,7 @@ class MainWindow(QMainWindow):
             enabled_when=lambda: self.project is not None,
             tip="Choose the format and which column plays which role (remembered)",
         )
+        reg.menu("Dataset").addMenu(self.split_menu)  # a DatasetDict's splits
         reg.register(
             "help.keys", "&Keyboard Shortcuts", lambda: self.help_overlay.toggle(), menu="Help"
         )
@@ -307,6 +313,8 @@ class MainWindow(QMainWindow):
         ``datasetOpened`` fires when it is shown; ``openFailed`` when it cannot be read."""
         path = str(path)
         QSettings().setValue("open/last_dir", str(Path(path).expanduser().parent))
+        if opts.get("split") is None and self._ask_split(path, opts):
+            return
         self.jobs.submit(
             "open",
             _open_job,
@@ -315,6 +323,56 @@ class MainWindow(QMainWindow):
             on_done=lambda project: self._opened(project, path, opts),
             on_error=lambda exc: self._open_failed(exc, path, opts),
         )
+
+    # -- splits of a DatasetDict -----------------------------------------------------------
+    def _ask_split(self, path: str, opts: dict[str, Any]) -> bool:
+        """A DatasetDict folder with several splits: ask which to open (True if asking)."""
+        folder = Path(path).expanduser()
+        if not folder.is_dir():
+            return False
+        try:
+            splits = split_rows(folder)
+        except DataError:
+            return False  # opening it reports the problem
+        if len(splits) < 2:
+            return False
+        remembered = self._remembered_splits().get(str(folder.resolve()))
+        dialog = SplitDialog(path, splits, remembered, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._split_chosen(path, opts, dialog.split()))
+        self.split_dialog = dialog
+        dialog.open()
+        return True
+
+    @staticmethod
+    def _remembered_splits() -> dict[str, str]:
+        try:
+            value = json.loads(str(QSettings().value("open/splits", "{}")))
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _split_chosen(self, path: str, opts: dict[str, Any], split: str) -> None:
+        remembered = self._remembered_splits()
+        remembered[str(Path(path).expanduser().resolve())] = split
+        QSettings().setValue("open/splits", json.dumps(remembered))
+        self.open_path(path, **{**opts, "split": split})
+
+    def switch_split(self, split: str) -> None:
+        """Open another split of the DatasetDict shown."""
+        if self.target is not None:
+            self._split_chosen(self.target, self.open_options, split)
+
+    def _fill_split_menu(self) -> None:
+        self.split_menu.clear()
+        shown = self.shown_dataset()
+        if shown is None:
+            return
+        for name in shown.sources.splits:
+            action = self.split_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == shown.sources.split)
+            action.triggered.connect(lambda _checked=False, n=name: self.switch_split(n))
 
     def reload(self) -> None:
         if self.target:
@@ -618,7 +676,9 @@ class MainWindow(QMainWindow):
 
     # -- status -----------------------------------------------------------------------------
     def _update_status(self) -> None:
-        self.facts.show(self.shown_dataset())
+        shown = self.shown_dataset()
+        self.facts.show(shown)
+        self.split_menu.menuAction().setEnabled(bool(shown is not None and shown.sources.splits))
 
     # -- focus, help ------------------------------------------------------------------------
     def focus_search(self) -> None:

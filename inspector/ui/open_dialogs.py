@@ -1,4 +1,5 @@
-"""Dialogs around opening a dataset: malformed lines, and the format / field mapping.
+"""Dialogs around opening a dataset: which split of a DatasetDict, malformed lines, and the
+format / field mapping.
 
 Both are shown with ``open()`` (window-modal, not a nested event loop): the window reacts to
 ``accepted``, and tests can drive them like any widget.
@@ -9,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 import polars as pl
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -17,6 +19,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -97,6 +101,59 @@ class BadLinesDialog(QDialog):
             layout.addWidget(more)
         layout.addWidget(buttons)
         self.resize(860, 360)
+
+
+class SplitDialog(QDialog):
+    """Which split of a Hugging Face ``DatasetDict`` folder to open, each with its rows;
+    ``split()`` is the choice (a double click opens it)."""
+
+    def __init__(
+        self,
+        target: str,
+        splits: dict[str, int | None],
+        preferred: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("split_dialog")
+        self.setWindowTitle("Choose a split")
+        intro = QLabel(
+            f"<b>{escape(target)}</b> is a DatasetDict with {len(splits)} splits."
+            "<br>Open which one? Dataset ▸ Split switches later."
+        )
+        intro.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setObjectName("split_list")
+        for name, rows in splits.items():
+            item = QListWidgetItem(f"{name}    {rows:,} rows" if rows is not None else name)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+        names = list(splits)
+        start = preferred if preferred in splits else ("train" if "train" in splits else None)
+        self.list.setCurrentRow(names.index(start) if start else 0)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+        self.resize(420, 300)
+
+    def split(self) -> str:
+        item = self.list.currentItem() or self.list.item(0)
+        return str(item.data(Qt.ItemDataRole.UserRole))
+
+    def choose(self, name: str) -> None:
+        """Select split ``name`` (as a click on it would)."""
+        for k in range(self.list.count()):
+            if self.list.item(k).data(Qt.ItemDataRole.UserRole) == name:
+                self.list.setCurrentRow(k)
+                return
+        raise KeyError(name)
 
 
 def role_candidates(role: str, schema: pl.Schema) -> list[str]:

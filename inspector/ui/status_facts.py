@@ -29,7 +29,8 @@ def fact_texts(d: Dataset) -> dict[str, str]:
     else:
         ids = f"ids: column {d.id_rule.removeprefix('column:')}"
     return {
-        "rows": f"{d.height:,} row{'' if d.height == 1 else 's'}",
+        "rows": f"{d.height:,} row{'' if d.height == 1 else 's'}"
+        + (f" in split {d.sources.split}" if d.sources.split else ""),
         "format": role_text(d.spec),
         "size": human_size(sum(f.size for f in d.files)) + files,
         "skipped": f"{bad:,} bad line{'s' if bad != 1 else ''} skipped" if bad else "",

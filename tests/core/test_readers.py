@@ -352,6 +352,16 @@ def test_hf_dataset_dict_split_is_chosen(tmp_path):
     assert ds.fingerprint != open_dataset(folder, split="train").fingerprint
 
 
+def test_split_rows_counts_each_split_without_opening_it(tmp_path):
+    from inspector.core.sources import split_rows
+
+    folder = make_dataset_dict(tmp_path / "dd")
+    assert split_rows(folder) == {"train": 5, "test": 2}
+    (folder / "test" / "data-00000-of-00001.arrow").write_bytes(b"not arrow")
+    assert split_rows(folder) == {"train": 5, "test": None}
+    assert split_rows(tmp_path) == {}  # not a DatasetDict
+
+
 def test_hf_dataset_dict_unknown_split(tmp_path):
     with pytest.raises(DataError, match="no split 'validation'.*train, test"):
         open_dataset(make_dataset_dict(tmp_path / "dd"), split="validation")
