@@ -42,10 +42,10 @@ from inspector.core.errors import DataError
 from inspector.core.formats import FormatSpec
 from inspector.core.jobs import Progress
 from inspector.core.project import Project, open_project
+from inspector.core.sources import split_rows
 from inspector.ui.actions import ActionRegistry, HelpOverlay
 from inspector.ui.filter_bar import FilterBar, FilterQuery
 from inspector.ui.jobs import JobRunner, JobStatus
-from inspector.core.sources import split_rows
 from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog, data_error_text
 from inspector.ui.sample_table import SampleTable
 from inspector.ui.sample_view import SampleView
