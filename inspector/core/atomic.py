@@ -12,7 +12,7 @@ from typing import BinaryIO
 import numpy as np
 
 
-def write_atomic(path: Path, write: Callable[[BinaryIO], None], *, fsync: bool = False) -> None:
+def write_atomic(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False) -> None:
     """Call ``write`` on a temp file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -28,7 +28,7 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], None], *, fsync: bool =
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    write_atomic(path, lambda f: np.savez(f, **arrays))
+    write_atomic(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
 def save_npy(path: Path, array: np.ndarray, *, fsync: bool = False) -> None:

@@ -7,6 +7,7 @@ extraction is vectorised (polars expressions) so it scales to millions of rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -126,8 +127,8 @@ def _find(schema: pl.Schema, role: str, check) -> str | None:
 def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
     """Every format whose columns exist in ``schema``, most specific first."""
     specs: list[FormatSpec] = []
-    keys = {name: message_keys(dtype) for name, dtype in schema.items()}
-    keys = {k: v for k, v in keys.items() if v is not None}
+    found = {name: message_keys(dtype) for name, dtype in schema.items()}
+    keys = {k: v for k, v in found.items() if v is not None}
 
     chosen = _find(schema, "chosen", _is_text_or_turns)
     rejected = _find(schema, "rejected", _is_text_or_turns)
@@ -227,9 +228,9 @@ def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> Fo
     for role in REQUIRED[kind]:  # roles not named: their usual column names, if present
         if role not in merged:
             check = _is_label if role == "label" else _is_text_or_turns
-            col = _find(schema, role, check)
-            if col and col not in merged.values():
-                merged[role] = col
+            usual = _find(schema, role, check)
+            if usual and usual not in merged.values():
+                merged[role] = usual
     missing = [r for r in REQUIRED[kind] if r not in merged]
     if missing:
         raise ValueError(f"format '{kind}' needs --field {missing[0]}=COLUMN")
@@ -262,7 +263,7 @@ def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None
     return pl.col(col).cast(pl.String)
 
 
-def _join(parts: list[pl.Expr | None]) -> pl.Expr:
+def _join(parts: Sequence[pl.Expr | None]) -> pl.Expr:
     exprs = [p for p in parts if p is not None]
     if not exprs:
         return pl.lit("", dtype=pl.String)

@@ -82,7 +82,7 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     v = np.nan_to_num(np.asarray(vectors, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     norms = np.linalg.norm(v, axis=1, keepdims=True)
     safe = np.where(norms > 1e-12, norms, 1.0)
-    v = v / safe
+    v = (v / safe).astype(np.float32, copy=False)
     v[(norms <= 1e-12)[:, 0]] = 0.0
     return v.astype(np.float32, copy=False)
 

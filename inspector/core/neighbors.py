@@ -47,7 +47,7 @@ def vectors_digest(vectors: np.ndarray) -> str:
     v = np.ascontiguousarray(vectors, dtype=np.float32)
     h = hashlib.blake2b(digest_size=16)
     h.update(repr(v.shape).encode())
-    h.update(v.tobytes() if v.size == 0 else memoryview(v).cast("B"))
+    h.update(v.tobytes() if v.size == 0 else memoryview(v).cast("B"))  # type: ignore[arg-type]
     return h.hexdigest()
 
 
