@@ -156,7 +156,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from inspector.core.filterfile import import_filter
+    from inspector.core.filter_import import import_filter
     from inspector.core.labelbook import LabelBook
 
     project = _open(args)

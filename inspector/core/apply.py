@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from inspector.core.atomic import fsync_dir
 from inspector.core.dataset import ID, ROW, SOURCE, FileInfo
-from inspector.core.filterfile import FilterError, fsync_dir, read_filter
+from inspector.core.filterfile import FilterError, read_filter
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.readers import _line_starts, decompress, strip_compression
 

@@ -12,12 +12,9 @@ an ``id`` column as NeMo Curator writes for removal lists. See ``docs/filter-for
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +22,11 @@ import polars as pl
 
 from inspector import __version__
 from inspector.core import labels as L
-from inspector.core.dataset import ID, ROW, SOURCE, content_sha256
+from inspector.core.atomic import atomic_write
+from inspector.core.dataset import ID, ROW, SOURCE, content_sha256, file_sha256
 
 if TYPE_CHECKING:
-    from inspector.core.commands import Changes
     from inspector.core.dataset import Dataset
-    from inspector.core.labelbook import LabelBook
     from inspector.core.store import ProjectStore
 
 SCHEMA_VERSION = 1
@@ -327,7 +323,7 @@ def make_manifest(
         "created": L.utc_now(),
         "filter_file": out.name,
         "format": fmt,
-        "filter_sha256": sha256_file(out),
+        "filter_sha256": file_sha256(Path(out)),
         "columns": list(FILTER_SCHEMA) if fmt != "ids" else ["id"],
         "id_rule": dataset.id_rule,
         "dataset": {
@@ -343,45 +339,6 @@ def make_manifest(
         "thresholds": thresholds,
         "counts": counts,
     }
-
-
-def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, sync it, then rename it over."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # not possible on every platform (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -477,120 +434,6 @@ def read_manifest(filter_path: str | Path) -> dict | None:
     if not isinstance(manifest, dict) or manifest.get("filter_file") != filter_path.name:
         return None
     return manifest
-
-
-# -- importing --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    kind: str  # the file's kind (see FilterFile)
-    as_: str  # decisions | proposals
-    rows: int  # rows in the file
-    matched: int  # ids found in the dataset
-    not_found: int
-    by_action: dict[str, int] = field(default_factory=dict)
-    changes: Changes | None = None  # as decisions: what the import command changed
-
-
-def import_filter(
-    book: LabelBook,
-    path: str | Path,
-    *,
-    as_: str = "decisions",
-    reason: str | None = None,
-    source: str | None = None,
-) -> ImportResult:
-    """Read a filter file back as decisions (one undoable command) or as proposals.
-
-    ``remove`` becomes ``drop``, ``keep`` stays, ``flag`` becomes ``unsure``. ``reason``
-    overrides the file's reasons (default: the file's, else ``imported``). Annotator and
-    timestamp are the file's where it has them. A row's note is kept.
-    """
-    from inspector.core.commands import SetStates
-
-    if as_ not in ("decisions", "proposals"):
-        raise FilterError(f"import as '{as_}': use decisions or proposals")
-    ff = read_filter(path)
-    dataset_rule = book.dataset.id_rule
-    foreign = [k for k in ff.id_kinds if k != dataset_rule]
-    if foreign:
-        raise FilterError(
-            f"{ff.path}: the file identifies rows by {foreign[0]}, this dataset by "
-            f"{dataset_rule}; open the data so the id rules agree "
-            f"({_id_hint(foreign[0])})"
-        )
-    frame = ff.frame.unique(subset="id", keep="first", maintain_order=True)
-    rows = book.rows_of(frame["id"].to_list())
-    found = rows >= 0
-    frame = frame.filter(pl.Series(found))
-    rows = rows[found]
-    by_action = {a: int((frame["action"] == a).sum()) for a in L.ACTIONS}
-    if reason:
-        frame = frame.with_columns(pl.lit(reason, pl.String).alias("reason"))
-    result = ImportResult(
-        ff.kind, as_, ff.frame.height, int(found.sum()), int((~found).sum()), by_action
-    )
-    if as_ == "proposals":
-        save_proposals(
-            book.store,
-            frame.select(
-                "id", "action", "reason", "group_id", "representative_id", "similarity", "score"
-            ).with_columns(pl.col("reason").fill_null("imported")),
-            source=source or f"import:{ff.path.name}",
-        )
-        return result
-    states = _import_states(frame, ff.kind, book.annotator)
-    changes = book.execute(
-        SetStates(
-            rows,
-            states,
-            title=f"import {states.height:,} decisions from {ff.path.name}",
-            keep_notes=True,
-        )
-    )
-    return replace(result, changes=changes)
-
-
-def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFrame:
-    """Label states (``LABEL_FIELDS``, tags as JSON text) for imported filter rows.
-
-    Our files carry the human decision in ``label``; a flagged row of ours with tags but no
-    label was only tagged. Everything else follows the action. The file's annotator and
-    timestamp are kept where it has them (a proposal's ``auto:`` annotator is not a person).
-    """
-    action = pl.col("action").replace_strict(L.DECISION_OF_ACTION, return_dtype=pl.String)
-    only_tagged = (
-        pl.lit(kind == "inspector") & (pl.col("action") == "flag") & (pl.col("tags").list.len() > 0)
-    )
-    decision = (
-        pl.when(pl.col("label").is_in(list(L.DECISIONS)))
-        .then(pl.col("label"))
-        .when(only_tagged)
-        .then(pl.lit(None, pl.String))
-        .otherwise(action)
-    )
-    person = pl.col("annotator").is_not_null() & ~pl.col("annotator").str.starts_with("auto:")
-    tags = [L.encode_tags(L.normalise_tags(t or ())) for t in frame["tags"].to_list()]
-    return frame.select(
-        decision.alias("decision"),
-        pl.Series("tags", tags, pl.String),
-        pl.when(decision.is_not_null())
-        .then(pl.col("reason").fill_null("imported"))
-        .otherwise(pl.col("reason"))
-        .alias("reason"),
-        pl.lit(None, pl.String).alias("note"),
-        "group_id",
-        "representative_id",
-        pl.when(person).then(pl.col("annotator")).otherwise(pl.lit(annotator)).alias("annotator"),
-        pl.col("timestamp").fill_null(L.utc_now()),
-    )
-
-
-def _id_hint(kind: str) -> str:
-    if kind.startswith("column:"):
-        return f"--id-column {kind.split(':', 1)[1]}"
-    return "without --id-column, so rows are identified by content_sha256"
 
 
 # -- helpers ----------------------------------------------------------------------------------

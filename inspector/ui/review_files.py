@@ -15,7 +15,8 @@ from PySide6.QtGui import QGuiApplication
 from inspector.ui.review_dialogs import ExportDialog, ImportDialog
 
 if TYPE_CHECKING:
-    from inspector.core.filterfile import ExportResult, ImportResult
+    from inspector.core.filter_import import ImportResult
+    from inspector.core.filterfile import ExportResult
     from inspector.ui.main_window import MainWindow
     from inspector.ui.review import LabelsHub
 
@@ -130,7 +131,7 @@ class FilterFileActions:
         self, path: str | Path, *, as_: str = "decisions", reason: str | None = None
     ) -> ImportResult:
         """Read a filter file back as decisions (one undoable step) or proposals."""
-        from inspector.core.filterfile import import_filter
+        from inspector.core.filter_import import import_filter
 
         if self.hub.book is None:
             raise ValueError("open a dataset first")

@@ -45,7 +45,8 @@ from inspector.ui.review_view import ReviewView, key_table
 from inspector.ui.table_model import ID_COL
 
 if TYPE_CHECKING:
-    from inspector.core.filterfile import ExportResult, ImportResult
+    from inspector.core.filter_import import ImportResult
+    from inspector.core.filterfile import ExportResult
     from inspector.ui.main_window import MainWindow
 
 DEFAULT_RANDOM = 500

@@ -12,6 +12,9 @@ import pytest
 
 from inspector import __version__
 from inspector.core import filterfile as F
+from inspector.core.atomic import atomic_write
+from inspector.core.dataset import file_sha256
+from inspector.core.filter_import import import_filter
 from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
@@ -133,7 +136,7 @@ def test_manifest(project, book, tmp_path):
     assert manifest["schema_version"] == F.SCHEMA_VERSION
     assert manifest["id_rule"] == "column:id"
     assert manifest["filter_file"] == "filter.parquet" and manifest["format"] == "parquet"
-    assert manifest["filter_sha256"] == F.sha256_file(out)
+    assert manifest["filter_sha256"] == file_sha256(out)
     [info] = manifest["input_files"]
     assert info["path"] == "train.jsonl" and info["rows"] == 20
     assert info["sha256"] == project.dataset.files[0].sha256
@@ -181,10 +184,10 @@ def test_writes_are_atomic(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        F.atomic_write(target, broken)
+        atomic_write(target, broken)
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["filter.parquet"]
-    F.atomic_write(target, lambda p: p.write_bytes(b"new"))
+    atomic_write(target, lambda p: p.write_bytes(b"new"))
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["filter.parquet"]
 
@@ -198,7 +201,7 @@ def test_import_our_file_into_a_fresh_project(project, book, tmp_path):
     fresh = open_project(tmp_path / "train.jsonl", project_path=tmp_path / "fresh.sqlite")
     try:
         book2 = LabelBook(fresh.store, fresh.dataset, annotator="bob")
-        result = F.import_filter(book2, out)
+        result = import_filter(book2, out)
         assert (result.kind, result.rows, result.matched, result.not_found) == (
             "inspector",
             7,
@@ -225,7 +228,7 @@ def test_import_our_file_into_a_fresh_project(project, book, tmp_path):
 def test_import_plain_id_list(project, tmp_path):
     book = LabelBook(project.store, project.dataset)
     (tmp_path / "ids.txt").write_text("3\n\n11\nnot-there\n")
-    result = F.import_filter(book, tmp_path / "ids.txt", reason="blocklist")
+    result = import_filter(book, tmp_path / "ids.txt", reason="blocklist")
     assert (result.kind, result.rows, result.matched, result.not_found) == ("id_list", 3, 2, 1)
     assert book.state(3).decision == "drop" and book.state(3).state.reason == "blocklist"
     assert book.state(11).decision == "drop"
@@ -236,14 +239,14 @@ def test_import_nemo_style_parquet_and_shard_folder(project, tmp_path):
     book = LabelBook(project.store, project.dataset)
     # NeMo Curator writes removal lists as Parquet with an id column (ints here)
     pl.DataFrame({"id": [4, 5], "_hashes": ["a", "b"]}).write_parquet(tmp_path / "dups.parquet")
-    result = F.import_filter(book, tmp_path / "dups.parquet", reason="nemo_fuzzy_dup")
+    result = import_filter(book, tmp_path / "dups.parquet", reason="nemo_fuzzy_dup")
     assert (result.kind, result.matched) == ("id_table", 2)
     assert book.state(4).decision == "drop" and book.state(4).state.reason == "nemo_fuzzy_dup"
     folder = tmp_path / "removal"
     folder.mkdir()
     for k, ids in enumerate(([7], [8, 9])):
         pl.DataFrame({"id": [str(i) for i in ids]}).write_parquet(folder / f"part.{k}.parquet")
-    result = F.import_filter(book, folder)
+    result = import_filter(book, folder)
     assert result.matched == 3 and book.state(9).state.reason == "imported"
     assert book.counts()["drop"] == 5
 
@@ -251,7 +254,7 @@ def test_import_nemo_style_parquet_and_shard_folder(project, tmp_path):
 def test_import_as_proposals(project, book, tmp_path):
     F.save_proposals(project.store, proposals(), source="minhash")
     pl.DataFrame({"id": ["12", "13", "999"]}).write_parquet(tmp_path / "nemo.parquet")
-    result = F.import_filter(book, tmp_path / "nemo.parquet", as_="proposals")
+    result = import_filter(book, tmp_path / "nemo.parquet", as_="proposals")
     assert result.as_ == "proposals" and result.matched == 2 and result.not_found == 1
     stored = F.load_proposals(project.store, ["import:nemo.parquet"])
     assert sorted(stored["id"].to_list()) == ["12", "13"]
@@ -266,10 +269,10 @@ def test_import_refuses_other_id_rule_and_bad_actions(project, tmp_path):
         tmp_path / "other.parquet"
     )
     with pytest.raises(F.FilterError, match="identifies rows by content_sha256"):
-        F.import_filter(book, tmp_path / "other.parquet")
+        import_filter(book, tmp_path / "other.parquet")
     (tmp_path / "bad.jsonl").write_text('{"id": "1", "action": "delete"}\n')
     with pytest.raises(F.FilterError, match="action 'delete'"):
-        F.import_filter(book, tmp_path / "bad.jsonl")
+        import_filter(book, tmp_path / "bad.jsonl")
     pl.DataFrame({"a": [1], "b": [2]}).write_parquet(tmp_path / "noid.parquet")
     with pytest.raises(F.FilterError, match="no id column"):
         F.read_filter(tmp_path / "noid.parquet")

@@ -1,0 +1,132 @@
+"""Importing a filter file back into a project: as decisions (one undoable command, so a
+curator can take back a whole import) or as proposals beside the junk finders' own.
+
+Reads what :func:`inspector.core.filterfile.read_filter` reads: our own files, plain id lists
+and NeMo Curator removal lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from inspector.core import labels as L
+from inspector.core.filterfile import FilterError, read_filter, save_proposals
+
+if TYPE_CHECKING:
+    from inspector.core.commands import Changes
+    from inspector.core.labelbook import LabelBook
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kind: str  # the file's kind (see FilterFile)
+    as_: str  # decisions | proposals
+    rows: int  # rows in the file
+    matched: int  # ids found in the dataset
+    not_found: int
+    by_action: dict[str, int] = field(default_factory=dict)
+    changes: Changes | None = None  # as decisions: what the import command changed
+
+
+def import_filter(
+    book: LabelBook,
+    path: str | Path,
+    *,
+    as_: str = "decisions",
+    reason: str | None = None,
+    source: str | None = None,
+) -> ImportResult:
+    """Read a filter file back as decisions (one undoable command) or as proposals.
+
+    ``remove`` becomes ``drop``, ``keep`` stays, ``flag`` becomes ``unsure``. ``reason``
+    overrides the file's reasons (default: the file's, else ``imported``). Annotator and
+    timestamp are the file's where it has them. A row's note is kept.
+    """
+    from inspector.core.commands import SetStates
+
+    if as_ not in ("decisions", "proposals"):
+        raise FilterError(f"import as '{as_}': use decisions or proposals")
+    ff = read_filter(path)
+    dataset_rule = book.dataset.id_rule
+    foreign = [k for k in ff.id_kinds if k != dataset_rule]
+    if foreign:
+        raise FilterError(
+            f"{ff.path}: the file identifies rows by {foreign[0]}, this dataset by "
+            f"{dataset_rule}; open the data so the id rules agree "
+            f"({_id_hint(foreign[0])})"
+        )
+    frame = ff.frame.unique(subset="id", keep="first", maintain_order=True)
+    rows = book.rows_of(frame["id"].to_list())
+    found = rows >= 0
+    frame = frame.filter(pl.Series(found))
+    rows = rows[found]
+    by_action = {a: int((frame["action"] == a).sum()) for a in L.ACTIONS}
+    if reason:
+        frame = frame.with_columns(pl.lit(reason, pl.String).alias("reason"))
+    result = ImportResult(
+        ff.kind, as_, ff.frame.height, int(found.sum()), int((~found).sum()), by_action
+    )
+    if as_ == "proposals":
+        save_proposals(
+            book.store,
+            frame.select(
+                "id", "action", "reason", "group_id", "representative_id", "similarity", "score"
+            ).with_columns(pl.col("reason").fill_null("imported")),
+            source=source or f"import:{ff.path.name}",
+        )
+        return result
+    states = _import_states(frame, ff.kind, book.annotator)
+    changes = book.execute(
+        SetStates(
+            rows,
+            states,
+            title=f"import {states.height:,} decisions from {ff.path.name}",
+            keep_notes=True,
+        )
+    )
+    return replace(result, changes=changes)
+
+
+def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFrame:
+    """Label states (``LABEL_FIELDS``, tags as JSON text) for imported filter rows.
+
+    Our files carry the human decision in ``label``; a flagged row of ours with tags but no
+    label was only tagged. Everything else follows the action. The file's annotator and
+    timestamp are kept where it has them (a proposal's ``auto:`` annotator is not a person).
+    """
+    action = pl.col("action").replace_strict(L.DECISION_OF_ACTION, return_dtype=pl.String)
+    only_tagged = (
+        pl.lit(kind == "inspector") & (pl.col("action") == "flag") & (pl.col("tags").list.len() > 0)
+    )
+    decision = (
+        pl.when(pl.col("label").is_in(list(L.DECISIONS)))
+        .then(pl.col("label"))
+        .when(only_tagged)
+        .then(pl.lit(None, pl.String))
+        .otherwise(action)
+    )
+    person = pl.col("annotator").is_not_null() & ~pl.col("annotator").str.starts_with("auto:")
+    tags = [L.encode_tags(L.normalise_tags(t or ())) for t in frame["tags"].to_list()]
+    return frame.select(
+        decision.alias("decision"),
+        pl.Series("tags", tags, pl.String),
+        pl.when(decision.is_not_null())
+        .then(pl.col("reason").fill_null("imported"))
+        .otherwise(pl.col("reason"))
+        .alias("reason"),
+        pl.lit(None, pl.String).alias("note"),
+        "group_id",
+        "representative_id",
+        pl.when(person).then(pl.col("annotator")).otherwise(pl.lit(annotator)).alias("annotator"),
+        pl.col("timestamp").fill_null(L.utc_now()),
+    )
+
+
+def _id_hint(kind: str) -> str:
+    if kind.startswith("column:"):
+        return f"--id-column {kind.split(':', 1)[1]}"
+    return "without --id-column, so rows are identified by content_sha256"
