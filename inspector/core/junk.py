@@ -19,7 +19,9 @@ import polars as pl
 
 from inspector.core import duplicates as dup
 from inspector.core import minhash
+from inspector.core.eval_leaks import find_eval_leaks
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.models import normalise
 from inspector.core.normalize import EXACT, LEXICAL, Normalization, combined_text
 from inspector.core.quality_rules import RuleSet, load_rules
 
@@ -249,7 +251,7 @@ def analyze_junk(
         )
         groups = dup.groups_from_pairs(n, projected, dup.SEMANTIC_DUPLICATE, priority)
         if vectors is not None:
-            unit = dup._unit(vectors)
+            unit = normalise(vectors)
             rows = np.flatnonzero(groups.removed)
             cos = np.einsum("ij,ij->i", unit[rows], unit[groups.representative[rows]])
             groups.similarity[rows] = np.clip(cos, -1.0, 1.0)
@@ -262,7 +264,7 @@ def analyze_junk(
     if eval is not None:
         progress.status("eval leakage", total=1)
         train = combined_text(frame, eval.columns) if eval.columns else texts
-        leaks = dup.find_eval_leaks(
+        leaks = find_eval_leaks(
             train,
             eval.texts,
             eval.ids,

@@ -14,7 +14,6 @@ from inspector.core.duplicates import (
     Calibration,
     KeepPolicy,
     calibrate,
-    find_eval_leaks,
     find_exact_duplicates,
     find_minhash_duplicates,
     find_semantic_duplicates,
@@ -22,6 +21,7 @@ from inspector.core.duplicates import (
     pairs_near,
     semantic_pairs,
 )
+from inspector.core.eval_leaks import find_eval_leaks
 from inspector.core.normalize import LEXICAL, Normalization, combined_text, normalize_texts
 
 BASE = [
