@@ -45,7 +45,7 @@ from inspector.core.project import Project, open_project
 from inspector.core.sources import split_rows
 from inspector.ui.actions import ActionRegistry, HelpOverlay
 from inspector.ui.filter_bar import FilterBar, FilterQuery
-from inspector.ui.jobs import JobRunner, JobStatus
+from inspector.ui.jobs import Job, JobRunner, JobStatus
 from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog, data_error_text
 from inspector.ui.sample_table import SampleTable
 from inspector.ui.sample_view import SampleView
@@ -85,10 +85,12 @@ class MainWindow(QMainWindow):
         self.project: Project | None = None  # set once the rows have their ids
         # opened and shown in the table, its content-hash ids still being computed
         self.pending: Project | None = None
+        self._identify_job: Job | None = None
         self._generation = 0  # bumped whenever the rows shown are replaced
         self.target: str | None = None
         self.open_options: dict[str, Any] = {}
         self.jobs = JobRunner(self)
+        self.jobs.finished.connect(self._job_finished)
         self.actions = ActionRegistry(self)
         self.docks: dict[str, QDockWidget] = {}
         self._current_row: int | None = None
@@ -395,7 +397,7 @@ class MainWindow(QMainWindow):
             self.project = project
         else:
             self.pending = project
-            self.jobs.submit(
+            self._identify_job = self.jobs.submit(
                 "identify",
                 _identify_job,
                 project.dataset,
@@ -439,7 +441,13 @@ class MainWindow(QMainWindow):
             return self.project.dataset
         return self.pending.dataset if self.pending is not None else None
 
+    def _job_finished(self, job: Job) -> None:
+        # Cancel in the status bar while the ids are computed: the user gave up opening it.
+        if job is self._identify_job and job.cancelled and self.pending is not None:
+            self.close_dataset()
+
     def _close_projects(self) -> None:
+        self._identify_job = None
         self.jobs.cancel("identify")
         for project in (self.project, self.pending):
             if project is not None:

@@ -10,8 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from inspector.ui import main_window as main_window_module
+from inspector.ui.jobs import JobStatus
 from inspector.ui.map_wiring import install_map
 from inspector.ui.review_wiring import install_review
 from inspector.ui.table_model import ID_COL, PREVIEW_COL
@@ -126,3 +128,19 @@ def test_a_dataset_with_an_id_column_opens_in_one_step(qtbot, make_window, tmp_p
     assert window.pending is None
     assert window.project.dataset.ids.to_list() == ["r0", "r1", "r2"]
     assert window.model.data(window.model.index(0, ID_COL)) == "r0"
+
+
+def test_cancel_in_the_status_bar_while_ids_are_computed_closes_it(
+    qtbot, make_window, tmp_path, gated
+):
+    window = make_window()
+    window.open_path(write(tmp_path / "d.jsonl", ROWS), project_path=tmp_path / "p.sqlite")
+    qtbot.waitUntil(lambda: window.pending is not None, timeout=20_000)
+    status = window.findChild(JobStatus)
+    qtbot.waitUntil(status.isVisible, timeout=5_000)
+    assert "Identifying rows" in status.label.text() or "identifying" in status.label.text()
+    qtbot.mouseClick(status.cancel_button, Qt.MouseButton.LeftButton)
+    gated.set()
+    qtbot.waitUntil(lambda: window.pending is None, timeout=10_000)
+    assert window.project is None and window.model.rowCount() == 0
+    assert window.windowTitle() == "Inspector"
