@@ -170,12 +170,12 @@ def run_once(app, path: Path, field: str, label: str, mode: str, idle_s: float =
     the machine itself gives)."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    import inspector.ui.map_panel as map_panel
+    import inspector.ui.map_compute as map_compute
     from inspector.core.project_map import MapParams
     from inspector.ui.main_window import MainWindow
     from inspector.ui.map_wiring import install_map
 
-    map_panel.ISOLATE = mode == "process"
+    map_compute.ISOLATE = mode == "process"
     QSettings().clear()
     QSettings().setValue("map/embed_field", field)
     window = MainWindow()

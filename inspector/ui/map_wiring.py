@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 
-from inspector.ui.map_panel import AUTO_MAP_SETTING, MapPanel, auto_map_enabled
+from inspector.ui.map_compute import AUTO_MAP_SETTING, auto_map_enabled
+from inspector.ui.map_panel import MapPanel
 from inspector.ui.map_process import start_helper
 from inspector.ui.search_panel import SearchPanel
 
