@@ -1,7 +1,8 @@
 """One registry of the window's actions: id, title, keys, callback, enabled-when.
 
 It feeds the menus, the keyboard shortcuts (auto-repeat off, so holding a key does not fire
-an action many times) and the ``?``/F1 help overlay. Keys are data: defaults come from
+an action many times), the ``?``/F1 help overlay, the command palette (``command_palette``)
+and the shortcuts editor (``keymap_dialog``). Keys are data: defaults come from
 ``resources/keymap.toml``, a user's own keys from the settings (group ``keymap``); an action
 that neither names keeps the keys it was registered with.
 
@@ -15,14 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 import tomllib
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QVBoxLayout, QWidget
 
@@ -42,6 +45,16 @@ class ActionSpec:
     enabled_when: Callable[[], bool] | None
     tip: str
     action: QAction
+
+
+def plain_title(title: str) -> str:
+    """A menu title without its ``&`` mnemonic marks (``&&`` is a literal ``&``)."""
+    return re.sub(r"&(.)", r"\1", title)
+
+
+def key_text(keys: Iterable[str]) -> str:
+    """Keys as the platform writes them (``Ctrl+O``, ``⌘O`` on macOS), comma-separated."""
+    return ", ".join(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
 
 
 def default_keymap(path: Path | None = None) -> dict[str, list[str]]:
@@ -64,6 +77,8 @@ def default_keymap(path: Path | None = None) -> dict[str, list[str]]:
 
 class ActionRegistry(QObject):
     """The window's actions. Iterating yields :class:`ActionSpec` in registration order."""
+
+    keysChanged = Signal(str)  # action id, after set_keys / reset_keys
 
     def __init__(self, window: QMainWindow, keymap: dict[str, list[str]] | None = None) -> None:
         super().__init__(window)
@@ -170,6 +185,16 @@ class ActionRegistry(QObject):
             return list(self._keymap[id])
         return list(self._specs[id].default_keys)
 
+    def default_keys_of(self, id: str) -> list[str]:
+        """The keys ``id`` has without the user's own: the keymap's, else its registered ones."""
+        if id in self._keymap:
+            return list(self._keymap[id])
+        return list(self._specs[id].default_keys)
+
+    def has_user_keys(self, id: str) -> bool:
+        """Whether the user gave ``id`` keys of their own (kept in the settings)."""
+        return self._user_keys(id) is not None
+
     def set_keys(self, id: str, keys: Iterable[str]) -> None:
         """Give ``id`` the user's own keys (remembered in the settings)."""
         keys = [k for k in keys if k]
@@ -179,19 +204,45 @@ class ActionRegistry(QObject):
         settings = QSettings()
         settings.setValue(f"keymap/{id}", json.dumps(keys))
         self._apply_keys(self._specs[id])
+        self.keysChanged.emit(id)
 
     def reset_keys(self, id: str) -> None:
         """Forget the user's keys for ``id``: back to the default keymap."""
         QSettings().remove(f"keymap/{id}")
         self._apply_keys(self._specs[id])
+        self.keysChanged.emit(id)
 
-    def conflicts(self) -> dict[str, list[str]]:
-        """Key sequences bound to more than one action (Qt fires neither of them)."""
-        seen: dict[str, list[str]] = {}
+    def conflicts(self, pending: Mapping[str, Iterable[str]] | None = None) -> dict[str, list[str]]:
+        """Key sequences bound to more than one action where both act (Qt fires neither).
+
+        Keys that act in different places do not clash: the review view's session keys
+        (attached to the view, which claims them first) may reuse the window's ``J``.
+        ``pending`` gives some actions keys they do not have yet (the shortcuts editor asks
+        before it saves them)."""
+        seen: dict[tuple[str, frozenset[int]], list[str]] = {}
         for spec in self._specs.values():
-            for seq in spec.action.shortcuts():
-                seen.setdefault(seq.toString(), []).append(spec.id)
-        return {k: v for k, v in seen.items() if len(v) > 1}
+            if pending is not None and spec.id in pending:
+                seqs = [QKeySequence(k) for k in pending[spec.id] if k]
+            else:
+                seqs = spec.action.shortcuts()
+            scope = self._scope(spec)
+            for key in dict.fromkeys(s.toString() for s in seqs if not s.isEmpty()):
+                seen.setdefault((key, scope), []).append(spec.id)
+        out: dict[str, list[str]] = {}
+        for (key, _scope), ids in seen.items():
+            if len(ids) > 1:
+                out.setdefault(key, []).extend(ids)
+        return out
+
+    @staticmethod
+    def _scope(spec: ActionSpec) -> frozenset[int]:
+        """The widgets (not menus) an action's keys act in (by C++ address: a widget made in
+        C++ may get a new Python wrapper each time it is asked for)."""
+        return frozenset(
+            shiboken6.getCppPointer(o)[0]
+            for o in spec.action.associatedObjects()
+            if isinstance(o, QWidget) and not isinstance(o, QMenu)
+        )
 
     def _user_keys(self, id: str) -> list[str] | None:
         value = QSettings().value(f"keymap/{id}")
@@ -211,17 +262,31 @@ class ActionRegistry(QObject):
                 log.warning("key %s is bound to %s; Qt will fire none of them", key, ids)
 
     # -- help -------------------------------------------------------------------------------
+    def in_menu_order(self) -> list[ActionSpec]:
+        """Every action, menu by menu as the menu bar shows them (then those in no menu)."""
+        bar = [a.menu() for a in self.window.menuBar().actions()]
+        menus = sorted(self._menus.items(), key=lambda kv: bar.index(kv[1]) if kv[1] in bar else 99)
+        order = {name: i for i, (name, _menu) in enumerate(menus)}
+        place = {name: menu.actions() for name, menu in menus}
+
+        def where(spec: ActionSpec) -> tuple[int, int]:
+            acts = place.get(spec.menu or "", [])
+            return (
+                order.get(spec.menu or "", len(order)),
+                acts.index(spec.action) if spec.action in acts else len(acts),
+            )
+
+        return sorted(self._specs.values(), key=where)
+
     def help_rows(self) -> list[tuple[str, str, str]]:
         """(menu, title, keys) for every action, in menu order: what the help overlay lists."""
-        order = {name: i for i, name in enumerate(self._menus)}
         rows = []
-        for spec in self._specs.values():
+        for spec in self.in_menu_order():
             keys = ", ".join(
                 s.toString(QKeySequence.SequenceFormat.NativeText) for s in spec.action.shortcuts()
             )
             title = spec.title.replace("&", "").rstrip(".…")
             rows.append((spec.menu or "Other", title, keys))
-        rows.sort(key=lambda r: order.get(r[0], len(order)))
         return rows
 
 
@@ -283,10 +348,21 @@ class HelpOverlay(QWidget):
         # Two rows of columns keep the sheet from growing wider than the window.
         half = (len(columns) + 1) // 2
         grid = "".join(f"<tr>{''.join(row)}</tr>" for row in (columns[:half], columns[half:]))
+        more = ""
+        if "help.command_palette" in self.registry:
+            keys = (
+                self.registry["help.command_palette"]
+                .shortcut()
+                .toString(QKeySequence.SequenceFormat.NativeText)
+            )
+            more = (
+                f" {escape(keys) or 'Help ▸ Command Palette'} finds any command by name;"
+                " Help ▸ Edit Keyboard Shortcuts… changes the keys."
+            )
         return (
             "<p style='font-size:15pt'><b>Keyboard shortcuts</b></p>"
             f"<table cellspacing='0'>{grid}</table>"
-            "<p style='color:#6b7280'>Press Esc, ? or F1 to close.</p>"
+            f"<p style='color:#6b7280'>Press Esc, ? or F1 to close.{more}</p>"
         )
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -44,8 +44,10 @@ from inspector.core.jobs import Progress
 from inspector.core.project import Project, open_project
 from inspector.core.sources import split_rows
 from inspector.ui.actions import ActionRegistry, HelpOverlay
+from inspector.ui.command_palette import show_command_palette
 from inspector.ui.filter_bar import FilterBar, FilterQuery
 from inspector.ui.jobs import Job, JobRunner, JobStatus
+from inspector.ui.keymap_dialog import show_keymap_dialog
 from inspector.ui.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog, data_error_text
 from inspector.ui.sample_table import SampleTable
 from inspector.ui.sample_view import SampleView
@@ -235,6 +237,10 @@ class MainWindow(QMainWindow):
         reg.register(
             "help.keys", "&Keyboard Shortcuts", lambda: self.help_overlay.toggle(), menu="Help"
         )
+        reg.register("help.command_palette", "&Command Palette", lambda: show_command_palette(self),
+                     keys=["Ctrl+Shift+P"], menu="Help")  # fmt: skip
+        reg.register("help.edit_keys", "&Edit Keyboard Shortcuts…",
+                     lambda: show_keymap_dialog(self), menu="Help")  # fmt: skip
         reg.register("help.log", "Open &Log Folder", self.open_log_folder, menu="Help")
         reg.register("help.about", "&About Inspector", self.about, menu="Help")
 

@@ -132,6 +132,8 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
         self.hub.reset.connect(self._labels_reset)
         window.help_overlay.installEventFilter(self)
         self._register_actions()
+        # keys changed in Help ▸ Edit Keyboard Shortcuts… work in a session at once
+        window.actions.keysChanged.connect(lambda _id: self._refresh_keys())
         window.actions["file.close"].triggered.connect(self._closed)
         self._hook_map()
         if window.project is not None:
