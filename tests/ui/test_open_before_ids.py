@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from inspector.ui import main_window as main_window_module
+from inspector.ui import opening as opening_module
 from inspector.ui.jobs import JobStatus
 from inspector.ui.map_wiring import install_map
 from inspector.ui.review_wiring import install_review
@@ -34,13 +34,13 @@ def canonical_sha256(record: dict) -> str:
 def gated(monkeypatch):
     """Hold the id job until the test lets it go."""
     gate = threading.Event()
-    real = main_window_module._identify_job
+    real = opening_module._identify_job
 
     def held(dataset, progress):
         assert gate.wait(20), "the test never let the id job go"
         return real(dataset, progress)
 
-    monkeypatch.setattr(main_window_module, "_identify_job", held)
+    monkeypatch.setattr(opening_module, "_identify_job", held)
     yield gate
     gate.set()
 
