@@ -57,6 +57,7 @@ FILTER_SCHEMA: dict[str, pl.DataType] = {
     "annotator": pl.String(),
     "timestamp": pl.String(),
     "tool_version": pl.String(),
+    "note": pl.String(),  # the curator's note on the row (last, so older readers are unmoved)
 }
 PROPOSAL_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -160,7 +161,7 @@ def build_filter(
         human_rows = human_rows.join(prop.select("id", "similarity", "score"), on="id", how="left")
         open_props = prop.join(decided.select("id"), on="id", how="anti")
         # A row a human only tagged or noted takes the proposal's action, with the tags.
-        tagged = humans.filter(pl.col("decision").is_null()).select("id", "tags")
+        tagged = humans.filter(pl.col("decision").is_null()).select("id", "tags", "note")
         open_props = open_props.join(tagged, on="id", how="left")
         human_rows = human_rows.join(open_props.select("id"), on="id", how="anti")
         parts.append(_proposal_rows(dataset, open_props))

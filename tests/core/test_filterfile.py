@@ -90,6 +90,19 @@ def test_export_parquet_columns_and_values(project, book, tmp_path):
     assert frame["row_index"].to_list() == sorted(frame["row_index"].to_list())
 
 
+def test_notes_are_exported_and_survive_csv(project, book, tmp_path):
+    book.set_note(2, 'checked against the source, "fine", really\nsecond line')
+    book.set_note(7, "only a note")  # no decision: a proposal's row carries it
+    F.export_filter(project.dataset, project.store, tmp_path / "f.parquet", proposals=proposals())
+    by_id = {r["id"]: r for r in pl.read_parquet(tmp_path / "f.parquet").iter_rows(named=True)}
+    assert by_id["2"]["note"].startswith("checked against the source")
+    assert by_id["7"]["note"] == "only a note" and by_id["7"]["action"] == "remove"
+    assert by_id["0"]["note"] is None
+    F.export_filter(project.dataset, project.store, tmp_path / "f.csv")
+    back = F.read_filter(tmp_path / "f.csv").frame
+    assert back.filter(pl.col("id") == "2")["note"][0].endswith("second line")
+
+
 def test_human_decisions_win_over_proposals(project, book, tmp_path):
     out = tmp_path / "filter.parquet"
     F.export_filter(project.dataset, project.store, out, proposals=proposals())
