@@ -1,5 +1,6 @@
-"""`inspector review PATH [--queue all|unlabeled|random:N|cluster:ID|flag:RULE|dups]`: open the
-window straight into a review session on that list."""
+"""`inspector review PATH [--queue all|unlabeled|random:N|cluster:ID|flag:RULE|dups | --resume]`:
+open the window straight into a review session on that list, or back into the latest
+unfinished one."""
 
 from __future__ import annotations
 
@@ -12,23 +13,51 @@ QUEUE_HELP = (
     "the list to review: all, unlabeled (default), random:N, cluster:ID (needs the map), "
     "flag:RULE or dups (need the junk finders' proposals)"
 )
+RESUME_HELP = (
+    "go back to the latest unfinished review session of this dataset, at its first sample "
+    "not yet decided"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("review", help="open PATH in the window, straight into a review session")
     add_dataset_options(p)
-    p.add_argument("--queue", default="unlabeled", help=QUEUE_HELP)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--queue", help=QUEUE_HELP)
+    which.add_argument("--resume", action="store_true", help=RESUME_HELP)
     p.set_defaults(handler=_review)
 
 
 def _review(args: argparse.Namespace) -> int:
     from inspector.core.queues import parse_queue
 
+    queue = args.queue or "unlabeled"
     try:
-        parse_queue(args.queue)
+        parse_queue(queue)
         options = open_options(args)
+        if args.resume:
+            _check_resumable(args.path, options)
     except (ValueError, DataError) as exc:
         return fail(str(exc))
     from inspector.ui.app import run_app
 
-    return run_app(args.path, review_queue=args.queue, **options)
+    if args.resume:
+        return run_app(args.path, resume_review=True, **options)
+    return run_app(args.path, review_queue=queue, **options)
+
+
+def _check_resumable(path: str, options: dict) -> None:
+    """Say so before the window opens when there is nothing to resume (this reads the data
+    once to find its project; the row ids are left to the window)."""
+    from inspector.core.project import open_project
+    from inspector.core.review_state import SessionLog
+
+    project = open_project(path, defer_ids=True, **options)
+    try:
+        if SessionLog(project.store).latest_unfinished() is None:
+            raise ValueError(
+                f"no unfinished review session for {path} (project {project.store.path}); "
+                "start one with: inspector review PATH --queue unlabeled"
+            )
+    finally:
+        project.close()

@@ -2,7 +2,7 @@
 by the dataset's fingerprint, or at a path the user gives (``--project``).
 
 It holds the field mapping and settings and, from the labelling work on, labels and their
-history. The schema is versioned; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
+history, and the review sessions a user can resume. The schema is versioned; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
 Every write is committed before the call returns: a decision survives a SIGKILL.
 """
 
@@ -67,6 +67,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE commands ADD COLUMN payload BLOB;
     DROP TABLE command_rows;
     DROP INDEX IF EXISTS labels_decision;
+    """,
+    # 3 -> 4: saved review sessions (inspector/core/review_state.py): the queue's spec and
+    # title, its exact ordered row ids as a compressed Arrow payload, and where the user was.
+    # touched orders them by last use (a counter, not a clock: two saves in one millisecond).
+    """
+    CREATE TABLE review_sessions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        spec TEXT NOT NULL, title TEXT NOT NULL,
+        grouped INTEGER NOT NULL DEFAULT 0,
+        items INTEGER NOT NULL, rows INTEGER NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0, decided INTEGER NOT NULL DEFAULT 0,
+        finished INTEGER NOT NULL DEFAULT 0,
+        started TEXT NOT NULL, updated TEXT NOT NULL, touched INTEGER NOT NULL,
+        payload BLOB NOT NULL
+    );
     """,
 ]
 

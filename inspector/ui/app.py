@@ -174,11 +174,17 @@ def build_window():
     return window
 
 
-def run_app(path: str | None = None, *, review_queue: str | None = None, **open_opts: Any) -> int:
+def run_app(
+    path: str | None = None,
+    *,
+    review_queue: str | None = None,
+    resume_review: bool = False,
+    **open_opts: Any,
+) -> int:
     """Show the window (opening ``path`` if given) and run until it closes.
 
     ``review_queue`` (e.g. ``unlabeled``) starts a review session on that list once the data
-    is open. ``open_opts`` go to :func:`inspector.core.project.open_project`
+    is open; ``resume_review`` resumes the latest unfinished one instead. ``open_opts`` go to :func:`inspector.core.project.open_project`
     (``skip_bad_lines``, ``kind``, ``fields``, ``id_column``, ``split``, ``project_path``).
     """
     app = make_app()
@@ -187,7 +193,9 @@ def run_app(path: str | None = None, *, review_queue: str | None = None, **open_
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal ends the app
     window = build_window()
     window.show()
-    if review_queue:
+    if resume_review:
+        window.review.resumer.resume_when_ready()  # type: ignore[attr-defined]
+    elif review_queue:
         window.review.start_when_ready(review_queue)  # type: ignore[attr-defined]
     if path:
         opts = {k: v for k, v in open_opts.items() if v is not None}

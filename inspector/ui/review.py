@@ -259,6 +259,7 @@ class ReviewSession(QObject):
         self.similarity = lists.similarity if lists is not None else {}
         self.group_reasons = lists.reasons if lists is not None else {}
         self.index = 0
+        self.saved_id: int | None = None  # its record in the project's saved sessions
         self._own_edit = False
         n_rows = len(hub.codes)
         # where each dataset row sits in the queue (-1: not in it): undo goes back to it

@@ -4,6 +4,7 @@
 
 - Review ▸ Start Review… / Resume Review, and the session's keys (decisions, tags, moving,
   undo, redo, show in context, leave, the key overlay) from ``labels.keymap``;
+- sessions saved in the project and resumed after a restart (``review_resume``);
 - Labels ▸ Label Selection as Keep/Drop/Unsure… (confirmed, one undo), Clear Decisions of
   Selection…, Label Set…;
 - Edit ▸ Undo / Redo (sessions or not); File ▸ Export Filter List… / Import Filter…;
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
@@ -39,6 +40,7 @@ from inspector.ui.review_dialogs import (
     confirm_bulk_box,
 )
 from inspector.ui.review_files import FilterFileActions, busy_cursor
+from inspector.ui.review_resume import install_resume
 from inspector.ui.review_sources import QueueSources
 from inspector.ui.review_table import DecisionDelegate, DecisionFilter
 from inspector.ui.review_view import ReviewView, key_table
@@ -86,6 +88,8 @@ def install_review(window: MainWindow) -> ReviewController:
 
 class ReviewController(QueueSources, FilterFileActions, QObject):
     """Owns the labels hub, the session view and the labelling actions of one window."""
+
+    sessionShown = Signal(object)  # ReviewSession, started or resumed, before it is shown
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -138,6 +142,7 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
         self._hook_map()
         if window.project is not None:
             self._opened(window.project)
+        self.resumer = install_resume(self)  # saved sessions: the Review dock, Labels ▸ Resume
 
     # -- the project ---------------------------------------------------------------------------
     def _opened(self, project) -> None:
@@ -377,10 +382,14 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
         queue, lists = self.build_queue(spec, seed=seed)
         _, names = self._clusters()
         title = queue_title(spec, {str(k): v for k, v in names.items()})
-        session = ReviewSession(self.hub, queue, title=title, lists=lists)
+        return self.show_session(ReviewSession(self.hub, queue, title=title, lists=lists))
+
+    def show_session(self, session: ReviewSession) -> ReviewSession:
+        """Make ``session`` the window's session (a new one, or one resumed) and show it."""
         self._stop_session()
         self.session = session
         session.moved.connect(self._session_moved)
+        self.sessionShown.emit(session)
         self.enter()
         return session
 
