@@ -139,6 +139,10 @@ class RowLabel:
     def tags(self) -> tuple[str, ...]:
         return self.state.tags
 
+    @property
+    def note(self) -> str | None:
+        return self.state.note
+
 
 def encode_tags(tags: Iterable[str]) -> str | None:
     tags = list(tags)
@@ -429,6 +433,9 @@ def keymap(
     for i, t in enumerate(label_set.tags, start=1):
         table[f"review.tag.{i}"] = (t.key,) if t.key else ()
     table.update({k: tuple(v) for k, v in label_set.nav_keys.items()})
+    if label_set.nav_keys:  # a project's saved set may predate a session key: use the default
+        for action, default in default_label_set().nav_keys.items():
+            table.setdefault(action, tuple(default))
     for action, keys in (overrides or {}).items():
         table[action] = tuple(keys)
     return table

@@ -40,6 +40,7 @@ from inspector.ui.review_dialogs import (
     confirm_bulk_box,
 )
 from inspector.ui.review_files import FilterFileActions, busy_cursor
+from inspector.ui.review_notes import NoteDialog, ask_note
 from inspector.ui.review_resume import install_resume
 from inspector.ui.review_sources import QueueSources
 from inspector.ui.review_table import DecisionDelegate, DecisionFilter
@@ -60,6 +61,7 @@ NAV = [
     ("review.undo", "&Undo in Session", "undo"),
     ("review.redo", "&Redo in Session", "redo"),
     ("review.show_in_context", "Show in &Context", "show_in_context"),
+    ("review.note", "&Note on Sample…", "note"),
     ("review.leave", "&Leave Session", "leave"),
     ("review.help", "&Keys", "help"),
 ]
@@ -106,6 +108,7 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
         self.export_dialog: ExportDialog | None = None
         self.import_dialog: ImportDialog | None = None
         self.label_set_dialog: LabelSetDialog | None = None
+        self.note_dialog: NoteDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self._pending_queue: str | None = None
         self._map_hooked = False
@@ -253,6 +256,14 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
                 menu="Labels",
                 enabled_when=has_data,
             )
+        reg.register(
+            "labels.note_selection",
+            "&Note on Selection…",
+            self.note_selection,
+            menu="Labels",
+            enabled_when=has_data,
+            tip="A note on the selected rows (or the sample shown), exported with the labels",
+        )
         reg.register(
             "labels.clear_selection",
             "Clear Decisions of Selection…",
@@ -485,6 +496,22 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
             return s.choose_keeper(n)
         tags = self.hub.label_set.tags
         return s.toggle_tag(tags[n - 1].name) if n <= len(tags) else None
+
+    def note(self) -> None:
+        """``N``: a note on the sample on screen (a duplicate group: on every member)."""
+        if self.session is not None and not self.session.done:
+            self.note_dialog = ask_note(self.hub, self.session.current_rows(), self.window)
+
+    def note_selection(self) -> None:
+        rows = self.window.selected_rows()
+        if not len(rows) and self.window.current_row() is not None:
+            rows = np.array([self.window.current_row()], dtype=np.int64)
+        if self._has_data() and len(rows):
+            self.note_dialog = ask_note(self.hub, rows, self.window, self._noted)
+
+    def _noted(self, changes: Changes | None) -> None:
+        if changes is not None:
+            self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")
 
     def next(self) -> None:
         if self.session is not None:

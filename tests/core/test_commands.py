@@ -256,6 +256,13 @@ def test_label_set_and_keymap(make_book):
     assert L.tag_for_action(L.load_label_set(pr.store), "review.tag.1") == "toxic"
     assert L.tag_for_action(edited, "review.tag.2") is None
 
+    # a set saved before a session key existed still gets that key from the defaults
+    from dataclasses import replace
+
+    older = replace(default, nav_keys={"review.next": ("Right",)})
+    assert L.keymap(older)["review.note"] == ("N",)
+    assert L.keymap(older)["review.next"] == ("Right",)  # its own keys still win
+
 
 # -- queues ----------------------------------------------------------------------------------
 

@@ -581,3 +581,66 @@ def test_the_map_offers_decision_colours(open_review, data):
     review.hub.decide([0], "drop")
     codes, names = panel._colour_sources["decision"](window.project)
     assert codes[0] == 1 and codes[1] == -1 and names[1] == "drop"
+
+
+# -- notes ---------------------------------------------------------------------------------------
+
+
+def type_into_focus(text: str) -> None:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    QTest.keyClicks(widget, text)
+
+
+def test_n_writes_a_note_on_the_sample_in_a_session(qtbot, open_review, data, tmp_path):
+    window, review = open_review(data)
+    session = review.start("all")
+    press(K.Key_X)  # drop s00, on to s01
+    press(K.Key_Left)  # back to s00
+    press(K.Key_N)
+    dialog = review.note_dialog
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.edit, timeout=5_000)
+    type_into_focus("cites a paper that does not exist")
+    press(K.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+    assert session.index == 0  # a note does not move the session
+    assert "cites a paper" in review.view.badge.text()
+    assert "DROP" in review.view.badge.text().upper()
+
+    book, project = fresh_book(data, tmp_path)  # durable: a new connection sees it
+    assert book.state("s00").note == "cites a paper that does not exist"
+    assert book.state("s00").decision == "drop"
+    project.close()
+
+    # N again opens it with the note in place; an empty note clears it; undo brings it back
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is review.view, timeout=5_000)
+    press(K.Key_N)
+    again = review.note_dialog
+    assert again.edit.toPlainText() == "cites a paper that does not exist"
+    again.edit.clear()
+    again.accept()
+    assert review.hub.state(0).note is None
+    window.actions.trigger("edit.undo")
+    assert review.hub.state(0).note == "cites a paper that does not exist"
+
+    out = tmp_path / "filter.jsonl"
+    F.export_filter(window.project.dataset, window.project.store, out)
+    frame = pl.read_ndjson(out)
+    assert frame.filter(pl.col("id") == "s00")["note"][0] == "cites a paper that does not exist"
+
+
+def test_note_on_a_selection_outside_a_session(qtbot, open_review, data, tmp_path):
+    window, review = open_review(data)
+    window.select_rows([2, 3, 5])
+    window.actions.trigger("labels.note_selection")
+    dialog = review.note_dialog
+    assert "3 samples" in dialog.findChild(type(dialog.layout().itemAt(0).widget())).text()
+    dialog.edit.setPlainText("all three from the same scraped forum")
+    dialog.accept()
+    for row in (2, 3, 5):
+        assert review.hub.state(row).note == "all three from the same scraped forum"
+    assert review.hub.state(4).note is None
+    book, project = fresh_book(data, tmp_path)
+    assert [book.state(i).note for i in ids(2, 3)] == ["all three from the same scraped forum"] * 2
+    project.close()
