@@ -1,6 +1,10 @@
-"""A curator's note on a sample (or on every row of a selection or duplicate group): ``N`` in
-a review session, Labels ▸ Note on Selection… elsewhere. The note is one undoable command,
-saved on OK like every other label, shown beside the decision and written to filter files."""
+"""Labels on a selection, and notes.
+
+A curator's note on a sample (or on every row of a selection or duplicate group): ``N`` in a
+review session, Labels ▸ Note on Selection… elsewhere. The note is one undoable command, saved
+on OK like every other label, shown beside the decision and written to filter files.
+:class:`SelectionLabels` is Labels ▸ Label Selection as…/Note on Selection… for the review
+controller."""
 
 from __future__ import annotations
 
@@ -14,14 +18,19 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
 )
+
+from inspector.ui.review_dialogs import confirm_bulk_box
+from inspector.ui.review_files import busy_cursor
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from inspector.core.commands import Changes
+    from inspector.ui.main_window import MainWindow
     from inspector.ui.review import LabelsHub
 
 
@@ -87,3 +96,56 @@ def ask_note(hub: LabelsHub, rows: np.ndarray, parent: QWidget, on_saved=None) -
         dialog.finished.connect(give_back)
     dialog.open()
     return dialog
+
+
+class SelectionLabels:
+    """Labelling outside a session, for :class:`~inspector.ui.review_wiring.ReviewController`:
+    a decision or a note on the rows selected in the table or on the map."""
+
+    window: MainWindow
+    hub: LabelsHub
+    confirm_box: QMessageBox | None
+    note_dialog: NoteDialog | None
+
+    def _has_data(self) -> bool:
+        raise NotImplementedError
+
+    def _say(self, text: str, *, warn: bool = False) -> None:
+        raise NotImplementedError
+
+    def label_selection(self, decision: str | None, *, confirm: bool = True):
+        """Label the selected rows (table or map) in one step, after a confirmation that
+        shows the count and a few ids. Returns the box (``confirm``) or the Changes."""
+        rows = self.window.selected_rows()
+        if not self._has_data():
+            return None
+        if not len(rows):
+            self._say("Select rows in the table or on the map first", warn=True)
+            return None
+        if not confirm:
+            return self.bulk_decide(rows, decision)
+        assert self.hub.book is not None
+        ids = [self.hub.book.id_of(int(r)) for r in rows[:5]]
+        box = confirm_bulk_box(len(rows), decision or "no decision", ids, self.window)
+        box.accepted.connect(lambda: self.bulk_decide(rows, decision))
+        self.confirm_box = box
+        box.open()
+        return box
+
+    def bulk_decide(self, rows: np.ndarray, decision: str | None) -> Changes | None:
+        with busy_cursor():
+            changes = self.hub.decide(rows, decision)
+        if changes is not None:
+            self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")
+        return changes
+
+    def note_selection(self) -> None:
+        rows = self.window.selected_rows()
+        if not len(rows) and self.window.current_row() is not None:
+            rows = np.array([self.window.current_row()], dtype=np.int64)
+        if self._has_data() and len(rows):
+            self.note_dialog = ask_note(self.hub, rows, self.window, self._noted)
+
+    def _noted(self, changes: Changes | None) -> None:
+        if changes is not None:
+            self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")

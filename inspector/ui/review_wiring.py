@@ -37,10 +37,9 @@ from inspector.ui.review_dialogs import (
     ImportDialog,
     LabelSetDialog,
     StartReviewDialog,
-    confirm_bulk_box,
 )
 from inspector.ui.review_files import FilterFileActions, busy_cursor
-from inspector.ui.review_notes import NoteDialog, ask_note
+from inspector.ui.review_notes import NoteDialog, SelectionLabels, ask_note
 from inspector.ui.review_resume import install_resume
 from inspector.ui.review_sources import QueueSources
 from inspector.ui.review_table import DecisionDelegate, DecisionFilter
@@ -88,7 +87,7 @@ def install_review(window: MainWindow) -> ReviewController:
     return controller
 
 
-class ReviewController(QueueSources, FilterFileActions, QObject):
+class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject):
     """Owns the labels hub, the session view and the labelling actions of one window."""
 
     sessionShown = Signal(object)  # ReviewSession, started or resumed, before it is shown
@@ -502,17 +501,6 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
         if self.session is not None and not self.session.done:
             self.note_dialog = ask_note(self.hub, self.session.current_rows(), self.window)
 
-    def note_selection(self) -> None:
-        rows = self.window.selected_rows()
-        if not len(rows) and self.window.current_row() is not None:
-            rows = np.array([self.window.current_row()], dtype=np.int64)
-        if self._has_data() and len(rows):
-            self.note_dialog = ask_note(self.hub, rows, self.window, self._noted)
-
-    def _noted(self, changes: Changes | None) -> None:
-        if changes is not None:
-            self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")
-
     def next(self) -> None:
         if self.session is not None:
             self.session.next()
@@ -549,33 +537,6 @@ class ReviewController(QueueSources, FilterFileActions, QObject):
             self._say(f"Nothing to {'undo' if undo else 'redo'}")
         elif not self.in_session():
             self._say(f"{verb} {changes.title}")
-        return changes
-
-    # -- bulk ----------------------------------------------------------------------------------
-    def label_selection(self, decision: str | None, *, confirm: bool = True):
-        """Label the selected rows (table or map) in one step, after a confirmation that
-        shows the count and a few ids. Returns the box (``confirm``) or the Changes."""
-        rows = self.window.selected_rows()
-        if not self._has_data():
-            return None
-        if not len(rows):
-            self._say("Select rows in the table or on the map first", warn=True)
-            return None
-        if not confirm:
-            return self.bulk_decide(rows, decision)
-        assert self.hub.book is not None
-        ids = [self.hub.book.id_of(int(r)) for r in rows[:5]]
-        box = confirm_bulk_box(len(rows), decision or "no decision", ids, self.window)
-        box.accepted.connect(lambda: self.bulk_decide(rows, decision))
-        self.confirm_box = box
-        box.open()
-        return box
-
-    def bulk_decide(self, rows: np.ndarray, decision: str | None) -> Changes | None:
-        with busy_cursor():
-            changes = self.hub.decide(rows, decision)
-        if changes is not None:
-            self._say(f"{changes.title} (Ctrl+Z to undo)" if changes.ids else "Nothing changed")
         return changes
 
     # -- the label set ---------------------------------------------------------------------------
