@@ -16,7 +16,7 @@ import logging
 import sqlite3
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLabel,
@@ -45,6 +45,10 @@ log = logging.getLogger("inspector.ui")
 
 RESUME_ID = "labels.resume_session"
 PANEL_REFRESH_MS = 250  # the dock's progress follows the session once keys pause this long
+# The place is written once keys pause this long (and at once when the list ends, the dataset
+# closes or the window closes): a synced write on every key doubled the key-to-paint time,
+# and decisions are durable on their own key press anyway.
+SAVE_PLACE_MS = 400
 MUTED = "#6b7280"
 
 
@@ -178,6 +182,11 @@ class SessionKeeper(QObject):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(PANEL_REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_PLACE_MS)
+        self._save_timer.timeout.connect(self.save_place)
+        self.window.installEventFilter(self)  # the place is saved before the window closes
 
         self.window.actions.register(
             RESUME_ID,
@@ -198,7 +207,7 @@ class SessionKeeper(QObject):
         self.window.datasetOpened.connect(self._opened)
         self.window.actions["file.close"].triggered.connect(self._closed)
         controller.sessionShown.connect(self._shown)
-        controller.stack.currentChanged.connect(lambda _i: self.refresh())
+        controller.stack.currentChanged.connect(self._view_changed)
         if self.window.project is not None and controller.hub.is_open:
             self._opened(self.window.project)
         else:
@@ -232,8 +241,12 @@ class SessionKeeper(QObject):
             self.dock.raise_()
             self.controller._say(f"Unfinished review: {resume_text(self.offer)}")
 
+    def _view_changed(self, _index: int) -> None:
+        self.save_place()  # leaving the session view: its place, before the list is shown
+        self.refresh()
+
     def _closed(self) -> None:
-        self._tracked = None
+        self._tracked = None  # (file.close has closed the store: nothing left to flush into)
         self.refresh()
 
     def resume_when_ready(self) -> None:
@@ -264,15 +277,31 @@ class SessionKeeper(QObject):
         except sqlite3.Error:
             log.exception("cannot save the review session")
             return
+        self.save_place()  # the session before this one, if its place is still to be written
         self._tracked = (session, session_log)
         session.moved.connect(functools.partial(self._moved, session))
-        self._moved(session)
+        self.save_place()
 
     def _moved(self, session: ReviewSession) -> None:
-        """Save the place (and, at the end of the list, that it is finished)."""
         if self._tracked is None or self._tracked[0] is not session:
             return  # not the window's session any more
-        session_log = self._tracked[1]
+        if session.done:
+            self.save_place()
+        else:
+            self._save_timer.start()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.save_place()
+        return False
+
+    def save_place(self) -> None:
+        """Write the tracked session's place now (and, at the end of the list, that it is
+        finished)."""
+        self._save_timer.stop()
+        if self._tracked is None:
+            return
+        session, session_log = self._tracked
         if session.saved_id is None or session_log is not self.log:
             return  # a session of a project since closed
         try:

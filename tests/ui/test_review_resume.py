@@ -111,6 +111,8 @@ def test_close_the_window_mid_queue_and_resume_in_a_new_one(qtbot, open_review, 
 
     press(K.Key_X)  # the decisions go on where they stopped
     assert session.index == 4
+    # the place is written once the keys pause (decisions at once, on the key press)
+    qtbot.waitUntil(lambda: not review.resumer._save_timer.isActive(), timeout=5_000)
 
     project = open_project(data, project_path=tmp_path / "project.sqlite")
     try:
