@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector.core import paths
@@ -147,6 +148,14 @@ def install_excepthook() -> None:
     sys.excepthook = _excepthook
 
 
+def app_icon() -> QIcon:
+    """The app's icon, ``resources/icon.svg`` (an empty icon if the file is missing)."""
+    try:
+        return QIcon(str(paths.resources_dir() / "icon.svg"))
+    except FileNotFoundError:
+        return QIcon()
+
+
 def make_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (made once), named for the settings, with a consistent style."""
     shield_none_refcount()
@@ -155,6 +164,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationDisplayName("Inspector")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("inspector")  # matches packaging/inspector.desktop (taskbar icon)
     if sys.platform.startswith("linux"):
         app.setStyle("Fusion")  # the same look on every desktop
     return app
