@@ -182,6 +182,12 @@ def build_window():
     install_map(window)
     install_review(window)
     install_issues(window)
+    docks = window.docks
+    if QSettings().value("window/state") is None and {"dock_review", "dock_issues"} <= set(docks):
+        # First start: Review and Issues share one place under the map, Issues in front (the
+        # Review tab comes forward by itself when there is a session to resume).
+        window.tabifyDockWidget(docks["dock_review"], docks["dock_issues"])
+        docks["dock_issues"].raise_()
     return window
 
 

@@ -519,3 +519,28 @@ def test_an_exception_in_a_slot_opens_the_dialog_and_the_window_goes_on(
     app._dialog.close()
     click_row(window, 3)  # still working
     assert "Bonjour" in window.sample_view.toPlainText()
+
+
+def test_the_full_window_on_first_start(qtbot, alpaca_file, tmp_path):
+    """What `inspector` shows: every feature installed, Review and Issues sharing the place
+    under the map (Issues in front), and the app icon set."""
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.ui.app import build_window, make_app
+
+    QSettings().clear()
+    window = build_window()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    docks = window.docks
+    assert {"dock_map", "dock_clusters", "dock_search", "dock_review", "dock_issues"} <= set(docks)
+    assert docks["dock_issues"] in window.tabifiedDockWidgets(docks["dock_review"])
+    assert not docks["dock_issues"].visibleRegion().isEmpty()  # in front
+    make_app()  # the same application object, named and given the icon as `inspector` does
+    assert not QApplication.windowIcon().isNull()
+    assert not QApplication.windowIcon().pixmap(64, 64).isNull()  # the SVG renders
+    with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
+        window.open_path(alpaca_file, project_path=tmp_path / "p.sqlite")
+    assert window.model.rowCount() == 6
+    window.close()
