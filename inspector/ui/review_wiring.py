@@ -72,6 +72,7 @@ HINTS = [
     ("review.previous", "back"),
     ("review.undo", "undo"),
     ("review.show_in_context", "in context"),
+    ("review.note", "note"),
     ("review.leave", "leave"),
     ("review.help", "all keys"),
 ]
