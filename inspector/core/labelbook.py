@@ -67,6 +67,13 @@ _STATE = STATE_FIELDS
 _COMPARED = _STATE[:6]  # who and when aside
 _B = [f"b_{f}" for f in _STATE]
 _A = [f"a_{f}" for f in _STATE]
+# How far back undo reaches, in labelled rows: the newest commands keep their before/after
+# states until together they pass this (the newest always keeps its own, however large).
+# Older commands stay in the history (who, what, when, how many) without their states, so a
+# project does not grow by a full copy of every bulk edit ever made.
+UNDO_ROWS = 2_000_000
+UNDO_COMMANDS = 10_000  # and at most this many commands (a key press is one)
+PRUNE_EVERY = 64  # commands between two checks (a bulk command of 1,000+ rows checks at once)
 
 
 @dataclass(frozen=True)
@@ -78,17 +85,26 @@ class HistoryEntry:
     annotator: str | None
     timestamp: str
     undone: bool
+    undoable: bool = True  # False once past the undo reach (UNDO_ROWS)
 
 
 class LabelBook:
     """A project's labels: apply commands, undo, redo, and read states and counts."""
 
     def __init__(
-        self, store: ProjectStore, dataset: Dataset, *, annotator: str | None = None
+        self,
+        store: ProjectStore,
+        dataset: Dataset,
+        *,
+        annotator: str | None = None,
+        undo_rows: int = UNDO_ROWS,
+        undo_commands: int = UNDO_COMMANDS,
     ) -> None:
         self.store = store
         self.dataset = dataset
         self.annotator = annotator or L.annotator(store)
+        self.undo_rows = undo_rows
+        self.undo_commands = undo_commands
         self._ids: pl.Series = dataset.frame[ID].cast(pl.String)
         self._index: dict[str, int] | None = None
         self._lock = threading.RLock()
@@ -219,6 +235,8 @@ class LabelBook:
                 ),
             )
             seq = int(cur.lastrowid or 0)
+            if seq % PRUNE_EVERY == 0 or changed.height >= 1000:
+                _forget_old_states(conn, self.undo_rows, self.undo_commands)
         b_dec, a_dec = changed["b_decision"].to_list(), changed["a_decision"].to_list()
         return Changes(
             "do",
@@ -260,23 +278,27 @@ class LabelBook:
     def history(self, limit: int = 100) -> list[HistoryEntry]:
         """The latest commands, newest first (undone ones included until discarded)."""
         cur = self.store.conn.execute(
-            "SELECT seq, kind, title, rows, annotator, timestamp, undone FROM commands "
+            "SELECT seq, kind, title, rows, annotator, timestamp, undone, payload IS NOT NULL "
+            "FROM commands "
             "ORDER BY seq DESC LIMIT ?",
             (limit,),
         )
         return [
-            HistoryEntry(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6]))
+            HistoryEntry(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5], bool(r[6]), bool(r[7]))
             for r in cur.fetchall()
         ]
 
     def _next(self, undo: bool) -> tuple[int, str] | None:
         sql = (
-            "SELECT seq, title FROM commands WHERE undone=0 ORDER BY seq DESC LIMIT 1"
+            "SELECT seq, title, payload IS NOT NULL FROM commands WHERE undone=0 "
+            "ORDER BY seq DESC LIMIT 1"
             if undo
-            else "SELECT seq, title FROM commands WHERE undone=1 ORDER BY seq ASC LIMIT 1"
+            else "SELECT seq, title, payload IS NOT NULL FROM commands WHERE undone=1 "
+            "ORDER BY seq ASC LIMIT 1"
         )
         row = self.store.conn.execute(sql).fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        # a command past the undo reach (its states forgotten) ends the undo history
+        return (int(row[0]), str(row[1])) if row and row[2] else None
 
     def _step(self, undo: bool) -> Changes | None:
         with self._lock, _transaction(self.store) as conn:
@@ -338,6 +360,20 @@ def _count_delta(pairs: Iterable[tuple[str | None, str | None]]) -> dict[str, in
 
 def _discard_redo(conn: Any) -> None:
     conn.execute("DELETE FROM commands WHERE undone=1")
+
+
+def _forget_old_states(conn: Any, rows: int, commands: int) -> None:
+    """Drop the before/after states of commands past the undo reach (see UNDO_ROWS)."""
+    conn.execute(
+        "UPDATE commands SET payload=NULL WHERE payload IS NOT NULL AND seq < ("
+        "  SELECT coalesce(min(seq), 0) FROM ("
+        "    SELECT seq, sum(rows) OVER w - rows AS newer, row_number() OVER w AS n"
+        "    FROM commands WHERE payload IS NOT NULL AND undone=0"
+        "    WINDOW w AS (ORDER BY seq DESC)"
+        "  ) WHERE newer < ? AND n <= ?"
+        ")",
+        (int(rows), max(1, int(commands))),
+    )
 
 
 def _encode(frame: pl.DataFrame) -> bytes:

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from inspector.core import labelbook
 from inspector.core import labels as L
 from inspector.core import queues as Q
 from inspector.core.commands import ChooseKeeper, Decide
@@ -309,3 +310,44 @@ def test_search_queue(make_book):
     _, pr = make_book(12)
     rows = Q.build_queue("search", n_rows=12, search=Q.search_rows(pr.dataset, "question 1")).rows
     assert rows.tolist() == [1, 10, 11]
+
+
+def test_undo_reaches_back_a_bounded_number_of_rows(make_book, monkeypatch):
+    """Old commands keep their place in the history but not their states, once the newer
+    ones hold more than the undo reach; the newest is always undoable, however large."""
+    book, pr = make_book(40)
+    book.undo_rows = 20  # a command keeps its states while newer ones hold under 20 rows
+    monkeypatch.setattr(labelbook, "PRUNE_EVERY", 1)
+    book.decide(list(range(0, 10)), "drop")
+    book.decide(list(range(10, 20)), "keep")  # 10 newer rows: the first is still in reach
+    book.decide(list(range(20, 30)), "unsure")  # 20 newer rows: the first is past it
+    entries = book.history()
+    assert [e.rows for e in entries] == [10, 10, 10]
+    assert [e.undoable for e in entries] == [True, True, False]
+    assert book.undo() is not None and book.undo() is not None
+    assert book.undo() is None  # the first command's states are forgotten
+    assert not book.can_undo
+    assert book.state(5).decision == "drop" and book.state(15) is None
+    assert book.redo() is not None and book.state(15).decision == "keep"
+
+    book.decide(list(range(40)), "keep")  # one command larger than the reach on its own
+    assert book.history()[0].undoable
+    assert [e.undoable for e in book.history()[1:]] == [False] * (len(book.history()) - 1)
+    book.undo()
+    assert book.state(0).decision == "drop" and book.state(35) is None
+    pr.close()
+    # the history and the reach are what a new connection sees
+    book2, pr2 = make_book(40, project=pr.store.path)
+    assert [e.undoable for e in book2.history()][:1] == [True]
+    pr2.close()
+
+
+def test_undo_reaches_back_a_bounded_number_of_commands(make_book, monkeypatch):
+    book, pr = make_book(10)
+    book.undo_commands = 3
+    monkeypatch.setattr(labelbook, "PRUNE_EVERY", 1)
+    for row in range(6):  # one key press each
+        book.decide(row, "drop")
+    assert [e.undoable for e in book.history()] == [True] * 3 + [False] * 3
+    assert sum(book.undo() is not None for _ in range(6)) == 3
+    assert book.state(2).decision == "drop" and book.state(3) is None
