@@ -75,7 +75,7 @@ class IssuesController(QObject):
         self.panel.calibrateRequested.connect(self.show_calibration)
         window.datasetOpened.connect(self._opened)
         window.currentRowChanged.connect(self._current_row)
-        window.actions["file.close"].triggered.connect(self._closed)
+        window.datasetClosing.connect(self._closed)
         window.actions.register(
             "issues.find",
             "&Find Issues",

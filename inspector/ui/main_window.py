@@ -55,6 +55,9 @@ from inspector.ui.table_model import SampleTableModel
 
 class MainWindow(OpeningMixin, QMainWindow):
     datasetOpened = Signal(object)  # Project
+    # the dataset shown is about to go (closed, reopened, replaced): features let go of it now,
+    # while its store is still open (a new one may be shown before its datasetOpened)
+    datasetClosing = Signal()
     currentRowChanged = Signal(int)  # dataset row
     selectionChanged = Signal(object)  # np.ndarray of dataset rows
     formatChanged = Signal(object)  # FormatSpec

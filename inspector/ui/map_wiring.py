@@ -49,7 +49,7 @@ def install_map(window: MainWindow) -> MapPanel:
         window.restoreState(QSettings().value("window/state"))
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
     clusters_dock.visibilityChanged.connect(panel.update_legend)
-    window.actions["file.close"].triggered.connect(panel.dataset_closed)
+    window.datasetClosing.connect(panel.dataset_closed)
     _register_actions(window, panel, search)
     QTimer.singleShot(0, start_helper)  # the map's process server, while the window is small
     return panel

@@ -199,6 +199,8 @@ class OpeningMixin:
     def _close_projects(self) -> None:
         self._identify_job = None
         self.jobs.cancel("identify")
+        if self.project is not None or self.pending is not None:
+            self.datasetClosing.emit()
         for project in (self.project, self.pending):
             if project is not None:
                 project.close()

@@ -205,7 +205,8 @@ class SessionKeeper(QObject):
             labels_menu.insertSeparator(first)
 
         self.window.datasetOpened.connect(self._opened)
-        self.window.actions["file.close"].triggered.connect(self._closed)
+        self.window.datasetClosing.connect(self._closed)
+        self.window.openFailed.connect(self._open_failed)
         controller.sessionShown.connect(self._shown)
         controller.stack.currentChanged.connect(self._view_changed)
         if self.window.project is not None and controller.hub.is_open:
@@ -246,8 +247,13 @@ class SessionKeeper(QObject):
         self.refresh()
 
     def _closed(self) -> None:
-        self._tracked = None  # (file.close has closed the store: nothing left to flush into)
+        self.save_place()  # the store is still open: the place of the last keys goes in
+        self._pending_resume = False
+        self._tracked = None
         self.refresh()
+
+    def _open_failed(self, _message: str) -> None:
+        self._pending_resume = False
 
     def resume_when_ready(self) -> None:
         """Resume the latest unfinished session once a dataset is open (``--resume``)."""

@@ -71,6 +71,7 @@ class DecisionFilter(QObject):
             bar.layout().addWidget(self.combo)
         window.filterApplied.connect(self._filter_ran)
         window.datasetOpened.connect(self._opened)
+        window.datasetClosing.connect(lambda: self._opened(None))  # back to "any"
 
     @property
     def choice(self) -> str:
@@ -86,8 +87,8 @@ class DecisionFilter(QObject):
         self.combo.blockSignals(False)
 
     def _filter_ran(self, n: int) -> None:
-        if self._applying or n < 0:
-            return
+        if self._applying or n < 0 or self.window.project is None:
+            return  # (rows shown before their ids: no labels to filter by yet)
         self._base = self.window.model.base_rows()
         if self.choice != "any":
             self._apply()

@@ -141,7 +141,8 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self._register_actions()
         # keys changed in Help ▸ Edit Keyboard Shortcuts… work in a session at once
         window.actions.keysChanged.connect(lambda _id: self._refresh_keys())
-        window.actions["file.close"].triggered.connect(self._closed)
+        window.datasetClosing.connect(self._closed)
+        window.openFailed.connect(self._open_failed)
         self._hook_map()
         if window.project is not None:
             self._opened(window.project)
@@ -158,9 +159,13 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
             self.start_when_ready(spec)
 
     def _closed(self) -> None:
+        self._pending_queue = None  # `review --queue` was for the dataset going away
         self._stop_session()
         self.hub.close()
         self.window.actions.update_enabled()
+
+    def _open_failed(self, _message: str) -> None:
+        self._pending_queue = None
 
     def _has_data(self) -> bool:
         return self.hub.is_open and self.window.project is not None

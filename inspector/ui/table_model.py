@@ -100,9 +100,7 @@ class SampleTableModel(QAbstractTableModel):
         self._ids = dataset.frame[ID]
         self._ranks.pop(ID_COL, None)
         if self._sort is not None and self._sort[0] == ID_COL:
-            self.layoutAboutToBeChanged.emit()
-            self._view = self._sorted(self._base)
-            self.layoutChanged.emit()
+            self._reorder(self._sorted(self._base))
         if self._view.size:
             last = self.index(int(self._view.size) - 1, ID_COL)
             self.dataChanged.emit(self.index(0, ID_COL), last)
@@ -146,16 +144,28 @@ class SampleTableModel(QAbstractTableModel):
         """Sort by id, length or source; other columns leave the order as it is."""
         if column not in SORTABLE:
             return
-        self.layoutAboutToBeChanged.emit()
         self._sort = (column, order)
-        self._view = self._sorted(self._base)
-        self.layoutChanged.emit()
+        self._reorder(self._sorted(self._base))
 
     def clear_sort(self) -> None:
         """Back to the order of the rows as given (dataset order for a filter)."""
-        self.layoutAboutToBeChanged.emit()
         self._sort = None
-        self._view = self._base
+        self._reorder(self._base)
+
+    def _reorder(self, view: np.ndarray) -> None:
+        """Show the same rows in another order. The selection and the current row follow
+        their dataset rows (Qt keeps them at the same table positions otherwise)."""
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        before = self._view
+        self._view = view
+        if old:
+            rows = np.fromiter((i.row() for i in old), dtype=np.int64, count=len(old))
+            moved = self.view_positions(before[rows]).tolist()
+            new = [
+                self.index(p, i.column()) if p >= 0 else QModelIndex() for p, i in zip(moved, old)
+            ]
+            self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
 
     def _sorted(self, rows: np.ndarray) -> np.ndarray:

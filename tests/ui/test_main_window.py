@@ -544,3 +544,19 @@ def test_the_full_window_on_first_start(qtbot, alpaca_file, tmp_path):
         window.open_path(alpaca_file, project_path=tmp_path / "p.sqlite")
     assert window.model.rowCount() == 6
     window.close()
+
+
+def test_sorting_keeps_the_selected_rows(qtbot, make_window, tmp_path):
+    """Sorting moves rows, not the selection: labelling the selection after a sort labels
+    the rows the user chose."""
+    path = write_jsonl(
+        tmp_path / "d.jsonl",
+        [{"instruction": "x" * (10 - i), "output": "y"} for i in range(10)],
+    )
+    window = make_window(path, project_path=tmp_path / "p.sqlite")
+    window.set_current_row(3)
+    window.select_rows(np.array([3, 4]))
+    for column, descending in (("length", False), ("length", True), ("id", False), ("", False)):
+        window.sort_by(column, descending)
+        assert window.selected_rows().tolist() == [3, 4], column
+        assert window.table.current_dataset_row() == 3, column

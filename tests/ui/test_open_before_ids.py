@@ -144,3 +144,57 @@ def test_cancel_in_the_status_bar_while_ids_are_computed_closes_it(
     qtbot.waitUntil(lambda: window.pending is None, timeout=10_000)
     assert window.project is None and window.model.rowCount() == 0
     assert window.windowTitle() == "Inspector"
+
+
+def test_features_let_go_of_the_old_dataset_while_the_new_ids_compute(
+    qtbot, make_window, tmp_path, gated
+):
+    """Reload (or open another file) in the middle of a review session: the session ends at
+    once (its place saved), no key reaches the closed store, the decision filter goes back
+    to "any"; the rows of the new dataset are not filtered by the old one's decisions."""
+    import numpy as np
+
+    from inspector.core.review_state import SessionLog
+
+    rows = [{"instruction": f"q {i}", "output": f"a {i}"} for i in range(10)]
+    window = make_window()
+    review = install_review(window)
+    data = write(tmp_path / "d.jsonl", rows)
+    gated.set()
+    with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
+        window.open_path(data, project_path=tmp_path / "p.sqlite")
+    review.hub.decide(np.array([2, 5]), "drop")
+    review.start("all")
+    review.session.next()
+    review.session.next()  # the place: the third sample, not yet written (keys pause first)
+    review.decision_filter.set_choice("drop")
+    gated.clear()
+    window.reload()
+    qtbot.waitUntil(lambda: window.pending is not None, timeout=20_000)
+    window.actions.update_enabled()
+    assert not review.in_session() and not window.actions["review.keep"].isEnabled()
+    assert review.decision_filter.choice == "any"
+    assert window.model.rowCount() == 10  # the new rows, all of them
+    with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
+        gated.set()
+    saved = SessionLog(window.project.store).latest_unfinished()
+    assert saved is not None and saved.position == 2  # flushed before the store closed
+
+
+def test_a_selection_made_while_ids_compute_survives_their_arrival(
+    qtbot, make_window, tmp_path, gated
+):
+    import numpy as np
+
+    rows = [{"instruction": f"colour {i}", "output": f"x {i}"} for i in range(10)]
+    window = make_window()
+    window.open_path(write(tmp_path / "d.jsonl", rows), project_path=tmp_path / "p.sqlite")
+    qtbot.waitUntil(lambda: window.pending is not None, timeout=20_000)
+    window.sort_by("id")  # every id is still "…": the order changes when they arrive
+    window.set_current_row(3)
+    window.select_rows(np.array([3, 4]))
+    with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
+        gated.set()
+    assert window.selected_rows().tolist() == [3, 4]
+    assert window.table.current_dataset_row() == 3 and window.current_row() == 3
+    assert "colour 3" in window.sample_view.toPlainText()
