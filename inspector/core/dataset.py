@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from inspector.core import formats
-from inspector.core.errors import BadRecord, DataError
+from inspector.core.errors import BadRecord, DataError, reraise_interrupt
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.readers import read_file
 from inspector.core.render import Rendered, render_record
@@ -112,9 +112,15 @@ class Dataset:
         Safe to call from a worker thread: it builds a new Dataset and changes nothing."""
         if self.ids_ready:
             return self
-        progress.status("identifying rows")
-        hashes = self.content_hashes()
-        progress.check()
+        user = self.frame.select(self.user_columns)
+        starts = range(0, self.height, ID_SLICE)
+        progress.status("identifying rows", total=len(starts))
+        parts = []
+        for start in starts:  # in slices: Cancel (or quit) waits for one slice, not all
+            progress.check()
+            parts.append(content_sha256(user.slice(start, ID_SLICE)))
+            progress.advance()
+        hashes = pl.concat(parts) if parts else content_sha256(user)
         frame = self.frame.with_columns(_with_occurrence(hashes).alias(ID))
         return Dataset(
             self.target, self.sources, self.files, frame, self.spec, self.id_rule, self.bad, hashes
@@ -198,6 +204,7 @@ class Dataset:
 
 
 HASH_BATCH = 1 << 16  # rows encoded at a time: bounds the canonical JSON held in memory
+ID_SLICE = 100_000  # rows hashed between two progress steps (also the fastest size measured)
 
 
 def canonical_json_expr(columns: list[str], has_nulls: bool) -> pl.Expr:
@@ -221,7 +228,8 @@ def content_sha256(frame: pl.DataFrame) -> pl.Series:
     if frame.height:
         try:
             return _sha256_polars(frame, canonical)
-        except Exception:  # noqa: BLE001 - a plugin that does not fit this polars
+        except BaseException as exc:  # noqa: BLE001 - a plugin that does not fit this polars
+            reraise_interrupt(exc)  # (its panics are BaseExceptions)
             log.warning("polars-hash failed; hashing rows with hashlib", exc_info=True)
     return _sha256_hashlib(frame, canonical)
 

@@ -54,3 +54,11 @@ class DataError(Exception):
         if self.hint:
             text += f" ({self.hint})"
         return text
+
+
+def reraise_interrupt(exc: BaseException) -> None:
+    """Raise ``exc`` again if it stops the program (Ctrl+C, exit); let the caller handle
+    anything else. For ``except BaseException`` around polars and pyarrow, whose Rust panics
+    arrive as ``PanicException``, a BaseException."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc

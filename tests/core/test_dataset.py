@@ -209,6 +209,28 @@ def test_deferred_ids_are_computed_later_and_match(tmp_path):
     assert done.identified() is done
 
 
+def test_ids_are_computed_in_slices_that_cancel_can_stop(tmp_path, monkeypatch):
+    from inspector.core import dataset
+    from inspector.core.jobs import Cancelled, Progress
+
+    rows = [{"instruction": f"q{i}", "output": "same"} for i in range(10)] * 2
+    path = write_jsonl(tmp_path / "d.jsonl", rows)
+    monkeypatch.setattr(dataset, "ID_SLICE", 3)
+    pending = open_dataset(path, defer_ids=True)
+    steps: list[int] = []
+    done = pending.identified(Progress(lambda p: steps.append(p.done)))
+    assert max(steps) == 7  # 20 rows in slices of 3
+    assert done.ids.to_list() == open_dataset(path).ids.to_list()  # the same ids, #2s included
+    assert done.ids[10] == done.ids[0] + "#2"
+
+    def cancel_after_first(p: Progress) -> None:
+        if p.done == 1:
+            p.cancel()
+
+    with pytest.raises(Cancelled):
+        pending.identified(Progress(cancel_after_first))
+
+
 def test_deferring_changes_nothing_when_the_data_has_an_id_column(tmp_path):
     path = write_jsonl(tmp_path / "d.jsonl", [{"id": "x1", "text": "a"}, {"id": "x2", "text": "b"}])
     ds = open_dataset(path, defer_ids=True)

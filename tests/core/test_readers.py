@@ -218,6 +218,33 @@ def test_parquet_read_through_pyarrow_keeps_polars_types(tmp_path):
     assert got.to_dicts() == pl.read_parquet(path).to_dicts()
 
 
+def test_parquet_types_pyarrow_converts_otherwise_are_read_by_polars(tmp_path):
+    """pyarrow makes a date64 column a Date where polars keeps a Datetime: the content-hash
+    ids would change with the reader, so such a file is read as polars reads it."""
+    import datetime as dt
+
+    table = pa.table(
+        {
+            "text": ["a", "b"],
+            "day": pa.array([dt.date(2024, 1, 2), None], type=pa.date64()),
+        }
+    )
+    path = tmp_path / "d64.parquet"
+    pq.write_table(table, path)
+    got = read_file(path).frame
+    assert got.schema == pl.read_parquet(path).schema
+    assert got.schema["day"] == pl.Datetime("ms")
+    assert got.to_dicts() == pl.read_parquet(path).to_dicts()
+
+
+def test_a_parquet_type_polars_cannot_hold_is_a_clear_error(tmp_path):
+    path = tmp_path / "wide_decimal.parquet"
+    pq.write_table(pa.table({"amount": pa.array([1, 2], type=pa.decimal256(50, 2))}), path)
+    with pytest.raises(DataError, match="cannot read as parquet") as err:
+        open_dataset(path)  # (pyarrow's conversion panics in Rust: not a crash)
+    assert err.value.file == str(path)
+
+
 def test_parquet_directory_of_shards(tmp_path):
     folder = tmp_path / "data"
     write_shards(folder)
