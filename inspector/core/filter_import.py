@@ -44,7 +44,8 @@ def import_filter(
 
     ``remove`` becomes ``drop``, ``keep`` stays, ``flag`` becomes ``unsure``. ``reason``
     overrides the file's reasons (default: the file's, else ``imported``). Annotator and
-    timestamp are the file's where it has them. A row's note is kept.
+    timestamp are the file's where it has them. The file's notes come in; a row keeps its own
+    note where the file has none.
     """
     from inspector.core.commands import SetStates
 
@@ -94,13 +95,16 @@ def import_filter(
 def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFrame:
     """Label states (``LABEL_FIELDS``, tags as JSON text) for imported filter rows.
 
-    Our files carry the human decision in ``label``; a flagged row of ours with tags but no
-    label was only tagged. Everything else follows the action. The file's annotator and
+    Our files carry the human decision in ``label``; a flagged row of ours with tags or a note
+    but no label was only tagged or noted. Everything else follows the action. The file's annotator and
     timestamp are kept where it has them (a proposal's ``auto:`` annotator is not a person).
     """
     action = pl.col("action").replace_strict(L.DECISION_OF_ACTION, return_dtype=pl.String)
-    only_tagged = (
-        pl.lit(kind == "inspector") & (pl.col("action") == "flag") & (pl.col("tags").list.len() > 0)
+    only_tagged = (  # tagged or noted, not decided: flagged in the file, no label
+        pl.lit(kind == "inspector")
+        & (pl.col("action") == "flag")
+        & pl.col("label").is_null()
+        & ((pl.col("tags").list.len() > 0) | pl.col("note").is_not_null())
     )
     decision = (
         pl.when(pl.col("label").is_in(list(L.DECISIONS)))
@@ -118,7 +122,7 @@ def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFra
         .then(pl.col("reason").fill_null("imported"))
         .otherwise(pl.col("reason"))
         .alias("reason"),
-        pl.lit(None, pl.String).alias("note"),
+        pl.col("note"),  # the file's note; a row's own note stays where the file has none
         "group_id",
         "representative_id",
         pl.when(person).then(pl.col("annotator")).otherwise(pl.lit(annotator)).alias("annotator"),

@@ -103,6 +103,24 @@ def test_notes_are_exported_and_survive_csv(project, book, tmp_path):
     assert back.filter(pl.col("id") == "2")["note"][0].endswith("second line")
 
 
+def test_notes_come_back_with_an_import(project, book, tmp_path):
+    book.set_note(2, "kept after checking")  # decided (keep) and noted
+    book.set_note(9, "only a note")  # noted, not decided
+    out = tmp_path / "f.parquet"
+    F.export_filter(project.dataset, project.store, out)
+    fresh = open_project(project.dataset.target, project_path=tmp_path / "fresh.sqlite")
+    try:
+        other = LabelBook(fresh.store, fresh.dataset)
+        other.set_note(3, "the fresh project's own note")
+        import_filter(other, out)
+        assert other.state(2).decision == "keep" and other.state(2).note == "kept after checking"
+        assert other.state(9).decision is None and other.state(9).note == "only a note"
+        assert other.state(3).note == "the fresh project's own note"  # the file has none
+        assert other.state(4).decision is None and other.state(4).tags == ("refusal",)
+    finally:
+        fresh.close()
+
+
 def test_human_decisions_win_over_proposals(project, book, tmp_path):
     out = tmp_path / "filter.parquet"
     F.export_filter(project.dataset, project.store, out, proposals=proposals())
