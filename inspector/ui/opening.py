@@ -37,7 +37,11 @@ FILE_FILTER = (
 def _open_job(params: tuple[str, dict[str, Any]], progress: Progress) -> Project:
     path, opts = params
     # Content-hash ids come after the table is painted (see _opened and _identify_job).
-    return open_project(path, progress=progress, defer_ids=True, **opts)
+    project = open_project(path, progress=progress, defer_ids=True, **opts)
+    if progress.cancelled:  # superseded (another open, F5): nobody will take it, so close it
+        project.close()
+        progress.check()
+    return project
 
 
 def _identify_job(dataset: Dataset, progress: Progress) -> Dataset:

@@ -198,3 +198,25 @@ def test_a_selection_made_while_ids_compute_survives_their_arrival(
     assert window.selected_rows().tolist() == [3, 4]
     assert window.table.current_dataset_row() == 3 and window.current_row() == 3
     assert "colour 3" in window.sample_view.toPlainText()
+
+
+def test_an_open_superseded_while_reading_closes_its_store(tmp_path, monkeypatch):
+    from inspector.core import project as project_module
+    from inspector.core.jobs import Cancelled, Progress
+
+    def cancel_when_read(p: Progress) -> None:  # as a second open does to the first
+        if p.stage == "detecting format":
+            p.cancel()
+
+    closed: list[object] = []
+    real_close = project_module.Project.close
+
+    def tracking_close(self) -> None:
+        closed.append(self)
+        real_close(self)
+
+    monkeypatch.setattr(project_module.Project, "close", tracking_close)
+    params = (str(write(tmp_path / "d.jsonl", ROWS)), {"project_path": tmp_path / "p.sqlite"})
+    with pytest.raises(Cancelled):
+        opening_module._open_job(params, Progress(cancel_when_read))
+    assert len(closed) == 1  # its store, which no window would ever have closed
