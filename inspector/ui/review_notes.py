@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from inspector.core import labels as L
 from inspector.ui.review_dialogs import confirm_bulk_box
 from inspector.ui.review_files import busy_cursor
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from inspector.core.commands import Changes
+    from inspector.ui.actions import ActionRegistry
     from inspector.ui.main_window import MainWindow
     from inspector.ui.review import LabelsHub
 
@@ -112,6 +114,32 @@ class SelectionLabels:
 
     def _say(self, text: str, *, warn: bool = False) -> None:
         raise NotImplementedError
+
+    def _register_selection_actions(self, reg: ActionRegistry, has_data) -> None:
+        """Labels ▸ Label Selection as…, Note on Selection…, Clear Decisions of Selection…"""
+        for decision in L.DECISIONS:
+            reg.register(
+                f"labels.{decision}_selection",
+                f"Label Selection as {decision.title()}…",
+                lambda d=decision: self.label_selection(d),
+                menu="Labels",
+                enabled_when=has_data,
+            )
+        reg.register(
+            "labels.note_selection",
+            "&Note on Selection…",
+            self.note_selection,
+            menu="Labels",
+            enabled_when=has_data,
+            tip="A note on the selected rows (or the sample shown), exported with the labels",
+        )
+        reg.register(
+            "labels.clear_selection",
+            "Clear Decisions of Selection…",
+            lambda: self.label_selection(None),
+            menu="Labels",
+            enabled_when=has_data,
+        )
 
     def label_selection(self, decision: str | None, *, confirm: bool = True):
         """Label the selected rows (table or map) in one step, after a confirmation that

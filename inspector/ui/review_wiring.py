@@ -253,29 +253,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
                 enabled_when=in_session,
                 separator_before=id_ == "review.next",
             )
-        for decision in L.DECISIONS:
-            reg.register(
-                f"labels.{decision}_selection",
-                f"Label Selection as {decision.title()}…",
-                lambda d=decision: self.label_selection(d),
-                menu="Labels",
-                enabled_when=has_data,
-            )
-        reg.register(
-            "labels.note_selection",
-            "&Note on Selection…",
-            self.note_selection,
-            menu="Labels",
-            enabled_when=has_data,
-            tip="A note on the selected rows (or the sample shown), exported with the labels",
-        )
-        reg.register(
-            "labels.clear_selection",
-            "Clear Decisions of Selection…",
-            lambda: self.label_selection(None),
-            menu="Labels",
-            enabled_when=has_data,
-        )
+        self._register_selection_actions(reg, has_data)
         reg.register(
             "labels.edit_set",
             "Label &Set…",
