@@ -143,3 +143,15 @@ def test_queue_still_starts_a_session_and_it_is_saved(qapp, data, tmp_path):
         assert [book.id_of(r) for r in restored.queue.rows] == seen["ids"]
     finally:
         project.close()
+
+
+def test_review_opens_straight_into_the_unlabelled_rows(qapp, data, tmp_path):
+    project = open_project(data, project_path=tmp_path / "project.sqlite")
+    LabelBook(project.store, project.dataset).decide([0, 1, 2], "drop")
+    project.close()
+    code, seen = run_review(
+        qapp, ["review", str(data), *project_args(tmp_path), "--queue", "unlabeled"]
+    )
+    assert code == 0 and seen["spec"] == "unlabeled"
+    assert seen["ids"] == [f"s{i}" for i in range(3, 12)]
+    assert seen["index"] == 0 and "Question 3?" in seen["text"]

@@ -87,3 +87,19 @@ def alpaca_file(tmp_path: Path) -> Path:
         {"instruction": "What is 2+2?", "input": "", "output": "4"},
     ]
     return write_jsonl(tmp_path / "alpaca.jsonl", rows)
+
+
+@pytest.fixture
+def open_review(qtbot, make_window, tmp_path):
+    """A window with labelling installed and ``path`` open, its project in ``tmp_path`` (the
+    same project each time: a second window reopens the first one's labels and sessions)."""
+    from inspector.ui.review_wiring import install_review
+
+    def make(path: Path):
+        window = make_window()
+        review = install_review(window)
+        with qtbot.waitSignal(window.datasetOpened, timeout=OPEN_TIMEOUT_MS):
+            window.open_path(path, project_path=tmp_path / "project.sqlite")
+        return window, review
+
+    return make

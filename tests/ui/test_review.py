@@ -4,13 +4,12 @@ the store read back through a fresh connection."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -19,7 +18,6 @@ from inspector.core import filterfile as F
 from inspector.core.apply import apply_filter
 from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
-from inspector.ui.review_wiring import install_review
 from inspector.ui.table_model import ID_COL
 
 N_ROWS = 30
@@ -43,20 +41,6 @@ def write_rows(path: Path, n: int = N_ROWS) -> Path:
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     return write_rows(tmp_path / "qa.jsonl")
-
-
-@pytest.fixture
-def open_review(qtbot, make_window, tmp_path):
-    """A window with labelling installed and ``path`` open (project in tmp_path)."""
-
-    def make(path: Path):
-        window = make_window()
-        review = install_review(window)
-        with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
-            window.open_path(path, project_path=tmp_path / "project.sqlite")
-        return window, review
-
-    return make
 
 
 def press(key, modifier=Qt.KeyboardModifier.NoModifier, times: int = 1) -> None:
@@ -511,55 +495,6 @@ def test_label_set_editor_renames_tags_and_rebinds_keys(open_review, data, tmp_p
 
 
 # -- the command line ---------------------------------------------------------------------------
-
-
-def test_inspector_review_opens_straight_into_a_session(qapp, data, tmp_path):
-    from inspector.cli import main
-
-    QSettings().clear()
-    QSettings().setValue("map/auto", False)  # no map job in this test
-    seen: dict[str, object] = {}
-    hook = sys.excepthook
-
-    def check() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if hasattr(w, "review")]
-        window = windows[-1] if windows else None
-        review = getattr(window, "review", None)
-        if review is None or not review.active:
-            QTimer.singleShot(50, check)
-            return
-        seen["queue"] = str(review.session.queue.spec)
-        seen["rows"] = review.session.queue.rows.tolist()
-        seen["text"] = review.view.sample.toPlainText()
-        seen["window"] = window
-        qapp.quit()  # once: a second quit (e.g. the last window closing) would end the next loop
-
-    timeout = QTimer()
-    timeout.setSingleShot(True)
-    timeout.timeout.connect(qapp.quit)
-    timeout.start(30_000)
-    QTimer.singleShot(0, check)
-    project = open_project(data, project_path=tmp_path / "project.sqlite")
-    LabelBook(project.store, project.dataset).decide([0, 1, 2], "drop")
-    project.close()
-    quit_on_close = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    try:
-        code = main(["review", str(data), "--queue", "unlabeled", "--project",
-                     str(tmp_path / "project.sqlite")])  # fmt: skip
-    finally:
-        sys.excepthook = hook
-        timeout.stop()
-        window = seen.pop("window", None)
-        if window is not None:
-            window.close()
-            window.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        qapp.setQuitOnLastWindowClosed(quit_on_close)
-    assert code == 0
-    assert seen["queue"] == "unlabeled"
-    assert seen["rows"] == list(range(3, N_ROWS))
-    assert "Question number 3" in seen["text"]
 
 
 def test_inspector_review_rejects_a_bad_queue(capsys, data):

@@ -17,7 +17,6 @@ from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 from inspector.core.review_state import SessionLog
 from inspector.ui.review_resume import RESUME_ID
-from inspector.ui.review_wiring import install_review
 
 K = Qt.Key
 N_ROWS = 30
@@ -43,20 +42,6 @@ def write_rows(path: Path, numbers) -> Path:
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     return write_rows(tmp_path / "qa.jsonl", range(N_ROWS))
-
-
-@pytest.fixture
-def open_review(qtbot, make_window, tmp_path):
-    """A new window with labelling installed and ``path`` open (project in tmp_path)."""
-
-    def make(path: Path):
-        window = make_window()
-        review = install_review(window)
-        with qtbot.waitSignal(window.datasetOpened, timeout=20_000):
-            window.open_path(path, project_path=tmp_path / "project.sqlite")
-        return window, review
-
-    return make
 
 
 def press(key, times: int = 1) -> None:
