@@ -5,6 +5,8 @@
 - key press → next sample painted: a real key press (QTest.keyClick on the focused session
   view) until the sample view has painted the next sample (a paint-event hook), for decision
   keys (commit to SQLite with fsync, then advance) and for plain moves; median, p95, max;
+- every row selected (what Ctrl+A ends in) until the table has repainted, then a sort by length
+  with them all selected;
 - bulk: label ``--bulk`` selected rows through Labels ▸ Label Selection (the function the
   confirmation ends in), then Edit ▸ Undo, each until the table has repainted;
 - the decision filter on the table at that size.
@@ -144,9 +146,25 @@ def main() -> int:
     assert review.hub.book is not None
     counts_after_keys = review.hub.book.counts()
 
-    # -- bulk through the UI path ----------------------------------------------------------
+    # -- selecting and sorting every row --------------------------------------------------
     review.leave()
     app.processEvents()
+    t = time.perf_counter()
+    window.select_rows(np.arange(args.rows, dtype=np.int64))  # what Ctrl+A ends in
+    window.table.viewport().repaint()
+    app.processEvents()
+    select_all_s = time.perf_counter() - t
+    t = time.perf_counter()
+    window.sort_by("length", descending=True)
+    window.table.viewport().repaint()
+    app.processEvents()
+    sort_all_selected_s = time.perf_counter() - t
+    assert len(window.selected_rows()) == args.rows
+    window.sort_by("")
+    window.select_rows(np.zeros(0, dtype=np.int64))
+    app.processEvents()
+
+    # -- bulk through the UI path ----------------------------------------------------------
     window.select_rows(np.arange(args.bulk, dtype=np.int64))
     app.processEvents()
     t = time.perf_counter()
@@ -192,6 +210,10 @@ def main() -> int:
             "target_p95_ms": 30,
         },
         "counts_after_keys": counts_after_keys,
+        "every_row_selected": {
+            "select_all_and_paint_s": round(select_all_s, 3),
+            "sort_by_length_and_paint_s": round(sort_all_selected_s, 3),
+        },
         "bulk": {
             "rows": args.bulk,
             "changed": bulk_changed,

@@ -173,7 +173,8 @@ class OpeningMixin:
         self.pending = None
         project.dataset = dataset
         self.project = project
-        self.model.set_identified(dataset)
+        with self.table.keeping_selection():  # (a sort by id changes order now)
+            self.model.set_identified(dataset)
         self._update_status()
         self.actions.update_enabled()
         if self._current_row is not None:

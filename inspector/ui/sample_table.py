@@ -3,6 +3,9 @@ header that sorts by id, length or source, and selection expressed as *dataset* 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
@@ -59,6 +62,10 @@ class SampleTable(QTableView):
         vh.setDefaultSectionSize(self.fontMetrics().height() + 10)
         hh = self.horizontalHeader()
         hh.setHighlightSections(False)
+        # The header asks the table's selection whether each column is wholly selected, which
+        # Qt answers by visiting every selected row: 10 s a paint with 1M rows selected. Its
+        # own (always empty) selection model answers at once; sorting is by click, not by it.
+        hh.setSelectionModel(QItemSelectionModel(model, hh))
         hh.setSectionsClickable(True)
         hh.setSortIndicatorShown(True)
         hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -83,25 +90,48 @@ class SampleTable(QTableView):
     # -- sorting ----------------------------------------------------------------------------
     def sort_by(self, column: str, descending: bool = False) -> None:
         """Sort by ``id``, ``length`` or ``source``; "" goes back to file order."""
-        if not column:
-            self.sample_model.clear_sort()
-        else:
-            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
-            self.sample_model.sort(COLUMN_NAMES[column], order)
+        with self.keeping_selection():
+            if not column:
+                self.sample_model.clear_sort()
+            else:
+                order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+                self.sample_model.sort(COLUMN_NAMES[column], order)
         self._after_sort()
 
     def _on_header_clicked(self, column: int) -> None:
         # Click: ascending; again: descending; a third time: back to file order.
         state = self.sample_model.sort_state
         if column not in SORTABLE:
-            pass
-        elif state is None or state[0] != column:
-            self.sample_model.sort(column, Qt.SortOrder.AscendingOrder)
-        elif state[1] == Qt.SortOrder.AscendingOrder:
-            self.sample_model.sort(column, Qt.SortOrder.DescendingOrder)
-        else:
-            self.sample_model.clear_sort()
+            return
+        with self.keeping_selection():
+            if state is None or state[0] != column:
+                self.sample_model.sort(column, Qt.SortOrder.AscendingOrder)
+            elif state[1] == Qt.SortOrder.AscendingOrder:
+                self.sample_model.sort(column, Qt.SortOrder.DescendingOrder)
+            else:
+                self.sample_model.clear_sort()
         self._after_sort()
+
+    @contextmanager
+    def keeping_selection(self) -> Iterator[None]:
+        """Re-order the rows inside this block; the same dataset rows stay selected and
+        current. The selection is set aside first: through a re-layout Qt carries every
+        selected cell as a persistent index (18 s to sort with 1M rows selected)."""
+        rows = self.selected_rows()
+        current = self.current_dataset_row()
+        sel = self.selectionModel()
+        sel.blockSignals(True)  # set aside, not changed: nobody needs to hear of it
+        sel.clear()
+        sel.blockSignals(False)
+        try:
+            yield
+        finally:
+            if rows.size:
+                self.select_rows(rows)
+            pos = -1 if current is None else int(self.sample_model.view_positions([current])[0])
+            if pos >= 0:
+                index = self.sample_model.index(pos, 0)
+                sel.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def _after_sort(self) -> None:
         state = self.sample_model.sort_state
