@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.render import word_diff
+from inspector.ui.buttons import dialog_buttons
 
 if TYPE_CHECKING:
     from inspector.core.dataset import Dataset
@@ -294,11 +294,7 @@ class RulesDialog(QDialog):
                 store[r.name] = edit
                 self.table.setCellWidget(i, col, edit)
         self.table.resizeColumnsToContents()
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self)
         self.error = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Changing rules reruns the quality checks only."))
@@ -359,12 +355,7 @@ class CalibrationDialog(QDialog):
         self.counts_label = QLabel()
         self.pairs = QTableWidget(0, 4)
         self.pairs.setHorizontalHeaderLabels(["side", "similarity", "a", "b"])
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Use this threshold")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, ok_text="Use this threshold")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"The model's measured default: {default:.3f}"))
         layout.addWidget(self.slider)

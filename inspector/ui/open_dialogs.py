@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core import formats
 from inspector.core.errors import DataError
+from inspector.ui.buttons import Standard, dialog_buttons
 
 SHOWN_BAD_RECORDS = 20
 
@@ -132,11 +133,7 @@ class SplitDialog(QDialog):
         start = preferred if preferred in splits else ("train" if "train" in splits else None)
         self.list.setCurrentRow(names.index(start) if start else 0)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, Standard.Open)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.list)
@@ -197,11 +194,7 @@ class FormatDialog(QDialog):
         )
         note.setStyleSheet("color: #6b7280;")
         note.setWordWrap(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self)
         top = QFormLayout()
         top.addRow("Format", self.kind_box)
         layout = QVBoxLayout(self)

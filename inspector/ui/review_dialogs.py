@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core import labels as L
 from inspector.core.filterfile import FORMATS, format_for
+from inspector.ui.buttons import Standard, dialog_buttons
 from inspector.ui.sample_view import MUTED
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "csv": ".csv", "ids": ".txt"}
@@ -102,12 +102,7 @@ class StartReviewDialog(QDialog):
             first = self.radios["unlabeled"]
         if first is not None:
             first.setChecked(True)
-        box = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        box.button(QDialogButtonBox.StandardButton.Ok).setText("Start")
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
+        box = dialog_buttons(self, ok_text="Start")
         intro = QLabel("Review one sample at a time. Keys decide; Esc leaves; ? lists the keys.")
         intro.setStyleSheet(f"color: {MUTED}")
         layout = QVBoxLayout(self)
@@ -175,11 +170,7 @@ class ExportDialog(QDialog):
         form.addRow("File", where)
         form.addRow("Format", self.format_combo)
         form.addRow("", self.proposals_box)
-        box = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
+        box = dialog_buttons(self, Standard.Save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)
@@ -246,11 +237,7 @@ class ImportDialog(QDialog):
         )
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {MUTED}")
-        box = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel
-        )
-        box.accepted.connect(self.accept)
-        box.rejected.connect(self.reject)
+        box = dialog_buttons(self, Standard.Open)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(note)
@@ -337,11 +324,7 @@ class LabelSetDialog(QDialog):
         note.setStyleSheet(f"color: {MUTED}")
         self.error = QLabel()
         self.error.setStyleSheet("color: #dc2626")
-        box = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        box.accepted.connect(self._accept)
-        box.rejected.connect(self.reject)
+        box = dialog_buttons(self, Standard.Save, on_accept=self._accept)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)

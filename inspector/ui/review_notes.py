@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QDialogButtonBox,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core import labels as L
+from inspector.ui.buttons import Standard, dialog_buttons
 from inspector.ui.review_dialogs import confirm_bulk_box
 from inspector.ui.review_files import busy_cursor
 
@@ -50,11 +50,7 @@ class NoteDialog(QDialog):
         self.edit.setObjectName("note_text")
         self.edit.setPlaceholderText("e.g. the answer cites a paper that does not exist")
         self.edit.setTabChangesFocus(True)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = dialog_buttons(self, Standard.Save)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):  # Return alone makes a new line
             QShortcut(QKeySequence(keys), self, activated=self.accept)
         layout = QVBoxLayout(self)
