@@ -2,7 +2,7 @@
 
 inspector export PATH --out FILE [--format parquet|jsonl|csv|ids] [--include-proposals]
 inspector apply PATH --filter FILE --out OUT [--match-by-id]
-inspector import-filter PATH FILE [--as decisions|proposals] [--reason R]
+inspector import-filter PATH FILE [--as decisions|proposals] [--reason R] [--match-by-id]
 inspector label PATH --ids-file F --decision drop [--tag T] [--reason R] [--note N]
 """
 
@@ -78,6 +78,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reason", help="the reason to record (default: the file's, else imported)")
     p.add_argument("--source", help="proposals only: the source name (default import:FILE)")
+    p.add_argument(
+        "--match-by-id",
+        action="store_true",
+        help="import rows whose content changed since the file was made too (by id alone)",
+    )
     p.set_defaults(handler=run_guarded(_import))
 
     p = sub.add_parser("label", help="label rows by id from a script (one undoable command)")
@@ -163,7 +168,12 @@ def _import(args: argparse.Namespace) -> int:
     try:
         book = LabelBook(project.store, project.dataset)
         result = import_filter(
-            book, args.file, as_=args.as_, reason=args.reason, source=args.source
+            book,
+            args.file,
+            as_=args.as_,
+            reason=args.reason,
+            source=args.source,
+            match_by_id=args.match_by_id,
         )
     finally:
         project.close()
@@ -172,6 +182,8 @@ def _import(args: argparse.Namespace) -> int:
         f"read {result.rows:,} rows ({result.kind.replace('_', ' ')}); "
         f"{result.matched:,} in the data, {result.not_found:,} not"
     )
+    if result.changed:
+        print(f"note: {result.changed:,} of them have other content now; matched by id alone")
     if result.as_ == "proposals":
         print(
             f"stored {result.matched:,} proposals: remove {a['remove']:,}, keep {a['keep']:,}, "
@@ -188,16 +200,16 @@ def _import(args: argparse.Namespace) -> int:
 
 def _label(args: argparse.Namespace) -> int:
     from inspector.core.commands import Decide, SetNote, SetTags
+    from inspector.core.filter_text import decode_ids, parse_ids, read_ids_file
     from inspector.core.labelbook import LabelBook
 
     if args.decision is None and not args.tag and args.note is None:
         return fail("label: give --decision, --tag or --note")
     if args.ids_file == "-":
-        text = sys.stdin.read()
+        raw = getattr(sys.stdin, "buffer", None)  # a text stream in tests
+        ids = parse_ids(decode_ids(raw.read(), "stdin") if raw else sys.stdin.read())
     else:
-        with open(args.ids_file, encoding="utf-8") as fh:
-            text = fh.read()
-    ids = [line.strip() for line in text.splitlines() if line.strip()]
+        ids = read_ids_file(args.ids_file)
     project = _open(args)
     try:
         book = LabelBook(project.store, project.dataset, annotator=args.annotator)

@@ -8,7 +8,10 @@ and streams (Hugging Face ``save_to_disk`` shards) stay Arrow.
 
 Before writing, the data is checked against the filter's ``manifest.json`` (each input
 file's sha256 and row count); if it changed, apply refuses unless ``match_by_id`` is set.
-The output is written into a temp folder beside ``out`` and renamed into place at the end.
+The output is written into a temp folder beside ``out`` and renamed into place at the end
+(what a killed run left there is removed by the next run). ``out`` may not be or lie inside
+the input, and the filter may not be one of the data's files
+(:mod:`inspector.core.outputs`); a full disk leaves no output and says so.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from inspector.core.atomic import fsync_dir
+from inspector.core.atomic import clean_stale_temps, disk_full, fsync_dir, is_disk_full, temp_path
 from inspector.core.dataset import ID, ROW, SOURCE, FileInfo
 from inspector.core.filterfile import FilterError, read_filter
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.outputs import check_not_input, check_outputs
 from inspector.core.readers import _line_starts, decompress, strip_compression
 
 if TYPE_CHECKING:
@@ -93,6 +97,12 @@ def apply_filter(
     progress: Progress = NULL_PROGRESS,
 ) -> ApplyResult:
     """Write ``dataset`` minus the rows the filter removes to ``out`` (a new path)."""
+    check_not_input(dataset, filter_path)
+    out_path = Path(out)
+    targets = _targets(dataset, out_path)
+    single = len(targets) == 1 and targets[0][2] == Path(".")
+    written = [out_path] if single else [out_path, *(out_path / rel for _s, _i, rel in targets)]
+    check_outputs(dataset, written)
     ff = read_filter(filter_path)
     notes: list[str] = []
     rules = set(ff.id_kinds) | (
@@ -134,15 +144,12 @@ def apply_filter(
         str(src): np.sort(g[ROW].to_numpy()) for (src,), g in hits.group_by(SOURCE)
     }
 
-    targets = _targets(dataset, Path(out))
     progress.status("writing", total=len(targets))
     counts: list[FileCount] = []
-    out_path = Path(out)
-    single = len(targets) == 1 and targets[0][2] == Path(".")
-    tmp = out_path.parent / f".{out_path.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temps(out_path.parent)
+    tmp = temp_path(out_path)
+    tmp.mkdir()
     try:
         for src, info, rel in targets:
             dst = tmp / (out_path.name if single else rel)
@@ -163,8 +170,10 @@ def apply_filter(
         else:
             os.rename(tmp, out_path)
         fsync_dir(out_path.parent)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if is_disk_full(exc):
+            raise disk_full(out_path, exc) from exc
         raise
     removed = sum(c.removed for c in counts)
     rows_in = sum(c.rows_in for c in counts)

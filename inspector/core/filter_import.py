@@ -2,7 +2,9 @@
 curator can take back a whole import) or as proposals beside the junk finders' own.
 
 Reads what :func:`inspector.core.filterfile.read_filter` reads: our own files, plain id lists
-and NeMo Curator removal lists.
+and NeMo Curator removal lists. A row of the file that carries ``content_sha256`` is matched
+by id only if the data's row still has that content: a decision made on other content is
+refused (``match_by_id`` imports it anyway and counts it).
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from inspector.core import labels as L
+from inspector.core.dataset import content_sha256
 from inspector.core.filterfile import FilterError, read_filter, save_proposals
+from inspector.core.outputs import check_not_input
 
 if TYPE_CHECKING:
     from inspector.core.commands import Changes
+    from inspector.core.dataset import Dataset
     from inspector.core.labelbook import LabelBook
 
 
@@ -29,6 +35,7 @@ class ImportResult:
     matched: int  # ids found in the dataset
     not_found: int
     by_action: dict[str, int] = field(default_factory=dict)
+    changed: int = 0  # matched rows whose content differs from the file's content_sha256
     changes: Changes | None = None  # as decisions: what the import command changed
 
 
@@ -39,6 +46,7 @@ def import_filter(
     as_: str = "decisions",
     reason: str | None = None,
     source: str | None = None,
+    match_by_id: bool = False,
 ) -> ImportResult:
     """Read a filter file back as decisions (one undoable command) or as proposals.
 
@@ -46,11 +54,15 @@ def import_filter(
     overrides the file's reasons (default: the file's, else ``imported``). Annotator and
     timestamp are the file's where it has them. The file's notes come in; a row keeps its own
     note where the file has none.
+
+    A row whose ``content_sha256`` in the file is not the data's row's raises
+    :class:`FilterError` naming the first few, unless ``match_by_id``.
     """
     from inspector.core.commands import SetStates
 
     if as_ not in ("decisions", "proposals"):
         raise FilterError(f"import as '{as_}': use decisions or proposals")
+    check_not_input(book.dataset, path)
     ff = read_filter(path)
     dataset_rule = book.dataset.id_rule
     foreign = [k for k in ff.id_kinds if k != dataset_rule]
@@ -65,11 +77,26 @@ def import_filter(
     found = rows >= 0
     frame = frame.filter(pl.Series(found))
     rows = rows[found]
+    changed = _changed_content(book.dataset, frame, rows)
+    if changed and not match_by_id:
+        first = ", ".join(f"{i} (row {r + 1:,})" for i, r in changed[:3])
+        raise FilterError(
+            f"{ff.path}: {len(changed):,} rows have other content in the data than when the "
+            f"file was made (its content_sha256 differs), e.g. {first}; its decisions may not "
+            "fit them. Export the filter again from the current data, or import by ids "
+            "alone (--match-by-id)"
+        )
     by_action = {a: int((frame["action"] == a).sum()) for a in L.ACTIONS}
     if reason:
         frame = frame.with_columns(pl.lit(reason, pl.String).alias("reason"))
     result = ImportResult(
-        ff.kind, as_, ff.frame.height, int(found.sum()), int((~found).sum()), by_action
+        ff.kind,
+        as_,
+        ff.frame.height,
+        int(found.sum()),
+        int((~found).sum()),
+        by_action,
+        len(changed),
     )
     if as_ == "proposals":
         save_proposals(
@@ -90,6 +117,25 @@ def import_filter(
         )
     )
     return replace(result, changes=changes)
+
+
+def _changed_content(
+    dataset: Dataset, frame: pl.DataFrame, rows: np.ndarray
+) -> list[tuple[str, int]]:
+    """(id, row) of the file's rows whose ``content_sha256`` is not the data's row's."""
+    if not frame.height or not frame["content_sha256"].is_not_null().any():
+        return []
+    recorded = frame["content_sha256"]
+    mask = recorded.is_not_null().to_numpy()
+    at = rows[mask]
+    cached = dataset._content_hashes
+    if cached is not None:
+        current = cached.gather(at)
+    else:
+        current = content_sha256(dataset.frame.select(dataset.user_columns)[at])
+    differ = (current != recorded.filter(pl.Series(mask))).fill_null(True).to_numpy()
+    ids = frame["id"].filter(pl.Series(mask)).filter(pl.Series(differ)).to_list()
+    return list(zip(ids, at[differ].tolist()))
 
 
 def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFrame:

@@ -24,6 +24,16 @@ from inspector import __version__
 from inspector.core import labels as L
 from inspector.core.atomic import atomic_write
 from inspector.core.dataset import ID, ROW, SOURCE, content_sha256, file_sha256
+from inspector.core.filter_text import (
+    BOM,
+    FilterError,
+    check_ids_format,
+    decode_ids,
+    neutralise_csv,
+    parse_ids,
+    restore_csv,
+)
+from inspector.core.outputs import check_outputs
 
 if TYPE_CHECKING:
     from inspector.core.dataset import Dataset
@@ -72,10 +82,6 @@ PROPOSAL_SCHEMA: dict[str, pl.DataType] = {
 # Column names NeMo Curator and similar tools use for document ids, in order of preference.
 ID_COLUMN_NAMES = ("id", "_curator_dedup_id", "adlr_id", "doc_id", "document_id")
 _ACTION_RANK = {"remove": 0, "flag": 1, "keep": 2}
-
-
-class FilterError(ValueError):
-    """A filter file that cannot be used as it is; the message says what to do."""
 
 
 # -- proposals (written by the junk finders, read by export) -----------------------------------
@@ -245,15 +251,29 @@ def export_filter(
     rules: Any = None,
     thresholds: Any = None,
 ) -> ExportResult:
-    """Write the filter file and its ``manifest.json`` (both atomically) and return counts.
+    """Write the filter file, then its ``manifest.json`` naming the filter's sha256 and
+    counts (each atomically), and return counts. A reader that finds a manifest whose
+    ``filter_sha256`` is not the filter's refuses the pair, so a run killed between the two
+    renames (a new filter beside the old manifest) is never taken as valid.
 
     ``proposals`` (columns as :data:`PROPOSAL_SCHEMA`) are included for rows without a human
     decision; ``embedding_model``, ``rules`` and ``thresholds`` are recorded in the manifest.
+    Raises :class:`~inspector.core.outputs.OutputError` for an ``out`` that is or joins the
+    input, :class:`FilterError` for ids the chosen format cannot hold.
     """
     out = Path(out)
     fmt = format_for(out, format)
+    manifest_path = out.parent / MANIFEST_NAME
+    if out.name == MANIFEST_NAME:
+        raise FilterError(
+            f"{out}: the manifest is written under that name; call the filter "
+            "file something else (e.g. filter.parquet)"
+        )
+    if out.is_dir():
+        raise FilterError(f"{out} is a folder; give a file name (e.g. {out / 'filter.parquet'})")
+    check_outputs(dataset, [out, manifest_path], store=store)
     frame = build_filter(dataset, store, proposals)
-    rows = write_filter(frame, out, fmt)
+    rows, sha = _write_filter(frame, out, fmt)
     manifest = make_manifest(
         dataset,
         frame,
@@ -262,8 +282,8 @@ def export_filter(
         embedding_model=embedding_model,
         rules=rules,
         thresholds=thresholds,
+        filter_sha256=sha,
     )
-    manifest_path = out.parent / MANIFEST_NAME
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     atomic_write(manifest_path, lambda p: p.write_text(text, "utf-8"))
     return ExportResult(out, manifest_path, fmt, rows, manifest["counts"])
@@ -271,23 +291,38 @@ def export_filter(
 
 def write_filter(frame: pl.DataFrame, out: str | Path, fmt: str = "parquet") -> int:
     """Write ``frame`` (columns :data:`FILTER_SCHEMA`) atomically; returns rows written."""
-    out = Path(out)
+    return _write_filter(frame, Path(out), fmt)[0]
+
+
+def _write_filter(frame: pl.DataFrame, out: Path, fmt: str) -> tuple[int, str]:
+    """Write the filter file; returns (rows or ids written, sha256 of the bytes written),
+    the hash taken from the temp file before it is renamed into place."""
+    if fmt not in FORMATS:
+        raise FilterError(f"unknown filter format '{fmt}': use {', '.join(FORMATS)}")
+    sha: list[str] = []
+    rows = frame.height
+
+    def hashed(write):
+        def run(tmp: Path) -> None:
+            write(tmp)
+            sha.append(file_sha256(tmp))
+
+        return run
+
     if fmt == "parquet":
-        atomic_write(out, lambda p: frame.write_parquet(p, compression="zstd"))
-        return frame.height
-    if fmt == "jsonl":
-        atomic_write(out, lambda p: frame.write_ndjson(p))
-        return frame.height
-    if fmt == "csv":
-        flat = frame.with_columns(pl.col("tags").list.join("|"))
-        atomic_write(out, lambda p: flat.write_csv(p))
-        return frame.height
-    if fmt == "ids":
+        atomic_write(out, hashed(lambda p: frame.write_parquet(p, compression="zstd")))
+    elif fmt == "jsonl":
+        atomic_write(out, hashed(lambda p: frame.write_ndjson(p)))
+    elif fmt == "csv":
+        flat = neutralise_csv(frame.with_columns(pl.col("tags").list.join("|")))
+        atomic_write(out, hashed(lambda p: flat.write_csv(p)))
+    else:
         ids = removed_ids(frame)
+        check_ids_format(ids)
         data = "".join(f"{i}\n" for i in ids).encode("utf-8")
-        atomic_write(out, lambda p: p.write_bytes(data))
-        return len(ids)
-    raise FilterError(f"unknown filter format '{fmt}': use {', '.join(FORMATS)}")
+        atomic_write(out, hashed(lambda p: p.write_bytes(data)))
+        rows = len(ids)
+    return rows, sha[0]
 
 
 def removed_ids(frame: pl.DataFrame) -> list[str]:
@@ -303,6 +338,7 @@ def make_manifest(
     embedding_model: Any = None,
     rules: Any = None,
     thresholds: Any = None,
+    filter_sha256: str | None = None,
 ) -> dict[str, Any]:
     def tally(column: str, source: pl.DataFrame) -> dict[str, int]:
         counted = source.group_by(column).len().sort(column, nulls_last=True)
@@ -317,14 +353,14 @@ def make_manifest(
     }
     if fmt == "ids":
         counts["ids_written"] = len(removed_ids(frame))
-    return {
+    manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": "inspector",
         "tool_version": __version__,
         "created": L.utc_now(),
         "filter_file": out.name,
         "format": fmt,
-        "filter_sha256": file_sha256(Path(out)),
+        "filter_sha256": filter_sha256 or file_sha256(Path(out)),
         "columns": list(FILTER_SCHEMA) if fmt != "ids" else ["id"],
         "id_rule": dataset.id_rule,
         "dataset": {
@@ -340,6 +376,9 @@ def make_manifest(
         "thresholds": thresholds,
         "counts": counts,
     }
+    if fmt == "csv":
+        manifest["csv_neutralised"] = True  # see neutralise_csv; import-filter undoes it
+    return manifest
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -361,16 +400,25 @@ class FilterFile:
 
 def read_filter(path: str | Path) -> FilterFile:
     """Read our filter file, a plain id list, or a Parquet/JSONL/CSV table with an id column
-    (every row of which is taken as ``remove`` unless it has an ``action`` column)."""
+    (every row of which is taken as ``remove`` unless it has an ``action`` column).
+
+    A ``manifest.json`` beside it that names this file must hold the file's sha256 and its
+    counts; a mismatch (a filter replaced or edited after export, an export killed between
+    the two renames) raises :class:`FilterError`."""
     path = Path(path)
     if not path.exists():
         raise FilterError(f"{path}: file not found")
+    manifest = read_manifest(path)
+    if manifest is not None:
+        _check_hash(path, manifest)
     try:
         raw, kind = _read_any(path)
     except FilterError:
         raise
     except Exception as exc:  # noqa: BLE001 - polars/pyarrow raise many kinds
         raise FilterError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+    if manifest is not None and manifest.get("csv_neutralised") and kind != "id_list":
+        raw = restore_csv(raw)
     if kind != "id_list":
         id_col = next((c for c in ID_COLUMN_NAMES if c in raw.columns), None)
         if id_col is None and raw.width == 1:
@@ -397,7 +445,9 @@ def read_filter(path: str | Path) -> FilterFile:
     if frame["id"].null_count():
         raise FilterError(f"{path}: {frame['id'].null_count()} rows have no id")
     _check_actions(frame, str(path))
-    return FilterFile(path, kind, frame, read_manifest(path))
+    if manifest is not None:
+        _check_counts(path, manifest, frame)
+    return FilterFile(path, kind, frame, manifest)
 
 
 def _read_any(path: Path) -> tuple[pl.DataFrame, str]:
@@ -407,7 +457,8 @@ def _read_any(path: Path) -> tuple[pl.DataFrame, str]:
             raise FilterError(f"{path}: the folder holds no .parquet files")
         return pl.concat([pl.read_parquet(s) for s in shards], how="diagonal_relaxed"), "table"
     suffix = path.suffix.lower()
-    head = path.open("rb").read(4)
+    with path.open("rb") as fh:
+        head = fh.read(7).removeprefix(BOM)[:4]
     if suffix == ".parquet" or head == b"PAR1":
         return pl.read_parquet(path), "table"
     if suffix in (".jsonl", ".ndjson") or (suffix not in (".csv", ".tsv") and head[:1] == b"{"):
@@ -416,8 +467,7 @@ def _read_any(path: Path) -> tuple[pl.DataFrame, str]:
         sep = "\t" if suffix == ".tsv" else ","
         frame = pl.read_csv(path, separator=sep, infer_schema=False)
         return frame, "table"
-    text = path.read_text("utf-8")
-    ids = [line.strip() for line in text.splitlines() if line.strip()]
+    ids = parse_ids(decode_ids(path.read_bytes(), path))
     return pl.DataFrame({"id": ids}, schema={"id": pl.String}), "id_list"
 
 
@@ -435,6 +485,42 @@ def read_manifest(filter_path: str | Path) -> dict | None:
     if not isinstance(manifest, dict) or manifest.get("filter_file") != filter_path.name:
         return None
     return manifest
+
+
+def _check_hash(path: Path, manifest: dict) -> None:
+    if not path.is_file():
+        return
+    recorded = manifest.get("filter_sha256")
+    actual = file_sha256(path)
+    if recorded == actual:
+        return
+    said = f"names sha256 {str(recorded)[:12]}…" if recorded else "names no filter_sha256"
+    raise FilterError(
+        f"{path}: does not match the {MANIFEST_NAME} beside it (the manifest {said}, the file "
+        f"is {actual[:12]}…): the filter was replaced or edited after export, or an export "
+        "was interrupted. Export it again; to use this file as it is, move it away from the "
+        "manifest (apply then needs --match-by-id)"
+    )
+
+
+def _check_counts(path: Path, manifest: dict, frame: pl.DataFrame) -> None:
+    counts = manifest.get("counts") or {}
+    if manifest.get("format") == "ids":
+        expected = {"ids": counts.get("ids_written")}
+        found: dict[str, Any] = {"ids": frame.height}
+    else:
+        expected = {"rows": counts.get("rows"), **(counts.get("by_action") or {})}
+        found = {"rows": frame.height}
+        found.update({a: int((frame["action"] == a).sum()) for a in L.ACTIONS})
+    differ = [k for k in expected if expected[k] != found.get(k)]
+    if differ:
+        shown = ", ".join(
+            f"{k} {expected[k]} in the manifest, {found.get(k)} in the file" for k in differ
+        )
+        raise FilterError(
+            f"{path}: its counts do not match the {MANIFEST_NAME} beside it ({shown}); "
+            "export the filter again"
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------
