@@ -53,9 +53,7 @@ def test_export_onto_the_input_file_is_refused(tmp_path, capsys):
     data = write_jsonl(tmp_path / "train.jsonl")
     before = data.read_bytes()
     drop_some(tmp_path, data)
-    code = main(
-        ["export", str(data), *project(tmp_path), "--out", str(data), "--format", "jsonl"]
-    )
+    code = main(["export", str(data), *project(tmp_path), "--out", str(data), "--format", "jsonl"])
     assert code == 1
     err = capsys.readouterr().err
     assert "train.jsonl" in err and "input" in err
@@ -259,9 +257,12 @@ def test_filter_and_manifest_get_the_users_umask(tmp_path):
     try:
         out = export_ok(tmp_path, data)
         clean = tmp_path / "clean.jsonl"
-        assert main(
-            ["apply", str(data), *project(tmp_path), "--filter", str(out), "--out", str(clean)]
-        ) == 0
+        assert (
+            main(
+                ["apply", str(data), *project(tmp_path), "--filter", str(out), "--out", str(clean)]
+            )
+            == 0
+        )
     finally:
         os.umask(previous)
     for path in (out, out.parent / "manifest.json", clean):
