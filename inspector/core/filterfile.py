@@ -12,6 +12,8 @@ an ``id`` column as NeMo Curator writes for removal lists. See ``docs/filter-for
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -409,10 +411,16 @@ def read_filter(path: str | Path) -> FilterFile:
     if not path.exists():
         raise FilterError(f"{path}: file not found")
     manifest = read_manifest(path)
-    if manifest is not None:
-        _check_hash(path, manifest)
+    data = None
+    if path.is_file():  # read once: the bytes hashed are the bytes parsed
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FilterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if manifest is not None and data is not None:
+        _check_hash(path, manifest, hashlib.sha256(data).hexdigest())
     try:
-        raw, kind = _read_any(path)
+        raw, kind = _read_any(path, data)
     except FilterError:
         raise
     except Exception as exc:  # noqa: BLE001 - polars/pyarrow raise many kinds
@@ -450,24 +458,25 @@ def read_filter(path: str | Path) -> FilterFile:
     return FilterFile(path, kind, frame, manifest)
 
 
-def _read_any(path: Path) -> tuple[pl.DataFrame, str]:
-    if path.is_dir():
+def _read_any(path: Path, data: bytes | None) -> tuple[pl.DataFrame, str]:
+    if data is None:
+        if not path.is_dir():
+            raise FilterError(f"{path}: not a regular file or a folder of .parquet files")
         shards = sorted(p for p in path.rglob("*.parquet") if not p.name.startswith("."))
         if not shards:
             raise FilterError(f"{path}: the folder holds no .parquet files")
         return pl.concat([pl.read_parquet(s) for s in shards], how="diagonal_relaxed"), "table"
     suffix = path.suffix.lower()
-    with path.open("rb") as fh:
-        head = fh.read(7).removeprefix(BOM)[:4]
+    head = data[:7].removeprefix(BOM)[:4]
     if suffix == ".parquet" or head == b"PAR1":
-        return pl.read_parquet(path), "table"
+        return pl.read_parquet(io.BytesIO(data)), "table"
     if suffix in (".jsonl", ".ndjson") or (suffix not in (".csv", ".tsv") and head[:1] == b"{"):
-        return pl.read_ndjson(path, infer_schema_length=None), "table"
+        return pl.read_ndjson(io.BytesIO(data), infer_schema_length=None), "table"
     if suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
-        frame = pl.read_csv(path, separator=sep, infer_schema=False)
+        frame = pl.read_csv(io.BytesIO(data), separator=sep, infer_schema=False)
         return frame, "table"
-    ids = parse_ids(decode_ids(path.read_bytes(), path))
+    ids = parse_ids(decode_ids(data, path))
     return pl.DataFrame({"id": ids}, schema={"id": pl.String}), "id_list"
 
 
@@ -487,11 +496,8 @@ def read_manifest(filter_path: str | Path) -> dict | None:
     return manifest
 
 
-def _check_hash(path: Path, manifest: dict) -> None:
-    if not path.is_file():
-        return
+def _check_hash(path: Path, manifest: dict, actual: str) -> None:
     recorded = manifest.get("filter_sha256")
-    actual = file_sha256(path)
     if recorded == actual:
         return
     said = f"names sha256 {str(recorded)[:12]}…" if recorded else "names no filter_sha256"
