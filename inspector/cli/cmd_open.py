@@ -54,6 +54,7 @@ def info_dict(project, samples: int = 3) -> dict:
         "splits": list(d.sources.splits),
         "split": d.sources.split,
         "project": str(project.store.path),
+        "stale_labels": project.stale_labels,
         "samples": [
             {"id": d.ids[i], "text": d.render(i).to_text(width=600)}
             for i in range(0, step * n, step)
@@ -87,6 +88,11 @@ def _info(args: argparse.Namespace) -> int:
         table.add_row("skipped", f"{info['skipped_records']} bad records")
     if info["splits"]:
         table.add_row("splits", f"{', '.join(info['splits'])} (opened: {info['split']})")
+    if info["stale_labels"]:
+        table.add_row(
+            "stale labels",
+            f"{info['stale_labels']:,} (their rows changed since they were labelled; not exported)",
+        )
     console.print(table)
     for s in info["samples"]:
         console.print(Panel(Text(s["text"]), title=Text(str(s["id"])), expand=False))

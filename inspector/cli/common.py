@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import shlex
+import sqlite3
 import sys
 from collections.abc import Iterator
 
@@ -30,6 +32,12 @@ def add_dataset_options(p: argparse.ArgumentParser, path_optional: bool = False)
     p.add_argument("--split", help="the split of a DatasetDict folder (default: train)")
     p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed records")
     p.add_argument("--project", help="the project database (default: the user data folder)")
+    p.add_argument(
+        "--carry-labels-from",
+        metavar="PROJECT",
+        help="carry the labels of another project (e.g. one made on an earlier version of "
+        "this data) over; each is checked against the rows, changed ones are set aside as stale",
+    )
 
 
 def parse_fields(values: list[str]) -> dict[str, str]:
@@ -51,6 +59,7 @@ def open_options(args: argparse.Namespace) -> dict:
         "kind": args.kind,
         "fields": parse_fields(args.field) or None,
         "id_column": args.id_column,
+        "carry_labels_from": getattr(args, "carry_labels_from", None),
     }
 
 
@@ -58,7 +67,30 @@ def open_from_args(args: argparse.Namespace, progress: Progress | None = None):
     """Open the project named by the common dataset options."""
     from inspector.core.project import open_project
 
-    return open_project(args.path, progress=progress or Progress(), **open_options(args))
+    project = open_project(args.path, progress=progress or Progress(), **open_options(args))
+    report_labels(project)
+    return project
+
+
+def report_labels(project) -> None:
+    """Say on stderr what checking the labels against the data did, and offer the labels of
+    an earlier version of the same data."""
+    reconciled = project.reconciled
+    if reconciled is not None and reconciled.summary():
+        print(f"inspector: labels: {reconciled.summary()}", file=sys.stderr)
+    if reconciled is not None and reconciled.stale_total and not reconciled.stale:
+        n = reconciled.stale_total
+        print(
+            f"inspector: {n:,} stale label{'s' if n != 1 else ''} (not exported)", file=sys.stderr
+        )
+    prev = project.previous
+    if prev is not None:
+        print(
+            f"inspector: {prev.labels:,} labels exist for an earlier version of this data, in "
+            f"{prev.path}; to carry them over (each checked against the current rows) add "
+            f"--carry-labels-from {shlex.quote(str(prev.path))}",
+            file=sys.stderr,
+        )
 
 
 @contextlib.contextmanager
@@ -122,5 +154,11 @@ def run_guarded(handler):
             return fail(message)
         except (ValueError, FileNotFoundError) as exc:
             return fail(str(exc))
+        except sqlite3.Error as exc:  # one the store did not put into words
+            from inspector.core.store import store_error
+
+            return fail(
+                store_error(exc, getattr(args, "project", None) or "the project").describe()
+            )
 
     return wrapped

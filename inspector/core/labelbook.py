@@ -45,6 +45,7 @@ from inspector.core.commands import (
 )
 from inspector.core.dataset import ID, ROW, SOURCE, content_sha256
 from inspector.core.labels import RowLabel
+from inspector.core.reconcile import copies_of
 
 if TYPE_CHECKING:
     from inspector.core.dataset import Dataset
@@ -52,8 +53,8 @@ if TYPE_CHECKING:
 
 _FIELDS = ", ".join(L.LABEL_FIELDS)
 _INSERT = (
-    f"INSERT INTO labels(id, {_FIELDS}, source_file, row_index, content_sha256) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    f"INSERT INTO labels(id, {_FIELDS}, source_file, row_index, content_sha256, copies) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _SET_STATE = ", ".join(f"{f}=?" for f in L.LABEL_FIELDS)
 # A plain UPDATE is a third cheaper than an upsert; every row a command touched stays in
@@ -61,7 +62,7 @@ _SET_STATE = ", ".join(f"{f}=?" for f in L.LABEL_FIELDS)
 _UPDATE_STATE = f"UPDATE labels SET {_SET_STATE} WHERE id=?"
 _UPDATE_LOCATED = (
     f"UPDATE labels SET {_SET_STATE}, source_file=?, row_index=?, "
-    "content_sha256=coalesce(?, content_sha256) WHERE id=?"
+    "content_sha256=coalesce(?, content_sha256), copies=? WHERE id=?"
 )
 _STATE = STATE_FIELDS
 _COMPARED = _STATE[:6]  # who and when aside
@@ -107,6 +108,7 @@ class LabelBook:
         self.undo_commands = undo_commands
         self._ids: pl.Series = dataset.frame[ID].cast(pl.String)
         self._index: dict[str, int] | None = None
+        self._copies: pl.Series | None = None  # identical records per row (see reconcile)
         self._lock = threading.RLock()
 
     # -- ids and rows ----------------------------------------------------------------------
@@ -186,7 +188,7 @@ class LabelBook:
         if len(rows) and (rows.min() < 0 or rows.max() >= len(self._ids)):
             raise IndexError(f"row out of range (the dataset has {len(self._ids):,} rows)")
         ids = self._ids.gather(rows)
-        with self._lock, _transaction(self.store) as conn:
+        with self._lock, self.store.transaction("saving the label") as conn:
             before = L.read_state_frame(self.store, ids)
             ctx = Context(self.annotator, L.utc_now(), ids.to_list(), rows, self.id_of)
             after = command.plan_frame(before.select(_STATE), ctx)
@@ -301,7 +303,7 @@ class LabelBook:
         return (int(row[0]), str(row[1])) if row and row[2] else None
 
     def _step(self, undo: bool) -> Changes | None:
-        with self._lock, _transaction(self.store) as conn:
+        with self._lock, self.store.transaction("undoing" if undo else "redoing") as conn:
             entry = self._next(undo)
             if entry is None:
                 return None
@@ -325,8 +327,8 @@ class LabelBook:
 
     # -- helpers ---------------------------------------------------------------------------
     def _locators(self, rows: np.ndarray, existed: np.ndarray) -> list[pl.Series]:
-        """source_file, row_index and content_sha256 of rows; the hash is computed only for
-        rows new to the store (the stored one is kept otherwise)."""
+        """source_file, row_index, content_sha256 and copies of rows; the hash is computed
+        only for rows new to the store (the stored one, checked on open, is kept otherwise)."""
         frame = self.dataset.frame
         hashes = pl.Series("content_sha256", [None] * len(rows), pl.String)
         cached = self.dataset._content_hashes
@@ -340,10 +342,13 @@ class LabelBook:
                 for k, h in zip(need.tolist(), content_sha256(subset).to_list()):
                     values[k] = h
                 hashes = pl.Series("content_sha256", values, pl.String)
+        if self._copies is None:
+            self._copies = copies_of(self._ids, self.dataset.id_rule)
         return [
             frame[SOURCE].gather(rows).cast(pl.String).alias("source_file"),
             frame[ROW].gather(rows).cast(pl.Int64).alias("row_index"),
             hashes,
+            self._copies.gather(rows).alias("copies"),
         ]
 
 
@@ -385,24 +390,3 @@ def _encode(frame: pl.DataFrame) -> bytes:
 
 def _decode(payload: bytes) -> pl.DataFrame:
     return pl.read_ipc(io.BytesIO(payload))
-
-
-class _transaction:
-    """BEGIN IMMEDIATE … COMMIT on the store's connection, under its lock; rollback on error.
-
-    With ``synchronous=FULL`` the commit is on disk when this block exits.
-    """
-
-    def __init__(self, store: ProjectStore) -> None:
-        self.store = store
-
-    def __enter__(self):
-        self.store._lock.acquire()
-        self.store.conn.execute("BEGIN IMMEDIATE")
-        return self.store.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self.store.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        finally:
-            self.store._lock.release()

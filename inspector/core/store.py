@@ -2,15 +2,22 @@
 by the dataset's fingerprint, or at a path the user gives (``--project``).
 
 It holds the field mapping and settings and, from the labelling work on, labels and their
-history, and the review sessions a user can resume. The schema is versioned; ``MIGRATIONS[i]`` takes version ``i`` to ``i + 1``.
-Every write is committed before the call returns: a decision survives a SIGKILL.
+history, the labels set aside as stale when the data changed (:mod:`inspector.core.reconcile`),
+and the review sessions a user can resume. The schema is versioned; ``MIGRATIONS[i]`` takes
+version ``i`` to ``i + 1``. Every write is committed before the call returns: a decision
+survives a SIGKILL.
+
+A store that is empty (0 bytes) or damaged is reported (:class:`StoreError`, naming the file)
+and left untouched: it is never replaced by a new, empty project without the user's word.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +90,52 @@ MIGRATIONS: list[str] = [
         payload BLOB NOT NULL
     );
     """,
+    # 4 -> 5: labels follow their records when the data changes (inspector/core/reconcile.py).
+    # copies: how many identical records the data held when the label was last checked (a
+    # content-hash id may move to another copy only when there was one and still is one).
+    # stale_labels: labels whose record changed or went away, set aside (never exported),
+    # with why and when, and brought back if their record comes back.
+    """
+    ALTER TABLE labels ADD COLUMN copies INTEGER;
+    CREATE TABLE stale_labels (
+        id TEXT NOT NULL,
+        decision TEXT, tags TEXT, reason TEXT, note TEXT, group_id TEXT, representative_id TEXT,
+        annotator TEXT, timestamp TEXT,
+        source_file TEXT, row_index INTEGER, content_sha256 TEXT, copies INTEGER,
+        why TEXT NOT NULL, since TEXT NOT NULL
+    );
+    CREATE INDEX stale_labels_id ON stale_labels(id);
+    """,
 ]
+
+
+class StoreError(DataError):
+    """The project database cannot be used as it is (empty, damaged, disk full); the message
+    names the file and what to do. Nothing in the file was changed."""
+
+
+def store_error(exc: sqlite3.Error, path: str | Path, doing: str = "") -> StoreError:
+    """A user-facing error for an SQLite failure on the store at ``path``."""
+    text = str(exc)
+    where = f" while {doing}" if doing else ""
+    if "database or disk is full" in text or "disk I/O error" in text and "full" in text:
+        return StoreError(
+            f"disk full{where}: nothing was saved, the project is as it was before",
+            file=path,
+            hint="free some space on that disk and try again",
+        )
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in text:
+        return StoreError(
+            f"the project is busy{where} ({text})",
+            file=path,
+            hint="another Inspector is writing to it; try again when it is done",
+        )
+    return StoreError(
+        f"the project database is damaged or not a project{where} ({text}); it was left untouched",
+        file=path,
+        hint="restore it from a backup, or move it away to start a new project "
+        "(its labels are lost then)",
+    )
 
 
 def default_project_path(fingerprint: str) -> Path:
@@ -99,6 +151,7 @@ class ProjectStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        _refuse_empty(self.path)
         conn = None
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
@@ -106,16 +159,27 @@ class ProjectStore:
         except sqlite3.DatabaseError as exc:  # e.g. --project names a data file or a folder
             if conn is not None:
                 conn.close()
-            raise DataError(
+            raise StoreError(
                 f"not a project database: {exc}",
                 file=self.path,
                 hint="--project takes an Inspector project (.sqlite) or a path for a new one",
             ) from exc
         self.conn = conn
-        # FULL: the WAL is synced on every commit, so a decision is on disk when we return.
-        self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute("PRAGMA foreign_keys=ON")
-        self.migrate()
+        try:
+            # FULL: the WAL is synced on every commit, so a decision is on disk when we return.
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+            # Damage in the pages shows only when they are read: read the schema and the
+            # settings now, so a damaged store is reported here and not mid-command.
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            self.conn.execute("SELECT count(*) FROM settings").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise store_error(exc, self.path, "opening it") from exc
+        except BaseException:
+            conn.close()
+            raise
 
     # -- schema -----------------------------------------------------------------------------
     @property
@@ -172,8 +236,46 @@ class ProjectStore:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
+    @contextlib.contextmanager
+    def transaction(self, doing: str = "saving") -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT under the store's lock; on an error, everything is rolled
+        back (unless SQLite already did: it does on a full disk). SQLite failures come out as
+        :class:`StoreError` ("disk full", "damaged") naming the file. With
+        ``synchronous=FULL`` the commit is on disk when the block exits."""
+        with self._lock:
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise store_error(exc, self.path, doing) from exc
+                raise
+
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:  # not while another thread is inside a transaction
+            self.conn.close()
+
+
+def _refuse_empty(path: Path) -> None:
+    """A 0-byte file where a project should be: a project that lost its contents (a full disk,
+    a bad copy), not a new one. SQLite would quietly start an empty project in it."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # not there: a new project
+    if path.is_file() and size == 0:
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            return  # the pages are still in the write-ahead log: SQLite recovers them
+        raise StoreError(
+            "the project database is empty (0 bytes); it was left untouched",
+            file=path,
+            hint="restore it from a backup, or delete it to start a new, empty project",
+        )
 
 
 def _split_sql(script: str) -> list[str]:
