@@ -328,6 +328,8 @@ def test_doc_examples_run(tmp_path, monkeypatch):
         "by-position",
         "nemo-removal-list",
         "nemo-pyarrow",
+        "csv-restore",
+        "check-pair",
     }
     data = write_jsonl(tmp_path / "train.jsonl", [r for r in records(12) if r["id"] % 5 != 3])
     pr = open_project(data, project_path=tmp_path / "p.sqlite")
@@ -363,6 +365,31 @@ def test_doc_examples_run(tmp_path, monkeypatch):
     assert pl.read_parquet("removal_ids.parquet")["id"].to_list() == ["1", "4", "5"]
     exec(compile(examples["nemo-pyarrow"], "nemo-pyarrow", "exec"), scope)
     assert scope["clean_table"]["id"].to_pylist() == kept_ids
+
+    exec(compile(examples["check-pair"], "check-pair", "exec"), {})  # the pair matches
+
+
+def test_doc_examples_csv_restore_and_check_pair(tmp_path, monkeypatch):
+    ids = ["=1+1", "-3", "'q", "@x", "plain"]
+    data = write_jsonl(tmp_path / "train.jsonl", [{"id": i, "text": i * 2} for i in ids])
+    pr = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        book = LabelBook(pr.store, pr.dataset)
+        book.decide(book.rows_of(ids[:4]), "drop", note="+note")
+        book.decide(book.rows_of(ids[4:]), "keep")
+        F.export_filter(pr.dataset, pr.store, tmp_path / "filter" / "filter.csv")
+    finally:
+        pr.close()
+    monkeypatch.chdir(tmp_path)
+    examples = doc_examples()
+    scope: dict = {}
+    exec(compile(examples["csv-restore"], "csv-restore", "exec"), scope)
+    assert scope["removed"] == set(ids[:4])
+    assert {r["note"] for r in scope["rows"]} == {"+note", ""}
+    exec(compile(examples["check-pair"], "check-pair", "exec"), {})
+    Path("filter/filter.csv").write_text("id\nother\n")  # copied over the exported one
+    with pytest.raises(SystemExit, match="export it again"):
+        exec(compile(examples["check-pair"], "check-pair", "exec"), {})
 
 
 def test_content_sha256_recipe_with_non_ascii_text(tmp_path, monkeypatch):
