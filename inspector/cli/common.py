@@ -31,6 +31,19 @@ def add_dataset_options(p: argparse.ArgumentParser, path_optional: bool = False)
     p.add_argument("--id-column", help="the column that identifies rows (unique, non-null)")
     p.add_argument("--split", help="the split of a DatasetDict folder (default: train)")
     p.add_argument("--skip-bad-lines", action="store_true", help="skip malformed records")
+    p.add_argument(
+        "--max-decompressed-gb",
+        type=float,
+        metavar="GB",
+        help="refuse a compressed file that expands past this size (default: 100 times its "
+        "compressed size, at least 1 GB; env INSPECTOR_MAX_DECOMPRESSED_GB)",
+    )
+    p.add_argument(
+        "--max-line-mb",
+        type=float,
+        metavar="MB",
+        help="refuse a line longer than this (default: 64 MB; env INSPECTOR_MAX_LINE_MB)",
+    )
     p.add_argument("--project", help="the project database (default: the user data folder)")
     p.add_argument(
         "--carry-labels-from",
@@ -52,7 +65,10 @@ def parse_fields(values: list[str]) -> dict[str, str]:
 
 def open_options(args: argparse.Namespace) -> dict:
     """The common dataset options as ``open_project`` keyword arguments."""
+    from inspector.core.readers import ReadLimits
+
     return {
+        "limits": ReadLimits.from_settings(args.max_decompressed_gb, args.max_line_mb),
         "project_path": args.project,
         "split": args.split,
         "skip_bad_lines": args.skip_bad_lines,

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from inspector.core.atomic import clean_stale_temps, disk_full, fsync_dir, is_disk_full, temp_path
+from inspector.core.compression import UTF8_BOM
 from inspector.core.dataset import ID, ROW, SOURCE, FileInfo
 from inspector.core.filterfile import FilterError, read_filter
 from inspector.core.jobs import NULL_PROGRESS, Progress
@@ -216,6 +217,8 @@ def write_without(src: Path, info: FileInfo, drop: np.ndarray, dst: Path) -> Non
         _write_synced(dst, raw)
         return
     data, compression = decompress(raw, src)
+    bom = data[:3] == UTF8_BOM  # kept whichever rows go (the reader skipped it too)
+    data = data.removeprefix(UTF8_BOM)
     container = info.container
     if container == "jsonl" or (container == "json" and data.lstrip()[:1] != b"["):
         body = _without_lines(data, drop)
@@ -229,6 +232,8 @@ def write_without(src: Path, info: FileInfo, drop: np.ndarray, dst: Path) -> Non
         body = _without_arrow_rows(data, drop, info.rows)
     else:
         raise FilterError(f"{info.path}: cannot write the container '{container}'")
+    if bom:
+        body = UTF8_BOM + body
     _write_synced(dst, _compress(body, compression or info.compression))
 
 

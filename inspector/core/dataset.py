@@ -23,9 +23,9 @@ import numpy as np
 import polars as pl
 
 from inspector.core import formats
-from inspector.core.errors import BadRecord, DataError, reraise_interrupt
+from inspector.core.errors import BadRecord, DataError, os_error, reraise_interrupt
 from inspector.core.jobs import NULL_PROGRESS, Progress
-from inspector.core.readers import read_file
+from inspector.core.readers import ReadLimits, read_file
 from inspector.core.render import Rendered, render_record
 from inspector.core.sources import Sources, find_sources
 
@@ -366,9 +366,11 @@ def open_dataset(
     fields: dict[str, str] | None = None,
     id_column: str | None = None,
     defer_ids: bool = False,
+    limits: ReadLimits | None = None,
     progress: Progress = NULL_PROGRESS,
 ) -> Dataset:
     """Read every file of ``target`` into one dataset. Raises DataError on bad input.
+    ``limits``: the caps on decompressed size and line length (default: the environment's).
     With ``defer_ids`` and no id column, the content-hash ids are left for
     :meth:`Dataset.identified` (the dataset comes back with ``ids_ready`` False)."""
     sources = find_sources(target, split)
@@ -381,17 +383,20 @@ def open_dataset(
     for path in sources.files:
         digest_job = hasher.submit(file_sha256, path)
         try:
-            result = read_file(path, skip_bad_lines=skip_bad_lines)
+            result = read_file(path, skip_bad_lines=skip_bad_lines, limits=limits)
             digest = digest_job.result()
-        except BaseException:
+            size = path.stat().st_size
+        except BaseException as exc:
             hasher.shutdown(wait=True, cancel_futures=True)
+            if isinstance(exc, OSError):  # the hash's read or the stat: EIO, a lost share
+                raise os_error(exc, path) from exc
             raise
         bad.extend(result.bad)
         shown = _relative(path, root)
         infos.append(
             FileInfo(
                 shown,
-                path.stat().st_size,
+                size,
                 digest,
                 result.frame.height,
                 result.container,

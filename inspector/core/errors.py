@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,37 @@ def reraise_interrupt(exc: BaseException) -> None:
     arrive as ``PanicException``, a BaseException."""
     if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
         raise exc
+
+
+class InputTooLarge(DataError):
+    """Input past one of the caps that keep a hostile file from exhausting memory (the
+    decompressed size, the length of one line). ``flag`` is the option that raises the cap."""
+
+    def __init__(self, message: str, *, flag: str, env: str, **where) -> None:
+        self.flag = flag
+        self.env = env
+        hint = f"if the data is real, raise the cap: {flag} N, or set {env}=N"
+        super().__init__(message, hint=hint, **where)
+
+
+_OS_ERRORS = {
+    errno.EIO: "input/output error while reading: the disk, USB stick or network share may be "
+    "failing (copy the file to another disk and open the copy)",
+    errno.ENOSPC: "disk full",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOENT: "file not found",
+    errno.EISDIR: "is a directory, not a data file",
+    errno.ENAMETOOLONG: "the path is too long",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.ESTALE: "the network share dropped the file (stale file handle): open it again",
+}
+
+
+def os_error(exc: OSError, file: str | Path | None) -> DataError:
+    """A DataError naming ``file`` for an operating-system error met while reading it."""
+    words = _OS_ERRORS.get(exc.errno or 0)
+    if words is None:
+        name = errno.errorcode.get(exc.errno or 0, "")
+        words = f"cannot read: {exc.strerror or exc}" + (f" ({name})" if name else "")
+    return DataError(words, file=file if file is not None else exc.filename)

@@ -13,18 +13,30 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from inspector.core.errors import BadRecord, DataError, reraise_interrupt
+from inspector.core.compression import (
+    GZIP_MAGIC,
+    UTF8_BOM,
+    ZSTD_MAGIC,
+    LineCheck,
+    ReadLimits,
+    check_lines,
+    decompress,
+    line_too_long,
+)
+from inspector.core.errors import BadRecord, DataError, os_error, reraise_interrupt
+
+__all__ = ["FileRead", "ReadLimits", "decompress", "read_file", "sniff_file", "strip_compression"]
 
 MAX_DEPTH = 64  # nested values deeper than this are kept as JSON text
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
 DATA_SUFFIXES = JSON_SUFFIXES | {".parquet", ".csv", ".tsv", ".arrow", ".feather", ".ipc"}
@@ -50,23 +62,6 @@ def strip_compression(path: Path) -> tuple[str, str | None]:
     return (suffixes[-1] if suffixes else ""), None
 
 
-def decompress(data: bytes, path: Path) -> tuple[bytes, str | None]:
-    """Undo gzip or zstd compression recognised by magic bytes."""
-    try:
-        if data[:2] == GZIP_MAGIC:
-            return gzip.decompress(data), "gz"
-        if data[:4] == ZSTD_MAGIC:
-            import zstandard
-
-            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
-            return reader.read(), "zst"
-    except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt archive
-        raise DataError(f"cannot decompress: {exc}", file=path) from exc
-    except Exception as exc:  # zstandard.ZstdError is not an OSError
-        raise DataError(f"cannot decompress: {exc}", file=path) from exc
-    return data, None
-
-
 def sniff_container(data: bytes) -> str:
     """Guess the container from the first bytes of (decompressed) content."""
     if data[:4] == b"PAR1":
@@ -75,7 +70,7 @@ def sniff_container(data: bytes) -> str:
         return "arrow"
     if data[:4] == b"\xff\xff\xff\xff":
         return "arrow_stream"
-    head = data[:65536].lstrip()
+    head = data[:65536].removeprefix(UTF8_BOM).lstrip()
     if head[:1] == b"[":
         return "json"
     if head[:1] == b"{":
@@ -88,8 +83,11 @@ def sniff_container(data: bytes) -> str:
 
 def sniff_file(path: Path) -> str:
     """The container guessed from a file's first bytes (decompressed if need be)."""
-    with path.open("rb") as fh:
-        head = fh.read(65536)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise os_error(exc, path) from exc
     try:
         if head[:2] == GZIP_MAGIC:
             with gzip.open(path, "rb") as fh:
@@ -119,17 +117,46 @@ CHUNK_BYTES = 64 << 20  # JSON lines are parsed in pieces of this size: never al
 _NON_SPACE = re.compile(rb"\S")
 
 
-def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
-    """Read one data file. Raises DataError naming the file (and line) on bad input."""
+def read_file(
+    path: Path, *, skip_bad_lines: bool = False, limits: ReadLimits | None = None
+) -> FileRead:
+    """Read one data file. Raises DataError naming the file (and line) on bad input, and
+    InputTooLarge when it passes one of ``limits`` (by default from the environment)."""
+    limits = ReadLimits.from_settings() if limits is None else limits
     try:
-        with path.open("rb") as fh:
-            head = fh.read(65536)
-    except FileNotFoundError as exc:
-        raise DataError("file not found", file=path) from exc
-    except IsADirectoryError as exc:
-        raise DataError("is a directory, not a data file", file=path) from exc
-    except PermissionError as exc:
-        raise DataError("permission denied", file=path) from exc
+        return _read_file(path, skip_bad_lines, limits)
+    except OSError as exc:  # EIO from a failing disk, a share that went away, ...
+        raise os_error(exc, path) from exc
+
+
+def check_regular(path: Path) -> None:
+    """Refuse what is not a regular file (a FIFO would block the reader until something
+    writes into it; a device or socket is not data)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise os_error(exc, path) from exc
+    if stat.S_ISDIR(mode):
+        raise DataError("is a directory, not a data file", file=path)
+    if not stat.S_ISREG(mode):
+        what = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "a device"
+        )
+        raise DataError(
+            f"is {what}, not a regular file",
+            file=path,
+            hint="save the data to a file and open that",
+        )
+
+
+def _read_file(path: Path, skip_bad_lines: bool, limits: ReadLimits) -> FileRead:
+    check_regular(path)
+    with path.open("rb") as fh:
+        head = fh.read(65536)
     suffix, _ = strip_compression(path)
     compressed = head[:2] == GZIP_MAGIC or head[:4] == ZSTD_MAGIC
     result: FileRead | None = None
@@ -138,12 +165,12 @@ def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
         container = SUFFIX_CONTAINERS.get(suffix) or sniff_container(head)
         if container in ("parquet", "arrow", "arrow_stream"):
             result = _read_binary(path, path, "parquet" if container == "parquet" else "arrow")
-        elif container in ("json", "jsonl") and head.lstrip()[:1] != b"[":
-            result = _read_json_lines_in_chunks(path)
+        elif container in ("json", "jsonl") and not _is_json_array(head):
+            result = _read_json_lines_in_chunks(path, limits)
             if result is not None:
                 result.container = "json" if container == "json" else "jsonl"
     if result is None:
-        result = _read_in_memory(path, suffix, skip_bad_lines)
+        result = _read_in_memory(path, suffix, skip_bad_lines, limits)
     if result.frame.height == 0 and not result.bad:
         raise DataError("contains no records", file=path)
     if result.frame.width == 0:
@@ -151,18 +178,27 @@ def read_file(path: Path, *, skip_bad_lines: bool = False) -> FileRead:
     return result
 
 
-def _read_in_memory(path: Path, suffix: str, skip_bad_lines: bool) -> FileRead:
+def _is_json_array(data: bytes) -> bool:
+    return data[:65536].removeprefix(UTF8_BOM).lstrip()[:1] == b"["
+
+
+def _read_in_memory(path: Path, suffix: str, skip_bad_lines: bool, limits: ReadLimits) -> FileRead:
     """Read the whole (decompressed) file into memory, then parse it."""
     data = path.read_bytes()
     if not _NON_SPACE.search(data):
         raise DataError("the file is empty", file=path, hint="no records to read")
-    data, compression = decompress(data, path)
+    data, compression = decompress(data, path, limits)
+    if compression is None:
+        check_lines(data, path, limits)
+    # A UTF-8 byte order mark is not part of the first record (nor a newline: line numbers
+    # stay as they are).
+    data = data.removeprefix(UTF8_BOM)
     if not _NON_SPACE.search(data):
         raise DataError("the file is empty after decompression", file=path)
     container = SUFFIX_CONTAINERS.get(suffix) or sniff_container(data)
 
     if container == "json":
-        if data.lstrip()[:1] == b"[":
+        if _is_json_array(data):
             result = _read_json_array(data, path)
         else:
             _reject_single_object(data, path)
@@ -222,17 +258,26 @@ def _read_json_lines(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
     return _read_json_lines_slowly(data, path, skip_bad_lines)
 
 
-def _read_json_lines_in_chunks(path: Path) -> FileRead | None:
+def _read_json_lines_in_chunks(path: Path, limits: ReadLimits) -> FileRead | None:
     """Parse JSON lines a piece at a time (so the file's bytes and the frame are never both
     whole in memory). None when a piece is not plain JSON lines (a bad or very deep line,
     one object over several lines): the careful reader then takes the whole file."""
     frames: list[pl.DataFrame] = []
     rows: list[np.ndarray] = []
     line = 0  # lines before the current piece
+    cap = limits.max_line_bytes
+    long_lines = LineCheck(cap) if cap is not None else None
     with path.open("rb") as fh:
         while piece := fh.read(CHUNK_BYTES):
             if piece[-1:] != b"\n":  # finish the last line (the only copy of the piece)
-                piece = b"".join((piece, fh.readline()))
+                # (never reading more than the cap: a file of one huge line stops there)
+                piece = b"".join((piece, fh.readline(-1 if cap is None else cap + 1)))
+            if long_lines is not None and (at := long_lines.feed(piece)) is not None:
+                assert cap is not None
+                start = at - long_lines.seen + len(piece)  # the long line's offset in this piece
+                raise line_too_long(path, line + piece.count(b"\n", 0, max(start, 0)) + 1, cap)
+            if not line:
+                piece = piece.removeprefix(UTF8_BOM)  # not part of the first record
             opens = _opens_per_line(piece)
             newlines = len(opens) - 1
             in_piece = newlines + (piece[-1:] != b"\n")

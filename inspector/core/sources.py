@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.core.errors import DataError
-from inspector.core.readers import DATA_SUFFIXES, sniff_file, strip_compression
+from inspector.core.readers import DATA_SUFFIXES, check_regular, sniff_file, strip_compression
 
 SKIP_NAMES = {"state.json", "dataset_info.json", "dataset_dict.json", "manifest.json"}
 SNIFFED_DATA = {"parquet", "arrow", "arrow_stream", "json", "jsonl"}
@@ -97,6 +97,8 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
         raise DataError("file not found", file=path, hint="check the path")
     if path.is_file():
         return Sources([path], "file")
+    if not path.is_dir():
+        check_regular(path)  # a FIFO, device or socket: say what it is
     splits = hf_splits(path)
     if splits:
         chosen = split or ("train" if "train" in splits else splits[0])
