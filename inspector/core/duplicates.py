@@ -397,20 +397,44 @@ class Calibration:
     """Live counts for a semantic threshold slider, from one pass over the neighbour graph.
 
     The groups at threshold t are the components of the maximum spanning forest's edges ≥ t,
-    so rows removed = forest edges ≥ t and rows in groups = rows whose best pair is ≥ t:
-    any threshold is answered with two binary searches.
+    so groups = rows with a pair ≥ t minus forest edges ≥ t: any threshold is answered with
+    binary searches. ``representative`` (each row's survivor of the exact and MinHash
+    finders, as ``analyze_junk`` runs them first) projects the graph onto the survivors, so
+    the counts are the semantic groups that analysis makes; each survivor then stands for
+    the rows that follow it.
     """
 
     def __init__(
-        self, knn_indices: np.ndarray, knn_sims: np.ndarray, valid: np.ndarray | None = None
+        self,
+        knn_indices: np.ndarray,
+        knn_sims: np.ndarray,
+        valid: np.ndarray | None = None,
+        representative: np.ndarray | None = None,
     ) -> None:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import minimum_spanning_tree
 
         n = knn_indices.shape[0]
-        self.pairs = semantic_pairs(knn_indices, knn_sims, -1.0, valid).sort(
-            "similarity", descending=True
-        )
+        pairs = semantic_pairs(knn_indices, knn_sims, -1.0, valid)
+        weight = np.ones(n, dtype=np.int64)
+        if representative is not None:
+            rep = np.asarray(representative, dtype=np.int64)
+            a, b = rep[pairs.get_column("a").to_numpy()], rep[pairs.get_column("b").to_numpy()]
+            pairs = (
+                pl.DataFrame(
+                    {
+                        "a": np.minimum(a, b),
+                        "b": np.maximum(a, b),
+                        "similarity": pairs["similarity"],
+                    }
+                )
+                .filter(pl.col("a") != pl.col("b"))
+                .group_by("a", "b")
+                .agg(pl.col("similarity").max())
+                .sort("a", "b")
+            )
+            weight = np.bincount(rep, minlength=n).astype(np.int64)
+        self.pairs = pairs.sort(["similarity", "a", "b"], descending=[True, False, False])
         a = self.pairs.get_column("a").to_numpy()
         b = self.pairs.get_column("b").to_numpy()
         # float32 throughout, as the finder compares them: a pair at exactly t counts the same
@@ -418,7 +442,10 @@ class Calibration:
         best = np.full(n, -np.inf, dtype=np.float32)
         np.maximum.at(best, a, s)
         np.maximum.at(best, b, s)
-        self._best = np.sort(best)
+        order = np.argsort(best, kind="stable")
+        self._best = best[order]
+        # rows (weighted) whose best pair is at position ≥ i of the sorted bests
+        self._rows_from = np.r_[np.cumsum(weight[order][::-1])[::-1], 0]
         if len(a):  # weights 2 - s are > 0, so no edge is lost as a sparse zero
             w = 2.0 - s.astype(np.float64)  # exact in float64, and never a sparse zero
             tree = minimum_spanning_tree(coo_matrix((w, (a, b)), shape=(n, n)).tocsr())
@@ -428,18 +455,22 @@ class Calibration:
         self._sims = np.sort(s)
 
     def counts(self, thresholds: Sequence[float] | np.ndarray) -> pl.DataFrame:
-        """threshold, pairs, groups, rows_in_groups, rows_removed for each threshold."""
+        """threshold, pairs, groups, rows_in_groups, rows_removed for each threshold
+        (rows_removed: every member of a group but its kept row)."""
         t = np.asarray(thresholds, dtype=np.float32)
         n_pairs = len(self._sims) - np.searchsorted(self._sims, t, side="left")
-        removed = len(self._forest) - np.searchsorted(self._forest, t, side="left")
-        in_groups = len(self._best) - np.searchsorted(self._best, t, side="left")
+        edges = len(self._forest) - np.searchsorted(self._forest, t, side="left")
+        start = np.searchsorted(self._best, t, side="left")
+        nodes = len(self._best) - start
+        rows = self._rows_from[start]
+        groups = nodes - edges
         return pl.DataFrame(
             {
                 "threshold": t.astype(np.float64),
                 "pairs": n_pairs.astype(np.int64),
-                "groups": (in_groups - removed).astype(np.int64),
-                "rows_in_groups": in_groups.astype(np.int64),
-                "rows_removed": removed.astype(np.int64),
+                "groups": groups.astype(np.int64),
+                "rows_in_groups": rows.astype(np.int64),
+                "rows_removed": (rows - groups).astype(np.int64),
             }
         )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from inspector.core import formats
@@ -24,6 +25,8 @@ from inspector.core.project import Project
 from inspector.core.project_map import MapParams
 
 if TYPE_CHECKING:
+    from inspector.core.duplicates import Calibration
+    from inspector.core.group_lists import GroupList
     from inspector.core.junk import JunkResult
     from inspector.core.mapping import MapResult
 
@@ -186,6 +189,13 @@ def embed_field_for(params: AnalysisParams) -> str | None:
     return parts[0] if len(parts) == 1 else "all"
 
 
+def analysis_map_params(params: AnalysisParams) -> MapParams:
+    """The map an analysis runs on (its embedded field filled in)."""
+    if params.map.vectors_column:
+        return params.map
+    return replace(params.map, embed_field=embed_field_for(params))
+
+
 # -- the job ---------------------------------------------------------------------------------
 
 
@@ -206,9 +216,7 @@ def run_analysis(
 
     started = time.monotonic()
     params = params or AnalysisParams()
-    map_params = params.map
-    if not map_params.vectors_column:
-        map_params = replace(map_params, embed_field=embed_field_for(params))
+    map_params = analysis_map_params(params)
     policy, keep_cols = keep_policy(params.keep)
     frame, kwargs = junk_frame(project, params.dedup_on, keep_cols)
     rules = load_rules(params.rules_path or project_rules_path(project))
@@ -360,6 +368,82 @@ def load_analysis(project: Project) -> pl.DataFrame | None:
     if table.height != project.dataset.height:
         return None
     return table
+
+
+def duplicate_groups(table: pl.DataFrame) -> GroupList:
+    """The analysis table's duplicate groups, each with its kept row, under the loosest
+    finder that joined it: what the Issues lists, the threshold dialog and the review count."""
+    from inspector.core.group_lists import GroupList, list_groups
+
+    if "dup_group" not in table.columns:
+        return GroupList([], [], [], [])
+    return list_groups(
+        table["dup_group"].fill_null(-1),
+        kept=~table["dup_removed"].fill_null(False).to_numpy(),
+        kind=table["dup_kind"],
+    )
+
+
+def stage_representatives(table: pl.DataFrame) -> np.ndarray:
+    """Per row, the row it follows after the exact and MinHash finders (itself when they
+    removed nothing): the rows the semantic finder compares."""
+    n = table.height
+    rep = np.arange(n, dtype=np.int64)
+    if "dup_matched" not in table.columns:
+        return rep
+    lexical = table["dup_removed"].fill_null(False) & table["dup_kind"].is_in(
+        list(DUPLICATE_KINDS[:2])
+    )
+    rows = np.flatnonzero(lexical.to_numpy())
+    if not len(rows):
+        return rep
+    where = dict(zip(table["id"].cast(pl.String).to_list(), range(n)))
+    matched = table["dup_matched"].cast(pl.String).gather(rows).to_list()
+    rep[rows] = [where.get(m, r) for m, r in zip(matched, rows.tolist())]
+    for _ in range(n):  # a copy's keeper may itself be a near copy: follow to the end
+        nxt = rep[rep]
+        if np.array_equal(nxt, rep):
+            break
+        rep = nxt
+    return rep
+
+
+def semantic_calibration(
+    project: Project, table: pl.DataFrame, knn: tuple[np.ndarray, np.ndarray], dedup_on: str | None
+) -> Calibration:
+    """The threshold dialog's counts for this analysis: the neighbour graph over the texts
+    compared (empty ones left out) and projected onto the rows the semantic finder sees, so
+    that at the analysis's threshold it counts the groups the Issues list shows."""
+    from inspector.core.duplicates import Calibration, exact_keys
+    from inspector.core.normalize import combined_text
+
+    frame, kwargs = junk_frame(project, dedup_on)
+    valid = exact_keys(combined_text(frame, kwargs["text_cols"]))["nonempty"].to_numpy()
+    return Calibration(knn[0], knn[1], valid, stage_representatives(table))
+
+
+def saved_params(project: Project) -> tuple[AnalysisParams, float | None]:
+    """The parameters and threshold of the analysis saved in the store (defaults if none)."""
+    info = project.store.get(STORE_KEY) or {}
+    p = info.get("params") or {}
+    m = p.get("map") or {}
+    try:
+        params = AnalysisParams(
+            map=MapParams(
+                model=m.get("model", "default"),
+                embed_field=m.get("embed_field"),
+                vectors_column=m.get("vectors_column"),
+            ),
+            dedup_on=p.get("dedup_on"),
+            against=p.get("against"),
+            rules_path=p.get("rules_path"),
+            keep=p.get("keep") or "first",
+            semantic_threshold=p.get("semantic_threshold"),
+        )
+    except (TypeError, AttributeError):
+        return AnalysisParams(), None
+    threshold = info.get("threshold")
+    return params, float(threshold) if isinstance(threshold, int | float) else None
 
 
 def project_rules_path(project: Project) -> str | None:

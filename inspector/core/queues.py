@@ -5,7 +5,8 @@ duplicate groups, a list of such arrays. They know nothing of windows or the sto
 caller passes what the queue is made from (decision codes, cluster codes, flags, groups).
 
 Queue names as the CLI takes them (``--queue``): ``all``, ``unlabeled``, ``random:N``,
-``cluster:ID``, ``flag:RULE``, ``dups``; the UI adds ``search`` and ``selection``.
+``cluster:ID``, ``flag:RULE``, ``dups`` (``dups:exact``, ``dups:minhash``,
+``dups:semantic``: one finder's groups); the UI adds ``search`` and ``selection``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from inspector.core.group_lists import kind_name as dup_kind
 from inspector.core.labels import NO_DECISION
 
 if TYPE_CHECKING:
@@ -67,6 +69,11 @@ def parse_queue(text: str) -> QueueSpec:
     if kind in ("cluster", "flag") and not arg.strip():
         example = "cluster:3" if kind == "cluster" else "flag:empty_response"
         raise ValueError(f"queue '{text}': {kind} needs a name, e.g. {example}")
+    if kind == "dups" and arg.strip():
+        try:
+            arg = dup_kind(arg)
+        except ValueError as exc:
+            raise ValueError(f"queue '{text}': {exc}") from None
     return QueueSpec(kind, arg.strip() or None)
 
 
@@ -130,28 +137,29 @@ def flagged_rows(
 
 
 def duplicate_groups(
-    groups: np.ndarray | pl.DataFrame, *, min_size: int = 2
+    groups: np.ndarray | pl.DataFrame, *, min_size: int = 2, kind: str | None = None
 ) -> tuple[list[np.ndarray], list[str]]:
     """Duplicate groups, largest first (then by first row), members in row order.
 
     ``groups`` is a group code per row (-1: in no group) or a frame with columns
-    ``group_id`` and ``row``. Returns (groups, group ids).
+    ``group_id`` and ``row`` (and optionally ``kept`` and ``kind``: see
+    :func:`inspector.core.duplicates.list_groups`, the one place groups are counted).
+    ``kind`` keeps only the groups of that finder. Returns (groups, group ids).
     """
+    from inspector.core.group_lists import list_groups
+
     if isinstance(groups, pl.DataFrame):
-        frame = groups.select(pl.col("group_id").cast(pl.String), pl.col("row").cast(pl.Int64))
+        found = list_groups(
+            groups["group_id"].cast(pl.String),
+            groups["row"].cast(pl.Int64).to_numpy(),
+            kept=groups["kept"].fill_null(False).to_numpy() if "kept" in groups.columns else None,
+            kind=groups["kind"] if "kind" in groups.columns else None,
+            min_size=min_size,
+        )
     else:
-        codes = np.asarray(groups)
-        rows = np.flatnonzero(codes >= 0)
-        frame = pl.DataFrame({"group_id": codes[rows].astype(str), "row": rows.astype(np.int64)})
-    agg = (
-        frame.unique()
-        .group_by("group_id")
-        .agg(pl.col("row").sort(), pl.len().alias("n"), pl.col("row").min().alias("first"))
-        .filter(pl.col("n") >= min_size)
-        .sort(["n", "first"], descending=[True, False])
-    )
-    members = [np.asarray(r, dtype=np.int64) for r in agg["row"].to_list()]
-    return members, agg["group_id"].to_list()
+        found = list_groups(np.asarray(groups), min_size=min_size)
+    found = found.of_kind(kind)
+    return found.members, found.group_ids
 
 
 def search_rows(dataset: Dataset, text: str = "", **kw: Any) -> np.ndarray:
@@ -206,7 +214,9 @@ def build_queue(
             flagged_rows(need(flags, "no quality flags yet; run analyze first"), spec.arg, n_rows),
         )
     if kind == "dups":
-        members, ids = duplicate_groups(need(groups, "no duplicate groups yet; run analyze first"))
+        finder = dup_kind(spec.arg) if spec.arg else None
+        found = need(groups, "no duplicate groups yet; run analyze first")
+        members, ids = duplicate_groups(found, kind=finder)
         rows = np.concatenate(members) if members else np.zeros(0, np.int64)
         return Queue(spec, rows, members, ids)
     if kind == "search":

@@ -36,12 +36,19 @@ from inspector.ui.buttons import dialog_buttons
 
 if TYPE_CHECKING:
     from inspector.core.dataset import Dataset
+    from inspector.core.group_lists import GroupList
     from inspector.core.quality_rules import RuleSet
 
 DUP_TITLES = {
     "exact_duplicate": "Exact duplicate groups",
     "minhash_duplicate": "Near-duplicate groups (MinHash)",
     "semantic_duplicate": "Semantic duplicate groups",
+}
+
+STAGE_WORDS = {  # how a removed member was matched, in the side-by-side view
+    "exact_duplicate": " (exact copy)",
+    "minhash_duplicate": " (near copy)",
+    "semantic_duplicate": " (semantic)",
 }
 
 
@@ -52,8 +59,9 @@ class Finder:
     key: str  # "exact_duplicate", "response.refusal", "eval_leak", …
     title: str
     rows: np.ndarray
-    queue: str  # "dups" or "flag:<reason>"
+    queue: str  # "dups:<kind>" or "flag:<reason>"
     groups: int | None = None
+    group_list: GroupList | None = None  # a duplicate finder's groups (kept rows included)
 
     @property
     def is_duplicates(self) -> bool:
@@ -67,15 +75,14 @@ class Finder:
 
 def finders_from_table(table: pl.DataFrame) -> list[Finder]:
     """The panel's lists from an analysis table (one row per dataset row, in order)."""
+    from inspector.core.project_junk import duplicate_groups
+
     out: list[Finder] = []
-    kinds = table["dup_kind"].to_numpy() if "dup_kind" in table.columns else None
-    groups = table["dup_group"].fill_null(-1).to_numpy() if "dup_group" in table.columns else None
-    for kind, title in DUP_TITLES.items():
-        if kinds is None or groups is None:
-            break
-        rows = np.flatnonzero(kinds == kind)
-        n_groups = len(np.unique(groups[rows][groups[rows] >= 0]))
-        out.append(Finder(kind, title, rows.astype(np.int64), "dups", n_groups))
+    if "dup_group" in table.columns:
+        found = duplicate_groups(table)
+        for kind, title in DUP_TITLES.items():
+            mine = found.of_kind(kind)
+            out.append(Finder(kind, title, mine.rows(), f"dups:{kind}", len(mine), mine))
     flags = [c for c in table.columns if c.endswith(".flag")]
     outlier = [c for c in flags if c == "row.outlier.flag"]
     for col in [c for c in flags if c not in outlier] + outlier:
@@ -89,14 +96,12 @@ def finders_from_table(table: pl.DataFrame) -> list[Finder]:
     return out
 
 
-def group_members(table: pl.DataFrame, row: int) -> np.ndarray:
-    """The rows of ``row``'s duplicate group (kept row first), or just ``row``."""
-    g = table["dup_group"][row]
-    if g is None or g < 0:
+def group_members(found: GroupList | None, row: int) -> np.ndarray:
+    """The rows of ``row``'s duplicate group in ``found`` (kept row first), or just ``row``."""
+    i = found.group_of(row) if found is not None else None
+    if found is None or i is None:
         return np.array([row], dtype=np.int64)
-    members = np.flatnonzero(table["dup_group"].fill_null(-1).to_numpy() == g)
-    kept = members[~table["dup_removed"].to_numpy()[members]]
-    return np.concatenate([kept, members[~np.isin(members, kept)]]).astype(np.int64)
+    return found.keeper_first(i)
 
 
 # -- the panel --------------------------------------------------------------------------------
@@ -239,8 +244,9 @@ class DuplicateGroupView(QTextBrowser):
         for i, (r, text) in enumerate(zip(shown, texts)):
             sim = table["dup_similarity"][r]
             removed = bool(table["dup_removed"][r])
+            how = STAGE_WORDS.get(table["dup_kind"][r] or "", "") if removed else ""
             title = (
-                f"<b>{'removed' if removed else 'kept'}</b> · "
+                f"<b>{'removed' if removed else 'kept'}</b>{how} · "
                 f"{html.escape(str(dataset.ids[r]))}"
                 + (f" · similarity {sim:.3f}" if sim is not None and removed else "")
             )

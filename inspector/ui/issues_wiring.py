@@ -97,6 +97,8 @@ class IssuesController(QObject):
             self.table = PJ.load_analysis(project)
         except Exception as exc:  # noqa: BLE001 - a stale or unreadable cache: just recompute
             self.last_error = exc
+        if self.table is not None:  # a rerun uses the settings that made what is shown
+            self.params = PJ.saved_params(project)[0]
         self._show_table(
             "Last analysis (saved)." if self.table is not None else "Not analysed yet."
         )
@@ -111,7 +113,7 @@ class IssuesController(QObject):
     def _show_table(self, text: str) -> None:
         finders = finders_from_table(self.table) if self.table is not None else []
         self.panel.set_finders(finders, text)
-        self.panel.calibrate_button.setEnabled(self.result is not None)
+        self.panel.calibrate_button.setEnabled(self.table is not None)
         if self.table is not None:
             self._add_colours()
 
@@ -203,7 +205,10 @@ class IssuesController(QObject):
         project = self.window.project
         if project is None or self.table is None:
             return
-        members = group_members(self.table, row)
+        found = self.finder.group_list if self.finder is not None else None
+        if found is None or found.group_of(row) is None:
+            found = PJ.duplicate_groups(self.table)
+        members = group_members(found, row)
         if len(members) < 2:
             self.sample_stack.setCurrentWidget(self.window.sample_view)
             return
@@ -211,10 +216,10 @@ class IssuesController(QObject):
         self.sample_stack.setCurrentWidget(self.group_view)
 
     def _current_row(self, row: int) -> None:
-        if self.finder is not None and self.finder.is_duplicates and self.table is not None:
-            if 0 <= row < len(self.table) and (self.table["dup_group"][row] or -1) >= 0:
-                self.show_group(row)
-                return
+        found = self.finder.group_list if self.finder is not None else None
+        if found is not None and self.table is not None and found.group_of(row) is not None:
+            self.show_group(row)  # a row of the chosen finder's groups, not another finder's
+            return
         self.sample_stack.setCurrentWidget(self.window.sample_view)
 
     def review(self, finder: Finder | None = None) -> Any:
@@ -329,22 +334,44 @@ class IssuesController(QObject):
 
     # -- calibration -------------------------------------------------------------------------
     def show_calibration(self) -> CalibrationDialog | None:
+        """The threshold dialog for the analysis shown; after a restart (a saved analysis, no
+        run in this window) the map's neighbours are read back first, on the job runner."""
         project = self.window.project
-        if project is None or self.result is None:
+        if project is None or self.table is None:
             return None
-        from inspector.core.duplicates import Calibration, exact_keys
-        from inspector.core.normalize import combined_text
+        if self.result is not None:
+            return self._open_calibration(
+                project, self.table, self.result.map.knn, self.result.threshold, self.params
+            )
+        params, threshold = PJ.saved_params(project)
+        table = self.table
 
-        frame, kwargs = PJ.junk_frame(project, self.params.dedup_on)
-        valid = exact_keys(combined_text(frame, kwargs["text_cols"]))["nonempty"].to_numpy()
-        idx, sims = self.result.map.knn
-        default = PJ.default_threshold(self.result.model, self.params.map.vectors_column)
-        dialog = CalibrationDialog(
-            Calibration(idx, sims, valid), project.dataset, self.result.threshold, default,
-            self.window,
+        def work(_p, progress):
+            from inspector.core.project_map import compute_map
+
+            return compute_map(project, PJ.analysis_map_params(params), progress).knn
+
+        def done(knn) -> None:
+            if project is self.window.project and table is self.table:
+                t = threshold if threshold is not None else self._default(params)
+                self._open_calibration(project, table, knn, t, params)
+
+        self.window.jobs.submit(
+            "issues-calibrate", work, None, label="Reading the map", on_done=done,
+            on_error=self._failed,
         )  # fmt: skip
+        return None
+
+    def _default(self, params: PJ.AnalysisParams) -> float:
+        return PJ.default_threshold(params.map.model, params.map.vectors_column)
+
+    def _open_calibration(self, project, table, knn, threshold, params) -> CalibrationDialog:
+        calibration = PJ.semantic_calibration(project, table, knn, params.dedup_on)
+        dialog = CalibrationDialog(
+            calibration, project.dataset, threshold, self._default(params), self.window
+        )
         dialog.accepted.connect(
-            lambda: self.find(replace(self.params, semantic_threshold=dialog.threshold()))
+            lambda: self.find(replace(params, semantic_threshold=dialog.threshold()))
         )
         dialog.finished.connect(dialog.deleteLater)
         self.calibration_dialog = dialog

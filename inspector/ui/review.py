@@ -29,6 +29,7 @@ from inspector.core.commands import Changes
 from inspector.core.labelbook import LabelBook
 
 if TYPE_CHECKING:
+    from inspector.core.group_lists import GroupList
     from inspector.core.project import Project
 
 DUPLICATE_REASONS = frozenset({"exact_duplicate", "minhash_duplicate", "semantic_duplicate"})
@@ -145,17 +146,25 @@ class LabelsHub(QObject):
 class ProposalLists:
     """The junk finders' proposals as review lists: duplicate groups and quality flags."""
 
-    groups: pl.DataFrame  # group_id, row (dataset rows)
+    groups: pl.DataFrame  # group_id, row (dataset rows), kept, kind
     flags: pl.DataFrame  # rule, row
     similarity: dict[str, float] = field(default_factory=dict)  # id -> to its representative
     reasons: dict[str, str] = field(default_factory=dict)  # group_id -> finder reason
 
+    def group_list(self) -> GroupList:
+        """The groups as :func:`inspector.core.duplicates.list_groups` counts them."""
+        from inspector.core.group_lists import GroupList, list_groups
+
+        if not self.groups.height:
+            return GroupList([], [], [], [])
+        g = self.groups
+        return list_groups(
+            g["group_id"], g["row"].to_numpy(), kept=g["kept"].to_numpy(), kind=g["kind"]
+        )
+
     @property
     def group_count(self) -> int:
-        if not self.groups.height:
-            return 0
-        sizes = self.groups.group_by("group_id").len()
-        return int((sizes["len"] >= 2).sum())
+        return len(self.group_list())
 
     def flag_counts(self) -> dict[str, int]:
         if not self.flags.height:
@@ -170,7 +179,9 @@ def proposal_lists(book: LabelBook) -> ProposalLists:
     from inspector.core.filterfile import load_proposals
 
     prop = load_proposals(book.store)
-    empty_groups = pl.DataFrame(schema={"group_id": pl.String, "row": pl.Int64})
+    empty_groups = pl.DataFrame(
+        schema={"group_id": pl.String, "row": pl.Int64, "kept": pl.Boolean, "kind": pl.String}
+    )
     empty_flags = pl.DataFrame(schema={"rule": pl.String, "row": pl.Int64})
     if not prop.height:
         return ProposalLists(empty_groups, empty_flags)
@@ -188,7 +199,12 @@ def proposal_lists(book: LabelBook) -> ProposalLists:
         dups.unique(subset="group_id", keep="first").select("group_id", "reason").iter_rows()
     )
     return ProposalLists(
-        dups.select("group_id", "row"),
+        dups.select(
+            pl.col("group_id").cast(pl.String),
+            "row",
+            kept=(pl.col("action") == "keep").fill_null(False),
+            kind=pl.col("reason"),
+        ),
         flags.select(pl.col("reason").alias("rule"), "row"),
         similarity,
         reasons,

@@ -126,7 +126,7 @@ class StartReviewDialog(QDialog):
         kind = self.choices[i].kind
         if kind == "random":
             return f"random:{self.spin.value()}"
-        if kind in self.combos:
+        if kind in self.combos and self.combos[kind].currentData():
             return f"{kind}:{self.combos[kind].currentData()}"
         return kind
 

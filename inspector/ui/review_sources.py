@@ -18,6 +18,12 @@ from inspector.core import queues as Q
 from inspector.ui.review import ProposalLists, proposal_lists
 from inspector.ui.review_dialogs import QueueChoice
 
+DUP_TITLES = {
+    "exact_duplicate": "Exact duplicates",
+    "minhash_duplicate": "Near-duplicates (MinHash)",
+    "semantic_duplicate": "Semantic duplicates",
+}
+
 if TYPE_CHECKING:
     from inspector.ui.main_window import MainWindow
     from inspector.ui.review import LabelsHub, ReviewSession
@@ -57,8 +63,15 @@ class QueueSources:
         if search is not None:
             choices.append(QueueChoice("search", "The search or filter results", len(search)))
         lists = self._lists()
-        if lists.group_count:
-            choices.append(QueueChoice("dups", "Duplicate groups", lists.group_count))
+        found = lists.group_list()
+        if len(found):
+            by_kind = [
+                (kind, f"{DUP_TITLES[kind]} ({g:,})")
+                for kind, (g, _rows) in found.counts().items()
+                if g
+            ]
+            options = (("", f"All duplicate groups ({len(found):,})"), *by_kind)
+            choices.append(QueueChoice("dups", "Duplicate groups", len(found), options))
         flags = lists.flag_counts()
         if flags:
             options = tuple((r, f"{r} ({k:,})") for r, k in flags.items())

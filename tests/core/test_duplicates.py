@@ -333,3 +333,22 @@ def test_fast_paths_equal_polars_normalisation(norm: Normalization) -> None:
     assert exact_keys(texts, norm).equals(exact_keys(normed, norm))
     sig_fast = minhash.text_signatures(texts, norm=norm)
     assert (sig_fast == minhash.signatures(normed)).all()
+
+
+def test_list_groups_names_a_group_by_its_loosest_finder_and_keeps_its_kept_row():
+    from inspector.core.group_lists import kind_name, list_groups
+
+    # rows 0-2: exact copies joined by a semantic match; rows 3-4: exact; row 5: alone
+    found = list_groups(
+        [0, 0, 0, 1, 1, -1],
+        kept=[False, True, False, True, False, False],
+        kind=[EXACT_DUPLICATE, SEMANTIC_DUPLICATE, SEMANTIC_DUPLICATE, EXACT_DUPLICATE,
+              EXACT_DUPLICATE, None],
+    )  # fmt: skip
+    assert found.kinds == [SEMANTIC_DUPLICATE, EXACT_DUPLICATE]
+    assert found.keepers == [1, 3]
+    assert found.keeper_first(0).tolist() == [1, 0, 2]
+    assert found.counts()[EXACT_DUPLICATE] == (1, 2)
+    assert found.of_kind(SEMANTIC_DUPLICATE).rows().tolist() == [0, 1, 2]
+    assert found.group_of(4) == 1 and found.group_of(5) is None
+    assert kind_name("near") == "minhash_duplicate"

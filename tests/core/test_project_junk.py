@@ -171,3 +171,90 @@ def test_rules_file_switches_a_rule_off(project, tmp_path):
     result = run_analysis(project, fast(rules_path=str(rules)))
     assert "response.refusal.flag" not in result.table.columns
     assert "response.refusal" not in set(result.proposals["reason"])
+
+
+# -- one count of duplicate groups everywhere (issue 9, item 15) ------------------------------
+
+
+def mixed_rows() -> list[dict]:
+    """The planted rows plus s35, a semantic copy of s03 (which s30 copies exactly): one group
+    that two finders joined, {s03, s30, s35}."""
+    rows = planted_rows()
+    rng = random.Random(7)
+    s35 = dict(
+        rows[3],
+        id="s35",
+        instruction="Worded in another way entirely " + _sentence(rng, 6),
+        output=" ".join(_sentence(rng, 12) for _ in range(6)),
+        vec=(np.asarray(rows[3]["vec"]) * 1.001 + 0.001).round(5).tolist(),
+    )
+    return rows + [s35]
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    data = write_jsonl(tmp_path / "mixed.jsonl", mixed_rows())
+    p = open_project(data, project_path=tmp_path / "m.sqlite")
+    yield p
+    p.close()
+
+
+def test_each_group_is_listed_once_with_its_kept_row(mixed):
+    from inspector.core.project_junk import duplicate_groups
+
+    result = run_analysis(mixed, fast())
+    ids = mixed.dataset.ids
+    found = duplicate_groups(result.table)
+    named = {
+        kind: sorted(sorted(str(ids[int(r)]) for r in m) for m in found.of_kind(kind).members)
+        for kind in ("exact_duplicate", "minhash_duplicate", "semantic_duplicate")
+    }
+    # the exact copy s30 sits in the group a semantic match joined: listed there, not twice
+    assert named["exact_duplicate"] == []
+    assert named["minhash_duplicate"] == [["s05", "s31"]]
+    assert named["semantic_duplicate"] == [["s03", "s30", "s35"], ["s07", "s32"]]
+    assert found.counts()["semantic_duplicate"] == (2, 5)
+    removed = result.table["dup_removed"].to_numpy()
+    for i, members in enumerate(found.members):
+        assert found.keepers[i] in members and not removed[found.keepers[i]]
+        assert removed[members[members != found.keepers[i]]].all()
+
+
+def test_threshold_counts_match_the_groups_of_the_analysis(mixed):
+    from inspector.core.project_junk import duplicate_groups, semantic_calibration
+
+    result = run_analysis(mixed, fast())
+    groups, rows = duplicate_groups(result.table).counts()["semantic_duplicate"]
+    cal = semantic_calibration(mixed, result.table, result.map.knn, None)
+    c = cal.counts([result.threshold]).row(0, named=True)
+    assert (c["groups"], c["rows_in_groups"]) == (groups, rows)
+    assert c["rows_removed"] == rows - groups
+    # and at any other threshold, the analysis run there agrees with the dialog
+    for t in (0.5, 0.9999):
+        again = run_analysis(mixed, fast(semantic_threshold=t))
+        want = duplicate_groups(again.table).counts()["semantic_duplicate"]
+        c = cal.counts([t]).row(0, named=True)
+        assert (c["groups"], c["rows_in_groups"]) == want
+
+
+def test_review_queue_of_a_finder_holds_its_groups_whole(mixed):
+    from inspector.core import queues as Q
+    from inspector.core.project_junk import duplicate_groups
+
+    result = run_analysis(mixed, fast())
+    prop = load_proposals(mixed.store, ["junk"]).filter(pl.col("group_id").is_not_null())
+    row_of = {str(i): r for r, i in enumerate(mixed.dataset.ids)}
+    frame = prop.select(
+        pl.col("group_id").cast(pl.String),
+        row=pl.col("id").replace_strict(row_of, return_dtype=pl.Int64),
+        kept=pl.col("action") == "keep",
+        kind=pl.col("reason"),
+    )
+    found = duplicate_groups(result.table)
+    every = Q.build_queue("dups", n_rows=mixed.dataset.height, groups=frame)
+    assert len(every) == len(found) == 3
+    semantic = Q.build_queue("dups:semantic", n_rows=mixed.dataset.height, groups=frame)
+    assert sorted(len(g) for g in semantic.groups) == [2, 3]
+    assert np.array_equal(np.sort(semantic.rows), found.of_kind("semantic_duplicate").rows())
+    with pytest.raises(ValueError, match="exact, minhash or semantic"):
+        Q.parse_queue("dups:fuzzy")
