@@ -155,6 +155,18 @@ class ProjectStore:
         conn = None
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            # Read before writing anything: a file that is not a database, or one that is not
+            # ours, is refused as it is (setting WAL mode would already change its header).
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master")]
+            if version == 0 and tables:
+                conn.close()
+                raise StoreError(
+                    f"not an Inspector project (it holds {', '.join(sorted(tables)[:5])}); "
+                    "it was left untouched",
+                    file=self.path,
+                    hint="--project takes an Inspector project (.sqlite) or a path for a new one",
+                )
             conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:  # e.g. --project names a data file or a folder
             if conn is not None:
