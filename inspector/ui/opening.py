@@ -21,6 +21,7 @@ from inspector.core.dataset import Dataset
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.project import Project, open_project
+from inspector.core.reconcile import carry_labels
 from inspector.core.sources import split_rows
 from inspector.ui.filter_bar import FilterQuery
 from inspector.ui.jobs import Job
@@ -44,8 +45,12 @@ def _open_job(params: tuple[str, dict[str, Any]], progress: Progress) -> Project
     return project
 
 
-def _identify_job(dataset: Dataset, progress: Progress) -> Dataset:
-    return dataset.identified(progress)
+def _identify_job(project: Project, progress: Progress) -> Dataset:
+    """The ids, then the labels checked against them (one transaction, in this worker)."""
+    dataset = project.dataset.identified(progress)
+    progress.check()
+    project.reconcile(dataset)
+    return dataset
 
 
 class OpeningMixin:
@@ -138,6 +143,7 @@ class OpeningMixin:
         """Show the rows at once; the project becomes ``self.project`` (and ``datasetOpened``
         fires) when its ids are ready, which for content hashes is a background job."""
         self._close_projects()
+        self.facts.show_stale(0)
         self._generation += 1
         self.target = path
         self.open_options = dict(opts)
@@ -154,7 +160,7 @@ class OpeningMixin:
             self._identify_job = self.jobs.submit(
                 "identify",
                 _identify_job,
-                project.dataset,
+                project,
                 label="Identifying rows",
                 on_done=lambda dataset: self._identified(project, dataset),
                 on_error=lambda exc: self._identify_failed(project, exc),
@@ -165,6 +171,7 @@ class OpeningMixin:
         if project.dataset.height:
             self.set_current_row(int(self.model.view_rows()[0]))
         if self.project is project:
+            self._labels_checked(project)
             self.datasetOpened.emit(project)
 
     def _identified(self, project: Project, dataset: Dataset) -> None:
@@ -179,7 +186,45 @@ class OpeningMixin:
         self.actions.update_enabled()
         if self._current_row is not None:
             self.sample_view.show_row(dataset, self._current_row)  # its id, now known
+        self._labels_checked(project)
         self.datasetOpened.emit(project)
+
+    def _labels_checked(self, project: Project) -> None:
+        """Say what checking the labels against the rows did; offer the labels made on an
+        earlier version of the same data path (they are checked the same way)."""
+        self.facts.show_stale(project.stale_labels)
+        if project.reconciled is not None and project.reconciled.summary():
+            self.statusBar().showMessage(f"Labels: {project.reconciled.summary()}", 15000)
+        previous = project.previous
+        if previous is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Labels from an earlier version",
+            f"{previous.labels:,} labels were made on an earlier version of "
+            f"{project.dataset.name}. Carry them over?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("carry_labels_box")
+        box.setInformativeText(
+            "Each label is checked against the current rows: a label whose row changed or went "
+            f"away is set aside as stale, never exported.\n\nThey are in {previous.path}."
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda result: self._carry_answered(project, result))
+        self.message_box = box
+        box.open()
+
+    def _carry_answered(self, project: Project, result: int) -> None:
+        if self.project is not project or project.previous is None:
+            return  # another dataset is open now
+        if result != QMessageBox.StandardButton.Yes:
+            project.decline_previous()
+            return
+        carry_labels(project.store, project.previous.path)
+        project.previous = None
+        self.reload()  # opened again: the carried labels are checked against the rows
 
     def _identify_failed(self, project: Project, exc: BaseException) -> None:
         if self.pending is not project:

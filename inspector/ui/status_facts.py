@@ -1,5 +1,5 @@
 """The dataset's facts in the status bar: rows, format and mapping, size on disk, skipped
-bad lines and the id rule, each a label with a thin rule before it."""
+bad lines, the id rule and stale labels, each a label with a thin rule before it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QStatusBar
 from inspector.core.dataset import Dataset
 from inspector.ui.open_dialogs import role_text
 
-FACTS = ("rows", "format", "size", "skipped", "id")
+FACTS = ("rows", "format", "size", "skipped", "id", "stale")
 
 
 def human_size(n: int) -> str:
@@ -58,8 +58,20 @@ class StatusFacts:
             bar.addPermanentWidget(label)
         self.labels["format"].setToolTip("Dataset ▸ Format and Fields… changes it")
         self.labels["skipped"].setStyleSheet("color: #b45309;")
+        self.labels["stale"].setStyleSheet("color: #b45309;")
+        self.labels["stale"].setToolTip(
+            "Labels whose rows changed or went away since they were made: set aside, not "
+            "exported (inspector info PATH counts them)"
+        )
         bar.setStyleSheet("QStatusBar::item { border: none; }")
         self.show(None)
+
+    def show_stale(self, count: int) -> None:
+        """ "N stale labels" (hidden at 0); ``show(None)`` hides it too."""
+        text = f"{count:,} stale label{'s' if count != 1 else ''}" if count else ""
+        self.labels["stale"].setText(text)
+        self.labels["stale"].setVisible(bool(text))
+        self._rules["stale"].setVisible(bool(text))
 
     def show(self, dataset: Dataset | None) -> None:
         texts = fact_texts(dataset) if dataset is not None else dict.fromkeys(FACTS, "")
