@@ -351,3 +351,28 @@ def test_undo_reaches_back_a_bounded_number_of_commands(make_book, monkeypatch):
     assert [e.undoable for e in book.history()] == [True] * 3 + [False] * 3
     assert sum(book.undo() is not None for _ in range(6)) == 3
     assert book.state(2).decision == "drop" and book.state(3) is None
+
+
+def test_every_label_write_records_where_what_and_how_many_copies(make_book, tmp_path):
+    """Single, bulk, keeper, tags, notes, undo and redo: every row in ``labels`` has its
+    locator, its content hash (the record's own) and its copy count (for reconciliation)."""
+    rows = [{"instruction": f"q{i % 4}", "output": "same"} for i in range(8)]  # 2 copies each
+    book, pr = make_book(data=write_jsonl(tmp_path / "rep.jsonl", rows))
+    book.decide(0, "drop")
+    book.decide(list(range(1, 6)), "keep")
+    book.choose_keeper([2, 6], 6, group_id="g")
+    book.set_tags([7], add=["x"])
+    book.set_note([3], "n")
+    book.undo()
+    book.undo()
+    book.redo()
+    got = pr.store.conn.execute(
+        "SELECT id, source_file, row_index, content_sha256, copies FROM labels"
+    ).fetchall()
+    assert len(got) == 8
+    hashes = pr.dataset.content_hashes().to_list()
+    for row_id, source, row, sha, copies in got:
+        position = book.row_of(row_id)
+        assert (source, row) == ("rep.jsonl", position)
+        assert sha == hashes[position] == row_id.split("#")[0]
+        assert copies == 2
