@@ -35,7 +35,7 @@ from inspector.core.dataset import ID, ROW, SOURCE, FileInfo
 from inspector.core.filterfile import FilterError, read_filter
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.outputs import check_not_input, check_outputs
-from inspector.core.readers import _line_starts, decompress, strip_compression
+from inspector.core.readers import ReadLimits, _line_starts, decompress, strip_compression
 
 if TYPE_CHECKING:
     from inspector.core.dataset import Dataset
@@ -156,7 +156,7 @@ def apply_filter(
             dst = tmp / (out_path.name if single else rel)
             dst.parent.mkdir(parents=True, exist_ok=True)
             drop = by_file.get(info.path, np.zeros(0, np.int64))
-            write_without(src, info, drop, dst)
+            write_without(src, info, drop, dst, dataset.sources.limits)
             counts.append(FileCount(info.path, info.rows, len(drop)))
             progress.advance()
         if dataset.sources.kind == "hf_dataset" and not single:
@@ -209,14 +209,17 @@ def _targets(dataset: Dataset, out: Path) -> list[tuple[Path, FileInfo, Path]]:
 # -- one file ---------------------------------------------------------------------------------
 
 
-def write_without(src: Path, info: FileInfo, drop: np.ndarray, dst: Path) -> None:
+def write_without(
+    src: Path, info: FileInfo, drop: np.ndarray, dst: Path, limits: ReadLimits | None = None
+) -> None:
     """Copy ``src`` to ``dst`` without the records at ``drop`` (row positions as read:
-    line numbers for line-based files), in the same container and compression."""
+    line numbers for line-based files), in the same container and compression. ``limits``:
+    the caps the file was opened under (by default the environment's)."""
     raw = src.read_bytes()
     if not drop.size:  # nothing removed: the file as it was
         _write_synced(dst, raw)
         return
-    data, compression = decompress(raw, src)
+    data, compression = decompress(raw, src, limits)
     bom = data[:3] == UTF8_BOM  # kept whichever rows go (the reader skipped it too)
     data = data.removeprefix(UTF8_BOM)
     container = info.container

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -373,7 +373,7 @@ def open_dataset(
     ``limits``: the caps on decompressed size and line length (default: the environment's).
     With ``defer_ids`` and no id column, the content-hash ids are left for
     :meth:`Dataset.identified` (the dataset comes back with ``ids_ready`` False)."""
-    sources = find_sources(target, split)
+    sources = replace(find_sources(target, split), limits=limits)
     progress.status("reading", total=len(sources.files))
     frames: list[pl.DataFrame] = []
     infos: list[FileInfo] = []

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.core.compression import ReadLimits
 from inspector.core.errors import DataError
 from inspector.core.readers import DATA_SUFFIXES, check_regular, sniff_file, strip_compression
 
@@ -23,6 +24,7 @@ class Sources:
     kind: str  # file | glob | directory | hf_dataset
     splits: tuple[str, ...] = ()  # a DatasetDict's splits
     split: str | None = None  # the split opened
+    limits: ReadLimits | None = None  # the caps the files were read under (apply reuses them)
 
 
 def hf_splits(folder: Path) -> list[str]:

@@ -326,3 +326,27 @@ def test_apply_keeps_the_byte_order_mark(tmp_path, name, drop):
     assert out.startswith(BOM) and not out.startswith(BOM + BOM)
     kept = read_file(dst).frame["instruction"].to_list()
     assert kept == [f"question {i}" for i in range(3) if i not in drop]
+
+
+def test_apply_reads_under_the_caps_the_data_was_opened_with(tmp_path):
+    """A file opened with a raised cap is written by apply under that same cap (not refused
+    by the default one); the default still stops a file past it."""
+    from inspector.core.apply import write_without
+
+    data = jsonl_lines(3) + b'{"instruction": "' + b"x" * (2 * MB) + b'", "output": "y"}\n'
+    src = tmp_path / "in" / "train.jsonl.gz"
+    src.parent.mkdir()
+    src.write_bytes(gzip.compress(data))
+    raised = ReadLimits(max_line_bytes=3 * MB)
+    ds = open_dataset(src, limits=raised)
+    assert ds.sources.limits == raised
+    write_without(src, ds.files[0], np.asarray([0]), tmp_path / "out.jsonl.gz", ds.sources.limits)
+    assert read_file(tmp_path / "out.jsonl.gz", limits=raised).frame.height == 3
+    with pytest.raises(InputTooLarge):
+        write_without(
+            src,
+            ds.files[0],
+            np.asarray([0]),
+            tmp_path / "again.jsonl.gz",
+            ReadLimits(max_line_bytes=1 * MB),
+        )
