@@ -189,12 +189,13 @@ def decompress(
             out.write(piece)
             if out.tell() > cap:
                 raise InputTooLarge(
-                    f"decompresses to more than {size_text(cap)}"
+                    f"decompresses to more than {size_text(cap)}, the cap "
                     + (
-                        f" ({DEFAULT_RATIO} times its {size_text(len(data))} compressed size),"
-                        " which looks like a decompression bomb"
+                        f"for {size_text(len(data))} of compressed data ({DEFAULT_RATIO} times "
+                        f"its size, at least {size_text(DEFAULT_FLOOR)}): it looks like a "
+                        "decompression bomb"
                         if limits.max_decompressed_bytes is None
-                        else ", the cap on decompressed size"
+                        else "on decompressed size"
                     ),
                     flag=FLAG_DECOMPRESSED,
                     env=ENV_DECOMPRESSED,
