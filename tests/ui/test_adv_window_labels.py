@@ -6,12 +6,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from inspector.core.labelbook import LabelBook
 from inspector.core.project import open_project
 
 ROWS = [{"prompt": f"question {i}", "response": f"answer {i}"} for i in range(5)]
+
+
+@pytest.fixture(autouse=True)
+def own_projects(tmp_path, monkeypatch):
+    """Default projects of this test only (pytest reuses tmp paths across runs)."""
+    monkeypatch.setenv("INSPECTOR_HOME", str(tmp_path / "home"))
 
 
 def write(path: Path, rows: list[dict]) -> Path:
