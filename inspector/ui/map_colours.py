@@ -93,7 +93,8 @@ def colouring(
     title: str,
 ) -> tuple[str, Any, str]:
     """``(kind, data, title)`` for ``key``: kind "categorical" (data: codes, names),
-    "continuous" (data: a number per row) or "uniform" (the clusters do not exist yet).
+    "continuous" (data: a number per row), "continuous_log" (the same, on a log scale
+    labelled in the values' units) or "uniform" (the clusters do not exist yet).
     ``clusters`` is the map's (coarse codes, coarse names, fine codes, fine names)."""
     if key.startswith("cluster:"):
         coarse, names_coarse, fine, names_fine = clusters
@@ -105,7 +106,7 @@ def colouring(
         return "categorical", (np.asarray(codes), dict(names or {})), title
     if key == "length":
         length = project.dataset.frame[LENGTH].cast(pl.Float64).to_numpy()
-        return "continuous", np.log10(np.maximum(length, 1.0)), "log₁₀ length"
+        return "continuous_log", length, "length (characters)"
     if key.startswith("column:"):
         values: ColourValues = project.dataset.frame[key[len("column:") :]]
     elif key.startswith("source:") and key[len("source:") :] in sources:

@@ -199,7 +199,9 @@ class MapInputMixin:
 
     def preview_html(self, row: int) -> str:
         """The hover preview for ``row``: its id and the provider's text, shortened."""
-        head = f"#{row}" + (f" · {self._ids[row]}" if self._ids is not None else "")
+        head = f"#{row + 1}" + (  # 1-based, as the table and the reader count
+            f" · {self._ids[row]}" if self._ids is not None else ""
+        )
         body = ""
         if self._preview is not None:
             try:

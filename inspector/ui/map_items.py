@@ -62,6 +62,7 @@ class ColourScheme:
     entries: list[LegendEntry] = field(default_factory=list)
     vmin: float = 0.0
     vmax: float = 1.0
+    log: bool = False  # coloured by log10 of the values; vmin/vmax are in the values' units
 
     @classmethod
     def uniform(cls, n: int) -> ColourScheme:
@@ -95,8 +96,21 @@ class ColourScheme:
         vmin: float | None = None,
         vmax: float | None = None,
         colormap: str = "viridis",
+        log: bool = False,
     ) -> ColourScheme:
+        """``log``: colour by log10 of the values (≥ 1), still labelled in the values' units."""
         values = np.asarray(values, dtype=np.float64)
+        if log:
+            scheme = cls.continuous(
+                np.log10(np.maximum(values, 1.0)),
+                title,
+                None if vmin is None else float(np.log10(max(vmin, 1.0))),
+                None if vmax is None else float(np.log10(max(vmax, 1.0))),
+                colormap,
+            )
+            scheme.log = True
+            scheme.vmin, scheme.vmax = 10.0**scheme.vmin, 10.0**scheme.vmax
+            return scheme
         finite = np.isfinite(values)
         if vmin is None or vmax is None:
             # 1st–99th percentile, so one huge row does not flatten everything else.

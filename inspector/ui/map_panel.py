@@ -287,8 +287,8 @@ class MapPanel(MapComputeMixin, QWidget):
             self._colour_sources,
             self.colour_combo.currentText(),
         )
-        if kind == "continuous":
-            self.view.set_color_continuous(data, title)
+        if kind in ("continuous", "continuous_log"):
+            self.view.set_color_continuous(data, title, log=kind == "continuous_log")
         elif kind == "categorical":
             self.view.set_color_categorical(data[0], data[1], title)
         else:

@@ -186,12 +186,18 @@ class MapView(MapInputMixin, QtWidgets.QWidget):
         self._apply_scheme()
 
     def set_color_continuous(
-        self, values: np.ndarray, title: str, vmin: float | None = None, vmax: float | None = None
+        self,
+        values: np.ndarray,
+        title: str,
+        vmin: float | None = None,
+        vmax: float | None = None,
+        *,
+        log: bool = False,
     ) -> None:
         """Colour by a number per row (NaN = grey) with a colour bar; the range defaults to the
-        1st–99th percentile."""
+        1st–99th percentile. ``log``: a log scale, labelled in the values' own units."""
         self._check_length(values, "set_color_continuous values")
-        self._scheme = ColourScheme.continuous(values, title, vmin, vmax)
+        self._scheme = ColourScheme.continuous(values, title, vmin, vmax, log=log)
         self._apply_scheme()
 
     def set_color_uniform(self) -> None:

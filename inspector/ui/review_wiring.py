@@ -431,9 +431,19 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self.active = False
         self.stack.setCurrentWidget(self.main_page)
         row = self.session.current_row() if self.session is not None else None
-        if follow and row is not None:
-            self.window.set_current_row(row)
-        self.window.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        window = self.window
+
+        def in_view(r: int | None) -> bool:
+            return r is not None and window.model.view_positions(np.array([r]))[0] >= 0
+
+        if follow and in_view(row):
+            window.set_current_row(int(row))  # type: ignore[arg-type]
+        elif not in_view(window.current_row()) and window.model.rowCount() > 0:
+            # the filter hides the sample: the reader shows what the table shows
+            window.set_current_row(window.model.dataset_row(0))
+        elif not in_view(window.current_row()):
+            window.sample_view.show_message("No rows match the filter.")
+        window.table.setFocus(Qt.FocusReason.OtherFocusReason)
         self.window.actions.update_enabled()
 
     def show_in_context(self) -> None:

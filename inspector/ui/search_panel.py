@@ -191,7 +191,7 @@ class SearchPanel(QWidget):
             self._say("The map is not ready yet: compute it first (Ctrl+M).")
             return
         self.wantsFocus.emit()
-        label = f"like #{row}"
+        label = f"like #{row + 1}"
         if vectors is None or not 0 <= row < len(vectors):
             if knn is None or not 0 <= row < len(knn[0]):
                 return
@@ -242,7 +242,11 @@ class SearchPanel(QWidget):
         how = f" · {params.model}" if params is not None and not params.vectors_column else ""
         self._say(f"{len(hits.rows)} samples {label}{how}")
         self.map_panel.view.set_highlight(hits.rows)
-        view_rows = hits.rows if keep is None else np.union1d(hits.rows, [keep])
+        # the sample asked about first, then the hits best first (not in file order)
+        order = (
+            hits.rows if keep is None else np.concatenate([[keep], hits.rows[hits.rows != keep]])
+        )
+        view_rows = order.astype(np.int64)
         self._filtered_by_search = True
         self.window.set_view_rows(view_rows)
         self.window.set_current_row(int(keep if keep is not None else hits.rows[0]))

@@ -1,5 +1,8 @@
 """What a new user found in the window (issue 9, items 15 and 16), driven through the real
-window: one count of duplicate groups everywhere, each group with its kept row."""
+window: one count of duplicate groups everywhere, each group with its kept row; rows counted
+from 1 on the map as in the table; map keys never fire from a text box; leaving a review
+never shows a row the filter hides; the threshold dialog after a restart; "More like this"
+by similarity; the length colours labelled in characters."""
 
 from __future__ import annotations
 
@@ -7,8 +10,16 @@ import importlib.util
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QToolButton
+from test_map_panel import (  # the three-topic map (tests/ui is on sys.path)
+    mapped,  # noqa: F401 - fixture
+    topic_rows,
+    topics_file,  # noqa: F401 - fixture
+)
 
 from inspector.core.project_junk import AnalysisParams
 from inspector.core.project_map import MapParams
@@ -112,3 +123,107 @@ def test_a_row_of_a_finder_opens_a_group_of_that_finder(window, qtbot):
             html = issues.group_view.current_html
             assert f"<b>{word}</b> group" in html, (finder.key, row)
             assert html.count("<b>kept</b>") == 1
+
+
+# -- item 16 ----------------------------------------------------------------------------------
+
+
+def test_map_tooltip_counts_rows_from_one_as_the_table_does(mapped) -> None:  # noqa: F811
+    window, panel = mapped
+    html = panel.view.preview_html(0)
+    table_number = window.model.headerData(0, Qt.Orientation.Vertical)
+    assert table_number == "1" and f"#{table_number} ·" in html
+    assert window.project.dataset.ids[0] in html
+
+
+def test_map_keys_typed_after_the_expression_clear_button_go_into_the_box(
+    qtbot,
+    mapped,  # noqa: F811
+) -> None:
+    window, panel = mapped
+    view = panel.view
+
+    def width() -> float:
+        x0, _, x1, _ = view.view_rect()
+        return x1 - x0
+
+    box = window.filter_bar.expr_box
+    box.setText("length(output) > 5")
+    view.setFocus()  # the user was on the map, then clicks the box's clear button
+    clear = next(b for b in box.findChildren(QToolButton) if b.isVisible())
+    qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
+    assert box.text() == ""
+    before = width()
+    for key in (Qt.Key.Key_0, Qt.Key.Key_Plus):
+        widget = QApplication.focusWidget()
+        assert widget is not None
+        QTest.keyClick(widget, key)  # where the keyboard sends it
+    assert box.text() == "0+"
+    assert width() == pytest.approx(before)
+
+
+def test_more_like_this_lists_the_nearest_first(qtbot, mapped) -> None:  # noqa: F811
+    window, panel = mapped
+    search = window.search_panel
+    row = int(topic_rows("astronomy")[3])
+    window.set_current_row(row)
+    with qtbot.waitSignal(search.searched, timeout=60_000):
+        search.more_like_this(row)
+    hits = search.hits
+    assert np.all(np.diff(hits.scores) <= 0)  # the panel's own list is best first
+    shown = window.view_rows().tolist()
+    assert shown[0] == row and shown[1:] == [r for r in hits.rows.tolist() if r != row]
+    assert shown[1:] != sorted(shown[1:])  # not file order
+    assert f"like #{row + 1}" in search.info.text()
+
+
+def test_length_colours_are_labelled_in_characters(mapped) -> None:  # noqa: F811
+    window, panel = mapped
+    panel.set_colour("length")
+    legend = panel.view.legend()
+    assert legend.kind() == "continuous"
+    assert "characters" in legend.title() and "log" not in legend.title()
+    from inspector.core.dataset import LENGTH
+
+    lengths = window.project.dataset.frame[LENGTH].to_numpy()
+    lo, hi = legend.value_range()
+    assert lengths.min() <= lo < hi <= lengths.max()
+
+
+def test_leaving_a_review_shows_a_row_the_table_shows(qtbot, open_review, alpaca_file) -> None:
+    window, review = open_review(alpaca_file)
+    with qtbot.waitSignal(window.filterApplied, timeout=10_000):
+        window.filter_bar.text_box.setText("haiku")
+        window.filter_bar.apply()
+    shown = window.view_rows().tolist()
+    assert shown == [1]
+    session = review.start("all")
+    assert session.current_row() == 0  # hidden by the filter
+    press_escape = QApplication.focusWidget()
+    assert press_escape is not None
+    QTest.keyClick(press_escape, Qt.Key.Key_Escape)
+    assert not review.active
+    assert window.current_row() in shown
+    assert window.sample_view.row == window.current_row()
+
+
+def test_threshold_works_after_a_restart_on_the_saved_analysis(
+    make_window, tmp_path, qtbot
+) -> None:
+    first = open_mixed(make_window, tmp_path, qtbot)
+    issues = find(first, qtbot)
+    dialog = issues.show_calibration()
+    counts = dialog.counts_label.text()
+    dialog.reject()
+    first.close()
+
+    from inspector.ui.issues_wiring import install_issues
+
+    again = make_window(tmp_path / "train.jsonl", project_path=str(tmp_path / "p.sqlite"))
+    issues = install_issues(again)
+    assert issues.result is None and issues.table is not None  # the saved analysis, shown
+    assert issues.panel.calibrate_button.isEnabled()
+    qtbot.mouseClick(issues.panel.calibrate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: issues.calibration_dialog is not None, timeout=60_000)
+    assert issues.calibration_dialog.counts_label.text() == counts
+    issues.calibration_dialog.reject()
