@@ -111,12 +111,20 @@ class JunkResult:
 
     def summary(self) -> pl.DataFrame:
         """Counts per finder: finder, rows, groups (for duplicates)."""
+        from inspector.core.group_lists import list_groups
+
         t = self.table
         rows: list[dict[str, Any]] = []
+        # groups counted as the window's Issues lists count them: each group once, under the
+        # loosest finder that joined it; rows = the rows that finder proposes to remove
+        listed = list_groups(
+            t["dup_group"].fill_null(-1),
+            kept=~t["dup_removed"].fill_null(False).to_numpy(),
+            kind=t["dup_kind"],
+        ).counts()
         for kind in _STRICTNESS:
-            removed = t.filter(pl.col("dup_removed") & (pl.col("dup_kind") == kind))
-            groups = removed.get_column("dup_group").n_unique() if len(removed) else 0
-            rows.append({"finder": kind, "rows": len(removed), "groups": groups})
+            groups, members = listed.get(kind, (0, 0))
+            rows.append({"finder": kind, "rows": members - groups, "groups": groups})
         if "eval_leak" in t.columns:
             rows.append({"finder": "eval_leak", "rows": int(t["eval_leak"].sum()), "groups": None})
         for flag in self.flag_columns:

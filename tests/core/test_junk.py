@@ -139,8 +139,10 @@ def test_proposals_and_summary(planted: dict) -> None:
     assert set(props.filter(pl.col("reason") == "eval_leak")["id"]) == {"r30", "r40"}
     assert "r21" in set(props.filter(pl.col("reason") == "response.refusal")["id"])
     summary = {r["finder"]: r for r in result.summary().iter_rows(named=True)}
-    assert summary[EXACT_DUPLICATE]["rows"] == 3 and summary[EXACT_DUPLICATE]["groups"] == 2
-    assert summary[MINHASH_DUPLICATE]["rows"] == 1
+    # groups as the Issues lists count them: r04's group (r12 near, r14 an exact copy of r12)
+    # is one MinHash group, the loosest finder that joined it
+    assert summary[EXACT_DUPLICATE]["rows"] == 2 and summary[EXACT_DUPLICATE]["groups"] == 1
+    assert summary[MINHASH_DUPLICATE]["rows"] == 2 and summary[MINHASH_DUPLICATE]["groups"] == 1
     assert summary[SEMANTIC_DUPLICATE]["rows"] == 1
     assert summary["eval_leak"]["rows"] == 2
     assert summary["response.empty"]["rows"] == 1
@@ -174,3 +176,22 @@ def test_without_knn_or_eval_and_cancel(planted: dict) -> None:
         analyze_junk(frame, id_col="id", response_col="answer", progress=progress)
     with pytest.raises(ValueError, match="id column"):
         analyze_junk(frame, id_col="uid", response_col="answer")
+
+
+def test_summary_counts_groups_as_the_window_lists_them(planted: dict) -> None:
+    """The CLI's per-finder groups and rows are the Issues lists' numbers: each group once,
+    under the loosest finder that joined it, its removed rows = members - kept rows."""
+    from inspector.core.group_lists import list_groups
+
+    result = _run(planted)
+    t = result.table
+    listed = list_groups(
+        t["dup_group"].fill_null(-1),
+        kept=~t["dup_removed"].fill_null(False).to_numpy(),
+        kind=t["dup_kind"],
+    ).counts()
+    summary = {r["finder"]: r for r in result.summary().iter_rows(named=True)}
+    for kind, (groups, members) in listed.items():
+        assert summary[kind]["groups"] == groups
+        assert summary[kind]["rows"] == members - groups
+    assert sum(summary[k]["rows"] for k in listed) == int(t["dup_removed"].sum())
