@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "inspector.cli.cmd_analyze",
     "inspector.cli.cmd_labels",
     "inspector.cli.cmd_review",
+    "inspector.cli.cmd_learn",
 )
 
 

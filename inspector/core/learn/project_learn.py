@@ -1,0 +1,204 @@
+"""The learn job over a project: labels -> features -> model -> scores, saved beside the store.
+
+Labels come from the project's keep/drop decisions (unsure and undecided rows are not
+labels) or from a column of the data (a judge score: ``value >= threshold`` is keep). The
+model, its report and the scores are kept in ``<project database>.learn/`` (files beside the
+SQLite store rather than in it: no store migration), so reopening shows the scores without
+retraining. Everything is computed before anything is written; each file is written
+atomically and ``quality_model.json`` last.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.learn.model import (
+    MIN_LABELS,
+    LearnError,
+    QualityModel,
+    feature_matrix,
+    feature_names,
+    load_model,
+    save_model,
+    score,
+    train,
+)
+from inspector.core.learn.signals import SignalTable, project_signals
+from inspector.core.project import Project
+
+SCORES = "scores.parquet"
+MODEL = "quality_model.json"
+
+
+@dataclass(frozen=True)
+class LearnParams:
+    label_column: str | None = None
+    label_threshold: float | None = None
+    min_labels: int = MIN_LABELS
+    model: str = "default"
+    seed: int = 0
+    ignore_missing_labels: bool = False
+
+
+@dataclass
+class LearnResult:
+    model: QualityModel
+    scores: pl.DataFrame  # id, keep_probability, uncertainty, in_training
+    signals: SignalTable
+    report: dict[str, Any]
+
+
+def learn_dir(project: Project) -> Path:
+    """Where a project's model and scores live: ``<store path>.learn/``."""
+    path = Path(project.store.path)
+    return path.with_name(path.name + ".learn")
+
+
+def collect_labels(project: Project, params: LearnParams) -> tuple[np.ndarray, np.ndarray, str]:
+    """(rows, y with 1 keep / 0 drop, a description of the source)."""
+    ds = project.dataset
+    if params.label_column:
+        col = params.label_column
+        if col not in ds.frame.columns:
+            raise LearnError(
+                f"no column '{col}' to take labels from",
+                file=ds.target,
+                field=col,
+                hint=f"columns: {', '.join(ds.user_columns)}",
+            )
+        values = ds.frame[col]
+        if values.dtype == pl.Boolean:
+            v = values.cast(pl.Float64).to_numpy()
+            cut = 0.5 if params.label_threshold is None else params.label_threshold
+        elif values.dtype.is_numeric():
+            if params.label_threshold is None:
+                raise LearnError(
+                    f"column '{col}' is numeric: say where keep starts",
+                    file=ds.target,
+                    field=col,
+                    hint="e.g. --label-threshold 7 (rows with a value >= 7 are keep)",
+                )
+            v = values.cast(pl.Float64).to_numpy()
+            cut = params.label_threshold
+        else:
+            raise LearnError(
+                f"column '{col}' holds {values.dtype}, not numbers or true/false",
+                file=ds.target,
+                field=col,
+                hint="label with a numeric judge score or a boolean column",
+            )
+        rows = np.flatnonzero(~np.isnan(v))
+        return rows, (v[rows] >= cut).astype(np.int8), f"column {col} >= {cut:g}"
+    from inspector.core.labels import decision_codes
+
+    store_ids = [
+        r[0]
+        for r in project.store.conn.execute(
+            "SELECT id FROM labels WHERE decision IN ('keep', 'drop')"
+        )
+    ]
+    ids = ds.ids
+    codes = decision_codes(project.store, ids)
+    rows = np.flatnonzero((codes == 0) | (codes == 1))
+    missing = len(set(store_ids)) - len(rows)
+    if missing > 0 and not params.ignore_missing_labels:
+        raise LearnError(
+            f"{missing:,} of {len(set(store_ids)):,} keep/drop labels are on rows no longer in "
+            f"the data ({ds.height:,} rows)",
+            file=ds.target,
+            hint="open the data those labels were made on, or pass --ignore-missing-labels "
+            f"to learn from the {len(rows):,} that remain",
+        )
+    return rows, (codes[rows] == 0).astype(np.int8), "project decisions"
+
+
+def run_learn(
+    project: Project, params: LearnParams | None = None, progress: Progress = NULL_PROGRESS
+) -> LearnResult:
+    """Train on the project's labels and score every row. Writes nothing (see save_learned)."""
+    params = params or LearnParams()
+    started = time.perf_counter()
+    ds = project.dataset
+    rows, y, source = collect_labels(project, params)
+    from inspector.core.learn.model import check_labels
+
+    check_labels(y, params.min_labels)  # before any embedding: a bad label set fails fast
+    signals, pv, rv = project_signals(project, params.model, progress)
+    lengths = np.column_stack(
+        [
+            ds.prompt().str.len_chars().fill_null(0).to_numpy(),
+            ds.response().str.len_chars().fill_null(0).to_numpy(),
+        ]
+    )
+    sv = signals.values()
+    names = feature_names(pv.shape[1], list(signals.signals))
+    ids = ds.ids.cast(pl.String)
+    X = feature_matrix(pv, rv, sv, lengths, rows)
+    model = train(
+        X,
+        y,
+        [ids[int(i)] for i in rows],
+        names,
+        seed=params.seed,
+        min_labels=params.min_labels,
+        progress=progress,
+    )
+    t0 = time.perf_counter()
+    keep, unc = score(model, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), ds.height)
+    in_training = np.zeros(ds.height, dtype=bool)
+    in_training[rows] = True
+    scores = pl.DataFrame(
+        {
+            "id": ids,
+            "keep_probability": keep,
+            "uncertainty": unc,
+            "in_training": in_training,
+        }
+    )
+    from inspector import __version__
+
+    report = {
+        **model.report,
+        "label_source": source,
+        "rows": ds.height,
+        "features": {
+            "count": len(names),
+            "groups": [
+                f"answer embedding ({pv.shape[1]})",
+                f"prompt embedding ({pv.shape[1]})",
+                f"answer - prompt ({pv.shape[1]})",
+                f"signals: {', '.join(signals.signals)} (+ measured flags)",
+                "log characters of prompt and answer",
+            ],
+            "embedding_model": params.model,
+        },
+        "score_seconds": round(time.perf_counter() - t0, 3),
+        "seconds": round(time.perf_counter() - started, 3),
+        "tool_version": __version__,
+    }
+    model.report = report
+    return LearnResult(model, scores, signals, report)
+
+
+def save_learned(result: LearnResult, folder: Path) -> Path:
+    """Scores then model into ``folder``, each atomically; the model JSON is written last."""
+    from inspector.core.atomic import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / SCORES, lambda tmp: result.scores.write_parquet(tmp))
+    return save_model(result.model, folder)
+
+
+def load_learned(project: Project) -> tuple[QualityModel, pl.DataFrame] | None:
+    """The saved model and scores of a project (None when it has none)."""
+    folder = learn_dir(project)
+    if not (folder / MODEL).exists():
+        return None
+    return load_model(folder / MODEL), pl.read_parquet(folder / SCORES)
