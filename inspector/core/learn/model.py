@@ -71,9 +71,7 @@ def feature_matrix(
     s = np.asarray(signal_values[sel], dtype=np.float32)
     measured = ~np.isnan(s)
     length = np.log1p(np.asarray(lengths[sel], dtype=np.float32))
-    return np.hstack([r, p, r - p, np.nan_to_num(s, nan=0.0), measured, length]).astype(
-        np.float32
-    )
+    return np.hstack([r, p, r - p, np.nan_to_num(s, nan=0.0), measured, length]).astype(np.float32)
 
 
 # -- the model -------------------------------------------------------------------------------
@@ -225,13 +223,10 @@ def uncertainty(keep_prob: np.ndarray) -> np.ndarray:
 def model_bytes(model: QualityModel) -> bytes:
     """The arrays as one npz (no pickle): the scoring arrays, the training ids and labels."""
     buf = io.BytesIO()
-    arrays = {f"m.{k}": v for k, v in model.arrays.items()}
-    np.savez(
-        buf,
-        **arrays,
-        trained_ids=np.array(model.trained_ids, dtype=str),
-        trained_labels=model.trained_labels.astype(np.int8),
-    )
+    arrays: dict[str, Any] = {f"m.{k}": v for k, v in model.arrays.items()}
+    arrays["trained_ids"] = np.array(model.trained_ids, dtype=str)
+    arrays["trained_labels"] = model.trained_labels.astype(np.int8)
+    np.savez(buf, **arrays)
     return buf.getvalue()
 
 

@@ -107,16 +107,30 @@ def collect_labels(project: Project, params: LearnParams) -> tuple[np.ndarray, n
     ids = ds.ids
     codes = decision_codes(project.store, ids)
     rows = np.flatnonzero((codes == 0) | (codes == 1))
-    missing = len(set(store_ids)) - len(rows)
+    # labels whose rows left the data: still in the labels table, or set aside as stale when
+    # the project was opened (core/reconcile.py)
+    missing = len(set(store_ids)) - len(rows) + _stale_decisions(project)
     if missing > 0 and not params.ignore_missing_labels:
         raise LearnError(
-            f"{missing:,} of {len(set(store_ids)):,} keep/drop labels are on rows no longer in "
+            f"{missing:,} of {len(rows) + missing:,} keep/drop labels are on rows no longer in "
             f"the data ({ds.height:,} rows)",
             file=ds.target,
             hint="open the data those labels were made on, or pass --ignore-missing-labels "
             f"to learn from the {len(rows):,} that remain",
         )
     return rows, (codes[rows] == 0).astype(np.int8), "project decisions"
+
+
+def _stale_decisions(project: Project) -> int:
+    import sqlite3
+
+    try:
+        row = project.store.conn.execute(
+            "SELECT count(DISTINCT id) FROM stale_labels WHERE decision IN ('keep', 'drop')"
+        ).fetchone()
+    except sqlite3.OperationalError:  # a store from before stale labels were set aside
+        return 0
+    return int(row[0])
 
 
 def run_learn(

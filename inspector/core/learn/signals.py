@@ -80,7 +80,7 @@ SIGNALS: dict[str, Signal] = {
             "response",
             0.3,
             "below",
-            REMOVE,
+            FLAG,
         ),
         Signal(
             "symbol_soup",
@@ -119,7 +119,7 @@ SIGNALS: dict[str, Signal] = {
             "response",
             3,
             "above",
-            FLAG,
+            REMOVE,
         ),
         Signal(
             "ai_boilerplate",
@@ -421,17 +421,17 @@ def word_pair_support(responses: pl.Series, words: np.ndarray) -> np.ndarray:
     tokens = (
         pl.DataFrame({"t": responses.fill_null("").str.to_lowercase()})
         .with_row_index("row")
-        .select(
-            "row", w=pl.col("t").str.extract_all(WORD).list.head(MAX_WORDS_SALAD)
-        )
+        .select("row", w=pl.col("t").str.extract_all(WORD).list.head(MAX_WORDS_SALAD))
         .explode("w")
         .drop_nulls("w")
     )
     pairs = tokens.with_columns(nxt=pl.col("w").shift(-1).over("row")).drop_nulls("nxt")
     pairs = pairs.select("row", h=pl.concat_str("w", "nxt", separator=" ").hash(seed=7))
     per_pair = pairs.unique().group_by("h").agg(rows=pl.len())
-    scored = pairs.join(per_pair, on="h", how="left").group_by("row").agg(
-        support=(pl.col("rows") >= 3).mean()
+    scored = (
+        pairs.join(per_pair, on="h", how="left")
+        .group_by("row")
+        .agg(support=(pl.col("rows") >= 3).mean())
     )
     rows = scored["row"].to_numpy().astype(np.int64)
     out[rows] = scored["support"].to_numpy()
@@ -442,8 +442,10 @@ def word_pair_support(responses: pl.Series, words: np.ndarray) -> np.ndarray:
 def symbol_share(responses: pl.Series) -> np.ndarray:
     """Share of whitespace tokens that are not word-like (NaN under ``MIN_TOKENS_SOUP``)."""
     # list markers ("1.", "-", "*") are neither words nor soup
-    tokens = responses.fill_null("").str.extract_all(r"\S+").list.eval(
-        pl.element().filter(~pl.element().str.contains(r"^(?:[-*+•#>]|\d+[.)]?)$"))
+    tokens = (
+        responses.fill_null("")
+        .str.extract_all(r"\S+")
+        .list.eval(pl.element().filter(~pl.element().str.contains(r"^(?:[-*+•#>]|\d+[.)]?)$")))
     )
     n_tokens = tokens.list.len().to_numpy()
     # a word may carry punctuation at its ends ("(see", "end."), not inside ("}:param")
