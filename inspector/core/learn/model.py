@@ -33,6 +33,7 @@ FORMAT_VERSION = 1
 SCORE_CHUNK = 65_536
 MIN_LABELS = 20
 MIN_PER_CLASS = 5
+MIN_PLATT_SLOPE = 0.01
 CUTS = (0.1, 0.2, 0.3, 0.4, 0.5)  # keep_probability below the cut = predicted drop
 _NODE_FIELDS = ("value", "feature_idx", "num_threshold", "missing_go_to_left", "left", "right",
                 "is_leaf")  # fmt: skip
@@ -438,7 +439,11 @@ def _platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=1e6, max_iter=1000).fit(raw.reshape(-1, 1), y)
-    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    # With a handful of labels the out-of-fold scores can anti-correlate by chance; a negative
+    # slope would turn the refitted model's ranking upside down. Keep the ranking, flatten it.
+    a = max(float(lr.coef_[0, 0]), MIN_PLATT_SLOPE)
+    b = float(lr.intercept_[0]) if a > MIN_PLATT_SLOPE else float(np.log(y.mean() / (1 - y.mean())))
+    return a, b
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
