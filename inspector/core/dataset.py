@@ -24,6 +24,7 @@ import polars as pl
 
 from inspector.core import formats
 from inspector.core.errors import BadRecord, DataError, os_error, reraise_interrupt
+from inspector.core.expressions import ExpressionError, compile_expression
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.readers import ReadLimits, read_file
 from inspector.core.render import Rendered, render_record
@@ -156,7 +157,8 @@ class Dataset:
         self, text: str = "", *, regex: bool = False, case: bool = False, expr: str = ""
     ) -> np.ndarray:
         """Row positions whose text contains ``text`` (or matches the regex) and for which the
-        polars SQL expression ``expr`` (e.g. ``length(output) < 20``) holds."""
+        expression ``expr`` (e.g. ``length(output) < 20``, see :mod:`inspector.core.expressions`)
+        holds."""
         conditions: list[pl.Expr] = []
         if text:
             import re
@@ -175,9 +177,10 @@ class Dataset:
                 checks = [e.str.contains(pattern) for e in formats.text_exprs(self.spec)]
             conditions.append(pl.any_horizontal(checks).fill_null(False))
         if expr.strip():
+            # Our own parser, never polars' SQL engine: its table functions read files and URLs.
             try:
-                conditions.append(pl.sql_expr(expr))
-            except Exception as exc:  # noqa: BLE001 - polars raises several kinds
+                conditions.append(compile_expression(expr, self.frame.schema))
+            except ExpressionError as exc:
                 raise ValueError(f"expression: {exc}") from exc
         if not conditions:
             return np.arange(self.height, dtype=np.int64)

@@ -1,5 +1,6 @@
 """The filter bar: a search box over the sample text (substring, or regex with ``.*``; case
-with ``Aa``) and an expression over columns (polars SQL, e.g. ``length(output) < 20``).
+with ``Aa``) and a condition over the dataset's columns (SQL-like, e.g. ``length(output) < 20``;
+``inspector.core.expressions`` lists what it may hold: no files, URLs or subqueries).
 
 It only collects the query and shows the outcome ("N of M rows match", or an inline error in
 red); the window runs the query on the job runner.
@@ -7,10 +8,13 @@ red); the window runs the query on the job runner.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
+
+from inspector.core.expressions import FUNCTIONS
 
 DEBOUNCE_MS = 350
 ERROR_COLOUR = "#dc2626"
@@ -140,9 +144,12 @@ class FilterBar(QWidget):
     def set_columns(self, columns: list[str]) -> None:
         """Name the columns an expression may use (tooltip)."""
         self.expr_box.setToolTip(
-            "A polars SQL condition over the columns, applied on Enter:\n"
-            "  length(output) < 20\n  generator = 'gpt-4' AND length(instruction) > 200\n\n"
-            f"Columns: {', '.join(columns)}"
+            "A condition over the columns, applied on Enter:\n"
+            "  length(output) < 20\n  generator = 'gpt-4' AND length(instruction) > 200\n"
+            "  output LIKE '%sorry%'   lower(tag) IN ('a', 'b')   score IS NULL\n\n"
+            f"Columns: {', '.join(columns)}\n"
+            f"{textwrap.fill('Functions: ' + ', '.join(FUNCTIONS), 72)}\n"
+            "It sees only these columns: no SELECT, files or URLs."
         )
 
     # -- the outcome ------------------------------------------------------------------------
