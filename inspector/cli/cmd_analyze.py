@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from inspector.cli.cmd_map import add_map_options
+from inspector.cli.cmd_map import add_map_options, downloads_from
 from inspector.cli.common import (
     add_dataset_options,
     open_from_args,
@@ -65,7 +65,7 @@ def _analyze(args: argparse.Namespace) -> int:
         semantic_threshold=args.threshold,
         out_dir=str(out),
     )
-    with terminal_progress("reading") as progress:
+    with terminal_progress("reading") as progress, downloads_from(args):
         project = open_from_args(args, progress)
         result = run_analysis(project, params, progress)
     try:

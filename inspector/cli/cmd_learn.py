@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from inspector.cli.cmd_map import add_download_option, downloads_from
 from inspector.cli.common import (
     add_dataset_options,
     open_from_args,
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--min-labels", type=int, default=20, metavar="N", help="refuse with fewer (default 20)"
     )
     p.add_argument("--model", default="default", help="embedding model (default: the offline one)")
+    add_download_option(p)
     p.add_argument(
         "--ignore-missing-labels",
         action="store_true",
@@ -72,7 +74,7 @@ def _learn(args: argparse.Namespace) -> int:
         model=args.model,
         ignore_missing_labels=args.ignore_missing_labels,
     )
-    with terminal_progress("learning") as progress:
+    with terminal_progress("learning") as progress, downloads_from(args):
         project = open_from_args(args, progress)
         try:
             result = run_learn(project, params, progress)

@@ -19,13 +19,31 @@ def add_map_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         default="default",
-        help="default (offline static model), minilm, a local model folder or a hub name",
+        help="default (offline static model), minilm, a local model folder or a Hugging Face "
+        "name (from the local cache; see --allow-download)",
     )
+    add_download_option(p)
     p.add_argument(
         "--embed-field",
         help="what to embed: prompt (default), response, all, or a column name",
     )
     p.add_argument("--vectors", help="use the vectors already in this column instead of a model")
+
+
+def add_download_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="let --model fetch a Hugging Face model that is not in the local cache "
+        "(without it, nothing is downloaded)",
+    )
+
+
+def downloads_from(args: argparse.Namespace):
+    """The block in which the command may download its model (when --allow-download)."""
+    from inspector.core.models import downloads_opted_in
+
+    return downloads_opted_in(bool(getattr(args, "allow_download", False)))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,7 +72,7 @@ def _map(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with terminal_progress("reading") as progress:
+    with terminal_progress("reading") as progress, downloads_from(args):
         project = open_from_args(args, progress)
         result = compute_map(project, map_params(args), progress)
     frame = map_frame(project, result)

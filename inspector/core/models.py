@@ -8,8 +8,11 @@ Names a user can give:
 - ``"minilm"``: the full all-MiniLM-L6-v2 sentence-transformers model from that package.
 - a local directory: a model2vec model (``config.json`` says ``"model_type": "model2vec"``)
   or a sentence-transformers model.
-- anything else: a Hugging Face hub name for sentence-transformers (``trust_remote_code``
-  stays off; the GPU is used when present).
+- a Hugging Face hub name for sentence-transformers (``trust_remote_code`` stays off; the GPU
+  is used when present), loaded from the local Hugging Face cache. Nothing is downloaded unless
+  the user opted in (``--allow-download``, the window's setting, ``INSPECTOR_ALLOW_DOWNLOAD=1``,
+  or ``allow_download=True``): otherwise a name found nowhere locally fails at once, and every
+  model is loaded from local files only (``local_files_only``), so no library reaches the network.
 
 Every embedder returns float32, L2-normalised rows; empty or whitespace-only texts give
 zero vectors (never NaN). ``identity`` names the exact weights, so caches never mix models.
@@ -21,6 +24,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -31,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.paths import models_dir
 
@@ -40,6 +45,44 @@ DEFAULT_DIRNAME = "default-m2v"
 DEFAULT_PCA_DIMS = 256
 MINILM_DIM = 384
 PREPARE_STAGE = "preparing the default model, once"
+ALLOW_DOWNLOAD_ENV = "INSPECTOR_ALLOW_DOWNLOAD"
+ALLOW_DOWNLOAD_FLAG = "--allow-download"
+# What a sentence-transformers model needs; other formats in a hub repository stay behind.
+DOWNLOAD_IGNORE = ["*.onnx", "onnx/*", "openvino/*", "*.h5", "*.msgpack", "*.ot", "coreml/*"]
+_HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+class ModelNotFound(DataError):
+    """A model name that is nowhere on this machine (and downloads are not allowed)."""
+
+
+def downloads_allowed() -> bool:
+    """Whether a hub model may be downloaded: the user opted in (the CLI's ``--allow-download``
+    or the window's setting, both kept in ``INSPECTOR_ALLOW_DOWNLOAD`` so that the map's worker
+    process follows them too)."""
+    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def set_downloads_allowed(allowed: bool) -> None:
+    # "0" rather than no variable: a worker process started earlier takes the window's
+    # variables over its own, and must see the choice withdrawn too.
+    os.environ[ALLOW_DOWNLOAD_ENV] = "1" if allowed else "0"
+
+
+@contextlib.contextmanager
+def downloads_opted_in(opted_in: bool) -> Iterator[None]:
+    """Within the block, downloads are allowed when ``opted_in`` (a CLI run's flag); the
+    setting before is restored afterwards. ``False`` leaves the environment's choice."""
+    before = os.environ.get(ALLOW_DOWNLOAD_ENV)
+    if opted_in:
+        set_downloads_allowed(True)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ALLOW_DOWNLOAD_ENV, None)
+        else:
+            os.environ[ALLOW_DOWNLOAD_ENV] = before
 
 
 @dataclass(frozen=True)
@@ -112,14 +155,18 @@ class TransformerEmbedder(Embedder):
     kind = "transformer"
     batch_size = 256
 
-    def __init__(self, name: str, source: str, identity: str) -> None:
+    def __init__(
+        self, name: str, source: str, identity: str, local_files_only: bool = True
+    ) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         self.name = name
         self.identity = identity
-        self.model = SentenceTransformer(source, device=device, trust_remote_code=False)
+        self.model = SentenceTransformer(
+            source, device=device, trust_remote_code=False, local_files_only=local_files_only
+        )
         get_dim = (
             getattr(self.model, "get_embedding_dimension", None)
             or self.model.get_sentence_embedding_dimension
@@ -217,10 +264,14 @@ def model_info(name: str) -> ModelInfo:
     return ModelInfo(name, "hub", _hub_snapshot(name) is not None, None, "hub model", None)
 
 
-def model_identity(name: str, progress: Progress | None = None) -> str:
+def model_identity(
+    name: str, progress: Progress | None = None, allow_download: bool | None = None
+) -> str:
     """A stable name for the exact weights behind ``name``, without loading the model.
 
-    The default model is prepared first if needed (that is the only slow case).
+    The default model is prepared first if needed; a hub model not in the local cache is
+    downloaded first when ``allow_download`` (default: :func:`downloads_allowed`), and is
+    otherwise a :class:`ModelNotFound` at once.
     """
     if name == DEFAULT_NAME:
         path = prepare_default(progress)
@@ -231,19 +282,81 @@ def model_identity(name: str, progress: Progress | None = None) -> str:
     if path.is_dir():
         prefix = "m2v" if _is_model2vec_dir(path) else "st"
         return f"{prefix}:path:{_files_digest(path)}"
-    snapshot = _hub_snapshot(name)
-    revision = snapshot.name if snapshot is not None else "unknown"
-    return f"hub:{name}@{revision}"
+    return _hub_identity(name, hub_model_dir(name, allow_download))
+
+
+def _is_hub_name(name: str) -> bool:
+    """Not a built-in and not a local folder: a hub name (or a folder that is missing)."""
+    return name not in (DEFAULT_NAME, MINILM_NAME) and not Path(name).expanduser().is_dir()
+
+
+def _hub_identity(name: str, snapshot: Path) -> str:
+    return f"hub:{name}@{snapshot.name}"
+
+
+def hub_cache_dir() -> Path:
+    """The local Hugging Face cache (``HF_HUB_CACHE``, ``HF_HOME``)."""
+    try:
+        import huggingface_hub.constants
+    except ImportError:
+        return Path("~/.cache/huggingface/hub").expanduser()
+    return Path(huggingface_hub.constants.HF_HUB_CACHE)
+
+
+def hub_model_dir(name: str, allow_download: bool | None = None) -> Path:
+    """The local snapshot of hub model ``name``: from the cache, or downloaded when allowed."""
+    with _LOAD_LOCK:
+        if not _HUB_NAME.fullmatch(name) or name.startswith((".", "~")):
+            raise ModelNotFound(
+                f"model '{name}': there is no folder {Path(name).expanduser().absolute()}",
+                hint="give a model folder that exists, a built-in (default, minilm) or a "
+                "Hugging Face name such as sentence-transformers/all-MiniLM-L6-v2",
+            )
+        snapshot = _hub_snapshot(name)
+        if snapshot is not None:
+            return snapshot
+        allowed = downloads_allowed() if allow_download is None else allow_download
+        if not allowed:
+            raise ModelNotFound(
+                f"model '{name}' is not a built-in (default, minilm), a model folder or in the "
+                f"Hugging Face cache ({hub_cache_dir()}); nothing is downloaded unless asked",
+                hint=f"add {ALLOW_DOWNLOAD_FLAG} to fetch it from the Hugging Face hub, or tick "
+                "Allow downloads beside the model in the window; or give a model folder",
+            )
+        return _download(name)
+
+
+def _download(name: str) -> Path:
+    """Fetch hub model ``name`` into the Hugging Face cache (the user opted in)."""
+    import huggingface_hub
+
+    try:
+        path = huggingface_hub.snapshot_download(name, ignore_patterns=DOWNLOAD_IGNORE)
+    except Exception as exc:  # noqa: BLE001 - network, auth and missing repos all land here
+        lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+        why = lines[0] if lines else type(exc).__name__
+        raise ModelNotFound(
+            f"could not download model '{name}' from the Hugging Face hub: {why}",
+            hint="check the name and the network, or give a local model folder",
+        ) from exc
+    return Path(path)
 
 
 _LOADED: dict[str, Embedder] = {}
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()  # one load or download at a time
 
 
-def load_embedder(name: str = DEFAULT_NAME, progress: Progress | None = None) -> Embedder:
-    """Load (and keep loaded) the embedder called ``name``; see the module docstring."""
+def load_embedder(
+    name: str = DEFAULT_NAME,
+    progress: Progress | None = None,
+    allow_download: bool | None = None,
+) -> Embedder:
+    """Load (and keep loaded) the embedder called ``name``; see the module docstring.
+    ``allow_download`` (default: :func:`downloads_allowed`) lets a hub model be fetched."""
     with _LOAD_LOCK:
-        identity = model_identity(name, progress)
+        hub = _is_hub_name(name)
+        snapshot = hub_model_dir(name, allow_download) if hub else None  # once: may download
+        identity = _hub_identity(name, snapshot) if snapshot else model_identity(name, progress)
         cached = _LOADED.get(identity)
         if cached is not None:
             return cached
@@ -251,15 +364,16 @@ def load_embedder(name: str = DEFAULT_NAME, progress: Progress | None = None) ->
         if name == DEFAULT_NAME:
             embedder = StaticEmbedder(name, default_model_dir(), identity)
         elif name == MINILM_NAME:
-            embedder = TransformerEmbedder(name, str(minilm_dir()), identity)
+            embedder = TransformerEmbedder(name, str(minilm_dir()), identity, local_files_only=True)
         elif Path(name).expanduser().is_dir():
             path = Path(name).expanduser()
             if _is_model2vec_dir(path):
                 embedder = StaticEmbedder(name, path, identity)
             else:
-                embedder = TransformerEmbedder(name, str(path), identity)
+                embedder = TransformerEmbedder(name, str(path), identity, local_files_only=True)
         else:
-            embedder = TransformerEmbedder(name, name, identity)
+            assert snapshot is not None
+            embedder = TransformerEmbedder(name, str(snapshot), identity, local_files_only=True)
         _LOADED[identity] = embedder
         return embedder
 
@@ -384,11 +498,7 @@ def _files_digest(path: Path) -> str:
 
 def _hub_snapshot(name: str) -> Path | None:
     """The cached snapshot directory of a hub model, if the HF cache has one (no network)."""
-    try:
-        from huggingface_hub.constants import HF_HUB_CACHE
-    except ImportError:
-        return None
-    repo = Path(HF_HUB_CACHE) / ("models--" + name.replace("/", "--"))
+    repo = hub_cache_dir() / ("models--" + name.replace("/", "--"))
     ref = repo / "refs" / "main"
     if ref.is_file():
         snap = repo / "snapshots" / ref.read_text().strip()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from inspector.core.project_map import MapParams
 
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from inspector.core.project import Project
 
 log = logging.getLogger("inspector.ui")
+
+DOWNLOAD_SETTING = "models/allow_download"
 
 BUILTIN_MODELS = (
     ("default", "static model2vec model distilled from all-MiniLM-L6-v2 (offline, fast)"),
@@ -38,6 +40,24 @@ class ModelCombo(QComboBox):
         super().showPopup()
 
 
+def _downloads_setting() -> bool:
+    """The saved choice, applied to this process (and the map's worker, through the
+    environment); an opt-in already in the environment counts too."""
+    from inspector.core import models
+
+    saved = str(QSettings().value(DOWNLOAD_SETTING, "false")).lower() == "true"
+    if saved:
+        models.set_downloads_allowed(True)
+    return models.downloads_allowed()
+
+
+def _set_downloads_setting(allowed: bool) -> None:
+    from inspector.core import models
+
+    models.set_downloads_allowed(allowed)
+    QSettings().setValue(DOWNLOAD_SETTING, "true" if allowed else "false")
+
+
 class MapSetupBar(QWidget):
     """The model and text choices and the Compute map button (its owner connects the button)."""
 
@@ -53,12 +73,22 @@ class MapSetupBar(QWidget):
         )
         self.model_combo.setToolTip(
             "The embedding model: default (fast, offline), minilm (slower, better), a model "
-            "folder or a Hugging Face name — or a column of vectors already in the data"
+            "folder or a Hugging Face name (from the local cache, or downloaded with Allow "
+            "downloads) — or a column of vectors already in the data"
         )
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         self.field_combo = QComboBox()
         self.field_combo.setObjectName("map_field")
         self.field_combo.setToolTip("Which text is embedded")
+        # Off unless the user ticks it (remembered): a typed Hugging Face name is then fetched.
+        self.download_box = QCheckBox("Allow downloads")
+        self.download_box.setObjectName("map_allow_download")
+        self.download_box.setToolTip(
+            "Let a Hugging Face model name that is not on this computer be downloaded from "
+            "the hub. Off: only built-in models, model folders and the local cache are used."
+        )
+        self.download_box.setChecked(_downloads_setting())
+        self.download_box.toggled.connect(_set_downloads_setting)
         self.compute_button = QPushButton("Compute map")
         self.compute_button.setObjectName("map_compute")
         self.compute_button.setDefault(True)
@@ -68,6 +98,7 @@ class MapSetupBar(QWidget):
         setup.setSpacing(4)
         setup.addWidget(QLabel("Model"))
         setup.addWidget(self.model_combo, 2)
+        setup.addWidget(self.download_box)
         setup.addSpacing(6)
         setup.addWidget(QLabel("Text"))
         setup.addWidget(self.field_combo, 1)
