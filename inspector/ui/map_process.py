@@ -250,8 +250,9 @@ def _child_main(
         )
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
         text = exc.describe() if isinstance(exc, DataError) else str(exc)
+        name = "DataError" if isinstance(exc, DataError) else type(exc).__name__  # subclasses too
         try:
-            conn.send(("error", type(exc).__name__, text, traceback.format_exc()))
+            conn.send(("error", name, text, traceback.format_exc()))
         except (OSError, ValueError):
             pass
         sys.exit(1)

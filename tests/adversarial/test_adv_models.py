@@ -197,3 +197,21 @@ def test_the_window_setting_opts_in_and_is_remembered(qtbot, monkeypatch):
         assert str(QSettings().value(DOWNLOAD_SETTING)) == "false"
     finally:
         QSettings().remove(DOWNLOAD_SETTING)
+
+
+def test_the_window_map_worker_reports_the_refusal_in_words(tmp_path, hub_cache):
+    """The map's worker process refuses the name too, and its message reaches the window as
+    a DataError (shown in the map dock), not as a RuntimeError with a class name."""
+    from inspector.core.jobs import Progress
+    from inspector.core.project import open_project
+    from inspector.core.project_map import MapParams
+    from inspector.ui.map_process import compute_map_isolated
+
+    project = open_project(write_data(tmp_path), project_path=tmp_path / "p.sqlite")
+    try:
+        with pytest.raises(DataError) as info:
+            compute_map_isolated(project, MapParams(model=UNKNOWN), Progress())
+    finally:
+        project.close()
+    assert UNKNOWN in str(info.value) and "--allow-download" in str(info.value)
+    assert "RuntimeError" not in str(info.value)
