@@ -50,11 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _analyze(args: argparse.Namespace) -> int:
     from inspector.core.filterfile import export_filter
+    from inspector.core.outputs import check_outputs
     from inspector.core.project_junk import AnalysisParams, run_analysis
     from inspector.core.project_map import MapParams
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     params = AnalysisParams(
         map=MapParams(model=args.model, embed_field=args.embed_field, vectors_column=args.vectors),
@@ -67,6 +67,13 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     with terminal_progress("reading") as progress, downloads_from(args):
         project = open_from_args(args, progress)
+        # refused before any work: an --out inside the data would open as more rows next time
+        check_outputs(
+            project.dataset,
+            [out, out / "analysis.parquet", out / "proposed_filter.parquet"],
+            store=project.store,
+        )
+        out.mkdir(parents=True, exist_ok=True)
         result = run_analysis(project, params, progress)
     try:
         export = export_filter(

@@ -66,14 +66,18 @@ def map_params(args: argparse.Namespace):
 
 
 def _map(args: argparse.Namespace) -> int:
+    from inspector.core.outputs import check_outputs
     from inspector.core.project_map import compute_map, map_frame
     from inspector.ui.map_picture import render_map_png
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with terminal_progress("reading") as progress, downloads_from(args):
         project = open_from_args(args, progress)
+        check_outputs(
+            project.dataset, [out, out / "map.parquet", out / "map.png"], store=project.store
+        )
+        out.mkdir(parents=True, exist_ok=True)
         result = compute_map(project, map_params(args), progress)
     frame = map_frame(project, result)
     tmp = out / "map.parquet.tmp"

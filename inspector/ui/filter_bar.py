@@ -16,6 +16,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBox
 
 from inspector.core.expressions import FUNCTIONS
 
+
+def focus_on_clear(box: QLineEdit) -> None:
+    """The clear button takes no focus on a real display: without this the keyboard stays
+    where it was (the map), and keys typed "into the box" (`0`, `+`) run map shortcuts."""
+    for button in box.findChildren(QToolButton):  # Qt's clear button (the only one)
+        button.clicked.connect(lambda: box.setFocus(Qt.FocusReason.OtherFocusReason))
+
+
 DEBOUNCE_MS = 350
 ERROR_COLOUR = "#dc2626"
 
@@ -50,6 +58,8 @@ class FilterBar(QWidget):
         self.expr_box.setObjectName("filter_expr")
         self.expr_box.setPlaceholderText("Expression, e.g. length(output) < 20")
         self.expr_box.setClearButtonEnabled(True)
+        for box in (self.text_box, self.expr_box):
+            focus_on_clear(box)
         self.count_label = QLabel()
         self.count_label.setObjectName("filter_count")
         self.count_label.setMinimumWidth(150)

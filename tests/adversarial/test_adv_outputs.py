@@ -267,3 +267,27 @@ def test_filter_and_manifest_get_the_users_umask(tmp_path):
         os.umask(previous)
     for path in (out, out.parent / "manifest.json", clean):
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+@pytest.mark.parametrize("command", ["analyze", "map"])
+def test_analyze_and_map_refuse_an_out_inside_the_dataset_before_any_work(
+    tmp_path, capsys, monkeypatch, command
+):
+    """`analyze`/`map --out ds/result` is refused before the pipeline runs and before the
+    folder is made (it would open as more rows next time)."""
+    ds = tmp_path / "ds"
+    write_jsonl(ds / "part-0.jsonl")
+    listing = sorted(p.name for p in ds.iterdir())
+    import inspector.core.project_junk as project_junk
+    import inspector.core.project_map as project_map
+
+    def never(*_a, **_k):
+        raise AssertionError("the pipeline ran before the output was checked")
+
+    monkeypatch.setattr(project_junk, "run_analysis", never)
+    monkeypatch.setattr(project_map, "compute_map", never)
+    code = main([command, str(ds), *project(tmp_path), "--out", str(ds / "result")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "inside the dataset folder" in err
+    assert sorted(p.name for p in ds.iterdir()) == listing

@@ -227,3 +227,19 @@ def test_threshold_works_after_a_restart_on_the_saved_analysis(
     qtbot.waitUntil(lambda: issues.calibration_dialog is not None, timeout=60_000)
     assert issues.calibration_dialog.counts_label.text() == counts
     issues.calibration_dialog.reject()
+
+
+def test_the_clear_buttons_leave_the_keyboard_in_their_box(qtbot, make_window) -> None:
+    """On a real display the clear button takes no focus: the keyboard stayed on the map, so
+    `0` and `+` typed "into the box" refit and zoomed the map. Clearing a box focuses it."""
+    window = make_window()
+    window.activateWindow()
+    for box in (window.filter_bar.expr_box, window.filter_bar.text_box):
+        box.setText("length(output) > 5")
+        window.table.setFocus()
+        qtbot.waitUntil(lambda: window.table.hasFocus(), timeout=2000)
+        clear = box.findChildren(QToolButton)
+        assert len(clear) == 1
+        clear[0].click()  # a click on the button, which does not move the focus itself
+        assert box.text() == ""
+        qtbot.waitUntil(box.hasFocus, timeout=2000)
