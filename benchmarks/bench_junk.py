@@ -134,8 +134,8 @@ def datatrove_verdicts(texts: list[str], flt: Any) -> list[str | None]:
 
 def bench_rules(frame: pl.DataFrame) -> dict[str, Any]:
     """Per-rule agreement of our flags (published thresholds, no length gate) with datatrove."""
-    from inspector.core.quality import evaluate
-    from inspector.core.quality_rules import published_rules
+    from inspector.core.junk.quality import evaluate
+    from inspector.core.junk.quality_rules import published_rules
 
     texts = pl.concat([frame.get_column("instruction"), frame.get_column("output")]).to_list()
     ours = evaluate(pl.DataFrame({"text": texts}), {"response": "text"}, published_rules())
@@ -220,10 +220,10 @@ def bench_semantic(frame: pl.DataFrame, thresholds: tuple[float, ...]) -> dict[s
     Pairs are compared over unique texts (semhash drops exact copies before its index)."""
     from semhash import SemHash
 
-    from inspector.core.duplicates import find_semantic_duplicates
-    from inspector.core.embed import embed_texts
-    from inspector.core.models import load_embedder
-    from inspector.core.neighbors import knn_graph
+    from inspector.core.junk.duplicates import find_semantic_duplicates
+    from inspector.core.map.embed import embed_texts
+    from inspector.core.map.models import load_embedder
+    from inspector.core.map.neighbors import knn_graph
 
     texts = pl.concat([frame.get_column("output"), frame.get_column("instruction")]).to_list()
     unique = list(dict.fromkeys(t for t in texts if t.strip()))
@@ -270,9 +270,9 @@ def bench_semantic(frame: pl.DataFrame, thresholds: tuple[float, ...]) -> dict[s
 def calibration_on_sample(frame: pl.DataFrame) -> dict[str, Any]:
     """The measurement behind the default model's semantic threshold: on the sample's answers,
     how many rows have a neighbour at each cosine, beside the rows that are exact copies."""
-    from inspector.core.duplicates import Calibration, find_exact_duplicates
-    from inspector.core.embed import embed_texts
-    from inspector.core.neighbors import knn_graph
+    from inspector.core.junk.duplicates import Calibration, find_exact_duplicates
+    from inspector.core.map.embed import embed_texts
+    from inspector.core.map.neighbors import knn_graph
 
     answers = frame.get_column("output")
     vectors = embed_texts(answers.to_list(), "default")
@@ -364,11 +364,11 @@ class _Clock:
 
 
 def bench_million(frame: pl.DataFrame, rows: int) -> dict[str, Any]:
-    from inspector.core import minhash
-    from inspector.core.duplicates import find_exact_duplicates, find_minhash_duplicates
-    from inspector.core.normalize import LEXICAL, combined_text
-    from inspector.core.quality import evaluate
-    from inspector.core.quality_rules import load_rules, published_rules
+    from inspector.core.data.normalize import LEXICAL, combined_text
+    from inspector.core.junk import minhash
+    from inspector.core.junk.duplicates import find_exact_duplicates, find_minhash_duplicates
+    from inspector.core.junk.quality import evaluate
+    from inspector.core.junk.quality_rules import load_rules, published_rules
 
     t0 = time.perf_counter()
     big, planted = million_rows(frame, rows)
@@ -421,8 +421,8 @@ def bench_million(frame: pl.DataFrame, rows: int) -> dict[str, Any]:
 
 def default_flag_rate(frame: pl.DataFrame) -> dict[str, Any]:
     """The shipped defaults on the sample (prompt and response sides)."""
-    from inspector.core.quality import evaluate
-    from inspector.core.quality_rules import load_rules
+    from inspector.core.junk.quality import evaluate
+    from inspector.core.junk.quality_rules import load_rules
 
     res = evaluate(frame, {"prompt": "instruction", "response": "output"}, load_rules())
     per_rule = {

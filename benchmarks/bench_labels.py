@@ -61,8 +61,8 @@ def timed(fn):
 
 
 def bench(rows: int, bulk: int, single: int, with_id: bool, folder: Path) -> dict:
-    from inspector.core.filterfile import export_filter
-    from inspector.core.labelbook import LabelBook
+    from inspector.core.export.filterfile import export_filter
+    from inspector.core.labels.labelbook import LabelBook
     from inspector.core.project import open_project
 
     data = folder / f"train-{'id' if with_id else 'hash'}.jsonl"

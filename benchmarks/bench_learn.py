@@ -177,9 +177,9 @@ def main() -> None:
     parser.add_argument("--skip-1m", action="store_true")
     args = parser.parse_args()
 
-    from inspector.core.embed import embed_texts
     from inspector.core.learn.model import feature_matrix, kmeans_groups
     from inspector.core.learn.signals import compute_signals
+    from inspector.core.map.embed import embed_texts
 
     report: dict = {
         "machine": {

@@ -74,8 +74,8 @@ def bench_embedding(n: int, rounds: int = 3) -> dict:
     round (best of ``rounds`` each) so a busy machine biases all of them alike."""
     from model2vec import StaticModel
 
-    from inspector.core import models as M
-    from inspector.core.embed import embed_texts
+    from inspector.core.map import models as M
+    from inspector.core.map.embed import embed_texts
 
     t = time.perf_counter()
     prepared_before = M.is_default_prepared()
@@ -124,7 +124,7 @@ def bench_embedding(n: int, rounds: int = 3) -> dict:
 CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from inspector.core.mapping import build_map
+from inspector.core.map.mapping import build_map
 texts = [json.loads(l)["text"] for l in open(sys.argv[1], encoding="utf-8")]
 t1 = time.perf_counter()
 r = build_map(texts)
@@ -167,15 +167,15 @@ def bench_map(n: int, home: Path) -> dict:
 
 def bench_knn_methods(n: int) -> dict:
     """ivf (our default above 20k rows) beside pynndescent in a fresh process."""
-    from inspector.core.embed import embed_texts
-    from inspector.core.neighbors import knn_graph
+    from inspector.core.map.embed import embed_texts
+    from inspector.core.map.neighbors import knn_graph
 
     v = embed_texts(make_texts(n, seed=2))
     tmp = Path(tempfile.mkdtemp(prefix="bench-knn-"))
     np.save(tmp / "v.npy", v)
     code = (
         "import sys, time, json, numpy as np\n"
-        "from inspector.core.neighbors import knn_graph\n"
+        "from inspector.core.map.neighbors import knn_graph\n"
         "v = np.load(sys.argv[1]); t = time.perf_counter()\n"
         "i, s = knn_graph(v, 15, cache=False, method=sys.argv[2])\n"
         "np.save(sys.argv[3], s); print(json.dumps(time.perf_counter() - t))\n"
@@ -207,7 +207,7 @@ def bench_knn_methods(n: int) -> dict:
 
 
 def bench_clusters_1m() -> dict:
-    from inspector.core.clusters import cluster_layout
+    from inspector.core.map.clusters import cluster_layout
 
     rng = np.random.default_rng(0)
     centres = rng.uniform(-10, 10, (40, 2))
@@ -224,7 +224,7 @@ def bench_clusters_1m() -> dict:
 
 
 def bench_vector_cache_1m(home: Path) -> dict:
-    from inspector.core.vector_cache import VectorCache
+    from inspector.core.map.vector_cache import VectorCache
 
     rng = np.random.default_rng(0)
     n, dim, step = 1_000_000, 256, 4096

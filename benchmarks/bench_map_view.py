@@ -90,7 +90,7 @@ def measure_frames(n: int = 1_000_000, baseline_frames: int = 3) -> dict:
     import pyqtgraph as pg
     from PySide6 import QtCore, QtWidgets
 
-    from inspector.ui.map_view import MapView
+    from inspector.ui.map.map_view import MapView
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     xy, coarse, fine = clustered_points(n)

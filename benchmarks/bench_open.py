@@ -156,9 +156,9 @@ def worker(path: str, project_path: str) -> dict[str, Any]:
     from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.app import configure_settings
-    from inspector.ui.filter_bar import FilterQuery
-    from inspector.ui.main_window import MainWindow
+    from inspector.ui.data.filter_bar import FilterQuery
+    from inspector.ui.shell.app import configure_settings
+    from inspector.ui.shell.main_window import MainWindow
 
     configure_settings()
     app = QApplication.instance() or QApplication([])

@@ -73,9 +73,9 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.app import make_app
-    from inspector.ui.main_window import MainWindow
-    from inspector.ui.review_wiring import install_review
+    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.app import make_app
+    from inspector.ui.shell.main_window import MainWindow
 
     app = make_app()
     tmp = Path(tempfile.mkdtemp(prefix="inspector-bench-"))

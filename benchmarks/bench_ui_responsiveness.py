@@ -170,10 +170,10 @@ def run_once(app, path: Path, field: str, label: str, mode: str, idle_s: float =
     the machine itself gives)."""
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    import inspector.ui.map_compute as map_compute
-    from inspector.core.project_map import MapParams
-    from inspector.ui.main_window import MainWindow
-    from inspector.ui.map_wiring import install_map
+    import inspector.ui.map.map_compute as map_compute
+    from inspector.core.map.project_map import MapParams
+    from inspector.ui.map.map_wiring import install_map
+    from inspector.ui.shell.main_window import MainWindow
 
     map_compute.ISOLATE = mode == "process"
     QSettings().clear()
@@ -271,8 +271,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle baseline")
     args = parser.parse_args()
 
-    from inspector.core.models import prepare_default
-    from inspector.ui.app import make_app
+    from inspector.core.map.models import prepare_default
+    from inspector.ui.shell.app import make_app
 
     prepare_default()  # once; not part of what is measured
     app = make_app()

@@ -49,10 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from inspector.core.filterfile import export_filter
-    from inspector.core.outputs import check_outputs
-    from inspector.core.project_junk import AnalysisParams, run_analysis
-    from inspector.core.project_map import MapParams
+    from inspector.core.export.filterfile import export_filter
+    from inspector.core.export.outputs import check_outputs
+    from inspector.core.junk.project_junk import AnalysisParams, run_analysis
+    from inspector.core.map.project_map import MapParams
 
     out = Path(args.out)
     started = time.monotonic()

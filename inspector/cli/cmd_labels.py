@@ -104,7 +104,7 @@ def _open(args: argparse.Namespace):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from inspector.core.filterfile import export_filter, load_proposals
+    from inspector.core.export.filterfile import export_filter, load_proposals
 
     project = _open(args)
     try:
@@ -134,7 +134,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from inspector.core.apply import apply_filter
+    from inspector.core.export.apply import apply_filter
 
     project = _open(args)
     try:
@@ -161,8 +161,8 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from inspector.core.filter_import import import_filter
-    from inspector.core.labelbook import LabelBook
+    from inspector.core.export.filter_import import import_filter
+    from inspector.core.labels.labelbook import LabelBook
 
     project = _open(args)
     try:
@@ -199,9 +199,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _label(args: argparse.Namespace) -> int:
-    from inspector.core.commands import Decide, SetNote, SetTags
-    from inspector.core.filter_text import decode_ids, parse_ids, read_ids_file
-    from inspector.core.labelbook import LabelBook
+    from inspector.core.export.filter_text import decode_ids, parse_ids, read_ids_file
+    from inspector.core.labels.commands import Decide, SetNote, SetTags
+    from inspector.core.labels.labelbook import LabelBook
 
     if args.decision is None and not args.tag and args.note is None:
         return fail("label: give --decision, --tag or --note")

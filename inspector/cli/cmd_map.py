@@ -41,7 +41,7 @@ def add_download_option(p: argparse.ArgumentParser) -> None:
 
 def downloads_from(args: argparse.Namespace):
     """The block in which the command may download its model (when --allow-download)."""
-    from inspector.core.models import downloads_opted_in
+    from inspector.core.map.models import downloads_opted_in
 
     return downloads_opted_in(bool(getattr(args, "allow_download", False)))
 
@@ -60,15 +60,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def map_params(args: argparse.Namespace):
-    from inspector.core.project_map import MapParams
+    from inspector.core.map.project_map import MapParams
 
     return MapParams(model=args.model, embed_field=args.embed_field, vectors_column=args.vectors)
 
 
 def _map(args: argparse.Namespace) -> int:
-    from inspector.core.outputs import check_outputs
-    from inspector.core.project_map import compute_map, map_frame
-    from inspector.ui.map_picture import render_map_png
+    from inspector.core.export.outputs import check_outputs
+    from inspector.core.map.project_map import compute_map, map_frame
+    from inspector.ui.rendering.map_picture import render_map_png
 
     out = Path(args.out)
     started = time.monotonic()
@@ -100,7 +100,7 @@ def _map(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from inspector.core import models
+    from inspector.core.map import models
 
     if args.action == "prepare":
         with terminal_progress("preparing the default model, once") as progress:

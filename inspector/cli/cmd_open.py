@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _open(args: argparse.Namespace) -> int:
     from inspector.cli.common import open_options
-    from inspector.ui.app import run_app
+    from inspector.ui.shell.app import run_app
 
     return run_app(args.path, **open_options(args))
 
@@ -100,12 +100,12 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from inspector.core.demo import ensure_demo
+    from inspector.core.data.demo import ensure_demo
 
     path = ensure_demo()
     print(path, file=sys.stderr if not args.no_window else sys.stdout)
     if args.no_window:
         return 0
-    from inspector.ui.app import run_app
+    from inspector.ui.shell.app import run_app
 
     return run_app(str(path))

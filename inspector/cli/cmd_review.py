@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from inspector.core.queues import parse_queue
+    from inspector.core.labels.queues import parse_queue
 
     queue = args.queue or "unlabeled"
     try:
@@ -39,7 +39,7 @@ def _review(args: argparse.Namespace) -> int:
             _check_resumable(args.path, options)
     except (ValueError, DataError) as exc:
         return fail(str(exc))
-    from inspector.ui.app import run_app
+    from inspector.ui.shell.app import run_app
 
     if args.resume:
         return run_app(args.path, resume_review=True, **options)
@@ -49,8 +49,8 @@ def _review(args: argparse.Namespace) -> int:
 def _check_resumable(path: str, options: dict) -> None:
     """Say so before the window opens when there is nothing to resume (this reads the data
     once to find its project; the row ids are left to the window)."""
+    from inspector.core.labels.review_state import SessionLog
     from inspector.core.project import open_project
-    from inspector.core.review_state import SessionLog
 
     project = open_project(path, defer_ids=True, **options)
     try:

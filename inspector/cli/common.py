@@ -65,7 +65,7 @@ def parse_fields(values: list[str]) -> dict[str, str]:
 
 def open_options(args: argparse.Namespace) -> dict:
     """The common dataset options as ``open_project`` keyword arguments."""
-    from inspector.core.readers import ReadLimits
+    from inspector.core.data.readers import ReadLimits
 
     return {
         "limits": ReadLimits.from_settings(args.max_decompressed_gb, args.max_line_mb),

@@ -2,7 +2,7 @@
 
 The format and field mapping chosen for a dataset are remembered in its store and used the
 next time it is opened (unless the user overrides them again). Once the rows have their ids,
-the labels are checked against them (:mod:`inspector.core.reconcile`): a label follows its
+the labels are checked against them (:mod:`inspector.core.labels.reconcile`): a label follows its
 record, or is set aside as stale when the record changed.
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.core import formats
-from inspector.core.dataset import Dataset, open_dataset
+from inspector.core.data import formats
+from inspector.core.data.dataset import Dataset, open_dataset
 from inspector.core.jobs import NULL_PROGRESS, Progress
-from inspector.core.reconcile import (
+from inspector.core.labels.reconcile import (
     PreviousLabels,
     Reconciled,
     carry_labels,
@@ -88,7 +88,7 @@ def open_project(
         id_column=id_column,
         defer_ids=defer_ids,
         progress=progress,
-        # the read caps (inspector.core.readers.ReadLimits), passed on only when given
+        # the read caps (inspector.core.data.readers.ReadLimits), passed on only when given
         **({"limits": limits} if limits is not None else {}),
     )
     store = ProjectStore(project_path or default_project_path(dataset.fingerprint))

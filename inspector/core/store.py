@@ -2,7 +2,7 @@
 by the dataset's fingerprint, or at a path the user gives (``--project``).
 
 It holds the field mapping and settings and, from the labelling work on, labels and their
-history, the labels set aside as stale when the data changed (:mod:`inspector.core.reconcile`),
+history, the labels set aside as stale when the data changed (:mod:`inspector.core.labels.reconcile`),
 and the review sessions a user can resume. The schema is versioned; ``MIGRATIONS[i]`` takes
 version ``i`` to ``i + 1``. Every write is committed before the call returns: a decision
 survives a SIGKILL.
@@ -34,7 +34,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 1 -> 2: labels, the undo history of label commands, and junk-finder proposals
-    # (inspector/core/labels.py, commands.py, filterfile.py). No semicolons inside comments.
+    # (inspector/core/labels/states.py, commands.py, filterfile.py). No semicolons inside comments.
     """
     CREATE TABLE labels (
         id TEXT PRIMARY KEY,
@@ -75,7 +75,7 @@ MIGRATIONS: list[str] = [
     DROP TABLE command_rows;
     DROP INDEX IF EXISTS labels_decision;
     """,
-    # 3 -> 4: saved review sessions (inspector/core/review_state.py): the queue's spec and
+    # 3 -> 4: saved review sessions (inspector/core/labels/review_state.py): the queue's spec and
     # title, its exact ordered row ids as a compressed Arrow payload, and where the user was.
     # touched orders them by last use (a counter, not a clock: two saves in one millisecond).
     """
@@ -90,7 +90,7 @@ MIGRATIONS: list[str] = [
         payload BLOB NOT NULL
     );
     """,
-    # 4 -> 5: labels follow their records when the data changes (inspector/core/reconcile.py).
+    # 4 -> 5: labels follow their records when the data changes (inspector/core/labels/reconcile.py).
     # copies: how many identical records the data held when the label was last checked (a
     # content-hash id may move to another copy only when there was one and still is one).
     # stale_labels: labels whose record changed or went away, set aside (never exported),

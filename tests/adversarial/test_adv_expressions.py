@@ -12,7 +12,7 @@ import threading
 import polars as pl
 import pytest
 
-from inspector.core.dataset import open_dataset
+from inspector.core.data.dataset import open_dataset
 
 SECRET = "TOPSECRET-7f3a"
 

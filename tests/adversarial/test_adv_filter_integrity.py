@@ -16,11 +16,11 @@ import pytest
 
 from inspector.cli import main
 from inspector.core import atomic
-from inspector.core import filterfile as F
-from inspector.core.apply import apply_filter
-from inspector.core.commands import Decide
-from inspector.core.filter_import import import_filter
-from inspector.core.labelbook import LabelBook
+from inspector.core.export import filterfile as F
+from inspector.core.export.apply import apply_filter
+from inspector.core.export.filter_import import import_filter
+from inspector.core.labels.commands import Decide
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 HOSTILE_IDS = ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "'quoted", "plain"]

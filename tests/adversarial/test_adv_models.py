@@ -13,9 +13,9 @@ import huggingface_hub.constants
 import pytest
 
 from inspector.cli import main
-from inspector.core import embed as E
-from inspector.core import models as M
 from inspector.core.errors import DataError
+from inspector.core.map import embed as E
+from inspector.core.map import models as M
 
 UNKNOWN = "no-such-org/no-such-model-3b7e"
 
@@ -176,8 +176,8 @@ def test_every_command_with_model_takes_allow_download(command, tmp_path, monkey
 def test_the_window_setting_opts_in_and_is_remembered(qtbot, monkeypatch):
     from PySide6.QtCore import QSettings
 
-    from inspector.ui.app import configure_settings
-    from inspector.ui.map_setup_bar import DOWNLOAD_SETTING, MapSetupBar
+    from inspector.ui.map.map_setup_bar import DOWNLOAD_SETTING, MapSetupBar
+    from inspector.ui.shell.app import configure_settings
 
     configure_settings()
     QSettings().remove(DOWNLOAD_SETTING)
@@ -203,9 +203,9 @@ def test_the_window_map_worker_reports_the_refusal_in_words(tmp_path, hub_cache)
     """The map's worker process refuses the name too, and its message reaches the window as
     a DataError (shown in the map dock), not as a RuntimeError with a class name."""
     from inspector.core.jobs import Progress
+    from inspector.core.map.process import compute_map_isolated
+    from inspector.core.map.project_map import MapParams
     from inspector.core.project import open_project
-    from inspector.core.project_map import MapParams
-    from inspector.ui.map_process import compute_map_isolated
 
     project = open_project(write_data(tmp_path), project_path=tmp_path / "p.sqlite")
     try:

@@ -15,10 +15,10 @@ import pytest
 
 from inspector.cli import main
 from inspector.core import atomic
-from inspector.core import filterfile as F
-from inspector.core.apply import apply_filter
-from inspector.core.labelbook import LabelBook
-from inspector.core.outputs import OutputError, check_outputs
+from inspector.core.export import filterfile as F
+from inspector.core.export.apply import apply_filter
+from inspector.core.export.outputs import OutputError, check_outputs
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 
@@ -198,7 +198,7 @@ def test_export_disk_full_says_so_and_keeps_the_old_pair(tmp_path, monkeypatch, 
 
 
 def test_apply_disk_full_says_so_and_leaves_no_output(tmp_path, monkeypatch, capsys):
-    from inspector.core import apply as apply_module
+    from inspector.core.export import apply as apply_module
 
     data = write_jsonl(tmp_path / "train.jsonl")
     drop_some(tmp_path, data)
@@ -278,8 +278,8 @@ def test_analyze_and_map_refuse_an_out_inside_the_dataset_before_any_work(
     ds = tmp_path / "ds"
     write_jsonl(ds / "part-0.jsonl")
     listing = sorted(p.name for p in ds.iterdir())
-    import inspector.core.project_junk as project_junk
-    import inspector.core.project_map as project_map
+    import inspector.core.junk.project_junk as project_junk
+    import inspector.core.map.project_map as project_map
 
     def never(*_a, **_k):
         raise AssertionError("the pipeline ran before the output was checked")

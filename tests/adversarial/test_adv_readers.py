@@ -22,10 +22,10 @@ import pytest
 import zstandard
 
 from inspector.cli import main
-from inspector.core.dataset import ROW, open_dataset
+from inspector.core.data.dataset import ROW, open_dataset
+from inspector.core.data.readers import ReadLimits, read_file
+from inspector.core.data.sources import find_sources
 from inspector.core.errors import DataError, InputTooLarge
-from inspector.core.readers import ReadLimits, read_file
-from inspector.core.sources import find_sources
 
 BOM = b"\xef\xbb\xbf"
 MB = 10**6
@@ -313,7 +313,7 @@ def test_byte_order_mark_file_with_unknown_extension(tmp_path):
 def test_apply_keeps_the_byte_order_mark(tmp_path, name, drop):
     """Removing rows from a BOM file keeps the BOM whichever rows go, and the rows that stay
     are the ones not removed."""
-    from inspector.core.apply import write_without
+    from inspector.core.export.apply import write_without
 
     src = tmp_path / "in" / name
     src.parent.mkdir()
@@ -331,7 +331,7 @@ def test_apply_keeps_the_byte_order_mark(tmp_path, name, drop):
 def test_apply_reads_under_the_caps_the_data_was_opened_with(tmp_path):
     """A file opened with a raised cap is written by apply under that same cap (not refused
     by the default one); the default still stops a file past it."""
-    from inspector.core.apply import write_without
+    from inspector.core.export.apply import write_without
 
     data = jsonl_lines(3) + b'{"instruction": "' + b"x" * (2 * MB) + b'", "output": "y"}\n'
     src = tmp_path / "in" / "train.jsonl.gz"

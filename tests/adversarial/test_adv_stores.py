@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from inspector.core import labels as L
 from inspector.core import store as store_module
 from inspector.core.errors import DataError
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels import states as L
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 from inspector.core.store import ProjectStore, default_project_path
 

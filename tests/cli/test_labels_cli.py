@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from inspector.cli import main
-from inspector.core import filterfile as F
-from inspector.core.labelbook import LabelBook
+from inspector.core.export import filterfile as F
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from inspector.cli import main
-from inspector.core import queues as Q
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels import queues as Q
+from inspector.core.labels.labelbook import LabelBook
+from inspector.core.labels.review_state import SessionLog
 from inspector.core.project import open_project
-from inspector.core.review_state import SessionLog
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def run_review(qapp, argv: list[str]) -> tuple[int, dict]:
     from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.app import configure_settings
+    from inspector.ui.shell.app import configure_settings
 
     configure_settings()
     QSettings().clear()
@@ -114,7 +114,7 @@ def test_resume_with_nothing_to_resume_says_so_before_the_window(
     def no_window(*_a, **_k):
         raise AssertionError("the window must not open")
 
-    monkeypatch.setattr("inspector.ui.app.run_app", no_window)
+    monkeypatch.setattr("inspector.ui.shell.app.run_app", no_window)
     assert main(["review", str(data), *project_args(tmp_path), "--resume"]) == 1
     err = capsys.readouterr().err
     assert "no unfinished review session for" in err and str(data) in err

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from inspector.core import filterfile as F
-from inspector.core.apply import DataChanged, apply_filter
-from inspector.core.labelbook import LabelBook
+from inspector.core.export import filterfile as F
+from inspector.core.export.apply import DataChanged, apply_filter
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core import labelbook
-from inspector.core import labels as L
-from inspector.core import queues as Q
-from inspector.core.commands import ChooseKeeper, Decide
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels import labelbook
+from inspector.core.labels import queues as Q
+from inspector.core.labels import states as L
+from inspector.core.labels.commands import ChooseKeeper, Decide
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 

@@ -30,8 +30,8 @@ CHILD = textwrap.dedent(
         importlib.import_module(f"inspector.core.{module.name}")
 
     from inspector.cli import main
-    from inspector.core.filterfile import export_filter
-    from inspector.core.labelbook import LabelBook
+    from inspector.core.export.filterfile import export_filter
+    from inspector.core.labels.labelbook import LabelBook
     from inspector.core.project import open_project
 
     data, out = sys.argv[1], sys.argv[2]

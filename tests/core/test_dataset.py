@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core.dataset import (
+from inspector.core.data.dataset import (
     ID,
     ROW,
     SOURCE,
@@ -140,7 +140,7 @@ def test_content_ids_do_not_depend_on_the_container(tmp_path):
 
 
 def test_content_sha256_in_batches_matches_one_by_one(monkeypatch):
-    from inspector.core import dataset
+    from inspector.core.data import dataset
 
     frame = pl.DataFrame(
         {
@@ -157,7 +157,7 @@ def test_polars_hash_path_matches_hashlib_in_order():
     """The plugin path (streaming, several chunks, nulls, nested values) must give the same
     hash for the same row as the hashlib reference: a row given another row's id would move
     labels onto the wrong sample."""
-    from inspector.core import dataset
+    from inspector.core.data import dataset
 
     n = 30_000
     parts = [
@@ -182,7 +182,7 @@ def test_polars_hash_path_matches_hashlib_in_order():
 
 
 def test_content_sha256_falls_back_to_hashlib_when_the_plugin_fails(monkeypatch):
-    from inspector.core import dataset
+    from inspector.core.data import dataset
 
     def broken(*_args):
         raise RuntimeError("plugin built for another polars")
@@ -210,7 +210,7 @@ def test_deferred_ids_are_computed_later_and_match(tmp_path):
 
 
 def test_ids_are_computed_in_slices_that_cancel_can_stop(tmp_path, monkeypatch):
-    from inspector.core import dataset
+    from inspector.core.data import dataset
     from inspector.core.jobs import Cancelled, Progress
 
     rows = [{"instruction": f"q{i}", "output": "same"} for i in range(10)] * 2

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from inspector.core import demo
-from inspector.core.dataset import open_dataset
+from inspector.core.data import demo
+from inspector.core.data.dataset import open_dataset
 
 CONTENT = ("instruction", "input", "output")
 

@@ -6,8 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core import minhash
-from inspector.core.duplicates import (
+from inspector.core.data.normalize import LEXICAL, Normalization, combined_text, normalize_texts
+from inspector.core.junk import minhash
+from inspector.core.junk.duplicates import (
     EXACT_DUPLICATE,
     MINHASH_DUPLICATE,
     SEMANTIC_DUPLICATE,
@@ -21,8 +22,7 @@ from inspector.core.duplicates import (
     pairs_near,
     semantic_pairs,
 )
-from inspector.core.eval_leaks import find_eval_leaks
-from inspector.core.normalize import LEXICAL, Normalization, combined_text, normalize_texts
+from inspector.core.junk.eval_leaks import find_eval_leaks
 
 BASE = [
     "Photosynthesis converts light energy into chemical energy stored in glucose molecules",
@@ -326,7 +326,7 @@ TRICKY = [
     [Normalization(), LEXICAL, Normalization(case=False), Normalization(whitespace=False)],
 )
 def test_fast_paths_equal_polars_normalisation(norm: Normalization) -> None:
-    from inspector.core.duplicates import exact_keys
+    from inspector.core.junk.duplicates import exact_keys
 
     texts = pl.Series(TRICKY)
     normed = normalize_texts(texts, norm)
@@ -336,7 +336,7 @@ def test_fast_paths_equal_polars_normalisation(norm: Normalization) -> None:
 
 
 def test_list_groups_names_a_group_by_its_loosest_finder_and_keeps_its_kept_row():
-    from inspector.core.group_lists import kind_name, list_groups
+    from inspector.core.junk.group_lists import kind_name, list_groups
 
     # rows 0-2: exact copies joined by a semantic match; rows 3-4: exact; row 5: alone
     found = list_groups(

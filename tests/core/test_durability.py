@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ DECISIONS = ("keep", "drop", "unsure")
 LABELLER = textwrap.dedent(
     """
     import sys
-    from inspector.core.labelbook import LabelBook
+    from inspector.core.labels.labelbook import LabelBook
     from inspector.core.project import open_project
 
     data, project, mode = sys.argv[1:4]
@@ -147,7 +147,7 @@ def test_decision_is_visible_to_another_connection_before_return_ends(tmp_path):
 
 
 def test_a_failing_command_leaves_the_store_unchanged(tmp_path, monkeypatch):
-    from inspector.core import labelbook
+    from inspector.core.labels import labelbook
 
     data = make_data(tmp_path, 10)
     pr = open_project(data, project_path=tmp_path / "p.sqlite")

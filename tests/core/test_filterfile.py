@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 
 from inspector import __version__
-from inspector.core import filterfile as F
 from inspector.core.atomic import atomic_write
-from inspector.core.dataset import file_sha256
-from inspector.core.filter_import import import_filter
-from inspector.core.labelbook import LabelBook
+from inspector.core.data.dataset import file_sha256
+from inspector.core.export import filterfile as F
+from inspector.core.export.filter_import import import_filter
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 REPO = Path(__file__).resolve().parents[2]

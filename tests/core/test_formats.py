@@ -10,12 +10,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from inspector.core import formats
-from inspector.core.dataset import open_dataset
+from inspector.core.data import formats
+from inspector.core.data.dataset import open_dataset
+from inspector.core.data.formats import FormatSpec, detect_format, spec_from_fields
+from inspector.core.data.render import render_record, word_diff
 from inspector.core.errors import DataError
-from inspector.core.formats import FormatSpec, detect_format, spec_from_fields
 from inspector.core.project import open_project
-from inspector.core.render import render_record, word_diff
 
 
 def turns(*pairs: tuple[str, str], keys: tuple[str, str] = ("role", "content")) -> list[dict]:

@@ -6,9 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core.duplicates import EXACT_DUPLICATE, MINHASH_DUPLICATE, SEMANTIC_DUPLICATE
 from inspector.core.jobs import Cancelled, Progress
-from inspector.core.junk import EvalSet, analyze_junk
+from inspector.core.junk.duplicates import EXACT_DUPLICATE, MINHASH_DUPLICATE, SEMANTIC_DUPLICATE
+from inspector.core.junk.junk import EvalSet, analyze_junk
 
 
 def _sentence(rng: np.random.Generator, n: int = 30) -> str:
@@ -181,7 +181,7 @@ def test_without_knn_or_eval_and_cancel(planted: dict) -> None:
 def test_summary_counts_groups_as_the_window_lists_them(planted: dict) -> None:
     """The CLI's per-finder groups and rows are the Issues lists' numbers: each group once,
     under the loosest finder that joined it, its removed rows = members - kept rows."""
-    from inspector.core.group_lists import list_groups
+    from inspector.core.junk.group_lists import list_groups
 
     result = _run(planted)
     t = result.table

@@ -7,11 +7,11 @@ import os
 import numpy as np
 import pytest
 
-from inspector.core import layout as L
-from inspector.core import neighbors as N
-from inspector.core.clusters import cluster_layout, relabel_by_size
-from inspector.core.keywords import cluster_names
-from inspector.core.search import more_like_this, nearest
+from inspector.core.map import layout as L
+from inspector.core.map import neighbors as N
+from inspector.core.map.clusters import cluster_layout, relabel_by_size
+from inspector.core.map.keywords import cluster_names
+from inspector.core.map.search import more_like_this, nearest
 
 TOPICS = {
     "cooking": "recipe oven flour bake dough salt butter sugar",
@@ -204,7 +204,7 @@ def test_nndescent_graph_agrees_with_exact(monkeypatch) -> None:
 
 
 def test_many_points_cluster_on_a_sample_and_assign_the_rest(monkeypatch) -> None:
-    from inspector.core import clusters as C
+    from inspector.core.map import clusters as C
 
     monkeypatch.setattr(C, "FIT_MAX", 600)
     rng = np.random.default_rng(7)

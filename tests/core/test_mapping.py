@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspector.core import embed as E
-from inspector.core import layout as L
 from inspector.core.jobs import Cancelled, Progress
-from inspector.core.mapping import STAGES, MapResult, build_map
-from inspector.core.search import more_like_this, search_text
+from inspector.core.map import embed as E
+from inspector.core.map import layout as L
+from inspector.core.map.mapping import STAGES, MapResult, build_map
+from inspector.core.map.search import more_like_this, search_text
 
 TOPICS = {
     "baking": "recipe oven flour bake dough butter sugar bread cake yeast",

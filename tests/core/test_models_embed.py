@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspector.core import embed as E
-from inspector.core import models as M
 from inspector.core.jobs import Cancelled, Progress
+from inspector.core.map import embed as E
+from inspector.core.map import models as M
 
 WORDS = (
     "python code function compile bug recipe salt oven bake flour goal team match player "

@@ -11,9 +11,8 @@ import polars as pl
 import pytest
 
 from inspector.core.errors import DataError
-from inspector.core.filterfile import load_proposals
-from inspector.core.project import open_project
-from inspector.core.project_junk import (
+from inspector.core.export.filterfile import load_proposals
+from inspector.core.junk.project_junk import (
     AnalysisParams,
     dedup_columns,
     junk_frame,
@@ -21,7 +20,8 @@ from inspector.core.project_junk import (
     load_analysis,
     run_analysis,
 )
-from inspector.core.project_map import MapParams
+from inspector.core.map.project_map import MapParams
+from inspector.core.project import open_project
 
 WORDS = (
     "apple river stone cloud garden window silver mountain candle forest ocean paper "
@@ -200,7 +200,7 @@ def mixed(tmp_path):
 
 
 def test_each_group_is_listed_once_with_its_kept_row(mixed):
-    from inspector.core.project_junk import duplicate_groups
+    from inspector.core.junk.project_junk import duplicate_groups
 
     result = run_analysis(mixed, fast())
     ids = mixed.dataset.ids
@@ -221,7 +221,7 @@ def test_each_group_is_listed_once_with_its_kept_row(mixed):
 
 
 def test_threshold_counts_match_the_groups_of_the_analysis(mixed):
-    from inspector.core.project_junk import duplicate_groups, semantic_calibration
+    from inspector.core.junk.project_junk import duplicate_groups, semantic_calibration
 
     result = run_analysis(mixed, fast())
     groups, rows = duplicate_groups(result.table).counts()["semantic_duplicate"]
@@ -238,8 +238,8 @@ def test_threshold_counts_match_the_groups_of_the_analysis(mixed):
 
 
 def test_review_queue_of_a_finder_holds_its_groups_whole(mixed):
-    from inspector.core import queues as Q
-    from inspector.core.project_junk import duplicate_groups
+    from inspector.core.junk.project_junk import duplicate_groups
+    from inspector.core.labels import queues as Q
 
     result = run_analysis(mixed, fast())
     prop = load_proposals(mixed.store, ["junk"]).filter(pl.col("group_id").is_not_null())

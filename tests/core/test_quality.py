@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core.quality import evaluate, outlier_scores, text_values
-from inspector.core.quality_rules import CATALOGUE, load_rules, published_rules
+from inspector.core.junk.quality import evaluate, outlier_scores, text_values
+from inspector.core.junk.quality_rules import CATALOGUE, load_rules, published_rules
 
 # Values checked by hand (tokens as datatrove's spaCy tokeniser splits them):
 # "The cat sat on the mat. The dog ate the bone! #tag ..." has 16 tokens, 12 of them words

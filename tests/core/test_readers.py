@@ -21,11 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from inspector.core import readers
-from inspector.core.dataset import ROW, SOURCE, open_dataset
+from inspector.core.data import readers
+from inspector.core.data.dataset import ROW, SOURCE, open_dataset
+from inspector.core.data.readers import MAX_DEPTH, read_file
+from inspector.core.data.sources import find_sources
 from inspector.core.errors import DataError
-from inspector.core.readers import MAX_DEPTH, read_file
-from inspector.core.sources import find_sources
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -380,7 +380,7 @@ def test_hf_dataset_dict_split_is_chosen(tmp_path):
 
 
 def test_split_rows_counts_each_split_without_opening_it(tmp_path):
-    from inspector.core.sources import split_rows
+    from inspector.core.data.sources import split_rows
 
     folder = make_dataset_dict(tmp_path / "dd")
     assert split_rows(folder) == {"train": 5, "test": 2}
@@ -629,7 +629,7 @@ def test_absurdly_deep_nesting_does_not_crash(tmp_path):
     unclosed = write(tmp_path / "unclosed.json", "[" * 200_000 + "\n")
     script = (
         "import sys\n"
-        "from inspector.core.dataset import open_dataset\n"
+        "from inspector.core.data.dataset import open_dataset\n"
         "from inspector.core.errors import DataError\n"
         f"ds = open_dataset({str(deep)!r})\n"
         "print(ds.height, len(ds.frame['v'][0]))\n"

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inspector.core import queues as Q
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels import queues as Q
+from inspector.core.labels.labelbook import LabelBook
+from inspector.core.labels.review_state import KEEP, SessionLog, first_undecided
 from inspector.core.project import open_project
-from inspector.core.review_state import KEEP, SessionLog, first_undecided
 from inspector.core.store import MIGRATIONS, ProjectStore
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from inspector.core.spatial import (
+from inspector.core.map.spatial import (
     GridIndex,
     points_in_polygon_mask,
     ranges_to_positions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspector.core.vector_cache import VectorCache, hash_texts, safe_name
+from inspector.core.map.vector_cache import VectorCache, hash_texts, safe_name
 
 
 def unit(rng: np.random.Generator, n: int, dim: int = 16) -> np.ndarray:

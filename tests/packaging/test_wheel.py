@@ -53,8 +53,8 @@ def test_the_unpacked_wheel_runs_away_from_the_source_tree(wheel, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(site), "INSPECTOR_HOME": str(tmp_path / "home")}
     check = (
         "import inspector, sys; from inspector.core.paths import resources_dir;"
-        "from inspector.core.labels import default_label_set;"
-        "from inspector.core.quality_rules import load_rules;"
+        "from inspector.core.labels.states import default_label_set;"
+        "from inspector.core.junk.quality_rules import load_rules;"
         "print(inspector.__file__); print(resources_dir());"
         "assert default_label_set().tags and load_rules()"
     )

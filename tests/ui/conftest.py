@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.ui.app import configure_settings, shield_none_refcount
+from inspector.ui.shell.app import configure_settings, shield_none_refcount
 
 shield_none_refcount()  # PySide6 6.12 abi3 on Python 3.11: see app.shield_none_refcount
 configure_settings()
@@ -27,7 +27,7 @@ def make_window(qtbot, qapp) -> Iterator[Callable[..., object]]:
     from PySide6.QtCore import QCoreApplication, QEvent, QSettings
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.main_window import MainWindow
+    from inspector.ui.shell.main_window import MainWindow
 
     QSettings().clear()
     before = set(QApplication.topLevelWidgets())
@@ -93,7 +93,7 @@ def alpaca_file(tmp_path: Path) -> Path:
 def open_review(qtbot, make_window, tmp_path):
     """A window with labelling installed and ``path`` open, its project in ``tmp_path`` (the
     same project each time: a second window reopens the first one's labels and sessions)."""
-    from inspector.ui.review_wiring import install_review
+    from inspector.ui.review.review_wiring import install_review
 
     def make(path: Path):
         window = make_window()

@@ -21,8 +21,8 @@ from test_map_panel import (  # the three-topic map (tests/ui is on sys.path)
     topics_file,  # noqa: F401 - fixture
 )
 
-from inspector.core.project_junk import AnalysisParams
-from inspector.core.project_map import MapParams
+from inspector.core.junk.project_junk import AnalysisParams
+from inspector.core.map.project_map import MapParams
 
 _spec = importlib.util.spec_from_file_location(
     "planted_findings", Path(__file__).parents[1] / "core" / "test_project_junk.py"
@@ -34,8 +34,8 @@ SEMANTIC = "semantic_duplicate"
 
 
 def open_mixed(make_window, tmp_path, qtbot):
-    from inspector.ui.issues_wiring import install_issues
-    from inspector.ui.review_wiring import install_review
+    from inspector.ui.junk.issues_wiring import install_issues
+    from inspector.ui.review.review_wiring import install_review
 
     data = planted.write_jsonl(tmp_path / "train.jsonl", planted.mixed_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
@@ -183,7 +183,7 @@ def test_length_colours_are_labelled_in_characters(mapped) -> None:  # noqa: F81
     legend = panel.view.legend()
     assert legend.kind() == "continuous"
     assert "characters" in legend.title() and "log" not in legend.title()
-    from inspector.core.dataset import LENGTH
+    from inspector.core.data.dataset import LENGTH
 
     lengths = window.project.dataset.frame[LENGTH].to_numpy()
     lo, hi = legend.value_range()
@@ -217,7 +217,7 @@ def test_threshold_works_after_a_restart_on_the_saved_analysis(
     dialog.reject()
     first.close()
 
-    from inspector.ui.issues_wiring import install_issues
+    from inspector.ui.junk.issues_wiring import install_issues
 
     again = make_window(tmp_path / "train.jsonl", project_path=str(tmp_path / "p.sqlite"))
     issues = install_issues(again)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 ROWS = [{"prompt": f"question {i}", "response": f"answer {i}"} for i in range(5)]

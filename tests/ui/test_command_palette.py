@@ -7,7 +7,7 @@ import json
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
-from inspector.ui.command_palette import PALETTE_ID, RECENT_KEY, fuzzy_score, match_score
+from inspector.ui.shell.command_palette import PALETTE_ID, RECENT_KEY, fuzzy_score, match_score
 
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from inspector.core.project_junk import AnalysisParams
-from inspector.core.project_map import MapParams
+from inspector.core.junk.project_junk import AnalysisParams
+from inspector.core.map.project_map import MapParams
 
 _spec = importlib.util.spec_from_file_location(
     "planted", Path(__file__).parents[1] / "core" / "test_project_junk.py"
@@ -22,8 +22,8 @@ _spec.loader.exec_module(planted)  # type: ignore[union-attr]
 
 @pytest.fixture
 def window(make_window, tmp_path, qtbot):
-    from inspector.ui.issues_wiring import install_issues
-    from inspector.ui.review_wiring import install_review
+    from inspector.ui.junk.issues_wiring import install_issues
+    from inspector.ui.review.review_wiring import install_review
 
     data = planted.write_jsonl(tmp_path / "train.jsonl", planted.planted_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
@@ -105,7 +105,7 @@ def test_rules_switch_off_reruns_quality_only(window, qtbot):
     qtbot.waitUntil(lambda: "response.refusal.flag" not in issues.table.columns, timeout=30_000)
     assert issues.panel.finder("response.refusal") is None
     assert issues.panel.finder("exact_duplicate") is not None  # duplicates kept
-    from inspector.core.filterfile import load_proposals
+    from inspector.core.export.filterfile import load_proposals
 
     reasons = set(load_proposals(window.project.store)["reason"])
     assert "response.refusal" not in reasons and "exact_duplicate" in reasons

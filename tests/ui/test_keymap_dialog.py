@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from inspector.ui.keymap_dialog import KEYS_COL, normalise
-from inspector.ui.review_wiring import install_review
+from inspector.ui.review.review_wiring import install_review
+from inspector.ui.shell.keymap_dialog import KEYS_COL, normalise
 
 LEFT = Qt.MouseButton.LeftButton
 CTRL = Qt.KeyboardModifier.ControlModifier

@@ -12,8 +12,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextTable
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
-from inspector.ui.sample_view import CHOSEN_MARK, REJECTED_MARK
-from inspector.ui.table_model import LENGTH_COL, PREVIEW_COL
+from inspector.ui.data.sample_view import CHOSEN_MARK, REJECTED_MARK
+from inspector.ui.data.table_model import LENGTH_COL, PREVIEW_COL
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -395,7 +395,7 @@ def test_layout_is_restored(qtbot, make_window):
 
 
 def test_unexpected_errors_are_shown_and_logged(qtbot, make_window):
-    from inspector.ui import app
+    from inspector.ui.shell import app
 
     window = make_window()
     try:
@@ -436,7 +436,7 @@ def test_run_app_opens_the_path(qtbot, monkeypatch, alpaca_file):
     """``run_app(path)`` (what ``inspector PATH`` calls) shows the window with the data."""
     from PySide6.QtWidgets import QApplication as QApp
 
-    from inspector.ui import app, main_window
+    from inspector.ui.shell import app, main_window
 
     shown = []
 
@@ -503,7 +503,7 @@ def test_an_exception_in_a_slot_opens_the_dialog_and_the_window_goes_on(
 ):
     from PySide6.QtCore import QTimer
 
-    from inspector.ui import app
+    from inspector.ui.shell import app
 
     monkeypatch.setattr(app, "_dialog", None)
     monkeypatch.setattr(sys, "excepthook", app._excepthook)
@@ -526,7 +526,7 @@ def test_the_full_window_on_first_start(qtbot, alpaca_file, tmp_path):
     under the map (Issues in front), and the app icon set."""
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.app import build_window, make_app
+    from inspector.ui.shell.app import build_window, make_app
 
     QSettings().clear()
     window = build_window()

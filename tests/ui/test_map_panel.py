@@ -16,7 +16,7 @@ import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import QSettings, Qt
 
-from inspector.core.project_map import MapParams
+from inspector.core.map.project_map import MapParams
 
 MAP_TIMEOUT_MS = 180_000  # the first UMAP of a session compiles its numba code
 TOPICS = ("cooking", "astronomy", "programming")
@@ -67,7 +67,7 @@ def topic_rows(topic: str) -> np.ndarray:
 def open_window(qtbot, make_window, path: Path, *, auto: bool = False):
     """The real window with the map installed, ``path`` open (auto map off unless asked).
     The project store lives beside the data: each test's own (the data are the same)."""
-    from inspector.ui.map_wiring import install_map
+    from inspector.ui.map.map_wiring import install_map
 
     window = make_window()
     QSettings().setValue("map/auto", auto)
@@ -362,7 +362,7 @@ def test_without_child_processes_the_map_is_made_in_the_window_process(
 ) -> None:
     import multiprocessing
 
-    import inspector.ui.map_process as map_process
+    import inspector.core.map.process as map_process
 
     class NoProcesses:  # a platform where no process can be started
         Pipe = staticmethod(multiprocessing.Pipe)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from inspector.ui.map_view import ClusterListWidget, MapView
+from inspector.ui.map.map_view import ClusterListWidget, MapView
 
 Qt = QtCore.Qt
 

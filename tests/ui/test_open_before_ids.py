@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from inspector.ui import opening as opening_module
-from inspector.ui.jobs import JobStatus
-from inspector.ui.map_wiring import install_map
-from inspector.ui.review_wiring import install_review
-from inspector.ui.table_model import ID_COL, PREVIEW_COL
+from inspector.ui.common.jobs import JobStatus
+from inspector.ui.data import opening as opening_module
+from inspector.ui.data.table_model import ID_COL, PREVIEW_COL
+from inspector.ui.map.map_wiring import install_map
+from inspector.ui.review.review_wiring import install_review
 
 ROWS = [
     {"instruction": "Name a colour of the sky", "output": "Blue."},
@@ -154,7 +154,7 @@ def test_features_let_go_of_the_old_dataset_while_the_new_ids_compute(
     to "any"; the rows of the new dataset are not filtered by the old one's decisions."""
     import numpy as np
 
-    from inspector.core.review_state import SessionLog
+    from inspector.core.labels.review_state import SessionLog
 
     rows = [{"instruction": f"q {i}", "output": f"a {i}"} for i in range(10)]
     window = make_window()

@@ -14,11 +14,11 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from inspector.core import filterfile as F
-from inspector.core.apply import apply_filter
-from inspector.core.labelbook import LabelBook
+from inspector.core.export import filterfile as F
+from inspector.core.export.apply import apply_filter
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
-from inspector.ui.table_model import ID_COL
+from inspector.ui.data.table_model import ID_COL
 
 N_ROWS = 30
 K = Qt.Key
@@ -486,7 +486,7 @@ def test_label_set_editor_renames_tags_and_rebinds_keys(open_review, data, tmp_p
     assert review.hub.state(1).tags == ("made up",)
     book, project = fresh_book(data, tmp_path)
     try:
-        from inspector.core.labels import load_label_set
+        from inspector.core.labels.states import load_label_set
 
         saved = load_label_set(project.store)
         assert saved.tags[0].name == "made up" and saved.decision("drop").key == "D"
@@ -505,8 +505,8 @@ def test_inspector_review_rejects_a_bad_queue(capsys, data):
 
 
 def test_the_map_offers_decision_colours(open_review, data):
-    pytest.importorskip("inspector.ui.map_wiring")
-    from inspector.ui.map_wiring import install_map
+    pytest.importorskip("inspector.ui.map.map_wiring")
+    from inspector.ui.map.map_wiring import install_map
 
     QSettings().setValue("map/auto", False)  # no map job: only the wiring is checked
     window, review = open_review(data)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
@@ -27,9 +27,9 @@ CHILD = textwrap.dedent(
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from inspector.ui.app import make_app
-    from inspector.ui.main_window import MainWindow
-    from inspector.ui.review_wiring import install_review
+    from inspector.ui.shell.app import make_app
+    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.review.review_wiring import install_review
 
     data, project_path = sys.argv[1], sys.argv[2]
     app = make_app()

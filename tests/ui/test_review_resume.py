@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from inspector.core.labelbook import LabelBook
+from inspector.core.labels.labelbook import LabelBook
+from inspector.core.labels.review_state import SessionLog
 from inspector.core.project import open_project
-from inspector.core.review_state import SessionLog
-from inspector.ui.review_resume import RESUME_ID
+from inspector.ui.review.review_resume import RESUME_ID
 
 K = Qt.Key
 N_ROWS = 30

@@ -14,8 +14,8 @@ from test_map_panel import (  # the same three-topic data set (tests/ui is on sy
     topics_file,  # noqa: F401 - fixture
 )
 
-from inspector.core.project_map import MapParams
-from inspector.ui.search_panel import SEARCH_K
+from inspector.core.map.project_map import MapParams
+from inspector.ui.map.search_panel import SEARCH_K
 
 MODEL_TIMEOUT_MS = 600_000  # distilling the default model, once per session, on 2 cores
 

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from PySide6.QtCore import Qt
 
-from inspector.core.dataset import LENGTH, open_dataset
-from inspector.core.render import Block, Rendered
-from inspector.ui.jobs import JobRunner, describe_progress
-from inspector.ui.sample_view import (
+from inspector.core.data.dataset import LENGTH, open_dataset
+from inspector.core.data.render import Block, Rendered
+from inspector.ui.common.jobs import JobRunner, describe_progress
+from inspector.ui.data.sample_view import (
     CHOSEN_MARK,
     CODE_BACKGROUND,
     MONO,
@@ -21,7 +21,7 @@ from inspector.ui.sample_view import (
     sample_html,
     text_html,
 )
-from inspector.ui.table_model import (
+from inspector.ui.data.table_model import (
     DATASET_ROW_ROLE,
     ID_COL,
     LENGTH_COL,
@@ -199,7 +199,7 @@ def test_job_errors_and_progress_come_back_on_the_main_thread(qtbot):
 
 def test_progress_text_names_stage_count_and_rate(qapp):
     from inspector.core.jobs import Progress
-    from inspector.ui.jobs import Job
+    from inspector.ui.common.jobs import Job
 
     job = Job(1, "open", "Opening", Progress())
     job.progress.status("reading", total=100)

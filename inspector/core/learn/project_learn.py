@@ -96,7 +96,7 @@ def collect_labels(project: Project, params: LearnParams) -> tuple[np.ndarray, n
             )
         rows = np.flatnonzero(~np.isnan(v))
         return rows, (v[rows] >= cut).astype(np.int8), f"column {col} >= {cut:g}"
-    from inspector.core.labels import decision_codes
+    from inspector.core.labels.states import decision_codes
 
     store_ids = [
         r[0]

@@ -346,7 +346,7 @@ def project_signals(
     prompts = project.dataset.prompt()
     responses = project.dataset.response()
     if vectors is None:
-        from inspector.core.embed import embed_texts
+        from inspector.core.map.embed import embed_texts
 
         pv = embed_texts(prompts.to_list(), model, progress)
         rv = embed_texts(responses.to_list(), model, progress)

@@ -1,0 +1,150 @@
+"""Turn one record into what a person reads: labelled turns, sections, or a chosen/rejected
+pair. The UI draws these blocks; the CLI prints them as text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from inspector.core.data.formats import SHAREGPT_ROLES, FormatSpec
+
+
+@dataclass
+class Block:
+    """A titled piece of text: a chat turn ("user", "assistant"...) or a section."""
+
+    title: str
+    text: str
+    role: str = "section"  # user | assistant | system | tool | section
+
+
+@dataclass
+class Rendered:
+    kind: str
+    blocks: list[Block] = field(default_factory=list)
+    chosen: list[Block] | None = None  # preference pairs: shown side by side
+    rejected: list[Block] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # the other columns
+
+    def to_text(self, width: int = 0) -> str:
+        lines: list[str] = []
+        for b in self.blocks:
+            lines += [f"[{b.title}]", b.text, ""]
+        if self.chosen is not None and self.rejected is not None:
+            for name, side in (("chosen", self.chosen), ("rejected", self.rejected)):
+                for b in side:
+                    lines += [f"[{name} · {b.title}]", b.text, ""]
+        text = "\n".join(lines).rstrip()
+        if width and len(text) > width:
+            text = text[:width] + "…"
+        return text
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)
+
+
+def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
+    if isinstance(value, list) and keys:
+        role_key, content_key = keys
+        blocks = []
+        for turn in value:
+            if not isinstance(turn, dict):
+                continue
+            raw = str(turn.get(role_key) or "")
+            role = SHAREGPT_ROLES.get(raw, raw or "turn")
+            blocks.append(Block(raw or role, _as_text(turn.get(content_key)), role))
+        return blocks
+    return [Block("text", _as_text(value))]
+
+
+def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
+    """Blocks for one record (its user columns) under ``spec``."""
+    f = spec.fields
+    mk = spec.message_keys
+    used = set(f.values())
+    out = Rendered(spec.kind)
+    k = spec.kind
+    if k == "alpaca":
+        if record.get(f.get("system", "")):
+            out.blocks.append(Block("system", _as_text(record[f["system"]]), "system"))
+        for pair in record.get(f.get("history", ""), None) or []:
+            if isinstance(pair, list | tuple) and len(pair) == 2:
+                out.blocks.append(Block("history · instruction", _as_text(pair[0]), "user"))
+                out.blocks.append(Block("history · output", _as_text(pair[1]), "assistant"))
+        out.blocks.append(Block("instruction", _as_text(record.get(f["instruction"])), "user"))
+        if record.get(f.get("input", "")):
+            out.blocks.append(Block("input", _as_text(record[f["input"]]), "user"))
+        out.blocks.append(Block("output", _as_text(record.get(f["output"])), "assistant"))
+    elif k in ("messages", "sharegpt"):
+        col = next(iter(f.values()))
+        out.blocks = _turns(record.get(col), mk.get(col))
+    elif k == "preference":
+        if "prompt" in f:
+            value = record.get(f["prompt"])
+            blocks = _turns(value, mk.get(f["prompt"]))
+            out.blocks = [
+                Block("prompt", b.text, "user") if b.title == "text" else b for b in blocks
+            ]
+        chosen = _turns(record.get(f["chosen"]), mk.get(f["chosen"]))
+        rejected = _turns(record.get(f["rejected"]), mk.get(f["rejected"]))
+        if "prompt" not in f and f["chosen"] in mk:
+            # The prompt is implicit: the turns shared by both sides come first.
+            shared = 0
+            while (
+                shared < min(len(chosen), len(rejected)) - 1
+                and chosen[shared].text == rejected[shared].text
+            ):
+                shared += 1
+            out.blocks = chosen[:shared]
+            chosen, rejected = chosen[shared:], rejected[shared:]
+        out.chosen = [
+            Block("chosen" if b.title == "text" else b.title, b.text, "assistant") for b in chosen
+        ]
+        out.rejected = [
+            Block("rejected" if b.title == "text" else b.title, b.text, "assistant")
+            for b in rejected
+        ]
+    elif k in ("unpaired_preference", "prompt_completion"):
+        out.blocks = [
+            Block("prompt", b.text, "user") if b.title == "text" else b
+            for b in _turns(record.get(f["prompt"]), mk.get(f["prompt"]))
+        ]
+        out.blocks += [
+            Block("completion", b.text, "assistant") if b.title == "text" else b
+            for b in _turns(record.get(f["completion"]), mk.get(f["completion"]))
+        ]
+        if k == "unpaired_preference":
+            out.blocks.append(Block("label", _as_text(record.get(f["label"]))))
+    elif k == "text":
+        out.blocks = [Block("text", _as_text(record.get(f["text"])))]
+    else:
+        out.blocks = [Block(col, _as_text(record.get(col))) for col in f.values()]
+    out.extra = {c: v for c, v in record.items() if c not in used and not c.startswith("__")}
+    return out
+
+
+def word_diff(a: str, b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """Split two texts into (word, differs) runs so a view can mark what changed."""
+    import difflib
+    import re
+
+    wa = re.findall(r"\S+|\s+", a)
+    wb = re.findall(r"\S+|\s+", b)
+    if len(wa) * len(wb) > 4_000_000:  # very long pairs: mark nothing rather than stall
+        return [(a, False)], [(b, False)]
+    sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    ra: list[tuple[str, bool]] = []
+    rb: list[tuple[str, bool]] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        same = tag == "equal"
+        if i2 > i1:
+            ra.append(("".join(wa[i1:i2]), not same))
+        if j2 > j1:
+            rb.append(("".join(wb[j1:j2]), not same))
+    return ra, rb

@@ -1,0 +1,132 @@
+"""Find the data files behind what the user opened: a file, a glob, a folder of shards,
+or a Hugging Face ``save_to_disk`` folder (a Dataset or a DatasetDict with splits)."""
+
+from __future__ import annotations
+
+import glob
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.core.data.compression import ReadLimits
+from inspector.core.data.readers import DATA_SUFFIXES, check_regular, sniff_file, strip_compression
+from inspector.core.errors import DataError
+
+SKIP_NAMES = {"state.json", "dataset_info.json", "dataset_dict.json", "manifest.json"}
+SNIFFED_DATA = {"parquet", "arrow", "arrow_stream", "json", "jsonl"}
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The files that make one dataset, and how they were found."""
+
+    files: list[Path]
+    kind: str  # file | glob | directory | hf_dataset
+    splits: tuple[str, ...] = ()  # a DatasetDict's splits
+    split: str | None = None  # the split opened
+    limits: ReadLimits | None = None  # the caps the files were read under (apply reuses them)
+
+
+def hf_splits(folder: Path) -> list[str]:
+    """Split names of a ``DatasetDict.save_to_disk`` folder, or [] if it is not one."""
+    meta = folder / "dataset_dict.json"
+    if not meta.is_file():
+        return []
+    try:
+        splits = json.loads(meta.read_text("utf-8")).get("splits", [])
+    except (ValueError, OSError) as exc:
+        raise DataError(f"cannot read: {exc}", file=meta) from exc
+    return [s for s in splits if (folder / s).is_dir()]
+
+
+def split_rows(folder: Path) -> dict[str, int | None]:
+    """Each split of a ``DatasetDict`` folder with its row count (None where it cannot be
+    counted), for choosing one. Counts come from the record batches of the memory-mapped
+    Arrow files, so nothing is read into memory."""
+    import pyarrow as pa
+
+    out: dict[str, int | None] = {}
+    for split in hf_splits(folder):
+        try:
+            rows = 0
+            for path in _hf_dataset_files(folder / split):
+                with pa.memory_map(str(path)) as source:
+                    if source.read(6) == b"ARROW1":  # the Arrow file format, not a stream
+                        source.seek(0)
+                        rows += pa.ipc.open_file(source).count_rows()
+                    else:
+                        source.seek(0)
+                        rows += sum(batch.num_rows for batch in pa.ipc.open_stream(source))
+            out[split] = rows
+        except (DataError, OSError, pa.ArrowException):
+            out[split] = None
+    return out
+
+
+def _hf_dataset_files(folder: Path) -> list[Path]:
+    try:
+        state = json.loads((folder / "state.json").read_text("utf-8"))
+        names = [f["filename"] for f in state.get("_data_files", [])]
+    except (ValueError, OSError, KeyError, TypeError, AttributeError) as exc:
+        raise DataError(
+            f"cannot read the save_to_disk state: {exc!r}", file=folder / "state.json"
+        ) from exc
+    files = [folder / n for n in names] if names else sorted(folder.glob("data-*.arrow"))
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise DataError("listed in state.json but missing", file=missing[0])
+    return files
+
+
+def _looks_like_data(path: Path) -> bool:
+    if path.name in SKIP_NAMES or path.name.startswith("."):
+        return False
+    suffix, _ = strip_compression(path)
+    return suffix in DATA_SUFFIXES
+
+
+def find_sources(target: str | Path, split: str | None = None) -> Sources:
+    """Resolve what the user named into data files, in a stable order."""
+    text = str(target)
+    if any(ch in text for ch in "*?[") and not Path(text).exists():
+        files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        files = [f for f in files if _looks_like_data(f)] or files
+        if not files:
+            raise DataError("no files match this pattern", file=text)
+        return Sources(files, "glob")
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise DataError("file not found", file=path, hint="check the path")
+    if path.is_file():
+        return Sources([path], "file")
+    if not path.is_dir():
+        check_regular(path)  # a FIFO, device or socket: say what it is
+    splits = hf_splits(path)
+    if splits:
+        chosen = split or ("train" if "train" in splits else splits[0])
+        if chosen not in splits:
+            raise DataError(
+                f"no split '{chosen}'; this DatasetDict has {', '.join(splits)}", file=path
+            )
+        return Sources(_hf_dataset_files(path / chosen), "hf_dataset", tuple(splits), chosen)
+    if (path / "state.json").is_file():
+        return Sources(_hf_dataset_files(path), "hf_dataset")
+    files = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_data(p))
+    if not files:
+        # Unknown extensions: accept the files whose content looks like JSON, Parquet or
+        # Arrow (not a README or a LICENSE, which would read as one-column CSV).
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and not p.name.startswith(".")
+            and p.name not in SKIP_NAMES
+            and sniff_file(p) in SNIFFED_DATA
+        )
+    if not files:
+        raise DataError(
+            "the folder holds no data files",
+            file=path,
+            hint="expected .jsonl, .json, .parquet, .csv, .tsv or .arrow files",
+        )
+    return Sources(files, "directory")

@@ -1,0 +1,516 @@
+"""The junk finders run over a project: which texts are compared, the map they share, where
+the per-row analysis is kept, and the proposals the review and the filter export read.
+
+``run_analysis(project, params, progress)`` is the one job the window and ``inspector
+analyze`` both run: the map (its caches reused), then :func:`inspector.core.junk.junk.analyze_junk`,
+then proposals into the store (source ``"junk"``) and ``analysis.parquet`` into a cache
+folder named after the dataset, remembered in the store under ``"analysis"``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from inspector.core.data import formats
+from inspector.core.data.dataset import ID
+from inspector.core.errors import DataError
+from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.map.project_map import MapParams
+from inspector.core.project import Project
+
+if TYPE_CHECKING:
+    from inspector.core.junk.duplicates import Calibration
+    from inspector.core.junk.group_lists import GroupList
+    from inspector.core.junk.junk import JunkResult
+    from inspector.core.map.mapping import MapResult
+
+PROPOSAL_SOURCE = "junk"
+STORE_KEY = "analysis"
+ROLES = ("prompt", "response", "all")
+DUPLICATE_KINDS = ("exact_duplicate", "minhash_duplicate", "semantic_duplicate")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """What ``run_analysis`` does. ``dedup_on``: "prompt", "response", "all" or column names,
+    comma-separated (default: prompt and response). ``keep``: first, longest, best,
+    COLUMN=VALUE (or duplicates.KeepPolicy's own spelling)."""
+
+    map: MapParams = field(default_factory=MapParams)
+    dedup_on: str | None = None
+    against: str | None = None
+    rules_path: str | None = None
+    keep: str = "first"
+    semantic_threshold: float | None = None  # None: the model's default
+    out_dir: str | None = None  # None: the project's cache folder
+    save: bool = True  # proposals into the store
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "map": self.map.to_json(),
+            "dedup_on": self.dedup_on,
+            "against": self.against,
+            "rules_path": self.rules_path,
+            "keep": self.keep,
+            "semantic_threshold": self.semantic_threshold,
+        }
+
+
+@dataclass
+class AnalysisResult:
+    junk: JunkResult
+    table: pl.DataFrame  # one row per sample, the analysis.parquet columns
+    proposals: pl.DataFrame  # removals (and group keepers, action keep)
+    map: MapResult
+    threshold: float
+    model: str
+    path: Path
+    seconds: float = 0.0
+
+    def summary(self) -> pl.DataFrame:
+        return self.junk.summary()
+
+    def removals(self) -> pl.DataFrame:
+        return self.proposals.filter(pl.col("action") == "remove")
+
+
+# -- the frame analyze_junk reads ------------------------------------------------------------
+
+
+def dedup_columns(project: Project, dedup_on: str | None) -> list[str]:
+    """The analysis frame's columns compared for duplicates (checked against the data)."""
+    if not dedup_on:
+        return ["prompt", "response"] if _has_response(project) else ["prompt"]
+    out: list[str] = []
+    users = project.dataset.user_columns
+    for part in (p.strip() for p in dedup_on.split(",")):
+        if not part:
+            continue
+        if part in ROLES:
+            out.append(part)
+        elif part in users:
+            out.append(f"col:{part}")
+        else:
+            raise DataError(
+                f"--dedup-on {part}: not a field",
+                field=part,
+                hint=f"use prompt, response, all or a column ({', '.join(users)})",
+            )
+    if not out:
+        raise DataError("--dedup-on: name at least one field (prompt, response, all, a column)")
+    return out
+
+
+def _has_response(project: Project) -> bool:
+    return project.dataset.spec.kind not in ("text", "generic")
+
+
+def junk_frame(
+    project: Project, dedup_on: str | None = None, extra_columns: list[str] | None = None
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The frame for ``analyze_junk`` and its column keyword arguments.
+
+    Columns: id, prompt, response (chosen for preference data), rejected (preference data),
+    ``all`` and ``col:NAME`` when duplicates are compared on them, plus ``extra_columns``
+    (user columns a keep policy names) under their own names."""
+    ds = project.dataset
+    spec = ds.spec
+    cols = dedup_columns(project, dedup_on)
+    exprs: list[pl.Expr] = [
+        pl.col(ID).cast(pl.String).alias("id"),
+        formats.prompt_expr(spec).cast(pl.String).fill_null("").alias("prompt"),
+        formats.response_expr(spec).cast(pl.String).fill_null("").alias("response"),
+    ]
+    rejected = formats.rejected_expr(spec)
+    if rejected is not None:
+        exprs.append(rejected.cast(pl.String).fill_null("").alias("rejected"))
+    if "all" in cols:
+        exprs.append(
+            formats.embed_field_expr(spec, "all", ds.frame.schema).fill_null("").alias("all")
+        )
+    for c in cols:
+        if c.startswith("col:"):
+            exprs.append(
+                formats.embed_field_expr(spec, c[4:], ds.frame.schema).fill_null("").alias(c)
+            )
+    for c in extra_columns or []:
+        if c not in ds.frame.columns:
+            raise DataError(f"no column '{c}'", field=c, hint=f"columns: {ds.user_columns}")
+        exprs.append(pl.col(c))
+    frame = ds.frame.select(exprs)
+    kwargs: dict[str, Any] = {"id_col": "id", "prompt_col": "prompt", "text_cols": cols}
+    if rejected is not None:
+        kwargs.update(chosen_col="response", rejected_col="rejected")
+    elif _has_response(project):
+        kwargs["response_col"] = "response"
+    return frame, kwargs
+
+
+def keep_policy(text: str) -> tuple[str, list[str]]:
+    """``first|longest|best|COLUMN=VALUE`` → (KeepPolicy spelling, columns it needs)."""
+    t = (text or "first").strip()
+    if t == "best":
+        return "best_score", []
+    if t.startswith(("prefer:", "longest:", "best_score:")):
+        rest = t.partition(":")[2]
+        return t, [rest.partition("=")[0].strip()]
+    if "=" in t:
+        col, _, value = t.partition("=")
+        return f"prefer:{col.strip()}={value.strip()}", [col.strip()]
+    if t in ("first", "longest", "best_score"):
+        return t, []
+    raise DataError(f"--keep {text}: use first, longest, best or COLUMN=VALUE")
+
+
+def default_threshold(model: str, vectors_column: str | None = None) -> float:
+    """The model's measured semantic-duplicate threshold (junk's default when unknown)."""
+    from inspector.core.junk.junk import DEFAULT_SEMANTIC_THRESHOLD
+
+    if vectors_column:
+        return DEFAULT_SEMANTIC_THRESHOLD
+    from inspector.core.map.models import model_info
+
+    value = model_info(model).default_dup_threshold
+    return DEFAULT_SEMANTIC_THRESHOLD if value is None else float(value)
+
+
+def embed_field_for(params: AnalysisParams) -> str | None:
+    """What the map embeds for an analysis: the one dedup field when it is a role or column,
+    else everything (prompt alone would call answers to one prompt duplicates)."""
+    if params.map.embed_field:
+        return params.map.embed_field
+    parts = [p.strip() for p in (params.dedup_on or "").split(",") if p.strip()]
+    return parts[0] if len(parts) == 1 else "all"
+
+
+def analysis_map_params(params: AnalysisParams) -> MapParams:
+    """The map an analysis runs on (its embedded field filled in)."""
+    if params.map.vectors_column:
+        return params.map
+    return replace(params.map, embed_field=embed_field_for(params))
+
+
+# -- the job ---------------------------------------------------------------------------------
+
+
+def analysis_dir(project: Project) -> Path:
+    from inspector.core.paths import cache_dir
+
+    return cache_dir() / "analysis" / project.dataset.fingerprint[:24]
+
+
+def run_analysis(
+    project: Project, params: AnalysisParams | None = None, progress: Progress = NULL_PROGRESS
+) -> AnalysisResult:
+    """Map, duplicates, quality and leakage over ``project``; proposals into its store and
+    ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`)."""
+    from inspector.core.junk.junk import analyze_junk
+    from inspector.core.junk.quality_rules import load_rules
+    from inspector.core.map.project_map import compute_map, map_frame
+
+    started = time.monotonic()
+    params = params or AnalysisParams()
+    map_params = analysis_map_params(params)
+    policy, keep_cols = keep_policy(params.keep)
+    frame, kwargs = junk_frame(project, params.dedup_on, keep_cols)
+    rules = load_rules(params.rules_path or project_rules_path(project))
+    progress.status("map")
+    mapped = compute_map(project, map_params, progress)
+    progress.check()
+    threshold = params.semantic_threshold
+    if threshold is None:
+        threshold = default_threshold(map_params.model, map_params.vectors_column)
+    eval_set = None
+    if params.against:
+        eval_set = _eval_set(project, params, map_params, kwargs["text_cols"], progress)
+    result = analyze_junk(
+        frame,
+        **kwargs,
+        knn=mapped.knn,
+        vectors=mapped.vectors,
+        semantic_threshold=threshold,
+        eval=eval_set,
+        rules=rules,
+        keep_policy=policy,
+        progress=progress,
+    )
+    table = _analysis_table(map_frame(project, mapped), result.table, eval_set is not None)
+    proposals = _proposals(result)
+    if params.save:
+        from inspector.core.export.filterfile import save_proposals
+
+        save_proposals(project.store, proposals, source=PROPOSAL_SOURCE)
+    out = Path(params.out_dir) if params.out_dir else analysis_dir(project)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "analysis.parquet"
+    tmp = out / "analysis.parquet.tmp"
+    table.write_parquet(tmp)
+    tmp.replace(path)
+    project.store.set(
+        STORE_KEY,
+        {
+            "path": str(path),
+            "params": params.to_json(),
+            "threshold": threshold,
+            "model": map_params.model,
+            "rows": project.dataset.height,
+        },
+    )
+    return AnalysisResult(
+        result,
+        table,
+        proposals,
+        mapped,
+        float(threshold),
+        map_params.model,
+        path,
+        time.monotonic() - started,
+    )
+
+
+def _eval_set(
+    project: Project,
+    params: AnalysisParams,
+    map_params: MapParams,
+    text_cols: list[str],
+    progress: Progress,
+) -> Any:
+    """The EVAL file's texts over the same fields as the training side, its ids and (when a
+    model embeds) its vectors for semantic leakage."""
+    from inspector.core.data.dataset import open_dataset
+    from inspector.core.data.normalize import combined_text
+    from inspector.core.junk.junk import EvalSet
+
+    progress.status("reading the eval set")
+    ev = open_dataset(params.against or "", progress=progress)
+    eval_project = Project(ev, project.store)  # only its dataset is read
+    missing = [c[4:] for c in text_cols if c.startswith("col:") and c[4:] not in ev.frame.columns]
+    if missing:
+        raise DataError(
+            f"the eval set {params.against} has no column(s) {missing} to compare",
+            hint=f"its columns: {ev.user_columns}",
+        )
+    eframe, _ = junk_frame(eval_project, params.dedup_on)
+    texts = combined_text(eframe, text_cols)
+    vectors = None
+    if map_params.vectors_column:
+        if map_params.vectors_column in ev.frame.columns:
+            from inspector.core.map.project_map import vectors_from_column
+
+            vectors = vectors_from_column(eval_project, map_params.vectors_column)
+    else:
+        from inspector.core.map.embed import embed_texts
+
+        etexts = ev.embed_texts(map_params.embed_field).to_list()
+        vectors = embed_texts(etexts, map_params.model, progress)
+    threshold = params.semantic_threshold or default_threshold(
+        map_params.model, map_params.vectors_column
+    )
+    return EvalSet(
+        texts=texts,
+        ids=eframe.get_column("id"),
+        vectors=vectors,
+        semantic_threshold=threshold if vectors is not None else None,
+    )
+
+
+def _analysis_table(mapped: pl.DataFrame, junk: pl.DataFrame, has_eval: bool) -> pl.DataFrame:
+    """The map's columns, then the junk table's (id once); eval columns always present."""
+    table = pl.concat([mapped, junk.drop("id")], how="horizontal")
+    if not has_eval:
+        table = table.with_columns(
+            eval_leak=pl.lit(False),
+            eval_match_id=pl.lit(None, pl.String),
+            eval_match_kind=pl.lit(None, pl.String),
+            eval_similarity=pl.lit(None, pl.Float32),
+        )
+    return table
+
+
+def _proposals(result: JunkResult) -> pl.DataFrame:
+    """Removals from ``JunkResult.proposals`` plus each duplicate group's kept row (action
+    keep, reason its group's kind) so a review shows whole groups."""
+    removals = result.proposals()
+    t = result.table
+    keepers = t.filter(pl.col("dup_group").is_not_null() & (pl.col("dup_group") >= 0))
+    keepers = keepers.filter(~pl.col("dup_removed")).select(
+        "id",
+        action=pl.lit("keep"),
+        reason=pl.col("dup_kind"),
+        group_id=pl.col("dup_group"),
+        representative_id=pl.col("id"),
+        similarity=pl.lit(1.0, pl.Float32),
+        score=pl.lit(None, pl.Float64),
+    )
+    return pl.concat([removals, keepers.cast(dict(removals.schema))]).with_columns(  # type: ignore[arg-type]
+        pl.col("group_id").cast(pl.String)
+    )
+
+
+# -- reading it back -------------------------------------------------------------------------
+
+
+def load_analysis(project: Project) -> pl.DataFrame | None:
+    """The last analysis of this project (None when none, or when it is for other data)."""
+    info = project.store.get(STORE_KEY)
+    if not info:
+        return None
+    path = Path(info.get("path", ""))
+    if not path.is_file():
+        return None
+    table = pl.read_parquet(path)
+    if table.height != project.dataset.height:
+        return None
+    return table
+
+
+def duplicate_groups(table: pl.DataFrame) -> GroupList:
+    """The analysis table's duplicate groups, each with its kept row, under the loosest
+    finder that joined it: what the Issues lists, the threshold dialog and the review count."""
+    from inspector.core.junk.group_lists import GroupList, list_groups
+
+    if "dup_group" not in table.columns:
+        return GroupList([], [], [], [])
+    return list_groups(
+        table["dup_group"].fill_null(-1),
+        kept=~table["dup_removed"].fill_null(False).to_numpy(),
+        kind=table["dup_kind"],
+    )
+
+
+def stage_representatives(table: pl.DataFrame) -> np.ndarray:
+    """Per row, the row it follows after the exact and MinHash finders (itself when they
+    removed nothing): the rows the semantic finder compares."""
+    n = table.height
+    rep = np.arange(n, dtype=np.int64)
+    if "dup_matched" not in table.columns:
+        return rep
+    lexical = table["dup_removed"].fill_null(False) & table["dup_kind"].is_in(
+        list(DUPLICATE_KINDS[:2])
+    )
+    rows = np.flatnonzero(lexical.to_numpy())
+    if not len(rows):
+        return rep
+    where = dict(zip(table["id"].cast(pl.String).to_list(), range(n)))
+    matched = table["dup_matched"].cast(pl.String).gather(rows).to_list()
+    rep[rows] = [where.get(m, r) for m, r in zip(matched, rows.tolist())]
+    for _ in range(n):  # a copy's keeper may itself be a near copy: follow to the end
+        nxt = rep[rep]
+        if np.array_equal(nxt, rep):
+            break
+        rep = nxt
+    return rep
+
+
+def semantic_calibration(
+    project: Project, table: pl.DataFrame, knn: tuple[np.ndarray, np.ndarray], dedup_on: str | None
+) -> Calibration:
+    """The threshold dialog's counts for this analysis: the neighbour graph over the texts
+    compared (empty ones left out) and projected onto the rows the semantic finder sees, so
+    that at the analysis's threshold it counts the groups the Issues list shows."""
+    from inspector.core.data.normalize import combined_text
+    from inspector.core.junk.duplicates import Calibration, exact_keys
+
+    frame, kwargs = junk_frame(project, dedup_on)
+    valid = exact_keys(combined_text(frame, kwargs["text_cols"]))["nonempty"].to_numpy()
+    return Calibration(knn[0], knn[1], valid, stage_representatives(table))
+
+
+def saved_params(project: Project) -> tuple[AnalysisParams, float | None]:
+    """The parameters and threshold of the analysis saved in the store (defaults if none)."""
+    info = project.store.get(STORE_KEY) or {}
+    p = info.get("params") or {}
+    m = p.get("map") or {}
+    try:
+        params = AnalysisParams(
+            map=MapParams(
+                model=m.get("model", "default"),
+                embed_field=m.get("embed_field"),
+                vectors_column=m.get("vectors_column"),
+            ),
+            dedup_on=p.get("dedup_on"),
+            against=p.get("against"),
+            rules_path=p.get("rules_path"),
+            keep=p.get("keep") or "first",
+            semantic_threshold=p.get("semantic_threshold"),
+        )
+    except (TypeError, AttributeError):
+        return AnalysisParams(), None
+    threshold = info.get("threshold")
+    return params, float(threshold) if isinstance(threshold, int | float) else None
+
+
+def project_rules_path(project: Project) -> str | None:
+    """The project's own rules TOML (written by the window's rules dialog), if any."""
+    path = project.store.get("rules_path")
+    return path if path and Path(path).is_file() else None
+
+
+def write_rules(project: Project, rules: Any) -> Path:
+    """Write ``rules`` (a RuleSet) as the project's rules TOML and remember it."""
+    lines = ["# Quality rules for this project (written by Inspector's rules dialog)\n"]
+    for r in rules:
+        lines.append(f"\n[rules.{r.name}]\n")
+        lines.append(f"enabled = {'true' if r.enabled else 'false'}\n")
+        lines.append("fields = [" + ", ".join(f'"{f}"' for f in r.fields) + "]\n")
+        for key in ("min", "max"):
+            value = getattr(r, key)
+            lines.append(f"{key} = {'false' if value is None else repr(float(value))}\n")
+        lines.append(f"min_words = {int(r.min_words)}\n")
+    path = analysis_dir(project) / "quality_rules.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), "utf-8")
+    project.store.set("rules_path", str(path))
+    return path
+
+
+def rerun_quality(
+    project: Project, table: pl.DataFrame, rules: Any
+) -> tuple[pl.DataFrame, list[str]]:
+    """Quality columns recomputed with ``rules`` (duplicates and map columns kept): the
+    rules dialog's quick path. Returns the new table and its flag columns."""
+    from inspector.core.junk.quality import evaluate
+
+    frame, kwargs = junk_frame(project)
+    fields = {
+        role: kwargs[k]
+        for role, k in (
+            ("prompt", "prompt_col"),
+            ("response", "response_col"),
+            ("chosen", "chosen_col"),
+            ("rejected", "rejected_col"),
+        )
+        if kwargs.get(k)
+    }
+    qual = evaluate(frame, fields, rules)
+    keep = [c for c in table.columns if not _is_quality_column(c)]
+    out = pl.concat([table.select(keep), qual], how="horizontal")
+    # the outlier score needs the graph: carry the old one over when the rule is still on
+    if "outlier_score" in table.columns and "outlier_score" not in out.columns:
+        if any(r.name == "outlier" and r.enabled for r in rules):
+            out = out.with_columns(
+                table["outlier_score"], table["row.outlier"], table["row.outlier.flag"]
+            )
+    flags = [c for c in out.columns if c.endswith(".flag")]
+    out = out.with_columns(
+        n_flags=pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in flags])
+        if flags
+        else pl.lit(0, pl.Int32)
+    ).with_columns(any_flag=pl.col("n_flags") > 0)
+    return out, flags
+
+
+def _is_quality_column(name: str) -> bool:
+    return name in ("n_flags", "any_flag", "outlier_score") or (
+        "." in name and name.split(".", 1)[0] in ("prompt", "response", "chosen", "rejected", "row")
+    )
+
+
+def flag_columns(table: pl.DataFrame) -> list[str]:
+    return [c for c in table.columns if c.endswith(".flag")]

@@ -1,0 +1,165 @@
+"""The map job: texts -> vectors -> kNN graph -> 2-D layout -> named clusters.
+
+``build_map`` runs as a background job: it reports the stages "embedding", "neighbours",
+"layout" and "clusters" through ``progress.status`` and hands over each result as soon as
+it exists through ``progress.partial`` ("vectors", "knn", "layout", "clusters"). Every stage
+is cached on disk (vectors by text, graph and layout by the vectors' digest, clusters by
+the layout, names by texts and labels), so building the same map again takes seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from inspector.core.atomic import write_bytes
+from inspector.core.jobs import Progress
+from inspector.core.map.clusters import CLUSTER_STAGE, cluster_layout
+from inspector.core.map.embed import EMBED_STAGE, embed_texts_full
+from inspector.core.map.layout import LAYOUT_STAGE, layout_2d
+from inspector.core.map.neighbors import KNN_STAGE, as_unit_vectors, knn_graph, vectors_digest
+from inspector.core.map.vector_cache import digest_hashes, hash_texts
+from inspector.core.paths import cache_dir
+
+STAGES = (EMBED_STAGE, KNN_STAGE, LAYOUT_STAGE, CLUSTER_STAGE)
+_NAMES_VERSION = "2"
+
+
+@dataclass
+class MapResult:
+    """Everything the map view, the CLI and the junk finders need about one embedding set."""
+
+    vectors: np.ndarray  # float32 (n, dim), L2-normalised
+    knn_indices: np.ndarray  # int32 (n, k), self excluded, best first
+    knn_sims: np.ndarray  # float32 (n, k) cosine similarity
+    xy: np.ndarray  # float32 (n, 2)
+    cluster_coarse: np.ndarray  # int32 (n,), -1 = noise
+    cluster_fine: np.ndarray  # int32 (n,), -1 = noise
+    names_coarse: dict[int, str]
+    names_fine: dict[int, str]
+    model_identity: str
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @property
+    def knn(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.knn_indices, self.knn_sims
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+
+def build_map(
+    texts: Sequence[str],
+    model: str = "default",
+    progress: Progress | None = None,
+    vectors: np.ndarray | None = None,
+    k: int = 15,
+    seed: int = 0,
+    cache: bool = True,
+) -> MapResult:
+    """Build (or reload from the caches) the map of ``texts``.
+
+    With ``vectors`` (e.g. a column of the data) no model runs: the vectors are normalised
+    and used as they are, and ``texts`` only name the clusters.
+    """
+    progress = progress if progress is not None else Progress()
+    texts = ["" if t is None else str(t) for t in texts]
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    progress.status(EMBED_STAGE, len(texts))
+    if vectors is None:
+        embedded = embed_texts_full(texts, model, progress, cache=cache)
+        v, hashes, identity = embedded.vectors, embedded.hashes, embedded.identity
+    else:
+        v = as_unit_vectors(vectors)
+        if len(v) != len(texts):
+            raise ValueError(
+                f"build_map: {len(texts):,} texts but {len(v):,} vectors; give one vector per row"
+            )
+        hashes = hash_texts(texts)
+        identity = ""
+    digest = vectors_digest(v)
+    if vectors is not None:
+        identity = f"vectors:{digest}"
+    timings[EMBED_STAGE] = time.perf_counter() - t0
+    progress.partial("vectors", v)
+
+    t0 = time.perf_counter()
+    progress.status(KNN_STAGE, len(v))
+    idx, sims = knn_graph(v, k=k, progress=progress, seed=seed, cache=cache, digest=digest)
+    timings[KNN_STAGE] = time.perf_counter() - t0
+    progress.partial("knn", (idx, sims))
+
+    t0 = time.perf_counter()
+    progress.status(LAYOUT_STAGE, len(v))
+    xy = layout_2d(v, (idx, sims), seed=seed, progress=progress, cache=cache, digest=digest)
+    timings[LAYOUT_STAGE] = time.perf_counter() - t0
+    progress.partial("layout", xy)
+
+    t0 = time.perf_counter()
+    progress.status(CLUSTER_STAGE, 2)
+    coarse, fine = cluster_layout(xy, progress=progress, cache=cache, seed=seed)
+    progress.status(CLUSTER_STAGE, None, "naming clusters")
+    names_coarse, names_fine = _names(texts, hashes, coarse, fine, seed, cache)
+    timings[CLUSTER_STAGE] = time.perf_counter() - t0
+    progress.partial(
+        "clusters",
+        {
+            "coarse": coarse,
+            "fine": fine,
+            "names_coarse": names_coarse,
+            "names_fine": names_fine,
+        },
+    )
+    return MapResult(
+        vectors=v,
+        knn_indices=idx,
+        knn_sims=sims,
+        xy=xy,
+        cluster_coarse=coarse,
+        cluster_fine=fine,
+        names_coarse=names_coarse,
+        names_fine=names_fine,
+        model_identity=identity,
+        timings=timings,
+    )
+
+
+def _names(
+    texts: list[str],
+    hashes: np.ndarray,
+    coarse: np.ndarray,
+    fine: np.ndarray,
+    seed: int,
+    cache: bool,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Cluster names for both levels, cached by (texts, labels)."""
+    from inspector.core.map.keywords import cluster_names
+
+    path = None
+    if cache:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(digest_hashes(hashes).encode())
+        h.update(np.ascontiguousarray(coarse, dtype=np.int32).tobytes())
+        h.update(np.ascontiguousarray(fine, dtype=np.int32).tobytes())
+        path = cache_dir() / "names" / f"{h.hexdigest()}-s{seed}-v{_NAMES_VERSION}.json"
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                return (
+                    {int(c): s for c, s in data["coarse"].items()},
+                    {int(c): s for c, s in data["fine"].items()},
+                )
+            except (OSError, ValueError, KeyError):
+                pass
+    names_coarse, names_fine = cluster_names(texts, [coarse, fine], seed=seed)
+    if path is not None:
+        payload = {"coarse": names_coarse, "fine": names_fine}
+        write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    return names_coarse, names_fine

@@ -1,0 +1,260 @@
+"""Run the map job (``compute_map``) in a child process, so the window never waits for it.
+
+Why a process and not the job runner's thread: UMAP's and HDBSCAN's numba code, numba's own
+compiler and parts of numpy hold the GIL for hundreds of milliseconds at a time (measured by
+``benchmarks/bench_ui_responsiveness.py``: 0.9 s freezes at 20k rows), and every Python slot
+and paint of the window needs the GIL. A child process has its own.
+
+The parent writes the texts (and a vector column, if that is what is mapped) to an Arrow
+file, the child runs :func:`inspector.core.map.mapping.build_map` on them and reports progress and
+the layout and clusters through a pipe as they exist; the big arrays of the result (vectors,
+neighbours) come back as ``.npy`` files mapped into memory, so nothing big is copied while
+the GIL is held. Cancel ends the child (the caches write atomically, so nothing is lost that
+was finished). Plain Python: no Qt here.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inspector.core.errors import DataError
+from inspector.core.jobs import Progress
+from inspector.core.map.mapping import MapResult, build_map
+from inspector.core.map.project_map import MapParams, compute_map, vectors_from_column
+
+log = logging.getLogger("inspector.ui")
+
+TEXT = "__text"
+POLL_S = 0.05
+SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage changes at once)
+BIG = ("vectors", "knn_indices", "knn_sims")
+
+
+def compute_map_isolated(project: Any, params: MapParams, progress: Progress) -> Any:
+    """:func:`inspector.core.map.project_map.compute_map` with the work in a child process.
+
+    Same result (a ``MapResult``) and the same side effect (the params remembered in the
+    project's store); progress, partial results and cancel work as for any job.
+    """
+    dataset = project.dataset
+    folder = Path(tempfile.mkdtemp(prefix="inspector-map-"))
+    try:
+        progress.status("preparing the texts")
+        if params.vectors_column:
+            if params.vectors_column not in dataset.frame.columns:
+                raise DataError(
+                    f"no column '{params.vectors_column}' for --vectors",
+                    field=params.vectors_column,
+                    hint=f"columns are {', '.join(dataset.user_columns)}",
+                )
+            frame = pl.DataFrame(
+                [dataset.prompt().alias(TEXT), dataset.frame[params.vectors_column]]
+            )
+        else:
+            try:
+                texts = dataset.embed_texts(params.embed_field)
+            except ValueError as exc:
+                raise DataError(str(exc)) from exc
+            frame = pl.DataFrame([texts.alias(TEXT)])
+        frame.write_ipc(folder / "input.arrow", compression="uncompressed")
+        del frame
+        progress.check()
+        try:
+            done = _run_child(folder, params, progress)
+        except ChildUnavailable:
+            log.warning("no map process; computing the map in the window's process", exc_info=True)
+            return compute_map(project, params, progress)
+        arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in BIG}
+    finally:
+        # Mapped files stay readable after they are unlinked (POSIX); elsewhere the folder
+        # is left to the system's temporary-file cleanup.
+        shutil.rmtree(folder, ignore_errors=True)
+    result = MapResult(
+        vectors=arrays["vectors"],
+        knn_indices=arrays["knn_indices"],
+        knn_sims=arrays["knn_sims"],
+        xy=done["xy"],
+        cluster_coarse=done["cluster_coarse"],
+        cluster_fine=done["cluster_fine"],
+        names_coarse=done["names_coarse"],
+        names_fine=done["names_fine"],
+        model_identity=done["model_identity"],
+        timings=done["timings"],
+    )
+    project.store.set("map_params", params.to_json())
+    return result
+
+
+class ChildUnavailable(RuntimeError):
+    """No child process could be started here; the map is then computed in this process."""
+
+
+def _context() -> mp.context.SpawnContext | mp.context.ForkServerContext:
+    """forkserver where there is one: children forked from a small single-threaded server that
+    has this module loaded (quick to start, and the parent never forks its big, threaded
+    self); elsewhere spawn. Plain fork would copy the window's threads' locks (Qt, polars'
+    thread pool, numba's) in whatever state they are in."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def start_helper() -> None:
+    """Start the fork server now (call when the window opens, while it is small and idle),
+    so the first map does not wait for it."""
+    if "forkserver" in mp.get_all_start_methods():
+        _context()
+        from multiprocessing import forkserver
+
+        try:
+            forkserver.ensure_running()
+        except (OSError, RuntimeError, ValueError):
+            log.warning("cannot start the map's fork server", exc_info=True)
+
+
+def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
+    ctx = _context()
+    ours, theirs = ctx.Pipe(duplex=False)
+    proc = ctx.Process(
+        target=_child_main,
+        args=(theirs, str(folder), params.model, params.vectors_column, _environment()),
+        name="inspector-map",
+    )
+    try:
+        proc.start()
+    except (OSError, RuntimeError, ValueError) as exc:  # no fork server, an unguarded __main__
+        ours.close()
+        theirs.close()
+        raise ChildUnavailable(str(exc)) from exc
+    theirs.close()
+    try:
+        while True:
+            progress.check()
+            if not ours.poll(POLL_S):
+                if not proc.is_alive() and not ours.poll():
+                    raise RuntimeError(
+                        f"the map process ended unexpectedly (exit code {proc.exitcode})"
+                    )
+                continue
+            try:
+                message = ours.recv()
+            except EOFError:
+                proc.join(1)
+                raise RuntimeError(
+                    f"the map process ended unexpectedly (exit code {proc.exitcode})"
+                ) from None
+            kind = message[0]
+            if kind == "progress":
+                _, stage, done, total, text = message
+                if (stage, total, text) != (progress.stage, progress.total, progress.message):
+                    progress.status(stage, total, text)
+                if done > progress.done:
+                    progress.advance(done - progress.done)
+            elif kind == "partial":
+                progress.partial(message[1], message[2])
+            elif kind == "error":
+                _, name, text, details = message
+                log.info("the map process failed:\n%s", details)
+                if name == "DataError":
+                    raise DataError(text)
+                raise RuntimeError(f"{name}: {text}")
+            elif kind == "done":
+                proc.join(5)
+                return message[1]
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1)
+        ours.close()
+
+
+def _environment() -> dict[str, str]:
+    """The variables that say where caches and models are: the fork server started earlier
+    and its children must still follow the window's current ones."""
+    prefixes = ("INSPECTOR_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "XDG_")
+    return {k: v for k, v in os.environ.items() if k.startswith(prefixes)}
+
+
+# -- the child ---------------------------------------------------------------------------
+
+
+class _PipeProgress(Progress):
+    """Progress that goes down the pipe: stage changes at once, counts every 50 ms."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(on_update=self._update, on_partial=self._send_partial)
+        self._conn = conn
+        self._sent: tuple = ()
+        self._last = 0.0
+
+    def _update(self, p: Progress) -> None:
+        head = (p.stage, p.total, p.message)
+        now = time.monotonic()
+        if head != self._sent or now - self._last >= SEND_EVERY_S:
+            self._sent, self._last = head, now
+            self._conn.send(("progress", p.stage, p.done, p.total, p.message))
+
+    def _send_partial(self, name: str, value: Any) -> None:
+        if name in ("layout", "clusters"):  # small; vectors and neighbours come as files
+            self._conn.send(("partial", name, value))
+
+
+def _child_main(
+    conn: Any, folder: str, model: str, vectors_column: str | None, env: dict[str, str]
+) -> None:
+    os.environ.update(env)
+    try:
+        frame = pl.read_ipc(Path(folder) / "input.arrow")
+        texts = frame[TEXT].to_list()
+        vectors = None
+        if vectors_column:
+            shim = SimpleNamespace(
+                dataset=SimpleNamespace(frame=frame, user_columns=[vectors_column])
+            )
+            vectors = vectors_from_column(shim, vectors_column)  # type: ignore[arg-type]
+        del frame
+        result = build_map(texts, model=model, progress=_PipeProgress(conn), vectors=vectors)
+        for name in BIG:
+            np.save(Path(folder) / f"{name}.npy", np.ascontiguousarray(getattr(result, name)))
+        conn.send(
+            (
+                "done",
+                {
+                    "xy": result.xy,
+                    "cluster_coarse": result.cluster_coarse,
+                    "cluster_fine": result.cluster_fine,
+                    "names_coarse": result.names_coarse,
+                    "names_fine": result.names_fine,
+                    "model_identity": result.model_identity,
+                    "timings": result.timings,
+                },
+            )
+        )
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
+        text = exc.describe() if isinstance(exc, DataError) else str(exc)
+        name = "DataError" if isinstance(exc, DataError) else type(exc).__name__  # subclasses too
+        try:
+            conn.send(("error", name, text, traceback.format_exc()))
+        except (OSError, ValueError):
+            pass
+        sys.exit(1)
+    finally:
+        conn.close()

@@ -1,0 +1,383 @@
+"""Put the junk finders into a main window: ``install_issues(window)``.
+
+Adds the Issues dock (Find issues, Ctrl+I), runs :func:`inspector.core.junk.project_junk.run_analysis`
+on the window's job runner, selects a chosen finder's rows in the table and on the map, shows
+a duplicate group side by side in the sample pane, offers every flag and score as a map
+colour, starts a review of a finder's list, and opens the rules and threshold dialogs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QMessageBox, QStackedWidget
+
+from inspector.core.junk import project_junk as PJ
+from inspector.ui.junk.issues_panel import (
+    CalibrationDialog,
+    DuplicateGroupView,
+    Finder,
+    IssuesPanel,
+    RulesDialog,
+    finders_from_table,
+    group_members,
+)
+
+if TYPE_CHECKING:
+    from inspector.ui.shell.main_window import MainWindow
+
+JOB_KIND = "issues"
+
+
+def install_issues(window: MainWindow) -> IssuesController:
+    """Add the Issues dock to ``window`` once (a second call returns the first controller)."""
+    existing = getattr(window, "issues", None)
+    if isinstance(existing, IssuesController):
+        return existing
+    controller = IssuesController(window)
+    window.issues = controller  # type: ignore[attr-defined]
+    return controller
+
+
+class IssuesController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = IssuesPanel()
+        self.dock = window.add_dock(self.panel, "Issues", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.table: pl.DataFrame | None = None
+        self.result: PJ.AnalysisResult | None = None
+        self.params = PJ.AnalysisParams()
+        self.finder: Finder | None = None
+        self.rules_dialog: RulesDialog | None = None
+        self.calibration_dialog: CalibrationDialog | None = None
+        self.last_error: BaseException | None = None
+        self._colours_added: set[str] = set()
+
+        # the sample pane becomes a stack: the sample, or a duplicate group side by side
+        self.group_view = DuplicateGroupView()
+        self.sample_stack = QStackedWidget()
+        self.sample_stack.setObjectName("sample_stack")
+        splitter = window.splitter
+        index = splitter.indexOf(window.sample_view)
+        splitter.replaceWidget(index, self.sample_stack)
+        self.sample_stack.addWidget(window.sample_view)
+        self.sample_stack.addWidget(self.group_view)
+
+        self.panel.findRequested.connect(self.find)
+        self.panel.finderChosen.connect(self.choose)
+        self.panel.reviewRequested.connect(self.review)
+        self.panel.rulesRequested.connect(self.show_rules_dialog)
+        self.panel.calibrateRequested.connect(self.show_calibration)
+        window.datasetOpened.connect(self._opened)
+        window.currentRowChanged.connect(self._current_row)
+        window.datasetClosing.connect(self._closed)
+        window.actions.register(
+            "issues.find",
+            "&Find Issues",
+            self.find,
+            keys=["Ctrl+I"],
+            menu="Review",
+            enabled_when=lambda: window.project is not None,
+            tip="Find duplicates, quality problems, outliers and eval leaks",
+        )
+        if window.project is not None:
+            self._opened(window.project)
+
+    # -- the project -------------------------------------------------------------------------
+    def _opened(self, project) -> None:
+        self.result = None
+        self.finder = None
+        self.table = None
+        try:
+            self.table = PJ.load_analysis(project)
+        except Exception as exc:  # noqa: BLE001 - a stale or unreadable cache: just recompute
+            self.last_error = exc
+        if self.table is not None:  # a rerun uses the settings that made what is shown
+            self.params = PJ.saved_params(project)[0]
+        self._show_table(
+            "Last analysis (saved)." if self.table is not None else "Not analysed yet."
+        )
+        self.window.actions.update_enabled()
+
+    def _closed(self) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+        self.table = self.result = self.finder = None
+        self._show_table("Not analysed yet.")
+        self.sample_stack.setCurrentWidget(self.window.sample_view)
+
+    def _show_table(self, text: str) -> None:
+        finders = finders_from_table(self.table) if self.table is not None else []
+        self.panel.set_finders(finders, text)
+        self.panel.calibrate_button.setEnabled(self.table is not None)
+        if self.table is not None:
+            self._add_colours()
+
+    # -- running -----------------------------------------------------------------------------
+    def find(self, params: PJ.AnalysisParams | None = None) -> None:
+        """Run the analysis on the job runner (a running one is cancelled)."""
+        project = self.window.project
+        if project is None:
+            return
+        if isinstance(params, PJ.AnalysisParams):
+            self.params = params
+        params = self._with_map_params(self.params)
+        self.panel.set_busy("Finding issues…")
+        self.window.jobs.submit(
+            JOB_KIND,
+            lambda p, progress: PJ.run_analysis(project, p, progress),
+            params,
+            label="Finding issues",
+            on_done=lambda result: self._done(project, result),
+            on_error=self._failed,
+        )
+
+    def _with_map_params(self, params: PJ.AnalysisParams) -> PJ.AnalysisParams:
+        """The map's model and vectors as the window uses them (its caches are shared)."""
+        panel = getattr(self.window, "map_panel", None)
+        # The map shown (not the dock's current, maybe unfinished, choice); none: defaults.
+        current = getattr(panel, "params", None)
+        if current is not None and hasattr(current, "model"):
+            return replace(
+                params,
+                map=replace(
+                    params.map,
+                    model=current.model,
+                    vectors_column=getattr(current, "vectors_column", None),
+                ),
+            )
+        return params
+
+    def _done(self, project, result: PJ.AnalysisResult) -> None:
+        if project is not self.window.project:
+            return
+        self.result = result
+        self.table = result.table
+        counts = result.summary()
+        removed = int(result.removals()["id"].n_unique())
+        self._show_table(
+            f"{len(self.table):,} rows · {removed:,} proposed for removal · semantic threshold "
+            f"{result.threshold:.3f} ({result.model}) · {result.seconds:.1f} s"
+        )
+        self.counts = counts
+        self._reload_review()
+        if self.finder is not None and self.panel.finder(self.finder.key) is not None:
+            self.choose(self.panel.finder(self.finder.key))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.last_error = exc
+        self.panel.set_finders(self.panel.finders, f"Could not find issues: {exc}")
+
+    def _reload_review(self) -> None:
+        review = getattr(self.window, "review", None)
+        panel = getattr(self.window, "map_panel", None)
+        if panel is not None and hasattr(panel, "refresh_colors"):
+            panel.refresh_colors()
+        del review  # the review reads proposals from the store each time it starts
+
+    # -- choosing a finder -------------------------------------------------------------------
+    def choose(self, finder: Finder | str) -> None:
+        """Show a finder's rows in the table, select them there and on the map."""
+        if isinstance(finder, str):
+            self.panel.choose(finder)
+            return
+        self.finder = finder
+        rows = finder.rows
+        self.window.set_view_rows(rows)
+        self.window.select_rows(rows)
+        panel = getattr(self.window, "map_panel", None)
+        if panel is not None and panel.has_map():
+            try:
+                panel.view.set_selection(rows)
+            except Exception:  # noqa: BLE001 - the map may hold another dataset's points
+                pass
+        if finder.is_duplicates and len(rows):
+            self.show_group(int(rows[0]))
+        else:
+            self.sample_stack.setCurrentWidget(self.window.sample_view)
+
+    def show_group(self, row: int) -> None:
+        """The duplicate group of ``row`` side by side in the sample pane."""
+        project = self.window.project
+        if project is None or self.table is None:
+            return
+        found = self.finder.group_list if self.finder is not None else None
+        if found is None or found.group_of(row) is None:
+            found = PJ.duplicate_groups(self.table)
+        members = group_members(found, row)
+        if len(members) < 2:
+            self.sample_stack.setCurrentWidget(self.window.sample_view)
+            return
+        self.group_view.show_group(project.dataset, self.table, members)
+        self.sample_stack.setCurrentWidget(self.group_view)
+
+    def _current_row(self, row: int) -> None:
+        found = self.finder.group_list if self.finder is not None else None
+        if found is not None and self.table is not None and found.group_of(row) is not None:
+            self.show_group(row)  # a row of the chosen finder's groups, not another finder's
+            return
+        self.sample_stack.setCurrentWidget(self.window.sample_view)
+
+    def review(self, finder: Finder | None = None) -> Any:
+        """Start a review session on the finder's list (duplicate groups or a flag)."""
+        finder = finder or self.panel.current_finder()
+        review = getattr(self.window, "review", None)
+        if finder is None or review is None:
+            return None
+        self.sample_stack.setCurrentWidget(self.window.sample_view)
+        try:
+            return review.start(finder.queue)
+        except ValueError as exc:
+            self.window.statusBar().showMessage(f"Cannot start the review: {exc}", 10_000)
+            return None
+
+    # -- map colours -------------------------------------------------------------------------
+    def _add_colours(self) -> None:
+        panel = getattr(self.window, "map_panel", None)
+        if panel is None or not hasattr(panel, "add_color_source") or self.table is None:
+            return
+        names: dict[str, Any] = {
+            "issue: duplicate kind": self._dup_kind_colour,
+            "issue: number of flags": lambda _p: self._column("n_flags"),
+            "issue: outlier score": lambda _p: self._column("outlier_score"),
+            "issue: eval leak": lambda _p: self._flag("eval_leak"),
+        }
+        for col in PJ.flag_columns(self.table):
+            names[f"issue: {col.removesuffix('.flag')}"] = lambda _p, c=col: self._flag(c)
+        for name, fn in names.items():
+            if name not in self._colours_added:
+                panel.add_color_source(name, fn)
+                self._colours_added.add(name)
+
+    def _column(self, name: str) -> pl.Series:
+        t = self.table
+        if t is None or name not in t.columns:
+            n = self.window.project.dataset.height if self.window.project else 0
+            return pl.Series(name, [None] * n, pl.Float64)
+        return t[name].cast(pl.Float64)
+
+    def _flag(self, name: str) -> tuple[np.ndarray, dict[int, str]]:
+        t = self.table
+        if t is None or name not in t.columns:
+            n = self.window.project.dataset.height if self.window.project else 0
+            return np.full(n, -1, np.int64), {}
+        return t[name].fill_null(False).cast(pl.Int64).to_numpy(), {0: "no", 1: "yes"}
+
+    def _dup_kind_colour(self, _project) -> tuple[np.ndarray, dict[int, str]]:
+        kinds = ["exact_duplicate", "minhash_duplicate", "semantic_duplicate"]
+        if self.table is None:
+            return np.zeros(0, np.int64), {}
+        values = self.table["dup_kind"].to_list()
+        codes = np.array([kinds.index(v) if v in kinds else -1 for v in values], np.int64)
+        return codes, dict(enumerate(kinds))
+
+    # -- rules -------------------------------------------------------------------------------
+    def show_rules_dialog(self) -> RulesDialog | None:
+        project = self.window.project
+        if project is None:
+            return None
+        from inspector.core.junk.quality_rules import load_rules
+
+        rules = load_rules(PJ.project_rules_path(project))
+        dialog = RulesDialog(rules, self.window)
+        dialog.accepted.connect(lambda: self.apply_rules(dialog.rules()))
+        dialog.finished.connect(dialog.deleteLater)
+        self.rules_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def apply_rules(self, rules) -> None:
+        """Write the project's rules TOML and rerun the quality checks only."""
+        project = self.window.project
+        if project is None:
+            return
+        PJ.write_rules(project, rules)
+        if self.table is None:
+            self.find()
+            return
+        table = self.table
+
+        def work(_params, _progress):
+            return PJ.rerun_quality(project, table, rules)
+
+        def done(out) -> None:
+            if project is not self.window.project:
+                return
+            self.table, flags = out
+            from inspector.core.export.filterfile import load_proposals, save_proposals
+            from inspector.core.junk.junk import JunkResult
+
+            old = load_proposals(project.store, [PJ.PROPOSAL_SOURCE])
+            dups = old.filter(pl.col("reason").is_in(list(PJ.DUPLICATE_KINDS)))
+            flagged = JunkResult(self.table, rules, flag_columns=flags).proposals()
+            flagged = flagged.filter(
+                ~pl.col("reason").is_in(list(PJ.DUPLICATE_KINDS) + ["eval_leak"])
+            ).with_columns(pl.col("group_id").cast(pl.String))
+            leaks = old.filter(pl.col("reason") == "eval_leak")
+            frames = [d.drop("source") for d in (dups, leaks)] + [flagged]
+            save_proposals(
+                project.store,
+                pl.concat([f.cast(frames[0].schema) for f in frames]),  # type: ignore[arg-type]
+                source=PJ.PROPOSAL_SOURCE,
+            )
+            self._show_table(f"Quality rerun with {len(rules.enabled)} rules on.")
+            self._reload_review()
+
+        self.panel.set_busy("Rerunning the quality rules…")
+        self.window.jobs.submit(
+            JOB_KIND, work, None, label="Quality rules", on_done=done, on_error=self._failed
+        )
+
+    # -- calibration -------------------------------------------------------------------------
+    def show_calibration(self) -> CalibrationDialog | None:
+        """The threshold dialog for the analysis shown; after a restart (a saved analysis, no
+        run in this window) the map's neighbours are read back first, on the job runner."""
+        project = self.window.project
+        if project is None or self.table is None:
+            return None
+        if self.result is not None:
+            return self._open_calibration(
+                project, self.table, self.result.map.knn, self.result.threshold, self.params
+            )
+        params, threshold = PJ.saved_params(project)
+        table = self.table
+
+        def work(_p, progress):
+            from inspector.core.map.project_map import compute_map
+
+            return compute_map(project, PJ.analysis_map_params(params), progress).knn
+
+        def done(knn) -> None:
+            if project is self.window.project and table is self.table:
+                t = threshold if threshold is not None else self._default(params)
+                self._open_calibration(project, table, knn, t, params)
+
+        self.window.jobs.submit(
+            "issues-calibrate", work, None, label="Reading the map", on_done=done,
+            on_error=self._failed,
+        )  # fmt: skip
+        return None
+
+    def _default(self, params: PJ.AnalysisParams) -> float:
+        return PJ.default_threshold(params.map.model, params.map.vectors_column)
+
+    def _open_calibration(self, project, table, knn, threshold, params) -> CalibrationDialog:
+        calibration = PJ.semantic_calibration(project, table, knn, params.dedup_on)
+        dialog = CalibrationDialog(
+            calibration, project.dataset, threshold, self._default(params), self.window
+        )
+        dialog.accepted.connect(
+            lambda: self.find(replace(params, semantic_threshold=dialog.threshold()))
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        self.calibration_dialog = dialog
+        dialog.open()
+        return dialog
+
+
+def _warn(window: MainWindow, text: str) -> None:
+    QMessageBox.warning(window, "Issues", text)

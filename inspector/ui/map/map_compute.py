@@ -1,0 +1,226 @@
+"""Computing the map in the background and showing what the job hands over, step by step.
+
+When a dataset opens, a map whose parameters the store remembers (``map_params``) is loaded
+straight away — it comes from the caches — and otherwise computed automatically when the
+"auto map" setting is on and the dataset is small enough; else the dock offers a "Compute map"
+button. The job runs in a child process (:mod:`inspector.core.map.process`), so its numba code
+never holds the window's GIL. The layout is drawn as soon as the job hands it over, cluster
+colours and names when the clusters arrive, each step on its own turn of the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.random  # noqa: F401 - the map's spatial index needs it: load it now, not mid-job
+from PySide6.QtCore import QSettings, QTimer
+
+from inspector.core.errors import DataError
+from inspector.core.jobs import Progress
+from inspector.core.map.process import compute_map_isolated
+from inspector.core.map.project_map import MapParams, compute_map
+from inspector.ui.common.jobs import Job, describe_progress
+
+if TYPE_CHECKING:
+    from inspector.core.project import Project
+    from inspector.ui.map.map_setup_bar import MapSetupBar
+    from inspector.ui.shell.main_window import MainWindow
+
+log = logging.getLogger("inspector.ui")
+
+JOB_KIND = "map"
+# Compute in a child process (see map_process: the window keeps its GIL); False runs the job
+# on the job runner's thread like any other.
+ISOLATE = True
+AUTO_MAP_SETTING = "map/auto"
+AUTO_MAP_MAX_ROWS = 200_000
+START_DELAY_MS = 250  # after a dataset opens, before its map job starts
+AUTO_MAP_MIN_ROWS = 50  # a map of a handful of samples says nothing; Ctrl+M still makes one
+
+
+def auto_map_enabled() -> bool:
+    value = QSettings().value(AUTO_MAP_SETTING, True)
+    return value in (True, "true", "1", 1)
+
+
+class MapComputeMixin:
+    """The job half of :class:`~inspector.ui.map.map_panel.MapPanel`: opening and closing a dataset,
+    computing its map and handing the results to the panel's drawing methods, one step per
+    turn of the event loop. It works on the panel's state declared below."""
+
+    window: MainWindow
+    project: Project | None
+    result: Any
+    params: MapParams | None
+    vectors: np.ndarray | None
+    knn: tuple[np.ndarray, np.ndarray] | None
+    vectors_params: MapParams | None
+    setup_bar: MapSetupBar
+    _xy_shown: np.ndarray | None
+    _steps: list[tuple[Project, Callable[[], None]]]
+    _step_timer: QTimer
+
+    def dataset_opened(self, project: Project) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+        self.project = project
+        self._clear_map()
+        self.setup_bar.fill_choices(project)
+        self._fill_colour_combo()
+        saved = project.store.get("map_params")
+        params = None
+        if isinstance(saved, dict):
+            try:
+                params = MapParams(**saved)
+            except TypeError:
+                params = None
+        if params is not None:
+            self.set_params(params)
+            self._compute_soon(project, params)  # cached: quick
+        elif (
+            auto_map_enabled() and AUTO_MAP_MIN_ROWS <= project.dataset.height <= AUTO_MAP_MAX_ROWS
+        ):
+            self._compute_soon(project, self.chosen_params())
+        else:
+            self._show_message(
+                f"No map of {project.dataset.name} yet.\n\nChoose a model and the text to embed "
+                "above, then Compute map (Ctrl+M)."
+            )
+
+    def _compute_soon(self, project: Project, params: MapParams) -> None:
+        """Start the map once the window has drawn the new dataset: the job's first step
+        (gathering the texts) shares polars' threads with the table's first paint."""
+        self._show_message("Computing the map…")
+
+        def start() -> None:
+            if self.window.project is project and self.window.jobs.current(JOB_KIND) is None:
+                self.compute(params)
+
+        QTimer.singleShot(START_DELAY_MS, self, start)  # dropped if the panel is gone
+
+    def compute(self, params: MapParams | None = None) -> Job | None:
+        """Compute (or load from the caches) the map of the open dataset in the background."""
+        project = self.window.project
+        if project is None:
+            return None
+        if project is not self.project:
+            self.project = project
+        params = params if isinstance(params, MapParams) else self.chosen_params()
+        if not params.vectors_column:
+            # Written only when changed: a QSettings write costs tens of ms on a slow disk.
+            settings = QSettings()
+            for key, value in (
+                ("map/model", params.model),
+                ("map/embed_field", params.embed_field or "prompt"),
+            ):
+                if settings.value(key) != value:
+                    settings.setValue(key, value)
+        self.params = params
+        if self._xy_shown is None:
+            self._show_message("Computing the map…")
+        self.compute_button.setEnabled(False)
+
+        def run(p: MapParams, progress: Progress) -> Any:
+            if ISOLATE:
+                return compute_map_isolated(project, p, progress)
+            return compute_map(project, p, progress)
+
+        return self.window.jobs.submit(
+            JOB_KIND,
+            run,
+            params,
+            label="Map",
+            on_done=lambda result: self._done(project, params, result),
+            on_error=lambda exc: self._failed(project, exc),
+            on_partial=lambda name, value: self._partial(project, params, name, value),
+        )
+
+    def cancel(self) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+
+    def _on_job_progress(self, job: Job) -> None:
+        if job.kind == JOB_KIND and self.message.isVisibleTo(self):
+            self.message.setText("Computing the map…\n\n" + describe_progress(job))
+
+    def _on_job_finished(self, job: Job) -> None:
+        if job.kind != JOB_KIND or self.window.jobs.current(JOB_KIND) is not None:
+            return
+        self.compute_button.setEnabled(self.window.project is not None)
+        if job.cancelled and self.result is None:
+            if self._xy_shown is None:
+                self._show_message("The map was cancelled.\n\nCompute map (Ctrl+M) to start again.")
+            else:
+                self.setup_bar.setVisible(True)
+
+    def _partial(self, project: Project, params: MapParams, name: str, value: Any) -> None:
+        """Show each stage's result as it arrives (the worker's arrays, never copied here)."""
+        if name == "vectors":
+            self._later(project, lambda: self._set_vectors(value, params))
+        elif name == "knn":
+            self._later(project, lambda: setattr(self, "knn", value))
+        elif name == "layout":
+            self._later(project, lambda: self._show_points(project, np.asarray(value)))
+        elif name == "clusters":
+            get = value.get
+            self._later(
+                project,
+                lambda: self._show_clusters(
+                    get("coarse"), get("names_coarse"), get("fine"), get("names_fine")
+                ),
+            )
+
+    def _done(self, project: Project, params: MapParams, result: Any) -> None:
+        self._later(project, lambda: self._finish(project, params, result))
+
+    def _later(self, project: Project, step: Callable[[], None]) -> None:
+        """Run ``step`` on a later turn of the event loop, one step a turn and in order, so
+        what the job hands over at once (a map from the caches) never freezes the window for
+        the sum of the steps."""
+        self._steps.append((project, step))
+        if not self._step_timer.isActive():
+            self._step_timer.start()
+
+    def _run_step(self) -> None:
+        if not self._steps:
+            return
+        project, step = self._steps.pop(0)
+        if project is self.window.project:
+            step()
+        if self._steps:
+            self._step_timer.start()
+
+    def _set_vectors(self, vectors: np.ndarray, params: MapParams) -> None:
+        self.vectors, self.vectors_params = vectors, params
+
+    def _finish(self, project: Project, params: MapParams, result: Any) -> None:
+        self._show_points(project, np.asarray(result.xy))
+        self._show_clusters(
+            result.cluster_coarse, result.names_coarse, result.cluster_fine, result.names_fine
+        )
+        self.result = result
+        self.params = params
+        self.vectors, self.vectors_params = result.vectors, params
+        self.knn = (result.knn_indices, result.knn_sims)
+        self.window.actions.update_enabled()
+        self.mapReady.emit(result)
+
+    def _failed(self, project: Project, exc: BaseException) -> None:
+        if project is not self.window.project:
+            return
+        if isinstance(exc, DataError):
+            text = exc.describe()
+        else:
+            # Shown in the dock rather than a dialog: the window goes on without a map.
+            log.error("the map job failed", exc_info=(type(exc), exc, exc.__traceback__))
+            text = f"{type(exc).__name__}: {exc}"
+        self._show_message(f"Could not compute the map.\n\n{text}")
+        self.setup_bar.setVisible(True)
+
+    def dataset_closed(self) -> None:
+        self.window.jobs.cancel(JOB_KIND)
+        self.project = None
+        self._clear_map()
+        self._show_message("Open a dataset to see its map.")
+        self.window.actions.update_enabled()
