@@ -376,3 +376,19 @@ def test_every_label_write_records_where_what_and_how_many_copies(make_book, tmp
         assert (source, row) == ("rep.jsonl", position)
         assert sha == hashes[position] == row_id.split("#")[0]
         assert copies == 2
+
+
+def test_planning_a_tag_key_leaves_the_command_as_it_was(make_book):
+    from inspector.core.labels.commands import Context, ToggleTag
+
+    book, _ = make_book()
+    command = ToggleTag([0, 1], "pii")
+    ctx = Context("alice", "2024-01-01T00:00:00Z", ["r0", "r1"], np.array([0, 1]), str)
+    before = command.params()
+    command.plan([L.EMPTY, L.EMPTY], ctx)
+    assert command.params() == before
+    # the book records the resolved direction: added, then removed, with one command object
+    first = book.execute(command)
+    second = book.execute(command)
+    assert first.title.startswith("tag +pii") and second.title.startswith("tag -pii")
+    assert book.state(0) is None and command.params() == before

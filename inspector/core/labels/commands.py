@@ -26,9 +26,6 @@ from inspector.core.labels.states import EMPTY, LabelState
 RowsLike = int | Sequence[int] | np.ndarray
 
 STATE_FIELDS = list(L.LABEL_FIELDS)
-_COMPARED = STATE_FIELDS[:6]  # who and when aside
-_B = [f"b_{f}" for f in STATE_FIELDS]
-_A = [f"a_{f}" for f in STATE_FIELDS]
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,11 @@ class Command:
     def __init__(self, rows: RowsLike, title: str | None = None) -> None:
         self.rows = as_rows(rows)
         self._title = title
+
+    def resolve(self, before: pl.DataFrame) -> Command:
+        """The command to apply to rows whose stored states are ``before``: itself, unless
+        what it does depends on them (a tag key adds or removes). Never changes ``self``."""
+        return self
 
     def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
         """Each target row's label after the command, given its label before."""
@@ -214,33 +216,47 @@ class SetTags(Command):
 
 
 class ToggleTag(Command):
-    """A tag key: remove the tag if every target row has it, else add it to all."""
+    """A tag key: remove the tag if every target row has it, else add it to all.
+
+    Which of the two is decided from the rows' states by :meth:`resolve`, which returns a new
+    command with ``added`` set; the history records that one."""
 
     kind = "tags"
 
-    def __init__(self, rows: RowsLike, tag: str, title: str | None = None) -> None:
+    def __init__(
+        self, rows: RowsLike, tag: str, title: str | None = None, *, added: bool | None = None
+    ) -> None:
         super().__init__(rows, title)
         names = L.normalise_tags([tag])
         if not names:
             raise ValueError("a tag needs a name")
         self.tag = names[0]
-        self._added: bool | None = None
+        self.added = added
+
+    def resolve(self, before: pl.DataFrame) -> ToggleTag:
+        states = [LabelState.from_row(r) for r in before.select(STATE_FIELDS).iter_rows()]
+        added = not all(self.tag in b.tags for b in states)
+        return ToggleTag(self.rows, self.tag, self._title, added=added)
+
+    def _adds(self, before: list[LabelState]) -> bool:
+        if self.added is not None:
+            return self.added
+        return not all(self.tag in b.tags for b in before)
 
     def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
-        self._added = not all(self.tag in b.tags for b in before)
         inner = (
             SetTags(ctx.rows, add=[self.tag])
-            if self._added
+            if self._adds(before)
             else SetTags(ctx.rows, remove=[self.tag])
         )
         return inner.plan(before, ctx)
 
     def describe(self, n: int) -> str:
-        sign = "+" if self._added in (None, True) else "-"
+        sign = "+" if self.added in (None, True) else "-"
         return f"tag {sign}{self.tag} on {_n_rows(n)}"
 
     def params(self) -> dict:
-        return {"tag": self.tag, "added": self._added}
+        return {"tag": self.tag, "added": self.added}
 
 
 class SetNote(Command):

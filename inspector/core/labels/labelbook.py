@@ -191,6 +191,7 @@ class LabelBook:
         with self._lock, self.store.transaction("saving the label") as conn:
             before = L.read_state_frame(self.store, ids)
             ctx = Context(self.annotator, L.utc_now(), ids.to_list(), rows, self.id_of)
+            command = command.resolve(before.select(_STATE))
             after = command.plan_frame(before.select(_STATE), ctx)
             if after.height != len(rows):
                 raise ValueError(
