@@ -19,13 +19,6 @@ from inspector.cli.common import (
     terminal_progress,
 )
 
-# Settings other areas may fill so the manifest records how proposals were made.
-MANIFEST_SETTINGS = {
-    "embedding_model": "manifest.embedding_model",
-    "rules": "manifest.rules",
-    "thresholds": "manifest.thresholds",
-}
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     # `--format` here is the filter file's format; the dataset's own is `--data-format`.
@@ -104,22 +97,12 @@ def _open(args: argparse.Namespace):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from inspector.core.export.filterfile import export_filter, load_proposals
+    from inspector.core.export.project_export import export_project
 
     project = _open(args)
     try:
-        store = project.store
-        proposals = load_proposals(store) if args.include_proposals else None
-        extra = {k: store.get(key) for k, key in MANIFEST_SETTINGS.items()}
-        if extra["embedding_model"] is None:
-            extra["embedding_model"] = store.get("map_params")  # what the map was built with
-        result = export_filter(
-            project.dataset,
-            store,
-            args.out,
-            format=args.filter_format,
-            proposals=proposals,
-            **extra,
+        result = export_project(
+            project, args.out, format=args.filter_format, include_proposals=args.include_proposals
         )
     finally:
         project.close()

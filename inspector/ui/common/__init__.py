@@ -1,3 +1,3 @@
 """What every window feature may use: the typed host and the services features offer each
-other, the job runner, the action registry, and small shared widgets (buttons, palette).
+other, the job runner, the action registry, and small shared widgets (buttons).
 """

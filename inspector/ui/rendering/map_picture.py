@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.ui.common.palette import category_colors
+from inspector.ui.rendering.palette import category_colors
 
 
 def _ensure_gui_app():

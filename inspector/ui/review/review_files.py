@@ -66,20 +66,12 @@ class FilterFileActions:
         self, path: str | Path, fmt: str | None = None, include_proposals: bool = False
     ) -> ExportResult:
         """Write the filter file and its manifest (what the Export dialog runs)."""
-        from inspector.cli.cmd_labels import MANIFEST_SETTINGS
-        from inspector.core.export.filterfile import export_filter, load_proposals
+        from inspector.core.export.project_export import export_project
 
         project = self.window.project
         if project is None:
             raise ValueError("open a dataset first")
-        store = project.store
-        extra = {k: store.get(key) for k, key in MANIFEST_SETTINGS.items()}
-        if extra["embedding_model"] is None:
-            extra["embedding_model"] = store.get("map_params")
-        proposals = load_proposals(store) if include_proposals else None
-        result = export_filter(
-            project.dataset, store, path, format=fmt, proposals=proposals, **extra
-        )
+        result = export_project(project, path, format=fmt, include_proposals=include_proposals)
         self.last_export = result
         return result
 
