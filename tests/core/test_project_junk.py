@@ -258,3 +258,106 @@ def test_review_queue_of_a_finder_holds_its_groups_whole(mixed):
     assert np.array_equal(np.sort(semantic.rows), found.of_kind("semantic_duplicate").rows())
     with pytest.raises(ValueError, match="exact, minhash or semantic"):
         Q.parse_queue("dups:fuzzy")
+
+
+# -- pair-aware defaults (issue 16) ------------------------------------------------------------
+
+
+def _prompt_vec(rng: np.random.Generator, base: np.ndarray) -> list[float]:
+    """A vector dominated by its prompt (as a model embedding prompt + answer often is)."""
+    return (base + rng.normal(scale=1e-3, size=base.shape)).round(5).tolist()
+
+
+def preference_rows(seed: int = 0) -> list[dict]:
+    """8 prompts × 5 pairs each, no real duplicate: each prompt's chosen side is one
+    reference answer (as in AlpacaEval's pairs), each rejected side another model's."""
+    rng = random.Random(seed)
+    vrng = np.random.default_rng(seed)
+    rows = []
+    for p in range(8):
+        prompt = f"Prompt {p}: " + " ".join(_sentence(rng, 14) for _ in range(4))
+        reference = " ".join(_sentence(rng, 12) for _ in range(5))
+        base = vrng.normal(size=16)
+        for k in range(5):
+            rows.append(
+                {
+                    "id": f"p{p}_{k}",
+                    "prompt": prompt,
+                    "chosen": reference,
+                    "rejected": f"Model {k} says: " + _sentence(rng, 7),
+                    "vec": _prompt_vec(vrng, base),
+                }
+            )
+    return rows
+
+
+def instruction_rows(seed: int = 0) -> list[dict]:
+    """8 long prompts × 4 short, different answers each: no real duplicate."""
+    rng = random.Random(seed)
+    vrng = np.random.default_rng(seed + 1)
+    rows = []
+    for p in range(8):
+        instruction = f"Task {p}: " + " ".join(_sentence(rng, 14) for _ in range(5))
+        base = vrng.normal(size=16)
+        for k in range(4):
+            rows.append(
+                {
+                    "id": f"i{p}_{k}",
+                    "instruction": instruction,
+                    "output": _sentence(rng, 6),
+                    "vec": _prompt_vec(vrng, base),
+                }
+            )
+    return rows
+
+
+def _open(tmp_path: Path, rows: list[dict], name: str):
+    data = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+    return open_project(data, project_path=tmp_path / f"{name}.sqlite")
+
+
+def test_preference_pairs_sharing_a_prompt_are_not_duplicates(tmp_path):
+    p = _open(tmp_path, preference_rows(), "pref")
+    try:
+        assert dedup_columns(p, None) == ["prompt", "response", "rejected"]
+        result = run_analysis(p, fast())
+        assert result.removals().filter(pl.col("reason").str.ends_with("duplicate")).height == 0
+        assert result.table["dup_group"].fill_null(-1).max() == -1
+    finally:
+        p.close()
+
+
+def test_instruction_answers_sharing_a_prompt_are_not_duplicates(tmp_path):
+    p = _open(tmp_path, instruction_rows(), "inst")
+    try:
+        result = run_analysis(p, fast())
+        assert result.removals().filter(pl.col("reason").str.ends_with("duplicate")).height == 0
+    finally:
+        p.close()
+
+
+def test_whole_pair_copies_are_still_duplicates(tmp_path):
+    rows = preference_rows()
+    exact = dict(rows[3], id="copy")
+    near = dict(rows[8], id="near")
+    near["chosen"] = near["chosen"].replace(".", "!", 1)  # one punctuation mark: a near copy
+    near["rejected"] = near["rejected"] + " Indeed"
+    p = _open(tmp_path, rows + [exact, near], "pref2")
+    try:
+        t = by_id(run_analysis(p, fast()).table)
+        assert t["copy"]["dup_kind"] == "exact_duplicate" and t["copy"]["dup_matched"] == "p0_3"
+        assert t["near"]["dup_removed"] and t["near"]["dup_matched"] == "p1_3"
+        removed = [i for i, r in t.items() if r["dup_removed"]]
+        assert sorted(removed) == ["copy", "near"]
+    finally:
+        p.close()
+
+
+def test_dedup_on_prompt_still_groups_rows_by_prompt(tmp_path):
+    p = _open(tmp_path, instruction_rows(), "inst2")
+    try:
+        result = run_analysis(p, fast(dedup_on="prompt"))
+        removed = result.removals().filter(pl.col("reason") == "exact_duplicate")
+        assert removed.height == 8 * 3  # every further answer to a prompt
+    finally:
+        p.close()

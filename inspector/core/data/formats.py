@@ -1,5 +1,5 @@
 """Recognise what a training set holds (Alpaca, chat messages, ShareGPT, preference pairs,
-prompt/completion, plain text) and say where the prompt and the response live.
+several completions per prompt as in UltraFeedback, prompt/completion, plain text) and say where the prompt and the response live.
 
 Detection looks at a sample of rows spread through the data, not only the first. Text
 extraction is vectorised (polars expressions) so it scales to millions of rows.
@@ -14,6 +14,7 @@ import polars as pl
 
 KINDS = (
     "preference",
+    "completions",
     "unpaired_preference",
     "messages",
     "sharegpt",
@@ -36,7 +37,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "system": ("system", "system_prompt"),
     "history": ("history",),
     "text": ("text", "content", "document"),
+    "completions": ("completions", "responses", "answers"),
 }
+# The struct field that holds a completion's text, and the one that names it (its model).
+COMPLETION_TEXT_KEYS = ("response", "text", "content", "completion", "output", "answer")
+COMPLETION_LABEL_KEYS = ("model", "generator", "name", "source")
+PROMPT_ALIASES = ("prompt", "instruction", "question", "query")
 
 SHAREGPT_ROLES = {
     "human": "user",
@@ -54,6 +60,7 @@ SHAREGPT_ROLES = {
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "preference": ("chosen", "rejected"),
+    "completions": ("prompt", "completions"),
     "unpaired_preference": ("prompt", "completion", "label"),
     "messages": ("messages",),
     "sharegpt": ("conversations",),
@@ -105,6 +112,29 @@ def message_keys(dtype: pl.DataType) -> tuple[str, str] | None:
     return None
 
 
+def completion_keys(dtype: pl.DataType) -> tuple[str, str] | None:
+    """(label key or "", text key) if ``dtype`` is a list of completions: strings, or structs
+    with a text field (UltraFeedback: ``{"model": ..., "response": ...}``)."""
+    if not isinstance(dtype, pl.List):
+        return None
+    if dtype.inner == pl.String:
+        return ("", "")
+    if not isinstance(dtype.inner, pl.Struct):
+        return None
+    names = [f.name for f in dtype.inner.fields]
+    if {"role", "content"} <= set(names) or {"from", "value"} <= set(names):
+        return None  # chat turns
+    text = next((k for k in COMPLETION_TEXT_KEYS if k in names), None)
+    if text is None:
+        return None
+    label = next((k for k in COMPLETION_LABEL_KEYS if k in names), "")
+    return (label, text)
+
+
+def _is_completions(dtype: pl.DataType) -> bool:
+    return completion_keys(dtype) is not None
+
+
 def _is_text(dtype: pl.DataType) -> bool:
     return dtype == pl.String
 
@@ -139,6 +169,19 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
             fields["prompt"] = prompt
         mk = {c: keys[c] for c in fields.values() if c in keys}
         specs.append(FormatSpec("preference", fields, mk))
+    completions = _find(schema, "completions", _is_completions)
+    if completions:
+        asked = next(
+            (c for c in PROMPT_ALIASES if c in schema and _is_text_or_turns(schema[c])), None
+        )
+        if asked:
+            ck = completion_keys(schema[completions])
+            mk = {c: keys[c] for c in (asked,) if c in keys}
+            if ck and ck[1]:
+                mk[completions] = ck
+            specs.append(
+                FormatSpec("completions", {"prompt": asked, "completions": completions}, mk)
+            )
     prompt = _find(schema, "prompt", _is_text_or_turns)
     completion = _find(schema, "completion", _is_text_or_turns)
     label = _find(schema, "label", _is_label)
@@ -227,7 +270,9 @@ def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> Fo
     merged.update(fields)
     for role in REQUIRED[kind]:  # roles not named: their usual column names, if present
         if role not in merged:
-            check = _is_label if role == "label" else _is_text_or_turns
+            check = {"label": _is_label, "completions": _is_completions}.get(
+                role, _is_text_or_turns
+            )
             usual = _find(schema, role, check)
             if usual and usual not in merged.values():
                 merged[role] = usual
@@ -235,6 +280,15 @@ def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> Fo
     if missing:
         raise ValueError(f"format '{kind}' needs --field {missing[0]}=COLUMN")
     mk = {c: message_keys(schema[c]) for c in merged.values() if message_keys(schema[c])}
+    if kind == "completions":
+        ck = completion_keys(schema[merged["completions"]])
+        if ck is None:
+            raise ValueError(
+                f"--field completions={merged['completions']}: not a list of completions "
+                f"(strings, or structs with one of {', '.join(COMPLETION_TEXT_KEYS)})"
+            )
+        if ck[1]:
+            mk[merged["completions"]] = ck
     return FormatSpec(kind, merged, mk)  # type: ignore[arg-type]
 
 
@@ -254,10 +308,23 @@ def turns_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Ex
     return pl.col(col).list.eval(picked).list.drop_nulls().list.join("\n\n")
 
 
+def completions_expr(spec: FormatSpec, separator: str = "\n\n") -> pl.Expr:
+    """Every completion's text of a row, joined (the response side of ``completions``)."""
+    col = spec.fields["completions"]
+    if col in spec.message_keys:
+        text_key = spec.message_keys[col][1]
+        picked = pl.col(col).list.eval(pl.element().struct.field(text_key).cast(pl.String))
+    else:
+        picked = pl.col(col).list.eval(pl.element().cast(pl.String))
+    return picked.list.drop_nulls().list.join(separator)
+
+
 def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None:
     col = spec.fields.get(role)
     if col is None:
         return None
+    if role == "completions":
+        return completions_expr(spec)
     if col in spec.message_keys:
         return turns_expr(col, spec.message_keys[col], roles)
     return pl.col(col).cast(pl.String)
@@ -283,7 +350,7 @@ def prompt_expr(spec: FormatSpec) -> pl.Expr:
         if "prompt" in spec.fields:
             return _side(spec, "prompt", {"user"})  # type: ignore[return-value]
         return _join([_side(spec, "chosen", {"user"})])  # prompt implicit in the messages
-    if k in ("unpaired_preference", "prompt_completion"):
+    if k in ("unpaired_preference", "prompt_completion", "completions"):
         return _side(spec, "prompt", {"user"})  # type: ignore[return-value]
     if k == "text":
         return _side(spec, "text", None)  # type: ignore[return-value]
@@ -303,6 +370,8 @@ def response_expr(spec: FormatSpec) -> pl.Expr:
         return _side(spec, "chosen", {"assistant"})  # type: ignore[return-value]
     if k in ("unpaired_preference", "prompt_completion"):
         return _side(spec, "completion", {"assistant"})  # type: ignore[return-value]
+    if k == "completions":
+        return completions_expr(spec)
     return pl.lit("", dtype=pl.String)
 
 

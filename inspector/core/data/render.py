@@ -25,6 +25,7 @@ class Rendered:
     blocks: list[Block] = field(default_factory=list)
     chosen: list[Block] | None = None  # preference pairs: shown side by side
     rejected: list[Block] | None = None
+    answers: list[Block] | None = None  # several completions of one prompt (also in blocks)
     extra: dict[str, Any] = field(default_factory=dict)  # the other columns
 
     def to_text(self, width: int = 0) -> str:
@@ -110,6 +111,13 @@ def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
             Block("rejected" if b.title == "text" else b.title, b.text, "assistant")
             for b in rejected
         ]
+    elif k == "completions":
+        out.blocks = [
+            Block("prompt", b.text, "user") if b.title == "text" else b
+            for b in _turns(record.get(f["prompt"]), mk.get(f["prompt"]))
+        ]
+        out.answers = completion_blocks(record.get(f["completions"]), mk.get(f["completions"]))
+        out.blocks += out.answers
     elif k in ("unpaired_preference", "prompt_completion"):
         out.blocks = [
             Block("prompt", b.text, "user") if b.title == "text" else b
@@ -127,6 +135,20 @@ def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
         out.blocks = [Block(col, _as_text(record.get(col))) for col in f.values()]
     out.extra = {c: v for c, v in record.items() if c not in used and not c.startswith("__")}
     return out
+
+
+def completion_blocks(value: Any, keys: tuple[str, str] | None) -> list[Block]:
+    """One block per completion, titled "answer N" (and its model where the data names it)."""
+    blocks: list[Block] = []
+    label_key, text_key = keys or ("", "")
+    for i, item in enumerate(value or [], start=1):
+        if isinstance(item, dict):
+            text = _as_text(item.get(text_key) if text_key else item)
+            label = str(item.get(label_key) or "") if label_key else ""
+        else:
+            text, label = _as_text(item), ""
+        blocks.append(Block(f"answer {i}" + (f" · {label}" if label else ""), text, "assistant"))
+    return blocks
 
 
 def word_diff(a: str, b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:

@@ -7,7 +7,7 @@ pairs that made the groups. Nothing is removed: non-representatives are *propose
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -321,15 +321,19 @@ def find_minhash_duplicates(
     priority: np.ndarray | None = None,
     valid: np.ndarray | None = None,
     signatures: np.ndarray | None = None,
+    pair_filter: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> DuplicateGroups:
     """Lexical near-duplicates: MinHash LSH candidates, kept when the estimated Jaccard of the
-    pair is ≥ threshold, joined into groups. Pass ``signatures`` to reuse them."""
+    pair is ≥ threshold, joined into groups. Pass ``signatures`` to reuse them;
+    ``pair_filter(a, b)`` (a bool per pair) may veto verified pairs before grouping."""
     if signatures is None:
         if texts is None:
             raise ValueError("give texts or signatures")
         series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts))
         signatures = minhash.text_signatures(series, params, norm)
     pairs = minhash.near_duplicate_pairs(signatures, threshold, valid)
+    if pair_filter is not None and len(pairs):
+        pairs = pairs.filter(pl.Series(pair_filter(pairs["a"].to_numpy(), pairs["b"].to_numpy())))
     result = groups_from_pairs(len(signatures), pairs, MINHASH_DUPLICATE, priority)
     # similarity to the representative itself, not to whichever member was paired
     rows = np.flatnonzero(result.removed)
@@ -410,12 +414,17 @@ class Calibration:
         knn_sims: np.ndarray,
         valid: np.ndarray | None = None,
         representative: np.ndarray | None = None,
+        pair_filter: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import minimum_spanning_tree
 
         n = knn_indices.shape[0]
         pairs = semantic_pairs(knn_indices, knn_sims, -1.0, valid)
+        if pair_filter is not None and len(pairs):  # as analyze_junk vetoes them
+            pairs = pairs.filter(
+                pl.Series(pair_filter(pairs["a"].to_numpy(), pairs["b"].to_numpy()))
+            )
         weight = np.ones(n, dtype=np.int64)
         if representative is not None:
             rep = np.asarray(representative, dtype=np.int64)

@@ -55,6 +55,10 @@ class JunkResult:
     minhash: dup.DuplicateGroups | None = None
     semantic: dup.DuplicateGroups | None = None
     flag_columns: list[str] = field(default_factory=list)
+    # flags listed (in the summary, the Issues lists) but not proposed for removal
+    listed_columns: list[str] = field(default_factory=list)
+    # dataset-level findings (e.g. preference pairs' length bias), one dict each
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def proposals(self) -> pl.DataFrame:
         """One row per (sample, reason) proposed for removal: id, action, reason, group_id,
@@ -131,6 +135,15 @@ class JunkResult:
             rows.append(
                 {"finder": flag.removesuffix(".flag"), "rows": int(t[flag].sum()), "groups": None}
             )
+        for flag in self.listed_columns:
+            rows.append(
+                {"finder": flag.removesuffix(".flag"), "rows": int(t[flag].sum()), "groups": None}
+            )
+        for finding in self.findings:
+            if finding.get("finder") == "length_bias":  # rows: pairs whose chosen is much longer
+                rows.append(
+                    {"finder": "length_bias", "rows": finding["chosen_much_longer"], "groups": None}
+                )
         if "any_flag" in t.columns:
             rows.append(
                 {"finder": "any_quality_flag", "rows": int(t["any_flag"].sum()), "groups": None}
@@ -225,6 +238,7 @@ def analyze_junk(
         rep[gone] = keeper
         rep[:] = rep[rep]  # rows that followed a now-removed row follow its keeper
 
+    guard = SharedPromptGuard.build(frame, cols, prompt_col, jaccard_threshold, minhash_params)
     if exact and cols:
         progress.status("exact duplicates", total=1)
         groups = dup.find_exact_duplicates(texts, norm=normalization, priority=priority, keys=keys)
@@ -237,7 +251,10 @@ def analyze_junk(
         sub = texts.gather(alive)
         sig = minhash.text_signatures(sub, minhash_params, lexical_normalization)
         groups = dup.find_minhash_duplicates(
-            threshold=jaccard_threshold, priority=priority[alive], signatures=sig
+            threshold=jaccard_threshold,
+            priority=priority[alive],
+            signatures=sig,
+            pair_filter=None if guard is None else guard.over(alive),
         )
         absorb(groups, alive)
         results["minhash"] = _lift(groups, alive, n)
@@ -246,6 +263,10 @@ def analyze_junk(
         progress.status("semantic duplicates", total=1)
         threshold = DEFAULT_SEMANTIC_THRESHOLD if semantic_threshold is None else semantic_threshold
         pairs = dup.semantic_pairs(knn[0], knn[1], threshold, valid)
+        if guard is not None:
+            pairs = pairs.filter(
+                pl.Series(guard.keep(pairs["a"].to_numpy(), pairs["b"].to_numpy()))
+            )
         a = rep[pairs.get_column("a").to_numpy()]
         b = rep[pairs.get_column("b").to_numpy()]
         projected = (
@@ -269,6 +290,25 @@ def analyze_junk(
 
     table = _table(ids, rep, kind, stage_sim, matched)
     table = pl.concat([table, qual], how="horizontal")
+    listed: list[str] = []
+    findings: list[dict[str, Any]] = []
+    if chosen_col and rejected_col:
+        from inspector.core.pairs.finders import LISTED_ONLY, PROPOSED, length_bias, pair_columns
+
+        progress.status("pair checks", total=1)
+        prompts = frame.get_column(prompt_col) if prompt_col else pl.Series([""] * n)
+        checks = pair_columns(
+            frame.with_columns(prompts.alias("__prompt")),
+            "__prompt",
+            chosen_col,
+            rejected_col,
+            qual,
+        )
+        table = pl.concat([table, checks], how="horizontal")
+        flag_cols += [f for f in PROPOSED if f in checks.columns]
+        listed = [f for f in LISTED_ONLY if f in checks.columns]
+        findings.append(length_bias(frame.get_column(chosen_col), frame.get_column(rejected_col)))
+        progress.advance()
     if eval is not None:
         progress.status("eval leakage", total=1)
         train = combined_text(frame, eval.columns) if eval.columns else texts
@@ -287,8 +327,81 @@ def analyze_junk(
         table = pl.concat([table, leaks], how="horizontal")
         progress.advance()
     return JunkResult(
-        table, rules, results["exact"], results["minhash"], results["semantic"], flag_cols
+        table,
+        rules,
+        results["exact"],
+        results["minhash"],
+        results["semantic"],
+        flag_cols,
+        listed,
+        findings,
     )
+
+
+class SharedPromptGuard:
+    """Rows that ask the same prompt are near copies only when every other compared field
+    (the response; chosen and rejected) is a near copy on its own: over prompt + answer as
+    one text, a long shared prompt would make different answers look alike."""
+
+    def __init__(
+        self,
+        prompt_keys: np.ndarray,
+        sides: list[pl.Series],
+        threshold: float,
+        params: minhash.MinHashParams,
+    ) -> None:
+        self.prompt_keys = prompt_keys
+        self.sides = sides
+        self.threshold = threshold
+        self.params = params
+        self._signatures: dict[int, np.ndarray] = {}
+
+    @classmethod
+    def build(
+        cls,
+        frame: pl.DataFrame,
+        cols: list[str],
+        prompt_col: str | None,
+        threshold: float,
+        params: minhash.MinHashParams,
+    ) -> SharedPromptGuard | None:
+        if not prompt_col or prompt_col not in cols or len(cols) < 2:
+            return None
+        keys = dup.exact_keys(frame.get_column(prompt_col))
+        h1 = keys.get_column("h1").to_numpy()
+        h2 = keys.get_column("h2").to_numpy()
+        prompt_keys = np.where(keys.get_column("nonempty").to_numpy(), h1 ^ (h2 * 31), 0)
+        sides = [frame.get_column(c) for c in cols if c != prompt_col]
+        return cls(prompt_keys.astype(np.uint64), sides, threshold, params)
+
+    def keep(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per pair (a[t], b[t]) of rows: False when they share a (non-empty) prompt and some
+        other field is not a near copy."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.ones(len(a), dtype=bool)
+        shared = (self.prompt_keys[a] == self.prompt_keys[b]) & (self.prompt_keys[a] != 0)
+        where = np.flatnonzero(shared)
+        if not len(where):
+            return out
+        rows = np.unique(np.concatenate([a[where], b[where]]))
+        slot = {int(r): i for i, r in enumerate(rows.tolist())}
+        la = np.fromiter((slot[int(r)] for r in a[where]), np.int64, len(where))
+        lb = np.fromiter((slot[int(r)] for r in b[where]), np.int64, len(where))
+        ok = np.ones(len(where), dtype=bool)
+        for side in self.sides:
+            sig = minhash.text_signatures(side.gather(rows), self.params)
+            ok &= minhash.estimated_jaccard(sig, la, lb) >= self.threshold
+        out[where] = ok
+        return out
+
+    def over(self, rows: np.ndarray):  # type: ignore[no-untyped-def]
+        """:meth:`keep` for pairs numbered within the subset ``rows``."""
+
+        def keep(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return self.keep(rows[a], rows[b])
+
+        return keep
 
 
 def _lift(groups: dup.DuplicateGroups, rows: np.ndarray, n: int) -> dup.DuplicateGroups:

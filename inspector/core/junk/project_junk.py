@@ -79,13 +79,39 @@ class AnalysisResult:
     def removals(self) -> pl.DataFrame:
         return self.proposals.filter(pl.col("action") == "remove")
 
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """Dataset-level findings (preference data: length bias), one dict each."""
+        return self.junk.findings
+
 
 # -- the frame analyze_junk reads ------------------------------------------------------------
 
 
+#: What ``--dedup-on`` compares when it is not given, per format (the help and README say so).
+DEDUP_DEFAULTS = {
+    "preference": "prompt, chosen and rejected together (the whole pair)",
+    "instruction": "prompt and response together; rows that share a prompt are duplicates "
+    "only when their responses are (near) copies too",
+    "text": "the text",
+}
+DEDUP_HELP = (
+    "what duplicates compare: prompt, response, all or column names, comma-separated. "
+    f"Default: for preference pairs {DEDUP_DEFAULTS['preference']}; for instruction and "
+    f"chat data {DEDUP_DEFAULTS['instruction']}; for plain text {DEDUP_DEFAULTS['text']}. "
+    "'--dedup-on prompt' counts every row that asks the same prompt as a copy, whatever it "
+    "answers"
+)
+
+
 def dedup_columns(project: Project, dedup_on: str | None) -> list[str]:
-    """The analysis frame's columns compared for duplicates (checked against the data)."""
+    """The analysis frame's columns compared for duplicates (checked against the data).
+
+    Default: the whole pair for preference data, prompt + response for instruction data,
+    the text for plain text (see :data:`DEDUP_DEFAULTS`)."""
     if not dedup_on:
+        if project.dataset.spec.kind == "preference":
+            return ["prompt", "response", "rejected"]
         return ["prompt", "response"] if _has_response(project) else ["prompt"]
     out: list[str] = []
     users = project.dataset.user_columns
@@ -252,6 +278,13 @@ def run_analysis(
     tmp = out / "analysis.parquet.tmp"
     table.write_parquet(tmp)
     tmp.replace(path)
+    if result.findings:
+        import json
+
+        from inspector.core.atomic import atomic_write
+
+        text = json.dumps({"findings": result.findings}, indent=2) + "\n"
+        atomic_write(out / "findings.json", lambda p: p.write_text(text, "utf-8"))
     project.store.set(
         STORE_KEY,
         {
@@ -260,6 +293,7 @@ def run_analysis(
             "threshold": threshold,
             "model": map_params.model,
             "rows": project.dataset.height,
+            "findings": result.findings,
         },
     )
     return AnalysisResult(
@@ -416,10 +450,15 @@ def semantic_calibration(
     that at the analysis's threshold it counts the groups the Issues list shows."""
     from inspector.core.data.normalize import combined_text
     from inspector.core.junk.duplicates import Calibration, exact_keys
+    from inspector.core.junk.junk import SharedPromptGuard
+    from inspector.core.junk.minhash import MinHashParams
 
     frame, kwargs = junk_frame(project, dedup_on)
     valid = exact_keys(combined_text(frame, kwargs["text_cols"]))["nonempty"].to_numpy()
-    return Calibration(knn[0], knn[1], valid, stage_representatives(table))
+    guard = SharedPromptGuard.build(frame, kwargs["text_cols"], "prompt", 0.8, MinHashParams())
+    return Calibration(
+        knn[0], knn[1], valid, stage_representatives(table), None if guard is None else guard.keep
+    )
 
 
 def saved_params(project: Project) -> tuple[AnalysisParams, float | None]:
@@ -476,6 +515,7 @@ def rerun_quality(
     """Quality columns recomputed with ``rules`` (duplicates and map columns kept): the
     rules dialog's quick path. Returns the new table and its flag columns."""
     from inspector.core.junk.quality import evaluate
+    from inspector.core.pairs.finders import LISTED_ONLY, PREFIX, pair_columns
 
     frame, kwargs = junk_frame(project)
     fields = {
@@ -497,13 +537,18 @@ def rerun_quality(
             out = out.with_columns(
                 table["outlier_score"], table["row.outlier"], table["row.outlier.flag"]
             )
+    if "rejected_col" in kwargs:  # the pair checks that read the quality flags
+        checks = pair_columns(frame, "prompt", kwargs["chosen_col"], kwargs["rejected_col"], qual)
+        out = out.drop([c for c in checks.columns if c in out.columns]).hstack(checks)
     flags = [c for c in out.columns if c.endswith(".flag")]
+    quality = [f for f in flags if not f.startswith(PREFIX)]
     out = out.with_columns(
-        n_flags=pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in flags])
-        if flags
+        n_flags=pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in quality])
+        if quality
         else pl.lit(0, pl.Int32)
     ).with_columns(any_flag=pl.col("n_flags") > 0)
-    return out, flags
+    # what is proposed for removal; the pair checks that are only listed stay out
+    return out, [f for f in flags if f not in LISTED_ONLY]
 
 
 def _is_quality_column(name: str) -> bool:
