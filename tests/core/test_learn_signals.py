@@ -173,3 +173,62 @@ def test_lorem_ipsum_asked_for_is_not_word_salad():
     assert not table.flagged("word_salad")[-1]
     assert not table.flagged("symbol_soup")[-1]
     assert np.isnan(table.frame["off_topic"].to_numpy().astype(float)).all()  # no vectors
+
+
+def test_cut_off_reads_the_answer_around_its_last_line():
+    steps = "1. Preheat the oven to 200C.\n2. Mix the flour and the water.\n3. Knead the dough"
+    value, start = cut_off(steps)  # the other steps end in a full stop: this one was cut
+    assert value == 1 and steps[start:] == "3. Knead the dough"
+    cash = "Some reasons:\n5. Cash earns nothing: it does not grow like other assets. Banks"
+    assert cut_off(cash)[0] == 1  # a new sentence started after the full stop
+    prose = "The film is shot in long takes and the plan works well.\n\nOverall, the cinematography"
+    assert cut_off(prose)[0] == 1
+    # lists whose items all end without punctuation, hashtags, a quote's attribution
+    assert cut_off("Good names:\n1. Secretariat\n2. Seabiscuit\n3. Black Caviar")[0] == 0
+    assert cut_off("Join us today, friends! #Halloween #JoinTheTeam")[0] == 0
+    assert cut_off('"Two things are infinite." - Albert Einstein')[0] == 0
+    # a code block that shows a fence inside it, and then a finished sentence
+    nested = "Example:\n````\n```python\nprint(1)\n```\n````\n```\nThe backticks mark code."
+    assert cut_off(nested)[0] == 0
+
+
+def test_cut_off_leaves_songs_and_poems_the_prompt_asked_for():
+    song = "Verse one\nI walk the line, all night long\nWe keep on coding, we are alive"
+    table = compute_signals(["Write a song about programming", "Describe your weekend"],
+                            [song, song])  # fmt: skip
+    assert table.flagged("cut_off").tolist() == [False, True]
+
+
+def test_a_short_prompt_is_judged_in_the_data_s_own_language():
+    prompts, answers, _ = normal_rows(60)
+    prompts += ["What is Atlantis?", "Who made Berlin", "Hola, ¿qué tal?"]
+    spanish = " ".join(FOREIGN["es"][:4])
+    answers += [" ".join(FOREIGN["fr"][:4]), spanish, spanish]
+    table = compute_signals(prompts, answers)
+    # too short to identify: the data's prompts are English, so a French answer is a mismatch;
+    # a short prompt that itself reads as the answer's language is not
+    assert table.flagged("language_mismatch")[-3:].tolist() == [True, True, False]
+
+
+def test_off_topic_cut_does_not_move_when_much_of_the_data_is_unrelated():
+    # 400 rows on 40 subjects (embeddings: a direction per subject plus noise)
+    rng = np.random.default_rng(5)
+    subject = np.arange(400) % 40
+    centres = rng.normal(size=(40, 32))
+
+    def vectors(s: np.ndarray, seed: int) -> np.ndarray:
+        v = centres[s] + np.random.default_rng(seed).normal(size=(len(s), 32)) * 0.35
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    prompts = [f"Tell me about subject {s} please, in a few words" for s in subject]
+    answers = [f"Subject {s} is a fine subject with many sides to it." for s in subject]
+    pv, rv = vectors(subject, 1), vectors(subject, 2)
+    clean = compute_signals(prompts, answers, pv, rv)
+    bad = rng.choice(400, 100, replace=False)  # a quarter get another subject's answer
+    rv2 = rv.copy()
+    rv2[bad] = vectors((subject[bad] + 7) % 40, 3)
+    dirty = compute_signals(prompts, answers, pv, rv2)
+    assert abs(dirty.cuts["off_topic"] - clean.cuts["off_topic"]) < 0.1
+    assert dirty.flagged("off_topic")[bad].mean() >= 0.95
+    good = np.setdiff1d(np.arange(400), bad)
+    assert dirty.flagged("off_topic")[good].mean() <= 0.05

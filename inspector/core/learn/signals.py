@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from inspector.core.project import Project
 
 FLAG, REMOVE = "flag", "remove"
+SHUFFLED_QUANTILE_DEFAULT = 0.9  # off_topic: the quantile of random pairings that is the cut
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,11 @@ SIGNALS: dict[str, Signal] = {
         Signal(
             "off_topic",
             "Answer unrelated to its prompt",
-            "the answer is less similar to its prompt than random prompt/answer pairings of "
-            "this dataset usually are (centred embedding cosine)",
+            "the answer is no more similar to its prompt than most random prompt/answer "
+            "pairings of this dataset (centred embedding cosine; the cut is this quantile of "
+            "the random pairings)",
             "prompt+response",
-            2.0,  # robust z below the median; the cut is also capped by the shuffled baseline
+            SHUFFLED_QUANTILE_DEFAULT,
             "below",
             FLAG,
         ),
@@ -135,13 +138,15 @@ SIGNALS: dict[str, Signal] = {
 
 # -- tuning knobs (documented, not configuration yet) ----------------------------------------
 MIN_WORDS_RELEVANCE = 4  # "Yes." says little about relevance
-SHUFFLED_QUANTILE = 0.95  # the off-topic cut never rises above this quantile of random pairs
+SHUFFLES = 4  # random pairings per row in the off-topic baseline
 MIN_WORDS_SHARED = 5  # "Yes" / "True" are naturally shared by many prompts
 MIN_WORDS_SALAD = 15
 MIN_ROWS_SALAD = 100  # word-pair counts from fewer rows say nothing
 MAX_WORDS_SALAD = 300  # words per answer counted (the start decides)
 MIN_TOKENS_SOUP = 8
 MIN_LETTERS_LANGUAGE = 30
+MIN_PROMPTS_DOMINANT = 20  # identified prompts needed to speak of the data's language
+DOMINANT_SHARE = 0.8
 LANGUAGE_CHARS = 600
 LOOP_MAX_PERIOD = 60  # words in the repeating unit
 LOOP_MIN_WORDS = 24  # words covered by the loop
@@ -154,6 +159,12 @@ WORD = r"\p{L}+(?:['’]\p{L}+)*"
 _FENCE = re.compile(r"^[ \t]*(```|~~~)", re.M)
 _TERMINAL_END = re.compile(r"[.!?。！？…:;)\]}\"'”’»*`>|_~]$")
 _LIST_LINE = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|#|\|)")
+_LIST_ITEM = re.compile(r"^\s*([-*+•]|\d+[.)])\s")
+_FINISHED = re.compile(r"[.!?][\"')\]*_`”’]*$")
+_NEW_SENTENCE = re.compile(r"[a-z0-9)\]\"”'’][.!?][\"”’)]*\s+\S.*[^\W\d_]$")
+_HASHTAG_END = re.compile(r"#\w+$")
+_ATTRIBUTION = re.compile(r"\s[-–—]\s*[A-Z][\w.' ]+$")
+_LOWER_WORD = re.compile(r"(?:^|\s)[a-z]{2,}")
 _CUT_END = re.compile(
     r"(?i)(?:,|\s(?:the|a|an|and|or|but|of|to|with|for|in|on|at|by|from|that|which|is|are|was"
     r"|were|as|if|than|because|while|when|where|who|whose|this|these|their|its|our|your|my))$"
@@ -165,6 +176,10 @@ _CODE_LINE = re.compile(
 _ASKS_CODE = re.compile(
     r"(?i)\b(?:code|program|script|function|python|javascript|java|c\+\+|sql|regex|regular "
     r"expression|html|css|json|yaml|latex|bash|shell|equation|formula|calculate|solve|math)\b"
+)
+ASKS_VERSE = re.compile(
+    r"(?i)\b(?:songs?|lyrics?|poems?|poetry|haikus?|limericks?|sonnets?|rap|verses?|chorus|"
+    r"ballad|jingle|rhymes?|stanzas?)\b"
 )
 _ASKS_REPEAT = re.compile(r"(?i)\b(?:song|lyrics?|poem|chant|rap|verse|chorus|repeat|times)\b")
 _ASKS_LANGUAGE = re.compile(
@@ -285,7 +300,9 @@ def compute_signals(
 
     code_like = looks_like_code(r) | asks_code
     salad = word_pair_support(r, words)
-    salad[code_like] = np.nan
+    asks_verse = p.str.contains(ASKS_VERSE.pattern).fill_null(False).to_numpy()
+    # items, cells and verse lines are not sentences
+    salad[code_like | looks_like_list(r) | asks_verse] = np.nan
     _put(cols, "word_salad", salad, salad <= SIGNALS["word_salad"].threshold)
     progress.advance()
 
@@ -304,7 +321,11 @@ def compute_signals(
 
     texts = r.to_list()
     prompt_list = p.to_list()
-    cut, cut_start = _per_row(texts, cut_off)
+    cut = np.zeros(n, dtype=np.float64)
+    cut_start = np.full(n, -1, dtype=np.int64)
+    for i, (text, prompt) in enumerate(zip(texts, prompt_list)):
+        verse = bool(prompt and ASKS_VERSE.search(prompt))
+        cut[i], cut_start[i] = cut_off(text or "", verse)
     _put(cols, "cut_off", cut, cut >= 1, cut_start, np.where(cut_start >= 0, _lengths(r), -1))
     progress.advance()
 
@@ -364,19 +385,19 @@ def relevance(
     words: np.ndarray,
     *,
     seed: int = 0,
-    z: float | None = None,
+    quantile: float | None = None,
 ) -> tuple[np.ndarray, float]:
     """Centred cosine of each prompt/response pair and the cut below which a pair is off-topic.
 
     Both sides are centred on their mean before the cosine: static embeddings share an
-    "assistant answer" direction that makes every pair look related. The cut is the median
-    minus ``z`` robust deviations (1.4826 MAD) of the real pairs, never above the
-    ``SHUFFLED_QUANTILE`` of shuffled pairs (a prompt against another row's answer)."""
+    "assistant answer" direction that makes every pair look related. The cut is the
+    ``quantile`` (off_topic's threshold) of shuffled pairs, each prompt against other rows'
+    answers: a pair no more related than most random pairings is off-topic. The data's own
+    median is not used: when a fifth of the rows are unrelated it falls with them."""
     n = len(words)
     out = np.full(n, np.nan)
     if prompt_vectors is None or response_vectors is None or n == 0:
         return out, float("nan")
-    z = SIGNALS["off_topic"].threshold if z is None else z
     pv = np.asarray(prompt_vectors, dtype=np.float32)
     rv = np.asarray(response_vectors, dtype=np.float32)
     valid = (words >= MIN_WORDS_RELEVANCE) & (np.abs(pv).sum(1) > 0) & (np.abs(rv).sum(1) > 0)
@@ -385,18 +406,17 @@ def relevance(
         return out, float("nan")
     pc = _unit(pv[idx] - pv[idx].mean(0))
     rc = _unit(rv[idx] - rv[idx].mean(0))
-    cos = (pc * rc).sum(1).astype(np.float64)
-    out[idx] = cos
-    med = float(np.median(cos))
-    scale = 1.4826 * float(np.median(np.abs(cos - med)))
+    out[idx] = (pc * rc).sum(1).astype(np.float64)
+    # the baseline: each prompt against other rows' answers. Garbage rows change it little
+    # (a random pairing is random either way), where they would drag the data's own median.
     rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(idx))
-    # a derangement-ish shuffle: a row paired with itself is no baseline
-    same = perm == np.arange(len(idx))
-    perm[same] = np.roll(perm[same], 1) if same.sum() > 1 else (perm[same] + 1) % len(idx)
-    shuffled = (pc * rc[perm]).sum(1)
-    cut = min(med - z * max(scale, 1e-3), float(np.quantile(shuffled, SHUFFLED_QUANTILE)))
-    return out, cut
+    m = len(idx)
+    shuffled = []
+    for _ in range(SHUFFLES):
+        shift = rng.integers(1, m, size=m)  # never the row itself
+        shuffled.append((pc * rc[(np.arange(m) + shift) % m]).sum(1))
+    q = SIGNALS["off_topic"].threshold if quantile is None else quantile
+    return out, float(np.quantile(np.concatenate(shuffled), q))
 
 
 def shared_answers(prompts: pl.Series, responses: pl.Series, words: np.ndarray) -> np.ndarray:
@@ -458,6 +478,23 @@ def symbol_share(responses: pl.Series) -> np.ndarray:
     return out
 
 
+def looks_like_list(responses: pl.Series) -> np.ndarray:
+    """Answers made mostly of list items, table rows or hashtags (at least 3 such lines and
+    40% of the non-empty lines, or 3 hashtags): their word pairs are names, not sentences."""
+    lines = (
+        responses.fill_null("")
+        .str.split("\n")
+        .list.eval(pl.element().filter(pl.element().str.strip_chars() != ""))
+    )
+    items = lines.list.eval(
+        pl.element().str.contains(r"^\s*(?:[-*+•]|\d+[.)]|\|)").cast(pl.Int32)
+    ).list.sum()
+    n_items = items.fill_null(0).to_numpy()
+    n_lines = lines.list.len().fill_null(0).to_numpy()
+    tags = responses.fill_null("").str.count_matches(r"#\w").to_numpy()
+    return ((n_items >= 3) & (n_items >= 0.4 * np.maximum(n_lines, 1))) | (tags >= 3)
+
+
 def looks_like_code(responses: pl.Series) -> np.ndarray:
     """Answers with a code fence or at least three lines that read as code."""
     fence = responses.str.contains(r"(?m)^\s*(```|~~~)").fill_null(False).to_numpy()
@@ -487,7 +524,11 @@ def identify_language(text: str) -> tuple[str, float]:
 
 def language_mismatch(prompts: pl.Series, responses: pl.Series) -> tuple[np.ndarray, list]:
     """min(prompt, response) language confidence where the two languages differ and the
-    prompt mentions no language or translation; NaN otherwise. Plus "prompt xx, response yy"."""
+    prompt mentions no language or translation; NaN otherwise. Plus "prompt xx, response yy".
+
+    A prompt too short to identify ("What is Atlantis?") is taken to be in the data's own
+    language when ``DOMINANT_SHARE`` of the prompts that can be identified share one, unless
+    its own best guess is the answer's language ("Hola, ¿qué tal?" answered in Spanish)."""
     n = len(prompts)
     out = np.full(n, np.nan)
     detail: list[str | None] = [None] * n
@@ -499,43 +540,90 @@ def language_mismatch(prompts: pl.Series, responses: pl.Series) -> tuple[np.ndar
             hit = cache[text] = identify_language(text)
         return hit
 
-    for i, (p, r) in enumerate(zip(prompts.to_list(), responses.to_list())):
+    plist, rlist = prompts.to_list(), responses.to_list()
+    found = [lang(p) if p else ("", 0.0) for p in plist]
+    known = [lp for lp, _ in found if lp]
+    dominant = ""
+    if len(known) >= MIN_PROMPTS_DOMINANT:
+        top, count = Counter(known).most_common(1)[0]
+        dominant = top if count >= DOMINANT_SHARE * len(known) else ""
+    for i, (p, r) in enumerate(zip(plist, rlist)):
         if not p or not r or _ASKS_LANGUAGE.search(p):
             continue
-        lp, pp = lang(p)
-        if not lp:
+        lp, pp = found[i]
+        if not lp and not dominant:
             continue
         lr, pr = identify_language(r)
         if not lr:
             continue
-        if lp != lr:
+        if lp and lp != lr:
             out[i] = min(pp, pr)
             detail[i] = f"prompt {lp}, response {lr}"
+        elif not lp and lr != dominant and _identifier().classify(p)[0] != lr:
+            out[i] = pr
+            detail[i] = (
+                f"prompt too short to identify (the data's prompts: {dominant}), response {lr}"
+            )
     return out, detail
 
 
-def cut_off(text: str) -> tuple[float, int]:
+def cut_off(text: str, verse: bool = False) -> tuple[float, int]:
     """(1, where the cut part starts) when ``text`` stops mid-sentence or leaves a code fence
-    open; (0, -1) otherwise."""
+    open; (0, -1) otherwise. The last line is read against the rest of the answer: a list
+    item without a full stop is cut when its sibling items have one, a short line is cut when
+    it follows finished sentences. ``verse``: the prompt asked for a song or a poem, whose
+    lines end without punctuation on purpose (only an open code fence counts then)."""
     if not text:
         return 0.0, -1
-    fences = list(_FENCE.finditer(text))
-    if len(fences) % 2 == 1:
-        return 1.0, fences[-1].start()
     s = text.rstrip()
     if not s:
+        return 0.0, -1
+    line_start = s.rfind("\n") + 1
+    line = s[line_start:]
+    fences = list(_FENCE.finditer(s))
+    # an odd number of fences: a block left open, unless the text then ends a sentence (a
+    # block showing a fence inside it)
+    if len(fences) % 2 == 1 and not _FINISHED.search(line):
+        return 1.0, fences[-1].start()
+    if verse:
         return 0.0, -1
     last = s[-1]
     if _TERMINAL_END.search(s) or unicodedata.category(last) in ("So", "Sk", "Pe", "Pf"):
         return 0.0, -1
-    line_start = s.rfind("\n") + 1
-    line = s[line_start:]
+    if _HASHTAG_END.search(line) or _ATTRIBUTION.search(line):
+        return 0.0, -1
     if _CUT_END.search(s):
         return 1.0, line_start
-    if _LIST_LINE.match(line) or last.isdigit():
+    if last.isdigit():
         return 0.0, -1
-    if len(line.split()) >= 6 and s.count("\n") + 1 >= 1 and len(s.split()) >= 12:
+    n_line = len(line.split())
+    if n_line >= 6 and _NEW_SENTENCE.search(_LIST_ITEM.sub("", line, count=1)):
+        return 1.0, line_start  # a sentence ended on this line and the next one stops
+    item = _LIST_ITEM.match(line)
+    if item:
+        marker = "n" if item.group(1)[0].isdigit() else item.group(1)
+        siblings = []
+        for ln in reversed(s[:line_start].split("\n")):  # this list: up to the text before it
+            m = _LIST_ITEM.match(ln)
+            if m is None:
+                if ln.strip() and not ln.startswith((" ", "\t")):
+                    break
+                continue
+            if ("n" if m.group(1)[0].isdigit() else m.group(1)) == marker:
+                siblings.append(ln.rstrip())
+        ended = sum(bool(_TERMINAL_END.search(ln)) for ln in siblings)
+        if len(siblings) >= 2 and ended >= 2 * len(siblings) / 3:
+            return 1.0, line_start
+        return 0.0, -1
+    if _LIST_LINE.match(line):
+        return 0.0, -1  # a heading or a table row
+    words = len(s.split())
+    if n_line >= 6 and words >= 12:
         return 1.0, line_start
+    before = s[:line_start].rstrip()
+    prev = before[before.rfind("\n") + 1 :]
+    if n_line >= 2 and words >= 12 and _FINISHED.search(prev) and _LOWER_WORD.search(line):
+        return 1.0, line_start  # a short line after finished sentences ("Overall, the")
     return 0.0, -1
 
 
