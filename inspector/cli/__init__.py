@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "inspector.cli.cmd_labels",
     "inspector.cli.cmd_review",
     "inspector.cli.cmd_learn",
+    "inspector.cli.cmd_pairs",
 )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
 from inspector.core.junk.project_junk import AnalysisParams, run_analysis
 from inspector.core.map.project_map import MapParams
@@ -97,5 +98,249 @@ def test_analysis_lists_the_pair_checks_and_proposes_only_contradictions(tmp_pat
         assert saved[0]["finder"] == "length_bias"
         on_disk = json.loads((result.path.parent / "findings.json").read_text())
         assert on_disk["findings"][0]["chosen_much_longer"] == saved[0]["chosen_much_longer"]
+    finally:
+        p.close()
+
+
+# -- several answers per prompt ---------------------------------------------------------------
+
+
+def ultrafeedback_rows() -> list[dict]:
+    """UltraFeedback-style rows: an instruction and a list of completions by model."""
+    return [
+        {
+            "id": f"u{i}",
+            "instruction": f"Write a line about topic {i}.",
+            "completions": [
+                {"model": m, "response": f"Answer by {m} on topic {i}.", "overall_score": s}
+                for m, s in (("alpha", 7.5), ("beta", 4.0), ("gamma", 6.0))
+            ],
+        }
+        for i in range(3)
+    ]
+
+
+def shared_prompt_rows() -> list[dict]:
+    """Alpaca rows: prompts q0..q2 with three answers each, q3 with one."""
+    rows = []
+    for p in range(4):
+        for k in range(3 if p < 3 else 1):
+            rows.append(
+                {"id": f"q{p}a{k}", "instruction": f"Question {p}?", "output": f"Answer {k}."}
+            )
+    return rows
+
+
+def test_completions_rows_are_recognised_and_rendered(tmp_path):
+    from inspector.core.data.render import render_record
+
+    data = write_jsonl(tmp_path / "uf.jsonl", ultrafeedback_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        spec = p.dataset.spec
+        assert spec.kind == "completions"
+        assert spec.fields == {"prompt": "instruction", "completions": "completions"}
+        assert p.dataset.prompt()[0] == "Write a line about topic 0."
+        assert "Answer by beta on topic 0." in p.dataset.response()[0]
+        rendered = render_record(ultrafeedback_rows()[0], spec)
+        assert [b.title for b in rendered.answers] == [
+            "answer 1 · alpha",
+            "answer 2 · beta",
+            "answer 3 · gamma",
+        ]
+        assert rendered.blocks[0].title == "prompt"
+        assert "Answer by gamma" in rendered.to_text()
+    finally:
+        p.close()
+
+
+def test_groups_of_shared_prompts_and_of_completions(tmp_path):
+    from inspector.core.pairs.groups import prompt_groups
+
+    data = write_jsonl(tmp_path / "inst.jsonl", shared_prompt_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        groups = prompt_groups(p.dataset)
+        assert [g.prompt for g in groups] == ["Question 0?", "Question 1?", "Question 2?"]
+        assert [a.id for a in groups[1].answers] == ["q1a0", "q1a1", "q1a2"]
+        assert groups[1].rows.tolist() == [3, 4, 5]
+    finally:
+        p.close()
+    data = write_jsonl(tmp_path / "uf.jsonl", ultrafeedback_rows())
+    p = open_project(data, project_path=tmp_path / "p2.sqlite")
+    try:
+        groups = prompt_groups(p.dataset)
+        assert len(groups) == 3
+        assert [(a.row, a.index, a.label) for a in groups[2].answers] == [
+            (2, 0, "alpha"),
+            (2, 1, "beta"),
+            (2, 2, "gamma"),
+        ]
+    finally:
+        p.close()
+
+
+def test_preference_pairs_have_no_prompt_groups(tmp_path):
+    from inspector.core.errors import DataError
+    from inspector.core.pairs.groups import prompt_groups
+
+    data = write_jsonl(tmp_path / "pairs.jsonl", planted_pairs())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        with pytest.raises(DataError, match="preference data"):
+            prompt_groups(p.dataset)
+    finally:
+        p.close()
+
+
+def _tags(book, row_id: str) -> tuple[str, ...]:
+    state = book.state(row_id)
+    return state.tags if state else ()
+
+
+def test_compare_marks_are_label_commands_with_undo(tmp_path):
+    from inspector.core.labels.labelbook import LabelBook
+    from inspector.core.labels.states import labels_frame
+    from inspector.core.pairs.decisions import Compare, read_decisions
+    from inspector.core.pairs.groups import prompt_groups
+
+    data = write_jsonl(tmp_path / "inst.jsonl", shared_prompt_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        book = LabelBook(p.store, p.dataset, annotator="ann")
+        book.decide(4, "keep")  # a decision made before stays
+        g = prompt_groups(p.dataset)[1]
+        book.execute(Compare(g, "best", 1))
+        book.execute(Compare(g, "worst", 2))
+        assert _tags(book, "q1a1") == ("pref:best",)
+        assert _tags(book, "q1a2") == ("pref:worst",)
+        assert book.state("q1a1").decision == "keep"
+        book.execute(Compare(g, "best", 2))  # the worst answer becomes the best
+        assert _tags(book, "q1a2") == ("pref:best",) and _tags(book, "q1a1") == ()
+        decisions = read_decisions(labels_frame(p.store), prompt_groups(p.dataset))
+        assert [(d.best, d.worst, d.complete) for d in decisions] == [(2, None, False)]
+        book.undo()
+        assert _tags(book, "q1a1") == ("pref:best",) and _tags(book, "q1a2") == ("pref:worst",)
+        decisions = read_decisions(labels_frame(p.store), prompt_groups(p.dataset))
+        assert decisions[0].complete and decisions[0].annotator == "ann"
+        book.execute(Compare(g, "tie"))
+        assert all(_tags(book, a.id) == ("pref:tie",) for a in g.answers)
+        book.undo()
+        book.redo()
+        decisions = read_decisions(labels_frame(p.store), prompt_groups(p.dataset))
+        assert decisions[0].tie and not decisions[0].complete
+    finally:
+        p.close()
+
+
+def test_two_answers_best_of_one_is_worst_of_the_other(tmp_path):
+    from inspector.core.labels.labelbook import LabelBook
+    from inspector.core.pairs.decisions import Compare
+    from inspector.core.pairs.groups import prompt_groups
+
+    rows = [r for r in shared_prompt_rows() if not r["id"].endswith("a2")]
+    data = write_jsonl(tmp_path / "two.jsonl", rows)
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        book = LabelBook(p.store, p.dataset)
+        g = prompt_groups(p.dataset)[0]
+        changes = book.execute(Compare(g, "worst", 0))
+        assert sorted(changes.ids) == ["q0a0", "q0a1"]
+        assert _tags(book, "q0a0") == ("pref:worst",) and _tags(book, "q0a1") == ("pref:best",)
+    finally:
+        p.close()
+
+
+def _decide_completions(p) -> None:
+    from inspector.core.labels.labelbook import LabelBook
+    from inspector.core.pairs.decisions import Compare
+    from inspector.core.pairs.groups import prompt_groups
+
+    book = LabelBook(p.store, p.dataset, annotator="ann")
+    groups = prompt_groups(p.dataset)
+    book.execute(Compare(groups[0], "best", 2))
+    book.execute(Compare(groups[0], "worst", 1))
+    book.execute(Compare(groups[1], "tie"))
+    book.execute(Compare(groups[2], "best", 0))  # no worst yet: no pair
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_pairs_from_decisions_in_trl_columns_with_manifest(tmp_path, suffix):
+    from inspector.core.data.dataset import file_sha256
+    from inspector.core.pairs.export import PAIR_SCHEMA, write_pairs
+
+    data = write_jsonl(tmp_path / "uf.jsonl", ultrafeedback_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        _decide_completions(p)
+        out = tmp_path / "pairs" / f"pairs{suffix}"
+        result = write_pairs(p, out)
+    finally:
+        p.close()
+    frame = pl.read_parquet(out) if suffix == ".parquet" else pl.read_ndjson(out)
+    assert frame.columns == list(PAIR_SCHEMA)
+    assert frame.height == 1
+    row = frame.row(0, named=True)
+    assert row["prompt"] == "Write a line about topic 0."
+    assert row["chosen"] == "Answer by gamma on topic 0."
+    assert row["rejected"] == "Answer by beta on topic 0."
+    assert (row["chosen_id"], row["rejected_id"]) == ("u0#2", "u0#1")
+    assert row["source"] == "decisions" and row["annotator"] == "ann" and row["timestamp"]
+    manifest = json.loads((out.parent / "manifest.json").read_text())
+    assert manifest["pairs_sha256"] == file_sha256(out)
+    assert manifest["pairs_file"] == out.name
+    assert manifest["counts"] == result.counts
+    assert result.counts["pairs"] == 1 and result.counts["ties"] == 1
+    assert result.counts["incomplete"] == 1
+
+
+def test_pairs_refuse_outputs_that_join_the_input_or_replace_a_manifest(tmp_path):
+    from inspector.core.errors import DataError
+    from inspector.core.export.outputs import OutputError
+    from inspector.core.pairs.export import write_pairs
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write_jsonl(folder / "uf.jsonl", ultrafeedback_rows())
+    other = tmp_path / "filter"
+    other.mkdir()
+    (other / "manifest.json").write_text(json.dumps({"filter_file": "filter.parquet"}))
+    p = open_project(folder, project_path=tmp_path / "p.sqlite")
+    try:
+        _decide_completions(p)
+        with pytest.raises(OutputError, match="inside the dataset folder"):
+            write_pairs(p, folder / "pairs.jsonl")
+        with pytest.raises(DataError, match="describes another file"):
+            write_pairs(p, other / "pairs.jsonl")
+        with pytest.raises(DataError, match=".jsonl or .parquet"):
+            write_pairs(p, tmp_path / "pairs.csv")
+    finally:
+        p.close()
+    assert sorted(x.name for x in folder.iterdir()) == ["uf.jsonl"]
+    assert json.loads((other / "manifest.json").read_text()) == {"filter_file": "filter.parquet"}
+    assert not (other / "pairs.jsonl").exists()
+
+
+def test_pairs_without_decisions_or_model_say_what_to_do(tmp_path):
+    from inspector.core.errors import DataError
+    from inspector.core.pairs.export import write_pairs
+
+    data = write_jsonl(tmp_path / "inst.jsonl", shared_prompt_rows())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        with pytest.raises(DataError, match="no pairs to write") as err:
+            write_pairs(p, tmp_path / "out" / "pairs.jsonl")
+        assert "compare view" in err.value.describe()
+        with pytest.raises(DataError, match="no learned model") as err:
+            write_pairs(p, tmp_path / "out" / "pairs.jsonl", source="learned")
+        assert "inspector learn" in err.value.describe()
+    finally:
+        p.close()
+    assert not (tmp_path / "out" / "pairs.jsonl").exists()
+    data = write_jsonl(tmp_path / "uf.jsonl", ultrafeedback_rows())
+    p = open_project(data, project_path=tmp_path / "p2.sqlite")
+    try:
+        with pytest.raises(DataError, match="scores whole rows"):
+            write_pairs(p, tmp_path / "out" / "pairs.jsonl", source="learned")
     finally:
         p.close()
