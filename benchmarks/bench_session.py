@@ -73,8 +73,8 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from inspector.ui.review.review_wiring import install_review
     from inspector.ui.shell.app import make_app
+    from inspector.ui.shell.features import install_review
     from inspector.ui.shell.main_window import MainWindow
 
     app = make_app()
@@ -168,7 +168,7 @@ def main() -> int:
     window.select_rows(np.arange(args.bulk, dtype=np.int64))
     app.processEvents()
     t = time.perf_counter()
-    changes = review.label_selection("drop", confirm=False)
+    changes = review.selection.label_selection("drop", confirm=False)
     window.table.viewport().repaint()
     app.processEvents()
     bulk_s = time.perf_counter() - t

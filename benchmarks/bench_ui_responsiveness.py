@@ -172,7 +172,7 @@ def run_once(app, path: Path, field: str, label: str, mode: str, idle_s: float =
 
     import inspector.ui.map.map_compute as map_compute
     from inspector.core.map.project_map import MapParams
-    from inspector.ui.map.map_wiring import install_map
+    from inspector.ui.shell.features import install_map
     from inspector.ui.shell.main_window import MainWindow
 
     map_compute.ISOLATE = mode == "process"
@@ -196,7 +196,8 @@ def run_once(app, path: Path, field: str, label: str, mode: str, idle_s: float =
 
     window.datasetOpened.disconnect(panel.dataset_opened)
     for name in ("dataset_opened", "_show_points", "_show_clusters", "_finish"):
-        setattr(panel, name, timed(name.strip("_"), getattr(panel, name)))
+        owner = panel.computer if name == "_finish" else panel  # the job half draws the end
+        setattr(owner, name, timed(name.strip("_"), getattr(owner, name)))
     window.datasetOpened.connect(panel.dataset_opened)
     loop = QEventLoop()
     for _ in range(20):  # the window's first layout and paint are not part of the figures

@@ -93,7 +93,7 @@ def alpaca_file(tmp_path: Path) -> Path:
 def open_review(qtbot, make_window, tmp_path):
     """A window with labelling installed and ``path`` open, its project in ``tmp_path`` (the
     same project each time: a second window reopens the first one's labels and sessions)."""
-    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.features import install_review
 
     def make(path: Path):
         window = make_window()

@@ -34,8 +34,7 @@ SEMANTIC = "semantic_duplicate"
 
 
 def open_mixed(make_window, tmp_path, qtbot):
-    from inspector.ui.junk.issues_wiring import install_issues
-    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.features import install_issues, install_review
 
     data = planted.write_jsonl(tmp_path / "train.jsonl", planted.mixed_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
@@ -46,7 +45,7 @@ def open_mixed(make_window, tmp_path, qtbot):
 
 
 def find(window, qtbot):
-    issues = window.issues
+    issues = window.features.issues
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     if window.jobs.current("issues") is None and issues.result is None:
@@ -95,7 +94,7 @@ def test_issues_threshold_and_review_give_one_count(window, qtbot):
     assert numbers(dialog.counts_label.text(), "groups", "rows in groups") == (2, 5)
     dialog.reject()
 
-    choices = {c.kind: c for c in window.review.queue_choices()}
+    choices = {c.kind: c for c in window.features.review.sources.queue_choices()}
     dups = choices["dups"]
     assert dups.count == 3  # the minhash group {s05, s31} and the two semantic groups
     options = dict(dups.options)
@@ -103,7 +102,7 @@ def test_issues_threshold_and_review_give_one_count(window, qtbot):
     assert "exact_duplicate" not in options  # its only copy joined a semantic group
 
     qtbot.mouseClick(panel.review_button, Qt.MouseButton.LeftButton)
-    session = window.review.session
+    session = window.features.review.session
     assert session is not None and session.is_groups and len(session) == 2
     assert {frozenset(ids_of(window, g)) for g in session.queue.groups} == {
         frozenset({"s03", "s30", "s35"}),
@@ -164,7 +163,7 @@ def test_map_keys_typed_after_the_expression_clear_button_go_into_the_box(
 
 def test_more_like_this_lists_the_nearest_first(qtbot, mapped) -> None:  # noqa: F811
     window, panel = mapped
-    search = window.search_panel
+    search = window.features.search
     row = int(topic_rows("astronomy")[3])
     window.set_current_row(row)
     with qtbot.waitSignal(search.searched, timeout=60_000):
@@ -217,7 +216,7 @@ def test_threshold_works_after_a_restart_on_the_saved_analysis(
     dialog.reject()
     first.close()
 
-    from inspector.ui.junk.issues_wiring import install_issues
+    from inspector.ui.shell.features import install_issues
 
     again = make_window(tmp_path / "train.jsonl", project_path=str(tmp_path / "p.sqlite"))
     issues = install_issues(again)

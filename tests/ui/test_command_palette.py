@@ -23,7 +23,7 @@ def open_palette(qtbot, window):
     """Press Ctrl+Shift+P in the table, as a user would."""
     focus_table(qtbot, window)
     qtbot.keyClick(window.table, Qt.Key.Key_P, CTRL_SHIFT)
-    palette = window.command_palette
+    palette = window.features.command_palette
     assert palette.isVisible()
     assert palette.search.hasFocus() or palette.focusWidget() is palette.search
     return palette
@@ -177,11 +177,11 @@ def test_palette_key_is_remappable(qtbot, make_window):
     window.actions.set_keys(PALETTE_ID, ["Ctrl+Alt+P"])
     focus_table(qtbot, window)
     qtbot.keyClick(window.table, Qt.Key.Key_P, CTRL_SHIFT)
-    assert getattr(window, "command_palette", None) is None
+    assert window.features.command_palette is None
     qtbot.keyClick(
         window.table,
         Qt.Key.Key_P,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
     )
-    assert window.command_palette.isVisible()
-    qtbot.keyClick(window.command_palette.search, Qt.Key.Key_Escape)
+    assert window.features.command_palette.isVisible()
+    qtbot.keyClick(window.features.command_palette.search, Qt.Key.Key_Escape)

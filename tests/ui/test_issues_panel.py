@@ -22,8 +22,7 @@ _spec.loader.exec_module(planted)  # type: ignore[union-attr]
 
 @pytest.fixture
 def window(make_window, tmp_path, qtbot):
-    from inspector.ui.junk.issues_wiring import install_issues
-    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.features import install_issues, install_review
 
     data = planted.write_jsonl(tmp_path / "train.jsonl", planted.planted_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
@@ -34,7 +33,7 @@ def window(make_window, tmp_path, qtbot):
 
 
 def find(window, qtbot):
-    issues = window.issues
+    issues = window.features.issues
     window.activateWindow()
     qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     if window.jobs.current("issues") is None and issues.result is None:
@@ -81,19 +80,19 @@ def test_review_this_list_starts_a_session(window, qtbot):
     issues = find(window, qtbot)
     issues.panel.choose("semantic_duplicate")
     qtbot.mouseClick(issues.panel.review_button, Qt.MouseButton.LeftButton)
-    session = window.review.session
+    session = window.features.review.session
     assert session is not None and session.is_groups
     groups = [set(ids_of(window, g)) for g in session.queue.groups]
     assert groups == [{"s07", "s32"}]  # this finder's groups, not every finder's
 
     issues.panel.choose("exact_duplicate")
     qtbot.mouseClick(issues.panel.review_button, Qt.MouseButton.LeftButton)
-    groups = [set(ids_of(window, g)) for g in window.review.session.queue.groups]
+    groups = [set(ids_of(window, g)) for g in window.features.review.session.queue.groups]
     assert groups == [{"s03", "s30"}]
 
     issues.panel.choose("response.refusal")
     qtbot.mouseClick(issues.panel.review_button, Qt.MouseButton.LeftButton)
-    session = window.review.session
+    session = window.features.review.session
     assert ids_of(window, session.queue.rows) == {"s34"}
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from inspector.ui.review.review_wiring import install_review
+from inspector.ui.shell.features import install_review
 from inspector.ui.shell.keymap_dialog import KEYS_COL, normalise
 
 LEFT = Qt.MouseButton.LeftButton
@@ -25,12 +25,12 @@ def open_editor(qtbot, window):
     activate(qtbot, window)
     window.table.setFocus()
     qtbot.keyClick(window.table, Qt.Key.Key_P, CTRL | Qt.KeyboardModifier.ShiftModifier)
-    palette = window.command_palette
+    palette = window.features.command_palette
     qtbot.keyClicks(palette.search, "edit keyboard")
     assert palette.current_id() == "help.edit_keys"
     qtbot.keyClick(palette.search, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: getattr(window, "keymap_dialog", None) is not None, timeout=2000)
-    dialog = window.keymap_dialog
+    qtbot.waitUntil(lambda: window.features.keymap_dialog is not None, timeout=2000)
+    dialog = window.features.keymap_dialog
     qtbot.waitExposed(dialog)
     return dialog
 

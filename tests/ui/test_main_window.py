@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextTable
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
-from inspector.ui.data.sample_view import CHOSEN_MARK, REJECTED_MARK
+from inspector.ui.common.sample_view import CHOSEN_MARK, REJECTED_MARK
 from inspector.ui.data.table_model import LENGTH_COL, PREVIEW_COL
 
 

@@ -67,7 +67,7 @@ def topic_rows(topic: str) -> np.ndarray:
 def open_window(qtbot, make_window, path: Path, *, auto: bool = False):
     """The real window with the map installed, ``path`` open (auto map off unless asked).
     The project store lives beside the data: each test's own (the data are the same)."""
-    from inspector.ui.map.map_wiring import install_map
+    from inspector.ui.shell.features import install_map
 
     window = make_window()
     QSettings().setValue("map/auto", auto)

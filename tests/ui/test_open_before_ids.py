@@ -13,10 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from inspector.ui.common.jobs import JobStatus
-from inspector.ui.data import opening as opening_module
 from inspector.ui.data.table_model import ID_COL, PREVIEW_COL
-from inspector.ui.map.map_wiring import install_map
-from inspector.ui.review.review_wiring import install_review
+from inspector.ui.shell import opening
+from inspector.ui.shell.features import install_map, install_review
 
 ROWS = [
     {"instruction": "Name a colour of the sky", "output": "Blue."},
@@ -34,13 +33,13 @@ def canonical_sha256(record: dict) -> str:
 def gated(monkeypatch):
     """Hold the id job until the test lets it go."""
     gate = threading.Event()
-    real = opening_module._identify_job
+    real = opening._identify_job
 
     def held(dataset, progress):
         assert gate.wait(20), "the test never let the id job go"
         return real(dataset, progress)
 
-    monkeypatch.setattr(opening_module, "_identify_job", held)
+    monkeypatch.setattr(opening, "_identify_job", held)
     yield gate
     gate.set()
 
@@ -218,5 +217,5 @@ def test_an_open_superseded_while_reading_closes_its_store(tmp_path, monkeypatch
     monkeypatch.setattr(project_module.Project, "close", tracking_close)
     params = (str(write(tmp_path / "d.jsonl", ROWS)), {"project_path": tmp_path / "p.sqlite"})
     with pytest.raises(Cancelled):
-        opening_module._open_job(params, Progress(cancel_when_read))
+        opening._open_job(params, Progress(cancel_when_read))
     assert len(closed) == 1  # its store, which no window would ever have closed

@@ -136,7 +136,7 @@ def test_undo_walks_back_through_the_samples_it_undid(open_review, data):
         assert review.hub.decision_of(expected) is None
     press(K.Key_Backspace)  # nothing left: stays, says so
     assert session.index == 0
-    assert window.review.hub.book.counts() == {"keep": 0, "drop": 0, "unsure": 0}
+    assert window.features.review.hub.book.counts() == {"keep": 0, "drop": 0, "unsure": 0}
 
 
 def test_holding_a_decision_key_decides_once(open_review, data):
@@ -230,7 +230,7 @@ def save_groups(window) -> None:
 def test_duplicate_groups_side_by_side_keeper_by_number(open_review, data, tmp_path):
     window, review = open_review(data)
     save_groups(window)
-    choices = {c.kind: c for c in review.queue_choices()}
+    choices = {c.kind: c for c in review.sources.queue_choices()}
     assert choices["dups"].count == 2
     assert choices["flag"].options == (("empty_response", "empty_response (1)"),)
     session = review.start("dups")
@@ -310,7 +310,7 @@ def test_bulk_label_selection_confirms_and_one_undo_reverts(qtbot, open_review, 
     window, review = open_review(data)
     window.select_rows(np.arange(3, 13))
     window.actions.trigger("labels.drop_selection")
-    box = review.confirm_box
+    box = review.selection.confirm_box
     assert box is not None and box.isVisible()
     assert "Label 10 rows as drop?" in box.text()
     assert "s03" in box.informativeText() and "and 5 more" in box.informativeText()
@@ -370,7 +370,7 @@ def test_export_dialog_then_apply_jsonl(qtbot, open_review, data, tmp_path):
     out = tmp_path / "out" / "filter.parquet"
     out.parent.mkdir()
     window.actions.trigger("file.export_filter")
-    dialog = review.export_dialog
+    dialog = review.files.export_dialog
     dialog.path_edit.setText(str(out))
     dialog.proposals_box.setChecked(False)
     with qtbot.waitSignal(window.jobs.finished, timeout=20_000):
@@ -404,7 +404,7 @@ def test_export_and_apply_parquet_shards(open_review, tmp_path):
     session.go(15)
     press(K.Key_X)  # p1-5
     out = tmp_path / "filter.jsonl"
-    result = review.export_now(out, "jsonl", include_proposals=False)
+    result = review.files.export_now(out, "jsonl", include_proposals=False)
     assert result.format == "jsonl" and result.rows == 3
     applied = apply_filter(window.project.dataset, out, tmp_path / "clean")
     assert applied.removed == 2
@@ -417,7 +417,7 @@ def test_import_ids_as_decisions_and_nemo_parquet_as_proposals(open_review, data
     window, review = open_review(data)
     id_list = tmp_path / "remove.txt"
     id_list.write_text("s02\ns03\nnot-here\n")
-    result = review.import_now(id_list)
+    result = review.files.import_now(id_list)
     assert (result.matched, result.not_found) == (2, 1)
     assert review.hub.decision_of(2) == review.hub.decision_of(3) == "drop"
     assert "2 ids not in this data" not in window.statusBar().currentMessage()
@@ -427,9 +427,9 @@ def test_import_ids_as_decisions_and_nemo_parquet_as_proposals(open_review, data
 
     nemo = tmp_path / "nemo.parquet"
     pl.DataFrame({"id": ids(8, 9)}).write_parquet(nemo)
-    review.import_now(nemo, as_="proposals", reason="nemo_dedup")
+    review.files.import_now(nemo, as_="proposals", reason="nemo_dedup")
     assert review.hub.book.counts()["drop"] == 0  # proposals are not decisions
-    choices = {c.kind: c for c in review.queue_choices()}
+    choices = {c.kind: c for c in review.sources.queue_choices()}
     assert ("nemo_dedup", "nemo_dedup (2)") in choices["flag"].options
     session = review.start("flag:nemo_dedup")
     assert session.queue.rows.tolist() == [8, 9]
@@ -440,7 +440,7 @@ def test_import_dialog_reports_a_bad_file(open_review, data, tmp_path):
     bad = tmp_path / "bad.parquet"
     pl.DataFrame({"text": ["a", "b"], "score": [1, 2]}).write_parquet(bad)  # no id column
     window.actions.trigger("file.import_filter")
-    dialog = review.import_dialog
+    dialog = review.files.import_dialog
     dialog.path_edit.setText(str(bad))
     dialog.accept()
     box = window.message_box
@@ -505,13 +505,13 @@ def test_inspector_review_rejects_a_bad_queue(capsys, data):
 
 
 def test_the_map_offers_decision_colours(open_review, data):
-    pytest.importorskip("inspector.ui.map.map_wiring")
-    from inspector.ui.map.map_wiring import install_map
+    pytest.importorskip("inspector.ui.shell.features")
+    from inspector.ui.shell.features import install_map
 
     QSettings().setValue("map/auto", False)  # no map job: only the wiring is checked
     window, review = open_review(data)
     panel = install_map(window)
-    review._hook_map()
+    review.map_link.hook()
     assert "source:decision" in panel.colour_keys()
     review.hub.decide([0], "drop")
     codes, names = panel._colour_sources["decision"](window.project)
@@ -569,7 +569,7 @@ def test_note_on_a_selection_outside_a_session(qtbot, open_review, data, tmp_pat
     window, review = open_review(data)
     window.select_rows([2, 3, 5])
     window.actions.trigger("labels.note_selection")
-    dialog = review.note_dialog
+    dialog = review.selection.note_dialog
     assert "3 samples" in dialog.findChild(type(dialog.layout().itemAt(0).widget())).text()
     dialog.edit.setPlainText("all three from the same scraped forum")
     dialog.accept()

@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     from inspector.ui.shell.app import make_app
     from inspector.ui.shell.main_window import MainWindow
-    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.features import install_review
 
     data, project_path = sys.argv[1], sys.argv[2]
     app = make_app()

@@ -38,7 +38,7 @@ def test_a_typed_query_finds_its_topic_first_with_the_default_model(
     qtbot.waitUntil(lambda: panel.result is not None, timeout=MODEL_TIMEOUT_MS)
     assert panel.params == MapParams(model="default", embed_field="prompt")
     assert panel.result.model_identity.startswith("m2v:default:")
-    search = window.search_panel
+    search = window.features.search
 
     cooking = set(topic_rows("cooking").tolist())
     hits = wait_for_hits(qtbot, search, lambda: search.search("baking bread and simmering soup"))
@@ -59,7 +59,7 @@ def test_a_typed_query_finds_its_topic_first_with_the_default_model(
 
 def test_more_like_this_finds_the_current_samples_neighbours(qtbot, mapped) -> None:  # noqa: F811
     window, panel = mapped
-    search = window.search_panel
+    search = window.features.search
     row = int(topic_rows("programming")[17])
     window.set_current_row(row)
     window.actions.update_enabled()
@@ -85,7 +85,7 @@ def test_more_like_this_finds_the_current_samples_neighbours(qtbot, mapped) -> N
 
 def test_a_typed_query_on_a_vectors_map_says_why_not(qtbot, mapped) -> None:  # noqa: F811
     window, _ = mapped
-    search = window.search_panel
+    search = window.features.search
     shown: list[bool] = []
     window.docks["dock_search"].visibilityChanged.connect(shown.append)
     window.docks["dock_clusters"].raise_()  # the search tab behind the cluster list
@@ -100,7 +100,7 @@ def test_a_typed_query_on_a_vectors_map_says_why_not(qtbot, mapped) -> None:  # 
 
 def test_search_before_a_map_asks_for_one(qtbot, make_window, topics_file) -> None:  # noqa: F811
     window, _ = open_window(qtbot, make_window, topics_file)
-    search = window.search_panel
+    search = window.features.search
     search.search("bread")
     assert "compute it first" in search.info.text()
     assert len(window.view_rows()) == 300

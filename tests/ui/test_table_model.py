@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from inspector.core.data.dataset import LENGTH, open_dataset
 from inspector.core.data.render import Block, Rendered
 from inspector.ui.common.jobs import JobRunner, describe_progress
-from inspector.ui.data.sample_view import (
+from inspector.ui.common.sample_view import (
     CHOSEN_MARK,
     CODE_BACKGROUND,
     MONO,

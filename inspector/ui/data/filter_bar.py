@@ -71,7 +71,7 @@ class FilterBar(QWidget):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
 
-        row = QHBoxLayout()
+        self._row = row = QHBoxLayout()
         row.setSpacing(4)
         row.addWidget(self.text_box, 3)
         row.addWidget(self.regex_button)
@@ -114,6 +114,10 @@ class FilterBar(QWidget):
         return button
 
     # -- the query --------------------------------------------------------------------------
+    def add_widget(self, widget: QWidget) -> None:
+        """Put a feature's widget (e.g. the decision filter) before the row count."""
+        self._row.insertWidget(max(self._row.indexOf(self.count_label), 0), widget)
+
     def query(self) -> FilterQuery:
         return FilterQuery(
             self.text_box.text(),

@@ -17,26 +17,21 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QFontDatabase
 
 from inspector.core.data.dataset import ID, LENGTH, ROW, SOURCE, Dataset
+from inspector.ui.common.table_roles import (  # noqa: F401 - the model's public names
+    DATASET_ROW_ROLE,
+    ID_COL,
+    LENGTH_COL,
+    LINE_BASED,
+    PREVIEW_COL,
+    SOURCE_COL,
+    locator,
+)
 
-ID_COL, PREVIEW_COL, LENGTH_COL, SOURCE_COL = range(4)
 HEADERS = ("id", "preview", "length", "source")
 SORTABLE = (ID_COL, LENGTH_COL, SOURCE_COL)
-DATASET_ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIEW_CACHE_SIZE = 4096
-# Containers whose __row is a line number (shown 1-based, as editors count lines).
-LINE_BASED = ("jsonl",)
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def locator(dataset: Dataset, row: int) -> str:
-    """Where a row lives on disk: ``train.jsonl:14`` (line, 1-based) or ``a.parquet#13``
-    (row, 0-based, as Parquet and Arrow tools count)."""
-    source = dataset.frame[SOURCE][row]
-    index = int(dataset.frame[ROW][row])
-    if source in {f.path for f in dataset.files if f.container in LINE_BASED}:
-        return f"{source}:{index + 1}"
-    return f"{source}#{index}"
 
 
 class SampleTableModel(QAbstractTableModel):

@@ -1,4 +1,5 @@
-"""Put the junk finders into a main window: ``install_issues(window)``.
+"""Put the junk finders into a main window: :class:`IssuesController` (the shell installs it,
+``inspector.ui.shell.features.install_issues``).
 
 Adds the Issues dock (Find issues, Ctrl+I), runs :func:`inspector.core.junk.project_junk.run_analysis`
 on the window's job runner, selects a chosen finder's rows in the table and on the map, shows
@@ -14,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QStackedWidget
+from PySide6.QtWidgets import QStackedWidget
 
-from inspector.core.junk import project_junk as PJ
+from inspector.core.junk import project_junk
 from inspector.ui.junk.issues_panel import (
     CalibrationDialog,
     DuplicateGroupView,
@@ -28,30 +29,22 @@ from inspector.ui.junk.issues_panel import (
 )
 
 if TYPE_CHECKING:
-    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.common.host import Host
 
 JOB_KIND = "issues"
 
 
-def install_issues(window: MainWindow) -> IssuesController:
-    """Add the Issues dock to ``window`` once (a second call returns the first controller)."""
-    existing = getattr(window, "issues", None)
-    if isinstance(existing, IssuesController):
-        return existing
-    controller = IssuesController(window)
-    window.issues = controller  # type: ignore[attr-defined]
-    return controller
-
-
 class IssuesController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    """The Issues dock and its work, in the host's window."""
+
+    def __init__(self, window: Host) -> None:
+        super().__init__(window.main_window())
         self.window = window
         self.panel = IssuesPanel()
         self.dock = window.add_dock(self.panel, "Issues", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.table: pl.DataFrame | None = None
-        self.result: PJ.AnalysisResult | None = None
-        self.params = PJ.AnalysisParams()
+        self.result: project_junk.AnalysisResult | None = None
+        self.params = project_junk.AnalysisParams()
         self.finder: Finder | None = None
         self.rules_dialog: RulesDialog | None = None
         self.calibration_dialog: CalibrationDialog | None = None
@@ -94,11 +87,11 @@ class IssuesController(QObject):
         self.finder = None
         self.table = None
         try:
-            self.table = PJ.load_analysis(project)
+            self.table = project_junk.load_analysis(project)
         except Exception as exc:  # noqa: BLE001 - a stale or unreadable cache: just recompute
             self.last_error = exc
         if self.table is not None:  # a rerun uses the settings that made what is shown
-            self.params = PJ.saved_params(project)[0]
+            self.params = project_junk.saved_params(project)[0]
         self._show_table(
             "Last analysis (saved)." if self.table is not None else "Not analysed yet."
         )
@@ -118,41 +111,37 @@ class IssuesController(QObject):
             self._add_colours()
 
     # -- running -----------------------------------------------------------------------------
-    def find(self, params: PJ.AnalysisParams | None = None) -> None:
+    def find(self, params: project_junk.AnalysisParams | None = None) -> None:
         """Run the analysis on the job runner (a running one is cancelled)."""
         project = self.window.project
         if project is None:
             return
-        if isinstance(params, PJ.AnalysisParams):
+        if isinstance(params, project_junk.AnalysisParams):
             self.params = params
         params = self._with_map_params(self.params)
         self.panel.set_busy("Finding issues…")
         self.window.jobs.submit(
             JOB_KIND,
-            lambda p, progress: PJ.run_analysis(project, p, progress),
+            lambda p, progress: project_junk.run_analysis(project, p, progress),
             params,
             label="Finding issues",
             on_done=lambda result: self._done(project, result),
             on_error=self._failed,
         )
 
-    def _with_map_params(self, params: PJ.AnalysisParams) -> PJ.AnalysisParams:
+    def _with_map_params(self, params: project_junk.AnalysisParams) -> project_junk.AnalysisParams:
         """The map's model and vectors as the window uses them (its caches are shared)."""
-        panel = getattr(self.window, "map_panel", None)
+        panel = self.window.map_service()
         # The map shown (not the dock's current, maybe unfinished, choice); none: defaults.
-        current = getattr(panel, "params", None)
-        if current is not None and hasattr(current, "model"):
+        current = panel.params if panel is not None else None
+        if current is not None:
             return replace(
                 params,
-                map=replace(
-                    params.map,
-                    model=current.model,
-                    vectors_column=getattr(current, "vectors_column", None),
-                ),
+                map=replace(params.map, model=current.model, vectors_column=current.vectors_column),
             )
         return params
 
-    def _done(self, project, result: PJ.AnalysisResult) -> None:
+    def _done(self, project, result: project_junk.AnalysisResult) -> None:
         if project is not self.window.project:
             return
         self.result = result
@@ -173,11 +162,10 @@ class IssuesController(QObject):
         self.panel.set_finders(self.panel.finders, f"Could not find issues: {exc}")
 
     def _reload_review(self) -> None:
-        review = getattr(self.window, "review", None)
-        panel = getattr(self.window, "map_panel", None)
-        if panel is not None and hasattr(panel, "refresh_colors"):
+        # (the review reads proposals from the store each time it starts: nothing to tell it)
+        panel = self.window.map_service()
+        if panel is not None:
             panel.refresh_colors()
-        del review  # the review reads proposals from the store each time it starts
 
     # -- choosing a finder -------------------------------------------------------------------
     def choose(self, finder: Finder | str) -> None:
@@ -189,10 +177,10 @@ class IssuesController(QObject):
         rows = finder.rows
         self.window.set_view_rows(rows)
         self.window.select_rows(rows)
-        panel = getattr(self.window, "map_panel", None)
+        panel = self.window.map_service()
         if panel is not None and panel.has_map():
             try:
-                panel.view.set_selection(rows)
+                panel.set_selection(rows)
             except Exception:  # noqa: BLE001 - the map may hold another dataset's points
                 pass
         if finder.is_duplicates and len(rows):
@@ -207,7 +195,7 @@ class IssuesController(QObject):
             return
         found = self.finder.group_list if self.finder is not None else None
         if found is None or found.group_of(row) is None:
-            found = PJ.duplicate_groups(self.table)
+            found = project_junk.duplicate_groups(self.table)
         members = group_members(found, row)
         if len(members) < 2:
             self.sample_stack.setCurrentWidget(self.window.sample_view)
@@ -225,7 +213,7 @@ class IssuesController(QObject):
     def review(self, finder: Finder | None = None) -> Any:
         """Start a review session on the finder's list (duplicate groups or a flag)."""
         finder = finder or self.panel.current_finder()
-        review = getattr(self.window, "review", None)
+        review = self.window.review_service()
         if finder is None or review is None:
             return None
         self.sample_stack.setCurrentWidget(self.window.sample_view)
@@ -237,8 +225,8 @@ class IssuesController(QObject):
 
     # -- map colours -------------------------------------------------------------------------
     def _add_colours(self) -> None:
-        panel = getattr(self.window, "map_panel", None)
-        if panel is None or not hasattr(panel, "add_color_source") or self.table is None:
+        panel = self.window.map_service()
+        if panel is None or self.table is None:
             return
         names: dict[str, Any] = {
             "issue: duplicate kind": self._dup_kind_colour,
@@ -246,7 +234,7 @@ class IssuesController(QObject):
             "issue: outlier score": lambda _p: self._column("outlier_score"),
             "issue: eval leak": lambda _p: self._flag("eval_leak"),
         }
-        for col in PJ.flag_columns(self.table):
+        for col in project_junk.flag_columns(self.table):
             names[f"issue: {col.removesuffix('.flag')}"] = lambda _p, c=col: self._flag(c)
         for name, fn in names.items():
             if name not in self._colours_added:
@@ -282,8 +270,8 @@ class IssuesController(QObject):
             return None
         from inspector.core.junk.quality_rules import load_rules
 
-        rules = load_rules(PJ.project_rules_path(project))
-        dialog = RulesDialog(rules, self.window)
+        rules = load_rules(project_junk.project_rules_path(project))
+        dialog = RulesDialog(rules, self.window.main_window())
         dialog.accepted.connect(lambda: self.apply_rules(dialog.rules()))
         dialog.finished.connect(dialog.deleteLater)
         self.rules_dialog = dialog
@@ -295,14 +283,14 @@ class IssuesController(QObject):
         project = self.window.project
         if project is None:
             return
-        PJ.write_rules(project, rules)
+        project_junk.write_rules(project, rules)
         if self.table is None:
             self.find()
             return
         table = self.table
 
         def work(_params, _progress):
-            return PJ.rerun_quality(project, table, rules)
+            return project_junk.rerun_quality(project, table, rules)
 
         def done(out) -> None:
             if project is not self.window.project:
@@ -311,18 +299,18 @@ class IssuesController(QObject):
             from inspector.core.export.filterfile import load_proposals, save_proposals
             from inspector.core.junk.junk import JunkResult
 
-            old = load_proposals(project.store, [PJ.PROPOSAL_SOURCE])
-            dups = old.filter(pl.col("reason").is_in(list(PJ.DUPLICATE_KINDS)))
+            old = load_proposals(project.store, [project_junk.PROPOSAL_SOURCE])
+            dups = old.filter(pl.col("reason").is_in(list(project_junk.DUPLICATE_KINDS)))
             flagged = JunkResult(self.table, rules, flag_columns=flags).proposals()
             flagged = flagged.filter(
-                ~pl.col("reason").is_in(list(PJ.DUPLICATE_KINDS) + ["eval_leak"])
+                ~pl.col("reason").is_in(list(project_junk.DUPLICATE_KINDS) + ["eval_leak"])
             ).with_columns(pl.col("group_id").cast(pl.String))
             leaks = old.filter(pl.col("reason") == "eval_leak")
             frames = [d.drop("source") for d in (dups, leaks)] + [flagged]
             save_proposals(
                 project.store,
                 pl.concat([f.cast(frames[0].schema) for f in frames]),  # type: ignore[arg-type]
-                source=PJ.PROPOSAL_SOURCE,
+                source=project_junk.PROPOSAL_SOURCE,
             )
             self._show_table(f"Quality rerun with {len(rules.enabled)} rules on.")
             self._reload_review()
@@ -343,13 +331,13 @@ class IssuesController(QObject):
             return self._open_calibration(
                 project, self.table, self.result.map.knn, self.result.threshold, self.params
             )
-        params, threshold = PJ.saved_params(project)
+        params, threshold = project_junk.saved_params(project)
         table = self.table
 
         def work(_p, progress):
             from inspector.core.map.project_map import compute_map
 
-            return compute_map(project, PJ.analysis_map_params(params), progress).knn
+            return compute_map(project, project_junk.analysis_map_params(params), progress).knn
 
         def done(knn) -> None:
             if project is self.window.project and table is self.table:
@@ -362,13 +350,17 @@ class IssuesController(QObject):
         )  # fmt: skip
         return None
 
-    def _default(self, params: PJ.AnalysisParams) -> float:
-        return PJ.default_threshold(params.map.model, params.map.vectors_column)
+    def _default(self, params: project_junk.AnalysisParams) -> float:
+        return project_junk.default_threshold(params.map.model, params.map.vectors_column)
 
     def _open_calibration(self, project, table, knn, threshold, params) -> CalibrationDialog:
-        calibration = PJ.semantic_calibration(project, table, knn, params.dedup_on)
+        calibration = project_junk.semantic_calibration(project, table, knn, params.dedup_on)
         dialog = CalibrationDialog(
-            calibration, project.dataset, threshold, self._default(params), self.window
+            calibration,
+            project.dataset,
+            threshold,
+            self._default(params),
+            self.window.main_window(),
         )
         dialog.accepted.connect(
             lambda: self.find(replace(params, semantic_threshold=dialog.threshold()))
@@ -377,7 +369,3 @@ class IssuesController(QObject):
         self.calibration_dialog = dialog
         dialog.open()
         return dialog
-
-
-def _warn(window: MainWindow, text: str) -> None:
-    QMessageBox.warning(window, "Issues", text)

@@ -26,8 +26,8 @@ from inspector.ui.common.jobs import Job, describe_progress
 
 if TYPE_CHECKING:
     from inspector.core.project import Project
-    from inspector.ui.map.map_setup_bar import MapSetupBar
-    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.common.host import Host
+    from inspector.ui.map.map_panel import MapPanel
 
 log = logging.getLogger("inspector.ui")
 
@@ -46,29 +46,30 @@ def auto_map_enabled() -> bool:
     return value in (True, "true", "1", 1)
 
 
-class MapComputeMixin:
-    """The job half of :class:`~inspector.ui.map.map_panel.MapPanel`: opening and closing a dataset,
-    computing its map and handing the results to the panel's drawing methods, one step per
-    turn of the event loop. It works on the panel's state declared below."""
+class MapCompute:
+    """The job half of :class:`~inspector.ui.map.map_panel.MapPanel`, made by the panel with
+    itself and the host: opening and closing a dataset, computing its map and handing the
+    results to the panel's drawing methods, one step per turn of the event loop."""
 
-    window: MainWindow
-    project: Project | None
-    result: Any
-    params: MapParams | None
-    vectors: np.ndarray | None
-    knn: tuple[np.ndarray, np.ndarray] | None
-    vectors_params: MapParams | None
-    setup_bar: MapSetupBar
-    _xy_shown: np.ndarray | None
-    _steps: list[tuple[Project, Callable[[], None]]]
-    _step_timer: QTimer
+    def __init__(self, panel: MapPanel, host: Host) -> None:
+        self.panel = panel
+        self.host = host
+        self._steps: list[tuple[Project, Callable[[], None]]] = []
+        self._step_timer = QTimer(panel)
+        self._step_timer.setSingleShot(True)
+        self._step_timer.setInterval(0)
+        self._step_timer.timeout.connect(self._run_step)
+
+    def clear_steps(self) -> None:
+        """Drop the steps not run yet (the map they were for is gone)."""
+        self._steps.clear()
 
     def dataset_opened(self, project: Project) -> None:
-        self.window.jobs.cancel(JOB_KIND)
-        self.project = project
-        self._clear_map()
-        self.setup_bar.fill_choices(project)
-        self._fill_colour_combo()
+        self.host.jobs.cancel(JOB_KIND)
+        self.panel.project = project
+        self.panel._clear_map()
+        self.panel.setup_bar.fill_choices(project)
+        self.panel._fill_colour_combo()
         saved = project.store.get("map_params")
         params = None
         if isinstance(saved, dict):
@@ -77,14 +78,14 @@ class MapComputeMixin:
             except TypeError:
                 params = None
         if params is not None:
-            self.set_params(params)
+            self.panel.set_params(params)
             self._compute_soon(project, params)  # cached: quick
         elif (
             auto_map_enabled() and AUTO_MAP_MIN_ROWS <= project.dataset.height <= AUTO_MAP_MAX_ROWS
         ):
-            self._compute_soon(project, self.chosen_params())
+            self._compute_soon(project, self.panel.chosen_params())
         else:
-            self._show_message(
+            self.panel._show_message(
                 f"No map of {project.dataset.name} yet.\n\nChoose a model and the text to embed "
                 "above, then Compute map (Ctrl+M)."
             )
@@ -92,22 +93,22 @@ class MapComputeMixin:
     def _compute_soon(self, project: Project, params: MapParams) -> None:
         """Start the map once the window has drawn the new dataset: the job's first step
         (gathering the texts) shares polars' threads with the table's first paint."""
-        self._show_message("Computing the map…")
+        self.panel._show_message("Computing the map…")
 
         def start() -> None:
-            if self.window.project is project and self.window.jobs.current(JOB_KIND) is None:
+            if self.host.project is project and self.host.jobs.current(JOB_KIND) is None:
                 self.compute(params)
 
-        QTimer.singleShot(START_DELAY_MS, self, start)  # dropped if the panel is gone
+        QTimer.singleShot(START_DELAY_MS, self.panel, start)  # dropped if the panel is gone
 
     def compute(self, params: MapParams | None = None) -> Job | None:
         """Compute (or load from the caches) the map of the open dataset in the background."""
-        project = self.window.project
+        project = self.host.project
         if project is None:
             return None
-        if project is not self.project:
-            self.project = project
-        params = params if isinstance(params, MapParams) else self.chosen_params()
+        if project is not self.panel.project:
+            self.panel.project = project
+        params = params if isinstance(params, MapParams) else self.panel.chosen_params()
         if not params.vectors_column:
             # Written only when changed: a QSettings write costs tens of ms on a slow disk.
             settings = QSettings()
@@ -117,17 +118,17 @@ class MapComputeMixin:
             ):
                 if settings.value(key) != value:
                     settings.setValue(key, value)
-        self.params = params
-        if self._xy_shown is None:
-            self._show_message("Computing the map…")
-        self.compute_button.setEnabled(False)
+        self.panel.params = params
+        if self.panel._xy_shown is None:
+            self.panel._show_message("Computing the map…")
+        self.panel.compute_button.setEnabled(False)
 
         def run(p: MapParams, progress: Progress) -> Any:
             if ISOLATE:
                 return compute_map_isolated(project, p, progress)
             return compute_map(project, p, progress)
 
-        return self.window.jobs.submit(
+        return self.host.jobs.submit(
             JOB_KIND,
             run,
             params,
@@ -138,35 +139,37 @@ class MapComputeMixin:
         )
 
     def cancel(self) -> None:
-        self.window.jobs.cancel(JOB_KIND)
+        self.host.jobs.cancel(JOB_KIND)
 
     def _on_job_progress(self, job: Job) -> None:
-        if job.kind == JOB_KIND and self.message.isVisibleTo(self):
-            self.message.setText("Computing the map…\n\n" + describe_progress(job))
+        if job.kind == JOB_KIND and self.panel.message.isVisibleTo(self.panel):
+            self.panel.message.setText("Computing the map…\n\n" + describe_progress(job))
 
     def _on_job_finished(self, job: Job) -> None:
-        if job.kind != JOB_KIND or self.window.jobs.current(JOB_KIND) is not None:
+        if job.kind != JOB_KIND or self.host.jobs.current(JOB_KIND) is not None:
             return
-        self.compute_button.setEnabled(self.window.project is not None)
-        if job.cancelled and self.result is None:
-            if self._xy_shown is None:
-                self._show_message("The map was cancelled.\n\nCompute map (Ctrl+M) to start again.")
+        self.panel.compute_button.setEnabled(self.host.project is not None)
+        if job.cancelled and self.panel.result is None:
+            if self.panel._xy_shown is None:
+                self.panel._show_message(
+                    "The map was cancelled.\n\nCompute map (Ctrl+M) to start again."
+                )
             else:
-                self.setup_bar.setVisible(True)
+                self.panel.setup_bar.setVisible(True)
 
     def _partial(self, project: Project, params: MapParams, name: str, value: Any) -> None:
         """Show each stage's result as it arrives (the worker's arrays, never copied here)."""
         if name == "vectors":
             self._later(project, lambda: self._set_vectors(value, params))
         elif name == "knn":
-            self._later(project, lambda: setattr(self, "knn", value))
+            self._later(project, lambda: setattr(self.panel, "knn", value))
         elif name == "layout":
-            self._later(project, lambda: self._show_points(project, np.asarray(value)))
+            self._later(project, lambda: self.panel._show_points(project, np.asarray(value)))
         elif name == "clusters":
             get = value.get
             self._later(
                 project,
-                lambda: self._show_clusters(
+                lambda: self.panel._show_clusters(
                     get("coarse"), get("names_coarse"), get("fine"), get("names_fine")
                 ),
             )
@@ -186,28 +189,28 @@ class MapComputeMixin:
         if not self._steps:
             return
         project, step = self._steps.pop(0)
-        if project is self.window.project:
+        if project is self.host.project:
             step()
         if self._steps:
             self._step_timer.start()
 
     def _set_vectors(self, vectors: np.ndarray, params: MapParams) -> None:
-        self.vectors, self.vectors_params = vectors, params
+        self.panel.vectors, self.panel.vectors_params = vectors, params
 
     def _finish(self, project: Project, params: MapParams, result: Any) -> None:
-        self._show_points(project, np.asarray(result.xy))
-        self._show_clusters(
+        self.panel._show_points(project, np.asarray(result.xy))
+        self.panel._show_clusters(
             result.cluster_coarse, result.names_coarse, result.cluster_fine, result.names_fine
         )
-        self.result = result
-        self.params = params
-        self.vectors, self.vectors_params = result.vectors, params
-        self.knn = (result.knn_indices, result.knn_sims)
-        self.window.actions.update_enabled()
-        self.mapReady.emit(result)
+        self.panel.result = result
+        self.panel.params = params
+        self.panel.vectors, self.panel.vectors_params = result.vectors, params
+        self.panel.knn = (result.knn_indices, result.knn_sims)
+        self.host.actions.update_enabled()
+        self.panel.mapReady.emit(result)
 
     def _failed(self, project: Project, exc: BaseException) -> None:
-        if project is not self.window.project:
+        if project is not self.host.project:
             return
         if isinstance(exc, DataError):
             text = exc.describe()
@@ -215,12 +218,12 @@ class MapComputeMixin:
             # Shown in the dock rather than a dialog: the window goes on without a map.
             log.error("the map job failed", exc_info=(type(exc), exc, exc.__traceback__))
             text = f"{type(exc).__name__}: {exc}"
-        self._show_message(f"Could not compute the map.\n\n{text}")
-        self.setup_bar.setVisible(True)
+        self.panel._show_message(f"Could not compute the map.\n\n{text}")
+        self.panel.setup_bar.setVisible(True)
 
     def dataset_closed(self) -> None:
-        self.window.jobs.cancel(JOB_KIND)
-        self.project = None
-        self._clear_map()
-        self._show_message("Open a dataset to see its map.")
-        self.window.actions.update_enabled()
+        self.host.jobs.cancel(JOB_KIND)
+        self.panel.project = None
+        self.panel._clear_map()
+        self.panel._show_message("Open a dataset to see its map.")
+        self.host.actions.update_enabled()

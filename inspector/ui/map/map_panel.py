@@ -11,11 +11,10 @@ with :meth:`MapPanel.add_color_source` (e.g. labels or quality flags).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -27,13 +26,16 @@ from PySide6.QtWidgets import (
 
 from inspector.core.map.project_map import MapParams
 from inspector.ui.map.map_colours import ColourSource, colour_choices, colouring
-from inspector.ui.map.map_compute import MapComputeMixin
+from inspector.ui.map.map_compute import MapCompute
 from inspector.ui.map.map_setup_bar import MapSetupBar
 from inspector.ui.map.map_view import ClusterListWidget, MapView
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
     from inspector.core.project import Project
-    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.common.host import Host
+    from inspector.ui.common.jobs import Job
 
 log = logging.getLogger("inspector.ui")
 
@@ -54,16 +56,16 @@ def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a is b or np.array_equal(np.asarray(a), np.asarray(b))
 
 
-class MapPanel(MapComputeMixin, QWidget):
+class MapPanel(QWidget):
     """The map dock's widget; ``install_map`` puts it into the window and wires the keys."""
 
     mapReady = Signal(object)  # the MapResult, once the job is done
     mapCleared = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, host: Host) -> None:
         super().__init__()
         self.setObjectName("map_panel")
-        self.window = window
+        self.host = host
         self.result: Any = None  # the MapResult shown
         self.params: MapParams | None = None  # the params of the map shown or being made
         self.project: Project | None = None
@@ -74,11 +76,7 @@ class MapPanel(MapComputeMixin, QWidget):
         self.knn: tuple[np.ndarray, np.ndarray] | None = None
         self.vectors_params: MapParams | None = None  # what made ``vectors``
         self._colour_sources: dict[str, ColourSource] = {}
-        self._steps: list[tuple[Project, Callable[[], None]]] = []
-        self._step_timer = QTimer(self)
-        self._step_timer.setSingleShot(True)
-        self._step_timer.setInterval(0)
-        self._step_timer.timeout.connect(self._run_step)
+        self.computer = MapCompute(self, host)
         self._syncing = False
         self._cluster_list_shown = True
 
@@ -90,11 +88,11 @@ class MapPanel(MapComputeMixin, QWidget):
 
         self.view.selectionChanged.connect(self._on_map_selection)
         self.view.currentChanged.connect(self._on_map_current)
-        window.datasetOpened.connect(self.dataset_opened)
-        window.currentRowChanged.connect(self._on_window_current)
-        window.selectionChanged.connect(self._on_window_selection)
-        window.jobs.progressed.connect(self._on_job_progress)
-        window.jobs.finished.connect(self._on_job_finished)
+        host.datasetOpened.connect(self.dataset_opened)
+        host.currentRowChanged.connect(self._on_window_current)
+        host.selectionChanged.connect(self._on_window_selection)
+        host.jobs.progressed.connect(self.computer._on_job_progress)
+        host.jobs.finished.connect(self.computer._on_job_finished)
         self._show_message("Open a dataset to see its map.")
 
     # -- building ---------------------------------------------------------------------------
@@ -165,6 +163,20 @@ class MapPanel(MapComputeMixin, QWidget):
         self.colour_bar.setVisible(True)
         self.setup_bar.setVisible(self.settings_button.isChecked())
 
+    # -- computing (the work is :class:`MapCompute`'s) -------------------------------------------
+    def dataset_opened(self, project: Project) -> None:
+        self.computer.dataset_opened(project)
+
+    def dataset_closed(self) -> None:
+        self.computer.dataset_closed()
+
+    def compute(self, params: MapParams | None = None) -> Job | None:
+        """Compute (or load from the caches) the map of the open dataset in the background."""
+        return self.computer.compute(params)
+
+    def cancel(self) -> None:
+        self.computer.cancel()
+
     # -- the model and text choices ---------------------------------------------------------
     def set_params(self, params: MapParams) -> None:
         """Show ``params`` in the model and text choices."""
@@ -176,7 +188,7 @@ class MapPanel(MapComputeMixin, QWidget):
 
     # -- drawing ----------------------------------------------------------------------------
     def _clear_map(self) -> None:
-        self._steps.clear()
+        self.computer.clear_steps()
         self.result = None
         self._xy_shown = self._bounds = None
         self.vectors = self.knn = self.vectors_params = None
@@ -197,14 +209,14 @@ class MapPanel(MapComputeMixin, QWidget):
         self.view.set_preview_provider(lambda row: dataset.preview(row, 600))
         self._syncing = True
         try:
-            self.view.set_selection(self._map_selection(self.window.selected_rows()))
-            current = self.window.current_row()
+            self.view.set_selection(self._map_selection(self.host.selected_rows()))
+            current = self.host.current_row()
             self.view.set_current(-1 if current is None else current)
         finally:
             self._syncing = False
         self._show_map()
         self.apply_colour()
-        self.window.actions.update_enabled()
+        self.host.actions.update_enabled()
 
     def fit_all(self) -> None:
         """Show every point, with room at the sides for the names of clusters at the edge
@@ -275,7 +287,7 @@ class MapPanel(MapComputeMixin, QWidget):
 
     def apply_colour(self) -> None:
         """Colour the points by the colour-by choice (uniform until its values exist)."""
-        project = self.window.project
+        project = self.host.project
         xy = self._xy_shown
         if project is None or xy is None or len(xy) != project.dataset.height:
             return
@@ -316,25 +328,25 @@ class MapPanel(MapComputeMixin, QWidget):
         current one is shown by the current ring alone (else every step through the table
         would dim the whole map)."""
         rows = np.asarray(rows, dtype=np.int64)
-        if rows.size == 1 and rows[0] == self.window.current_row():
+        if rows.size == 1 and rows[0] == self.host.current_row():
             return np.empty(0, np.int64)
         return rows
 
     def _on_map_selection(self, rows: np.ndarray) -> None:
-        if self._syncing or self.window.project is None:
+        if self._syncing or self.host.project is None:
             return
         self._syncing = True
         try:
-            self.window.select_rows(rows)
+            self.host.select_rows(rows)
         finally:
             self._syncing = False
 
     def _on_map_current(self, row: int) -> None:
-        if self.window.project is None or row < 0:
+        if self.host.project is None or row < 0:
             return
         self._syncing = True
         try:
-            self.window.set_current_row(row)
+            self.host.set_current_row(row)
         finally:
             self._syncing = False
 
@@ -354,3 +366,24 @@ class MapPanel(MapComputeMixin, QWidget):
 
     def has_map(self) -> bool:
         return self._xy_shown is not None
+
+    # -- the map as a service to other features (inspector.ui.common.services.MapService) ------
+    @property
+    def clusters_changed(self) -> SignalInstance:
+        return self.view.clustersChanged
+
+    def colour_key(self) -> str | None:
+        key = self.colour_combo.currentData()
+        return None if key is None else str(key)
+
+    def cluster_labels(self) -> tuple[Any, Any, Any, Any]:
+        return self.view.cluster_labels()
+
+    def highlight(self) -> np.ndarray:
+        return self.view.highlight()
+
+    def set_current(self, row: int, *, reveal: bool = False) -> None:
+        self.view.set_current(row, reveal=reveal)
+
+    def set_selection(self, rows: np.ndarray) -> None:
+        self.view.set_selection(rows)

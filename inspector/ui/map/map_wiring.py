@@ -1,6 +1,7 @@
 """Put the map into a main window: the Map, Clusters and Search docks and their actions.
 
-The window calls :func:`install_map` once; calling it again returns what the first call made.
+The shell calls :func:`build_map` once per window (``inspector.ui.shell.features.install_map``)
+and registers what it returns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from inspector.ui.map.map_panel import MapPanel
 from inspector.ui.map.search_panel import SearchPanel
 
 if TYPE_CHECKING:
-    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.common.host import Host
 
 # On a first start (later the saved layout wins): the map's share of the window's width, the
 # cluster list's height under it, and the table's share of what is left beside the sample.
@@ -24,39 +25,36 @@ CLUSTERS_HEIGHT = 190
 TABLE_SHARE = 0.57
 
 
-def install_map(window: MainWindow) -> MapPanel:
-    """Add the map (replacing the placeholder), the cluster list and semantic search to
-    ``window``, with their actions in a "Map" menu. Returns the :class:`MapPanel`."""
-    existing = getattr(window, "map_panel", None)
-    if isinstance(existing, MapPanel):
-        return existing
+def build_map(host: Host) -> tuple[MapPanel, SearchPanel]:
+    """Add the map (replacing the placeholder), the cluster list and semantic search to the
+    host's window, with their actions in a "Map" menu."""
     left = Qt.DockWidgetArea.LeftDockWidgetArea
-    panel = MapPanel(window)
-    search = SearchPanel(window, panel)
-    window.map_panel = panel  # type: ignore[attr-defined]
-    window.search_panel = search  # type: ignore[attr-defined]
-    map_dock = window.add_dock(panel, "Map", left)
-    clusters_dock = window.add_dock(panel.cluster_list, "Clusters", left)
-    search_dock = window.add_dock(search, "Search", left)
+    window = host.main_window()
+    panel = MapPanel(host)
+    search = SearchPanel(host, panel)
+    map_dock = host.add_dock(panel, "Map", left)
+    clusters_dock = host.add_dock(panel.cluster_list, "Clusters", left)
+    search_dock = host.add_dock(search, "Search", left)
     first_start = QSettings().value("window/state") is None
     if first_start:
         window.splitDockWidget(map_dock, clusters_dock, Qt.Orientation.Vertical)
         window.tabifyDockWidget(clusters_dock, search_dock)
         clusters_dock.raise_()
         # After the window's own first-start sizes (it runs in the constructor).
-        QTimer.singleShot(0, window, lambda: _first_sizes(window))
-    elif getattr(window, "_state_restored", False):
-        window.restoreState(QSettings().value("window/state"))
+        QTimer.singleShot(0, window, lambda: _first_sizes(host))
+    else:
+        host.restore_dock_layout()  # the saved places of the docks just added
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
     clusters_dock.visibilityChanged.connect(panel.update_legend)
-    window.datasetClosing.connect(panel.dataset_closed)
-    _register_actions(window, panel, search)
+    host.datasetClosing.connect(panel.dataset_closed)
+    _register_actions(host, panel, search)
     QTimer.singleShot(0, start_helper)  # the map's process server, while the window is small
-    return panel
+    return panel, search
 
 
-def _first_sizes(window: MainWindow) -> None:
-    docks = window.docks
+def _first_sizes(host: Host) -> None:
+    window = host.main_window()
+    docks = host.docks
     if "dock_map" not in docks:
         return
     width = int(window.width() * MAP_WIDTH_SHARE)
@@ -67,24 +65,24 @@ def _first_sizes(window: MainWindow) -> None:
         [rest, CLUSTERS_HEIGHT],
         Qt.Orientation.Vertical,
     )
-    QTimer.singleShot(0, window, lambda: _split_central(window, 0))
+    QTimer.singleShot(0, window, lambda: _split_central(host, 0))
 
 
-def _split_central(window: MainWindow, tries: int) -> None:
+def _split_central(host: Host, tries: int) -> None:
     """Give the table its share beside the sample pane once the splitter is laid out (sizes
     set before that are overridden by the window's first layout)."""
-    splitter = window.splitter
+    splitter = host.splitter
     if not splitter.isVisible() or splitter.width() < 100:
         if tries < 40:
-            QTimer.singleShot(25, window, lambda: _split_central(window, tries + 1))
+            QTimer.singleShot(25, splitter, lambda: _split_central(host, tries + 1))
         return
     total = sum(splitter.sizes())
     splitter.setSizes([int(total * TABLE_SHARE), total - int(total * TABLE_SHARE)])
 
 
-def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) -> None:
-    reg = window.actions
-    has_data = lambda: window.project is not None  # noqa: E731 - the rows and their ids
+def _register_actions(host: Host, panel: MapPanel, search: SearchPanel) -> None:
+    reg = host.actions
+    has_data = lambda: host.project is not None  # noqa: E731 - the rows and their ids
     has_map = panel.has_map
     reg.register(
         "map.compute",
@@ -141,7 +139,7 @@ def _register_actions(window: MainWindow, panel: MapPanel, search: SearchPanel) 
         search.more_like_this,
         keys=["Ctrl+L"],
         menu="Map",
-        enabled_when=lambda: has_map() and window.current_row() is not None,
+        enabled_when=lambda: has_map() and host.current_row() is not None,
         tip="The samples nearest in meaning to the current one",
     )
     reg.register(

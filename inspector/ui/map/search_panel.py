@@ -32,8 +32,8 @@ from inspector.core.map.models import load_embedder
 from inspector.core.map.search import nearest
 
 if TYPE_CHECKING:
+    from inspector.ui.common.host import Host
     from inspector.ui.map.map_panel import MapPanel
-    from inspector.ui.shell.main_window import MainWindow
 
 JOB_KIND = "search"
 SEARCH_K = 100  # hits listed, lit on the map and shown in the table
@@ -96,10 +96,10 @@ class SearchPanel(QWidget):
     wantsFocus = Signal()  # the dock should come forward
     searched = Signal(object)  # SearchHits, once shown
 
-    def __init__(self, window: MainWindow, map_panel: MapPanel) -> None:
+    def __init__(self, host: Host, map_panel: MapPanel) -> None:
         super().__init__()
         self.setObjectName("search_panel")
-        self.window = window
+        self.host = host
         self.map_panel = map_panel
         self.hits: SearchHits | None = None
         self._filtered_by_search = False
@@ -146,7 +146,7 @@ class SearchPanel(QWidget):
         self._say("Type what you are looking for and press Enter.")
 
         map_panel.mapCleared.connect(self._forget)
-        window.datasetOpened.connect(lambda _p: self._forget())
+        host.datasetOpened.connect(lambda _p: self._forget())
 
     # -- searching --------------------------------------------------------------------------
     def focus_query(self) -> None:
@@ -183,7 +183,7 @@ class SearchPanel(QWidget):
 
     def more_like_this(self, row: int | None = None) -> None:
         """The samples nearest the current one (``row``, if given)."""
-        row = self.window.current_row() if row is None else row
+        row = self.host.current_row() if row is None else row
         vectors, knn = self.map_panel.vectors, self.map_panel.knn
         if row is None:
             return
@@ -201,8 +201,8 @@ class SearchPanel(QWidget):
         self._submit(SearchRequest(vectors, SEARCH_K, row=row), label, keep=row)
 
     def _submit(self, request: SearchRequest, label: str, keep: int | None) -> None:
-        project = self.window.project
-        self.window.jobs.submit(
+        project = self.host.project
+        self.host.jobs.submit(
             JOB_KIND,
             run_search,
             request,
@@ -212,7 +212,7 @@ class SearchPanel(QWidget):
         )
 
     def _done(self, project: Any, hits: SearchHits, label: str, keep: int | None) -> None:
-        if project is not self.window.project or self.map_panel.vectors is None:
+        if project is not self.host.project or self.map_panel.vectors is None:
             return
         self._show(hits, label, keep)
 
@@ -223,7 +223,7 @@ class SearchPanel(QWidget):
 
     # -- showing ----------------------------------------------------------------------------
     def _show(self, hits: SearchHits, label: str, keep: int | None) -> None:
-        project = self.window.project
+        project = self.host.project
         if project is None:
             return
         self.hits = hits
@@ -248,23 +248,23 @@ class SearchPanel(QWidget):
         )
         view_rows = order.astype(np.int64)
         self._filtered_by_search = True
-        self.window.set_view_rows(view_rows)
-        self.window.set_current_row(int(keep if keep is not None else hits.rows[0]))
+        self.host.set_view_rows(view_rows)
+        self.host.set_current_row(int(keep if keep is not None else hits.rows[0]))
         self.searched.emit(hits)
 
     def clear(self) -> None:
         """Forget the hits: the map unlit, the table back to the filter's rows."""
         self.query_box.clear()
         self._forget()
-        if self._filtered_by_search and self.window.project is not None:
-            current = self.window.current_row()
-            self.window.filter_bar.apply()  # the rows the filter (if any) gives
+        if self._filtered_by_search and self.host.project is not None:
+            current = self.host.current_row()
+            self.host.apply_filter()  # the rows the filter (if any) gives
             if current is not None:
-                self.window.set_current_row(current)
+                self.host.set_current_row(current)
         self._filtered_by_search = False
 
     def _forget(self) -> None:
-        self.window.jobs.cancel(JOB_KIND)
+        self.host.jobs.cancel(JOB_KIND)
         self.hits = None
         self.results.clear()
         self.map_panel.view.set_highlight(np.empty(0, np.int64))
@@ -275,7 +275,7 @@ class SearchPanel(QWidget):
 
     def _on_result(self, item: QTreeWidgetItem | None, _previous: object) -> None:
         if item is not None:
-            self.window.set_current_row(int(item.data(0, ROW)))
+            self.host.set_current_row(int(item.data(0, ROW)))
 
     def result_rows(self) -> list[int]:
         """The rows listed, in order (tests and the window)."""

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 from inspector.core.export.filterfile import FORMATS, format_for
 from inspector.core.labels import states as L
 from inspector.ui.common.buttons import Standard, dialog_buttons
-from inspector.ui.data.sample_view import MUTED
+from inspector.ui.common.sample_view import MUTED
 
 SUFFIX = {"parquet": ".parquet", "jsonl": ".jsonl", "csv": ".csv", "ids": ".txt"}
 

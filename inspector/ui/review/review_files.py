@@ -1,4 +1,5 @@
-"""File ▸ Export Filter List… and File ▸ Import Filter… (a part of the review controller).
+"""File ▸ Export Filter List… and File ▸ Import Filter… (a collaborator of the review
+controller).
 
 The dialogs collect the choices; :meth:`FilterFileActions.export_now` and
 :meth:`FilterFileActions.import_now` do the work, so tests run what the menus run.
@@ -6,6 +7,7 @@ The dialogs collect the choices; :meth:`FilterFileActions.export_now` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,8 @@ from inspector.ui.review.review_dialogs import ExportDialog, ImportDialog
 if TYPE_CHECKING:
     from inspector.core.export.filter_import import ImportResult
     from inspector.core.export.filterfile import ExportResult
+    from inspector.ui.common.host import Host
     from inspector.ui.review.labelling import LabelsHub
-    from inspector.ui.shell.main_window import MainWindow
 
 
 class busy_cursor:
@@ -32,23 +34,29 @@ class busy_cursor:
 
 
 class FilterFileActions:
-    """Export and import for :class:`~inspector.ui.review.review_wiring.ReviewController`."""
+    """Export and import for :class:`~inspector.ui.review.review_wiring.ReviewController`:
+    ``has_data`` says whether there are labels to work on, ``say`` puts a line in the status
+    bar, ``error`` shows a failure."""
 
-    window: MainWindow
-    hub: LabelsHub
-    last_export: ExportResult | None
-    last_import: ImportResult | None
-    export_dialog: ExportDialog | None
-    import_dialog: ImportDialog | None
-
-    def _has_data(self) -> bool:
-        raise NotImplementedError
-
-    def _say(self, text: str, *, warn: bool = False) -> None:
-        raise NotImplementedError
-
-    def _error(self, title: str, exc: BaseException) -> None:
-        raise NotImplementedError
+    def __init__(
+        self,
+        host: Host,
+        hub: LabelsHub,
+        *,
+        has_data: Callable[[], bool],
+        say: Callable[[str], None],
+        error: Callable[[str, BaseException], None],
+    ) -> None:
+        self.host = host
+        self.hub = hub
+        self._has_data = has_data
+        self._say = say
+        self._error = error
+        self.last_export: ExportResult | None = None
+        self.last_import: ImportResult | None = None
+        # the dialogs last shown (tests reach them here)
+        self.export_dialog: ExportDialog | None = None
+        self.import_dialog: ImportDialog | None = None
 
     # -- filter files --------------------------------------------------------------------------
     def show_export_dialog(self) -> None:
@@ -56,7 +64,7 @@ class FilterFileActions:
             return
         last = str(QSettings().value("review/export_path", ""))
         start = last or str(Path.home() / "filter.parquet")
-        dialog = ExportDialog(start, self.window)
+        dialog = ExportDialog(start, self.host.main_window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.export_in_background(*dialog.values()))
         self.export_dialog = dialog
@@ -68,7 +76,7 @@ class FilterFileActions:
         """Write the filter file and its manifest (what the Export dialog runs)."""
         from inspector.core.export.project_export import export_project
 
-        project = self.window.project
+        project = self.host.project
         if project is None:
             raise ValueError("open a dataset first")
         result = export_project(project, path, format=fmt, include_proposals=include_proposals)
@@ -92,7 +100,7 @@ class FilterFileActions:
                 raise exc
             self._error("Cannot export the filter list", exc)
 
-        self.window.jobs.submit(
+        self.host.jobs.submit(
             "export_filter",
             run,
             (path, fmt, include_proposals),
@@ -105,7 +113,7 @@ class FilterFileActions:
         if not self._has_data():
             return
         start = str(Path(str(QSettings().value("review/export_path", Path.home()))).parent)
-        dialog = ImportDialog(start, self.window)
+        dialog = ImportDialog(start, self.host.main_window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._import_from_dialog(*dialog.values()))
         self.import_dialog = dialog

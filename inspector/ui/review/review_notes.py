@@ -3,11 +3,12 @@
 A curator's note on a sample (or on every row of a selection or duplicate group): ``N`` in a
 review session, Labels ▸ Note on Selection… elsewhere. The note is one undoable command, saved
 on OK like every other label, shown beside the decision and written to filter files.
-:class:`SelectionLabels` is Labels ▸ Label Selection as…/Note on Selection… for the review
-controller."""
+:class:`SelectionLabels` is Labels ▸ Label Selection as…/Note on Selection…, a collaborator of
+the review controller."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 
     from inspector.core.labels.commands import Changes
     from inspector.ui.common.actions import ActionRegistry
+    from inspector.ui.common.host import Host
     from inspector.ui.review.labelling import LabelsHub
-    from inspector.ui.shell.main_window import MainWindow
 
 
 class NoteDialog(QDialog):
@@ -100,18 +101,23 @@ class SelectionLabels:
     """Labelling outside a session, for :class:`~inspector.ui.review.review_wiring.ReviewController`:
     a decision or a note on the rows selected in the table or on the map."""
 
-    window: MainWindow
-    hub: LabelsHub
-    confirm_box: QMessageBox | None
-    note_dialog: NoteDialog | None
+    def __init__(
+        self,
+        host: Host,
+        hub: LabelsHub,
+        *,
+        has_data: Callable[[], bool],
+        say: Callable[..., None],
+    ) -> None:
+        self.host = host
+        self.hub = hub
+        self._has_data = has_data
+        self._say = say
+        # the dialogs last shown (tests reach them here)
+        self.confirm_box: QMessageBox | None = None
+        self.note_dialog: NoteDialog | None = None
 
-    def _has_data(self) -> bool:
-        raise NotImplementedError
-
-    def _say(self, text: str, *, warn: bool = False) -> None:
-        raise NotImplementedError
-
-    def _register_selection_actions(self, reg: ActionRegistry, has_data) -> None:
+    def register_actions(self, reg: ActionRegistry, has_data: Callable[[], bool]) -> None:
         """Labels ▸ Label Selection as…, Note on Selection…, Clear Decisions of Selection…"""
         for decision in L.DECISIONS:
             reg.register(
@@ -140,7 +146,7 @@ class SelectionLabels:
     def label_selection(self, decision: str | None, *, confirm: bool = True):
         """Label the selected rows (table or map) in one step, after a confirmation that
         shows the count and a few ids. Returns the box (``confirm``) or the Changes."""
-        rows = self.window.selected_rows()
+        rows = self.host.selected_rows()
         if not self._has_data():
             return None
         if not len(rows):
@@ -150,7 +156,7 @@ class SelectionLabels:
             return self.bulk_decide(rows, decision)
         assert self.hub.book is not None
         ids = [self.hub.book.id_of(int(r)) for r in rows[:5]]
-        box = confirm_bulk_box(len(rows), decision or "no decision", ids, self.window)
+        box = confirm_bulk_box(len(rows), decision or "no decision", ids, self.host.main_window())
         box.accepted.connect(lambda: self.bulk_decide(rows, decision))
         self.confirm_box = box
         box.open()
@@ -164,11 +170,11 @@ class SelectionLabels:
         return changes
 
     def note_selection(self) -> None:
-        rows = self.window.selected_rows()
-        if not len(rows) and self.window.current_row() is not None:
-            rows = np.array([self.window.current_row()], dtype=np.int64)
+        rows = self.host.selected_rows()
+        if not len(rows) and self.host.current_row() is not None:
+            rows = np.array([self.host.current_row()], dtype=np.int64)
         if self._has_data() and len(rows):
-            self.note_dialog = ask_note(self.hub, rows, self.window, self._noted)
+            self.note_dialog = ask_note(self.hub, rows, self.host.main_window(), self._noted)
 
     def _noted(self, changes: Changes | None) -> None:
         if changes is not None:

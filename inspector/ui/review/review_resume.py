@@ -52,14 +52,6 @@ SAVE_PLACE_MS = 400
 MUTED = "#6b7280"
 
 
-def install_resume(controller: ReviewController) -> SessionKeeper:
-    """Save ``controller``'s sessions and offer them back (once per controller)."""
-    existing = getattr(controller, "resumer", None)
-    if isinstance(existing, SessionKeeper):
-        return existing
-    return SessionKeeper(controller)
-
-
 def resume_text(saved: SavedSession) -> str:
     """ "Resume ‘Cluster 4 · recipes’ — 37 of 120 decided"."""
     return f"Resume ‘{saved.title}’ — {saved.progress_text()}"
@@ -166,7 +158,7 @@ class SessionKeeper(QObject):
     def __init__(self, controller: ReviewController) -> None:
         super().__init__(controller)
         self.controller = controller
-        self.window = controller.window
+        self.host = controller.host
         self._log: SessionLog | None = None
         self.offer: SavedSession | None = None  # the latest unfinished session, if any
         self.last_restored: RestoredSession | None = None
@@ -177,7 +169,7 @@ class SessionKeeper(QObject):
         self.panel.resumeRequested.connect(self.resume)
         self.panel.startRequested.connect(controller.show_start_dialog)
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        self.dock = self.window.add_dock(self.panel, "Review", left)
+        self.dock = self.host.add_dock(self.panel, "Review", left)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(PANEL_REFRESH_MS)
@@ -186,9 +178,11 @@ class SessionKeeper(QObject):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_PLACE_MS)
         self._save_timer.timeout.connect(self.save_place)
-        self.window.installEventFilter(self)  # the place is saved before the window closes
+        self.host.main_window().installEventFilter(
+            self
+        )  # the place is saved before the window closes
 
-        self.window.actions.register(
+        self.host.actions.register(
             RESUME_ID,
             "&Resume Review Session",
             self.resume,
@@ -196,21 +190,21 @@ class SessionKeeper(QObject):
             enabled_when=self.can_resume,
             tip="Go back to the unfinished review session saved in this project",
         )
-        labels_menu = self.window.actions.menu("Labels")
-        action = self.window.actions[RESUME_ID]
+        labels_menu = self.host.actions.menu("Labels")
+        action = self.host.actions[RESUME_ID]
         first = labels_menu.actions()[0]
         if first is not action:  # first in the menu, with a line under it
             labels_menu.removeAction(action)
             labels_menu.insertAction(first, action)
             labels_menu.insertSeparator(first)
 
-        self.window.datasetOpened.connect(self._opened)
-        self.window.datasetClosing.connect(self._closed)
-        self.window.openFailed.connect(self._open_failed)
+        self.host.datasetOpened.connect(self._opened)
+        self.host.datasetClosing.connect(self._closed)
+        self.host.openFailed.connect(self._open_failed)
         controller.sessionShown.connect(self._shown)
         controller.stack.currentChanged.connect(self._view_changed)
-        if self.window.project is not None and controller.hub.is_open:
-            self._opened(self.window.project)
+        if self.host.project is not None and controller.hub.is_open:
+            self._opened(self.host.project)
         else:
             self.refresh()
 
@@ -297,7 +291,7 @@ class SessionKeeper(QObject):
             self._save_timer.start()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.window and event.type() == QEvent.Type.Close:
+        if obj is self.host.main_window() and event.type() == QEvent.Type.Close:
             self.save_place()
         return False
 
@@ -394,4 +388,4 @@ class SessionKeeper(QObject):
         if offer is not None and current is not None and offer.id == current.id:
             offer = None
         self.panel.show_sessions(sessions, offer, current, has_data=self.controller._has_data())
-        self.window.actions.update_enabled()
+        self.host.actions.update_enabled()

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QRect
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStyledItemDelegate
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
 from inspector.core.labels import states as L
-from inspector.ui.data.table_model import DATASET_ROW_ROLE
+from inspector.ui.common.table_roles import DATASET_ROW_ROLE
 
 if TYPE_CHECKING:
+    from inspector.ui.common.host import Host
     from inspector.ui.review.labelling import LabelsHub, LabelUpdate
-    from inspector.ui.shell.main_window import MainWindow
 
 FILTERS = ("any", "none", "keep", "drop", "unsure")
 MARK_WIDTH = 4
@@ -51,8 +51,8 @@ class DecisionDelegate(QStyledItemDelegate):
 class DecisionFilter(QObject):
     """A "decision: any/none/keep/drop/unsure" box in the filter bar."""
 
-    def __init__(self, window: MainWindow, hub: LabelsHub) -> None:
-        super().__init__(window)
+    def __init__(self, window: Host, hub: LabelsHub) -> None:
+        super().__init__(window.main_window())
         self.window = window
         self.hub = hub
         self._base: np.ndarray | None = None  # what the text/expression filter shows
@@ -63,12 +63,7 @@ class DecisionFilter(QObject):
         for name in FILTERS:
             self.combo.addItem(f"decision: {name}", name)
         self.combo.currentIndexChanged.connect(self._changed)
-        bar = window.filter_bar
-        row = bar.layout().itemAt(0).layout() if bar.layout() is not None else None
-        if isinstance(row, QHBoxLayout):
-            row.insertWidget(max(row.indexOf(bar.count_label), 0), self.combo)
-        else:  # a filter bar laid out differently: keep the box in view all the same
-            bar.layout().addWidget(self.combo)
+        window.add_filter_widget(self.combo)
         window.filterApplied.connect(self._filter_ran)
         window.datasetOpened.connect(self._opened)
         window.datasetClosing.connect(lambda: self._opened(None))  # back to "any"
@@ -89,7 +84,7 @@ class DecisionFilter(QObject):
     def _filter_ran(self, n: int) -> None:
         if self._applying or n < 0 or self.window.project is None:
             return  # (rows shown before their ids: no labels to filter by yet)
-        self._base = self.window.model.base_rows()
+        self._base = self.window.base_rows()
         if self.choice != "any":
             self._apply()
 
@@ -97,13 +92,13 @@ class DecisionFilter(QObject):
         if self.window.project is None:
             return
         if self.choice == "any":
-            if self._base is None or self.window.filter_bar.query().empty:
-                self.window.filter_bar.apply()  # no text filter: every row, at once
+            if self._base is None or self.window.filter_is_empty():
+                self.window.apply_filter()  # no text filter: every row, at once
                 return
             self._show(self._base)  # back to what the text filter found
             return
         if self._base is None:
-            self._base = self.window.model.base_rows()
+            self._base = self.window.base_rows()
         self._apply()
 
     def _apply(self) -> None:

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 from inspector.core.data.dataset import LENGTH
 from inspector.core.data.render import render_record
 from inspector.core.labels import states as L
-from inspector.ui.data.sample_view import MONO, MUTED, SampleView, sample_html
-from inspector.ui.data.table_model import locator
+from inspector.ui.common.sample_view import MONO, MUTED, SampleView, sample_html
+from inspector.ui.common.table_roles import locator
 from inspector.ui.review.labelling import MAX_KEEPER_KEYS
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
 """Put labelling into a main window: review sessions, bulk labels, undo/redo, filter files.
 
-``install_review(window)`` adds, through the window's action table (STYLE §4):
+:class:`ReviewController` (installed by the shell, ``inspector.ui.shell.features``) adds,
+through the host's action table (STYLE §4):
 
 - Review ▸ Start Review… / Resume Review, and the session's keys (decisions, tags, moving,
   undo, redo, show in context, leave, the key overlay) from ``labels.keymap``;
@@ -23,10 +24,9 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QStackedWidget, QWidget
 
-from inspector.core.labels import queues as Q
-from inspector.core.labels import states as L
+from inspector.core.labels import queues, states
 from inspector.core.labels.commands import Changes
-from inspector.ui.data.table_model import ID_COL
+from inspector.ui.common.table_roles import ID_COL
 from inspector.ui.review.labelling import (
     LabelsHub,
     LabelUpdate,
@@ -34,22 +34,18 @@ from inspector.ui.review.labelling import (
     queue_title,
 )
 from inspector.ui.review.review_dialogs import (
-    ExportDialog,
-    ImportDialog,
     LabelSetDialog,
     StartReviewDialog,
 )
 from inspector.ui.review.review_files import FilterFileActions, busy_cursor
 from inspector.ui.review.review_notes import NoteDialog, SelectionLabels, ask_note
-from inspector.ui.review.review_resume import install_resume
-from inspector.ui.review.review_sources import QueueSources
+from inspector.ui.review.review_resume import SessionKeeper
+from inspector.ui.review.review_sources import MapLink, QueueSources
 from inspector.ui.review.review_table import DecisionDelegate, DecisionFilter
 from inspector.ui.review.review_view import ReviewView, key_table
 
 if TYPE_CHECKING:
-    from inspector.core.export.filter_import import ImportResult
-    from inspector.core.export.filterfile import ExportResult
-    from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.common.host import Host
 
 DEFAULT_RANDOM = 500
 MAP_FOLLOW_MS = 60  # the map's ring follows the session once keys pause this long
@@ -78,41 +74,35 @@ HINTS = [
 ]
 
 
-def install_review(window: MainWindow) -> ReviewController:
-    """Add labelling to ``window`` once (a second call returns the first one's controller)."""
-    existing = getattr(window, "review", None)
-    if isinstance(existing, ReviewController):
-        return existing
-    controller = ReviewController(window)
-    window.review = controller  # type: ignore[attr-defined]
-    return controller
-
-
-class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject):
-    """Owns the labels hub, the session view and the labelling actions of one window."""
+class ReviewController(QObject):
+    """Owns the labels hub, the session view and the labelling actions of one window. Its
+    collaborators: :class:`QueueSources` (what a review starts from), :class:`MapLink` (the map
+    beside it), :class:`FilterFileActions` (export, import) and :class:`SelectionLabels`
+    (labels and notes on the selection), each made here with what it uses."""
 
     sessionShown = Signal(object)  # ReviewSession, started or resumed, before it is shown
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: Host) -> None:
+        super().__init__(host.main_window())
+        self.host = host
         self.hub = LabelsHub(self)
         self.view = ReviewView(self.hub)
         self.view.on_key = self._on_key
         self.session: ReviewSession | None = None
         self.active = False
-        self.last_export: ExportResult | None = None
-        self.last_import: ImportResult | None = None
+        self.sources = QueueSources(host, self.hub)
+        self.map_link = MapLink(host, self.hub)
+        self.files = FilterFileActions(
+            host, self.hub, has_data=self._has_data, say=self._say, error=self._error
+        )
+        self.selection = SelectionLabels(host, self.hub, has_data=self._has_data, say=self._say)
         # the dialogs last shown (tests reach them here)
         self.start_dialog: StartReviewDialog | None = None
-        self.export_dialog: ExportDialog | None = None
-        self.import_dialog: ImportDialog | None = None
         self.label_set_dialog: LabelSetDialog | None = None
         self.note_dialog: NoteDialog | None = None
-        self.confirm_box: QMessageBox | None = None
         self._pending_queue: str | None = None
-        self._map_hooked = False
 
+        window = host.main_window()
         main = window.takeCentralWidget()
         self.stack = QStackedWidget()
         self.stack.setObjectName("central_stack")
@@ -121,9 +111,9 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         window.setCentralWidget(self.stack)
         self.main_page = main
 
-        self.delegate = DecisionDelegate(self.hub, window.table)
-        window.table.setItemDelegateForColumn(ID_COL, self.delegate)
-        self.decision_filter = DecisionFilter(window, self.hub)
+        self.delegate = DecisionDelegate(self.hub, host.table)
+        host.table.setItemDelegateForColumn(ID_COL, self.delegate)
+        self.decision_filter = DecisionFilter(host, self.hub)
 
         self._map_timer = QTimer(self)
         self._map_timer.setSingleShot(True)
@@ -132,28 +122,28 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self._colour_timer = QTimer(self)
         self._colour_timer.setSingleShot(True)
         self._colour_timer.setInterval(300)
-        self._colour_timer.timeout.connect(self._recolour_map)
+        self._colour_timer.timeout.connect(self.map_link.recolour)
 
-        window.datasetOpened.connect(self._opened)
+        host.datasetOpened.connect(self._opened)
         self.hub.changed.connect(self._labels_changed)
         self.hub.reset.connect(self._labels_reset)
-        window.help_overlay.installEventFilter(self)
+        host.help_overlay.installEventFilter(self)
         self._register_actions()
         # keys changed in Help ▸ Edit Keyboard Shortcuts… work in a session at once
-        window.actions.keysChanged.connect(lambda _id: self._refresh_keys())
-        window.datasetClosing.connect(self._closed)
-        window.openFailed.connect(self._open_failed)
-        self._hook_map()
-        if window.project is not None:
-            self._opened(window.project)
-        self.resumer = install_resume(self)  # saved sessions: the Review dock, Labels ▸ Resume
+        host.actions.keysChanged.connect(lambda _id: self._refresh_keys())
+        host.datasetClosing.connect(self._closed)
+        host.openFailed.connect(self._open_failed)
+        self.map_link.hook()
+        if host.project is not None:
+            self._opened(host.project)
+        self.resumer = SessionKeeper(self)  # saved sessions: the Review dock, Labels ▸ Resume
 
     # -- the project ---------------------------------------------------------------------------
     def _opened(self, project) -> None:
         self._stop_session()
         self.hub.open(project)
-        self._hook_map()
-        self.window.actions.update_enabled()
+        self.map_link.hook()
+        self.host.actions.update_enabled()
         if self._pending_queue:
             spec, self._pending_queue = self._pending_queue, None
             self.start_when_ready(spec)
@@ -162,25 +152,25 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self._pending_queue = None  # `review --queue` was for the dataset going away
         self._stop_session()
         self.hub.close()
-        self.window.actions.update_enabled()
+        self.host.actions.update_enabled()
 
     def _open_failed(self, _message: str) -> None:
         self._pending_queue = None
 
     def _has_data(self) -> bool:
-        return self.hub.is_open and self.window.project is not None
+        return self.hub.is_open and self.host.project is not None
 
     def in_session(self) -> bool:
         return self.active and self.session is not None
 
     # -- actions -------------------------------------------------------------------------------
     def _register_actions(self) -> None:
-        reg = self.window.actions
+        reg = self.host.actions
         has_data = self._has_data
         reg.register(
             "file.export_filter",
             "&Export Filter List…",
-            self.show_export_dialog,
+            self.files.show_export_dialog,
             keys=["Ctrl+Shift+E"],
             menu="File",
             enabled_when=has_data,
@@ -189,7 +179,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         reg.register(
             "file.import_filter",
             "&Import Filter…",
-            self.show_import_dialog,
+            self.files.show_import_dialog,
             menu="File",
             enabled_when=has_data,
             tip="Read a filter file, an id list or a NeMo Curator Parquet back",
@@ -231,9 +221,9 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
             menu="Review",
             enabled_when=lambda: self.session is not None and not self.active,
         )
-        keymap = L.keymap(self.hub.label_set)
+        keymap = states.keymap(self.hub.label_set)
         in_session = self.in_session
-        for i, decision in enumerate(L.DECISIONS):
+        for i, decision in enumerate(states.DECISIONS):
             reg.register(
                 f"review.{decision}",
                 self.hub.label_set.decision(decision).title,
@@ -253,7 +243,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
                 enabled_when=in_session,
                 separator_before=id_ == "review.next",
             )
-        self._register_selection_actions(reg, has_data)
+        self.selection.register_actions(reg, has_data)
         reg.register(
             "labels.edit_set",
             "Label &Set…",
@@ -263,7 +253,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
             separator_before=True,
             tip="Names, keys and colours of the decisions and tags",
         )
-        self._session_ids = [f"review.{d}" for d in L.DECISIONS] + [n[0] for n in NAV]
+        self._session_ids = [f"review.{d}" for d in states.DECISIONS] + [n[0] for n in NAV]
         for id_ in self._session_ids:
             self._bind(id_, keymap)
         self._move_session_actions()
@@ -273,13 +263,13 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
 
         Registered without keys, then bound here: the registry would warn that ``J`` or
         ``?`` is taken twice, but session keys only act inside the session view."""
-        reg = self.window.actions
+        reg = self.host.actions
         spec = reg.spec(id_)
         spec.default_keys = tuple(keymap.get(id_, ()))
         spec.action.setShortcuts([QKeySequence(k) for k in reg.keys(id_) if k])
 
     def _ensure_tag_actions(self, keymap: dict[str, tuple[str, ...]]) -> None:
-        reg = self.window.actions
+        reg = self.host.actions
         tags = self.hub.label_set.tags
         for n in range(1, max(MIN_TAG_ACTIONS, len(tags)) + 1):
             id_ = f"review.tag.{n}"
@@ -304,22 +294,23 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
     def _move_session_actions(self) -> None:
         """Session keys act only where the session view has focus: elsewhere ``J``, ``?``
         and Backspace keep their window meaning."""
-        reg = self.window.actions
+        reg = self.host.actions
         for id_ in self._session_ids + self._tag_ids:
             action = reg[id_]
-            if action in QWidget.actions(self.window):  # ``window.actions`` is the registry
-                self.window.removeAction(action)
+            window = self.host.main_window()
+            if action in QWidget.actions(window):  # ``window.actions`` is the registry
+                window.removeAction(action)
                 self.view.addAction(action)
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _refresh_keys(self) -> None:
         """The view's key table and hint line from the action table's current keys."""
-        reg = self.window.actions
+        reg = self.host.actions
         ids = self._session_ids + self._tag_ids
         self.view.set_keys(key_table({i: reg.keys(i) for i in ids}), self._hints())
 
     def _hints(self) -> list[tuple[str, str]]:
-        reg = self.window.actions
+        reg = self.host.actions
 
         def shown(id_: str) -> str:
             keys = reg.keys(id_)[: 2 if id_ in ("review.next", "review.previous") else 1]
@@ -341,7 +332,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         return out
 
     def _name_undo(self) -> None:
-        reg = self.window.actions
+        reg = self.host.actions
         book = self.hub.book
         undo = book.undo_title if book is not None else None
         redo = book.redo_title if book is not None else None
@@ -349,14 +340,16 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         reg["edit.redo"].setText(f"&Redo {redo}" if redo else "&Redo")
 
     def _on_key(self, action_id: str) -> None:
-        self.window.actions.trigger(action_id)
+        self.host.actions.trigger(action_id)
 
     # -- sessions ------------------------------------------------------------------------------
     def show_start_dialog(self) -> None:
         if not self._has_data():
             return
         dialog = StartReviewDialog(
-            self.queue_choices(), min(DEFAULT_RANDOM, max(len(self.hub.codes), 1)), self.window
+            self.sources.queue_choices(),
+            min(DEFAULT_RANDOM, max(len(self.hub.codes), 1)),
+            self.host.main_window(),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._start_from_dialog(dialog.spec()))
@@ -367,14 +360,14 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         if spec:
             self.start(spec)
 
-    def start(self, spec: str | Q.QueueSpec, *, seed: int | None = None) -> ReviewSession:
+    def start(self, spec: str | queues.QueueSpec, *, seed: int | None = None) -> ReviewSession:
         """Start a session on a queue (``"unlabeled"``, ``"random:500"``, ``"dups"``, …) and
         show it. Raises ValueError naming what is missing (no clusters, no flags, …)."""
         if not self._has_data():
             raise ValueError("open a dataset first")
-        spec = Q.parse_queue(spec) if isinstance(spec, str) else spec
-        queue, lists = self.build_queue(spec, seed=seed)
-        _, names = self._clusters()
+        spec = queues.parse_queue(spec) if isinstance(spec, str) else spec
+        queue, lists = self.sources.build_queue(spec, seed=seed)
+        _, names = self.sources.clusters()
         title = queue_title(spec, {str(k): v for k, v in names.items()})
         return self.show_session(ReviewSession(self.hub, queue, title=title, lists=lists))
 
@@ -393,21 +386,26 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         if not self._has_data():
             self._pending_queue = spec
             return
-        parsed = Q.parse_queue(spec)
-        panel = getattr(self.window, "map_panel", None)
-        if parsed.kind == "cluster" and self._clusters()[0] is None and panel is not None:
-            self.window.statusBar().showMessage("Waiting for the map's clusters…", 10_000)
+        parsed = queues.parse_queue(spec)
+        panel = self.host.map_service()
+        if parsed.kind == "cluster" and self.sources.clusters()[0] is None and panel is not None:
+            self.host.statusBar().showMessage("Waiting for the map's clusters…", 10_000)
+            clusters_changed = panel.clusters_changed
 
             def go() -> None:
-                panel.view.clustersChanged.disconnect(go)
+                clusters_changed.disconnect(go)
                 self.start_when_ready(spec)
 
-            panel.view.clustersChanged.connect(go)
+            clusters_changed.connect(go)
             return
         try:
             self.start(parsed)
         except ValueError as exc:
             self._say(f"Cannot start the review: {exc}", warn=True)
+
+    def resume_when_ready(self) -> None:
+        """Resume the latest unfinished session once a dataset is open."""
+        self.resumer.resume_when_ready()
 
     def enter(self) -> None:
         """Show the session (page, keys, focus)."""
@@ -418,7 +416,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self.stack.setCurrentWidget(self.view)
         self.view.set_session(self.session)
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.window.actions.update_enabled()
+        self.host.actions.update_enabled()
         self._map_timer.start()
 
     def resume(self) -> None:
@@ -431,20 +429,21 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self.active = False
         self.stack.setCurrentWidget(self.main_page)
         row = self.session.current_row() if self.session is not None else None
-        window = self.window
+        window = self.host
 
         def in_view(r: int | None) -> bool:
-            return r is not None and window.model.view_positions(np.array([r]))[0] >= 0
+            return r is not None and window.row_in_view(r)
 
-        if follow and in_view(row):
-            window.set_current_row(int(row))  # type: ignore[arg-type]
-        elif not in_view(window.current_row()) and window.model.rowCount() > 0:
+        first = window.first_view_row()
+        if follow and row is not None and in_view(row):
+            window.set_current_row(int(row))
+        elif not in_view(window.current_row()) and first is not None:
             # the filter hides the sample: the reader shows what the table shows
-            window.set_current_row(window.model.dataset_row(0))
+            window.set_current_row(first)
         elif not in_view(window.current_row()):
             window.sample_view.show_message("No rows match the filter.")
         window.table.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.window.actions.update_enabled()
+        self.host.actions.update_enabled()
 
     def show_in_context(self) -> None:
         """Leave the session view with its sample current and selected in the table and on
@@ -453,13 +452,13 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self.leave(follow=False)
         if row is None:
             return
-        window = self.window
-        if window.model.view_positions(np.array([row]))[0] < 0:
+        window = self.host
+        if not window.row_in_view(row):
             if self.decision_filter.choice != "any":
                 self.decision_filter.combo.blockSignals(True)
                 self.decision_filter.set_choice("any")
                 self.decision_filter.combo.blockSignals(False)
-            window.filter_bar.clear()  # an empty query shows every row at once
+            window.clear_filter()  # an empty query shows every row at once
         window.set_current_row(row)
         window.select_rows(np.array([row]))
 
@@ -493,7 +492,9 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
     def note(self) -> None:
         """``N``: a note on the sample on screen (a duplicate group: on every member)."""
         if self.session is not None and not self.session.done:
-            self.note_dialog = ask_note(self.hub, self.session.current_rows(), self.window)
+            self.note_dialog = ask_note(
+                self.hub, self.session.current_rows(), self.host.main_window()
+            )
 
     def next(self) -> None:
         if self.session is not None:
@@ -504,7 +505,7 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
             self.session.previous()
 
     def help(self) -> None:
-        self.window.help_overlay.toggle()
+        self.host.help_overlay.toggle()
 
     def _session_moved(self) -> None:
         self._map_timer.start()
@@ -535,19 +536,19 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
 
     # -- the label set ---------------------------------------------------------------------------
     def show_label_set_dialog(self) -> None:
-        dialog = LabelSetDialog(self.hub.label_set, self.window)
+        dialog = LabelSetDialog(self.hub.label_set, self.host.main_window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.set_label_set(dialog.label_set()))
         self.label_set_dialog = dialog
         dialog.open()
 
-    def set_label_set(self, label_set: L.LabelSet) -> None:
+    def set_label_set(self, label_set: states.LabelSet) -> None:
         self.hub.set_label_set(label_set)
 
     def _labels_reset(self) -> None:
-        reg = self.window.actions
-        keymap = L.keymap(self.hub.label_set)
-        for decision in L.DECISIONS:
+        reg = self.host.actions
+        keymap = states.keymap(self.hub.label_set)
+        for decision in states.DECISIONS:
             spec = reg.spec(f"review.{decision}")
             spec.title = self.hub.label_set.decision(decision).title
             spec.action.setText(spec.title)
@@ -558,8 +559,13 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
         self.view.sample.row = None  # redraw on the next show
         if self.session is not None:
             self.view.show_marks()
-        self.window.table.viewport().update()
-        self._recolour_map()
+        self.host.table.viewport().update()
+        self.map_link.recolour()
+
+    def _follow_on_map(self) -> None:
+        row = self.session.current_row() if self.session is not None else None
+        if row is not None and self.active:
+            self.map_link.follow(row)
 
     def _labels_changed(self, update: LabelUpdate) -> None:
         self.decision_filter.labels_changed(update)
@@ -567,15 +573,19 @@ class ReviewController(QueueSources, FilterFileActions, SelectionLabels, QObject
 
     # -- small things ----------------------------------------------------------------------------
     def _say(self, text: str, *, warn: bool = False) -> None:
-        self.window.statusBar().showMessage(text, 8000 if warn else 5000)
+        self.host.statusBar().showMessage(text, 8000 if warn else 5000)
 
     def _error(self, title: str, exc: BaseException) -> None:
         box = QMessageBox(
-            QMessageBox.Icon.Warning, title, str(exc), QMessageBox.StandardButton.Ok, self.window
+            QMessageBox.Icon.Warning,
+            title,
+            str(exc),
+            QMessageBox.StandardButton.Ok,
+            self.host.main_window(),
         )
         box.setObjectName("review_error_box")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.window.message_box = box
+        self.host.message_box = box
         box.open()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override

@@ -15,7 +15,7 @@ import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QIcon
@@ -23,10 +23,16 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector.core import paths
 
+if TYPE_CHECKING:
+    from inspector.ui.shell.main_window import MainWindow
+
 ORGANISATION = "Inspector"
 APPLICATION = "Inspector"
 LOG_FILE = "inspector.log"
 log = logging.getLogger("inspector")
+
+
+_none_shielded = False
 
 
 def shield_none_refcount() -> None:
@@ -34,12 +40,13 @@ def shield_none_refcount() -> None:
     drops a reference to ``None`` without taking one (``label.setText`` x 5,000 aborts the
     process with "deallocating None"). From 3.12 ``None`` is immortal and this is a no-op;
     before that, give it references it can never run out of."""
-    if sys.version_info >= (3, 12) or getattr(shield_none_refcount, "done", False):
+    global _none_shielded
+    if sys.version_info >= (3, 12) or _none_shielded:
         return
     import ctypes
 
     ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40  # ob_refcnt is the first field
-    shield_none_refcount.done = True  # type: ignore[attr-defined]
+    _none_shielded = True
 
 
 def configure_settings() -> None:
@@ -171,17 +178,12 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def build_window():
+def build_window() -> MainWindow:
     """The main window with every feature installed: map, review sessions, issues."""
-    from inspector.ui.junk.issues_wiring import install_issues
-    from inspector.ui.map.map_wiring import install_map
-    from inspector.ui.review.review_wiring import install_review
+    from inspector.ui.shell.features import install_all
     from inspector.ui.shell.main_window import MainWindow
 
-    window = MainWindow()
-    install_map(window)
-    install_review(window)
-    install_issues(window)
+    window = install_all(MainWindow())
     docks = window.docks
     if QSettings().value("window/state") is None and {"dock_review", "dock_issues"} <= set(docks):
         # First start: Review and Issues share one place under the map, Issues in front (the
@@ -210,10 +212,11 @@ def run_app(
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl+C in the terminal ends the app
     window = build_window()
     window.show()
-    if resume_review:
-        window.review.resumer.resume_when_ready()  # type: ignore[attr-defined]
-    elif review_queue:
-        window.review.start_when_ready(review_queue)  # type: ignore[attr-defined]
+    review = window.review_service()
+    if review is not None and resume_review:
+        review.resume_when_ready()
+    elif review is not None and review_queue:
+        review.start_when_ready(review_queue)
     if path:
         opts = {k: v for k, v in open_opts.items() if v is not None}
         QTimer.singleShot(0, lambda: window.open_path(path, **opts))

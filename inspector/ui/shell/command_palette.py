@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
@@ -41,6 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.ui.common.actions import ActionRegistry, ActionSpec, plain_title
+
+if TYPE_CHECKING:
+    from inspector.ui.shell.main_window import MainWindow
 
 PALETTE_ID = "help.command_palette"
 RECENT_KEY = "command_palette/recent"
@@ -387,11 +391,11 @@ class CommandPalette(QFrame):
         )
 
 
-def show_command_palette(window: QWidget) -> CommandPalette:
-    """Open the window's palette (made on first use, kept as ``window.command_palette``)."""
-    palette = getattr(window, "command_palette", None)
+def show_command_palette(window: MainWindow) -> CommandPalette:
+    """Open the window's palette (made on first use, kept in ``window.features``)."""
+    palette = window.features.command_palette
     if palette is None:
-        palette = CommandPalette(window.actions, window)  # type: ignore[attr-defined]
-        window.command_palette = palette  # type: ignore[attr-defined]
+        palette = CommandPalette(window.actions, window)
+        window.features.command_palette = palette
     palette.open()
     return palette

@@ -9,6 +9,8 @@ actions that would share a key are marked in red before anything is saved. OK sa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QKeySequence
 from PySide6.QtWidgets import (
@@ -31,6 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.ui.common.actions import ActionRegistry, key_text, plain_title
+
+if TYPE_CHECKING:
+    from inspector.ui.shell.main_window import MainWindow
 
 MENU_COL, TITLE_COL, KEYS_COL = range(3)
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -313,16 +318,21 @@ class KeymapDialog(QDialog):
         super().accept()
 
 
-def show_keymap_dialog(window: QWidget) -> KeymapDialog:
-    """Open the shortcuts editor over ``window`` (kept as ``window.keymap_dialog``)."""
-    dialog = getattr(window, "keymap_dialog", None)
+def show_keymap_dialog(window: MainWindow) -> KeymapDialog:
+    """Open the shortcuts editor over ``window`` (kept in ``window.features`` while open)."""
+    features = window.features
+    dialog = features.keymap_dialog
     if dialog is not None:  # already open
         dialog.raise_()
         dialog.activateWindow()
         return dialog
-    dialog = KeymapDialog(window.actions, window)  # type: ignore[attr-defined]
+    dialog = KeymapDialog(window.actions, window)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    window.keymap_dialog = dialog  # type: ignore[attr-defined]
-    dialog.finished.connect(lambda _result: setattr(window, "keymap_dialog", None))
+    features.keymap_dialog = dialog
+
+    def closed(_result: int) -> None:
+        features.keymap_dialog = None
+
+    dialog.finished.connect(closed)
     dialog.open()
     return dialog

@@ -13,18 +13,27 @@ For later features:
 - ``actions.register(id, title, callback, keys=[...], menu="...", enabled_when=...)``.
 - ``jobs.submit(kind, fn, params, on_done=...)`` for long work.
 
-Opening (File ▸ Open, Recent, drag and drop, splits, the ids computed after the table is
-shown) is :class:`inspector.ui.data.opening.OpeningMixin`.
+Features get the window as their :class:`inspector.ui.common.host.Host` and are registered in
+``window.features`` (:mod:`inspector.ui.shell.features`). Opening (File ▸ Open, Recent, drag
+and drop, splits, the ids computed after the table is shown) is the window's collaborator
+:class:`inspector.ui.shell.opening.DatasetOpener`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -42,18 +51,23 @@ from inspector.core.jobs import Progress
 from inspector.core.project import Project
 from inspector.ui.common.actions import ActionRegistry, HelpOverlay
 from inspector.ui.common.jobs import Job, JobRunner, JobStatus
+from inspector.ui.common.sample_view import SampleView
 from inspector.ui.data.filter_bar import FilterBar, FilterQuery
 from inspector.ui.data.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog
-from inspector.ui.data.opening import OpeningMixin
 from inspector.ui.data.sample_table import SampleTable
-from inspector.ui.data.sample_view import SampleView
 from inspector.ui.data.table_model import SampleTableModel
 from inspector.ui.shell.command_palette import show_command_palette
+from inspector.ui.shell.features import Features
 from inspector.ui.shell.keymap_dialog import show_keymap_dialog
+from inspector.ui.shell.opening import DatasetOpener
 from inspector.ui.shell.status_facts import StatusFacts
 
+if TYPE_CHECKING:
+    from inspector.core.data.dataset import Dataset
+    from inspector.ui.common.services import MapService, ReviewService
 
-class MainWindow(OpeningMixin, QMainWindow):
+
+class MainWindow(QMainWindow):
     datasetOpened = Signal(object)  # Project
     # the dataset shown is about to go (closed, reopened, replaced): features let go of it now,
     # while its store is still open (a new one may be shown before its datasetOpened)
@@ -76,8 +90,10 @@ class MainWindow(OpeningMixin, QMainWindow):
         self._generation = 0  # bumped whenever the rows shown are replaced
         self.target: str | None = None
         self.open_options: dict[str, Any] = {}
+        self.features = Features()  # what the shell installed: map, review, issues, …
+        self.opener = DatasetOpener(self)
         self.jobs = JobRunner(self)
-        self.jobs.finished.connect(self._job_finished)
+        self.jobs.finished.connect(self.opener._job_finished)
         self.actions = ActionRegistry(self)
         self.docks: dict[str, QDockWidget] = {}
         self._current_row: int | None = None
@@ -162,11 +178,11 @@ class MainWindow(OpeningMixin, QMainWindow):
         )
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.setObjectName("menu_recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(self.opener._fill_recent_menu)
         reg.menu("File").addMenu(self.recent_menu)
         self.split_menu = QMenu("&Split", self)
         self.split_menu.setObjectName("menu_split")
-        self.split_menu.aboutToShow.connect(self._fill_split_menu)
+        self.split_menu.aboutToShow.connect(self.opener._fill_split_menu)
         reg.register(
             "file.reload",
             "Re&load",
@@ -276,6 +292,12 @@ class MainWindow(OpeningMixin, QMainWindow):
             self.splitter.setSizes([600, 600])
         self._state_restored = True
 
+    def restore_dock_layout(self) -> None:
+        """Put docks added after the window was built where the saved layout had them."""
+        state = QSettings().value("window/state")
+        if self._state_restored and state is not None:
+            self.restoreState(state)
+
     def save_layout(self) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
@@ -384,6 +406,81 @@ class MainWindow(OpeningMixin, QMainWindow):
     def set_view_rows(self, rows: np.ndarray) -> None:
         """Show only these dataset rows (until the filter changes), in the current sort."""
         self._show_rows(np.asarray(rows, dtype=np.int64), filtered=True)
+
+    def base_rows(self) -> np.ndarray:
+        """The rows the text filter shows, before a feature narrowed them."""
+        return self.model.base_rows()
+
+    def row_in_view(self, row: int) -> bool:
+        """Whether the table shows dataset ``row`` (the filter may hide it)."""
+        return bool(self.model.view_positions(np.array([row]))[0] >= 0)
+
+    def first_view_row(self) -> int | None:
+        return self.model.dataset_row(0) if self.model.rowCount() > 0 else None
+
+    # -- the filter bar, for features ---------------------------------------------------------
+    def add_filter_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` in the filter bar, before the row count."""
+        self.filter_bar.add_widget(widget)
+
+    def filter_is_empty(self) -> bool:
+        return self.filter_bar.query().empty
+
+    def apply_filter(self) -> None:
+        self.filter_bar.apply()
+
+    def clear_filter(self) -> None:
+        self.filter_bar.clear()
+
+    # -- the host, for features ----------------------------------------------------------------
+    def main_window(self) -> QMainWindow:
+        return self
+
+    def map_service(self) -> MapService | None:
+        return self.features.map
+
+    def review_service(self) -> ReviewService | None:
+        return self.features.review
+
+    # -- opening (the work is the opener's) -----------------------------------------------------
+    def choose_file(self) -> None:
+        self.opener.choose_file()
+
+    def choose_folder(self) -> None:
+        self.opener.choose_folder()
+
+    def open_path(self, path: str | Path, **opts: Any) -> None:
+        """Open a file, folder or glob in the background; ``opts`` go to ``open_project``.
+        ``datasetOpened`` fires when it is shown; ``openFailed`` when it cannot be read."""
+        self.opener.open_path(path, **opts)
+
+    def switch_split(self, split: str) -> None:
+        """Open another split of the DatasetDict shown."""
+        self.opener.switch_split(split)
+
+    def reload(self) -> None:
+        self.opener.reload()
+
+    def close_dataset(self) -> None:
+        self.opener.close_dataset()
+
+    def recent_paths(self) -> list[str]:
+        return self.opener.recent_paths()
+
+    def shown_dataset(self) -> Dataset | None:
+        """The dataset in the table: the project's, or one whose ids are being computed."""
+        if self.project is not None:
+            return self.project.dataset
+        return self.pending.dataset if self.pending is not None else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        self.opener.drag_entered(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self.opener.dropped(event)
 
     # -- format -----------------------------------------------------------------------------
     def edit_format(self) -> None:

@@ -2,16 +2,16 @@
 split of a DatasetDict, and the two steps of an open — the rows shown at once, then (for
 content-hash ids) the ids computed in the background before ``datasetOpened`` fires.
 
-:class:`OpeningMixin` is part of :class:`inspector.ui.shell.main_window.MainWindow`; it uses the
-window's ``jobs``, ``model``, ``filter_bar``, ``facts``, ``actions`` and the row/status
-methods, and keeps ``project``, ``pending``, ``target`` and ``open_options``.
+:class:`DatasetOpener` is the window's collaborator for this: made with the window, it uses
+the window's ``jobs``, ``model``, ``filter_bar``, ``facts``, ``actions`` and the row/status
+methods, and sets the window's ``project``, ``pending``, ``target`` and ``open_options``.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -24,9 +24,12 @@ from inspector.core.jobs import Progress
 from inspector.core.labels.reconcile import carry_labels
 from inspector.core.project import Project, open_project
 from inspector.ui.common.jobs import Job
+from inspector.ui.common.sample_view import SampleView
 from inspector.ui.data.filter_bar import FilterQuery
 from inspector.ui.data.open_dialogs import BadLinesDialog, SplitDialog, data_error_text
-from inspector.ui.data.sample_view import SampleView
+
+if TYPE_CHECKING:
+    from inspector.ui.shell.main_window import MainWindow
 
 MAX_RECENT = 10
 FILE_FILTER = (
@@ -53,19 +56,24 @@ def _identify_job(project: Project, progress: Progress) -> Dataset:
     return dataset
 
 
-class OpeningMixin:
-    """File ▸ Open and friends, for :class:`MainWindow` (see the module docstring)."""
+class DatasetOpener:
+    """File ▸ Open and friends for one :class:`MainWindow` (see the module docstring)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
 
     # -- opening ----------------------------------------------------------------------------
     def choose_file(self) -> None:
         start = str(QSettings().value("open/last_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open a training set", start, FILE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open a training set", start, FILE_FILTER
+        )
         if path:
             self.open_path(path)
 
     def choose_folder(self) -> None:
         start = str(QSettings().value("open/last_dir", str(Path.home())))
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of data files", start)
+        path = QFileDialog.getExistingDirectory(self.window, "Open a folder of data files", start)
         if path:
             self.open_path(path)
 
@@ -76,7 +84,7 @@ class OpeningMixin:
         QSettings().setValue("open/last_dir", str(Path(path).expanduser().parent))
         if opts.get("split") is None and self._ask_split(path, opts):
             return
-        self.jobs.submit(
+        self.window.jobs.submit(
             "open",
             _open_job,
             (path, opts),
@@ -98,10 +106,10 @@ class OpeningMixin:
         if len(splits) < 2:
             return False
         remembered = self._remembered_splits().get(str(folder.resolve()))
-        dialog = SplitDialog(path, splits, remembered, self)
+        dialog = SplitDialog(path, splits, remembered, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._split_chosen(path, opts, dialog.split()))
-        self.split_dialog = dialog
+        self.window.split_dialog = dialog
         dialog.open()
         return True
 
@@ -121,43 +129,43 @@ class OpeningMixin:
 
     def switch_split(self, split: str) -> None:
         """Open another split of the DatasetDict shown."""
-        if self.target is not None:
-            self._split_chosen(self.target, self.open_options, split)
+        if self.window.target is not None:
+            self._split_chosen(self.window.target, self.window.open_options, split)
 
     def _fill_split_menu(self) -> None:
-        self.split_menu.clear()
-        shown = self.shown_dataset()
+        self.window.split_menu.clear()
+        shown = self.window.shown_dataset()
         if shown is None:
             return
         for name in shown.sources.splits:
-            action = self.split_menu.addAction(name)
+            action = self.window.split_menu.addAction(name)
             action.setCheckable(True)
             action.setChecked(name == shown.sources.split)
             action.triggered.connect(lambda _checked=False, n=name: self.switch_split(n))
 
     def reload(self) -> None:
-        if self.target:
-            self.open_path(self.target, **self.open_options)
+        if self.window.target:
+            self.open_path(self.window.target, **self.window.open_options)
 
     def _opened(self, project: Project, path: str, opts: dict[str, Any]) -> None:
-        """Show the rows at once; the project becomes ``self.project`` (and ``datasetOpened``
+        """Show the rows at once; the project becomes ``self.window.project`` (and ``datasetOpened``
         fires) when its ids are ready, which for content hashes is a background job."""
         self._close_projects()
-        self.facts.show_stale(0)
-        self._generation += 1
-        self.target = path
-        self.open_options = dict(opts)
+        self.window.facts.show_stale(0)
+        self.window._generation += 1
+        self.window.target = path
+        self.window.open_options = dict(opts)
         self._add_recent(path)
-        self.filter_bar.set_query(FilterQuery(), apply=False)
-        self.filter_bar.set_columns(project.dataset.user_columns)
-        self.model.set_dataset(project.dataset)
-        self._current_row = None
-        self.setWindowTitle(f"{project.dataset.name} — Inspector")
+        self.window.filter_bar.set_query(FilterQuery(), apply=False)
+        self.window.filter_bar.set_columns(project.dataset.user_columns)
+        self.window.model.set_dataset(project.dataset)
+        self.window._current_row = None
+        self.window.setWindowTitle(f"{project.dataset.name} — Inspector")
         if project.dataset.ids_ready:
-            self.project = project
+            self.window.project = project
         else:
-            self.pending = project
-            self._identify_job = self.jobs.submit(
+            self.window.pending = project
+            self.window._identify_job = self.window.jobs.submit(
                 "identify",
                 _identify_job,
                 project,
@@ -165,36 +173,36 @@ class OpeningMixin:
                 on_done=lambda dataset: self._identified(project, dataset),
                 on_error=lambda exc: self._identify_failed(project, exc),
             )
-        self._show_count(project.dataset.height, filtered=False)
-        self._update_status()
-        self.actions.update_enabled()
+        self.window._show_count(project.dataset.height, filtered=False)
+        self.window._update_status()
+        self.window.actions.update_enabled()
         if project.dataset.height:
-            self.set_current_row(int(self.model.view_rows()[0]))
-        if self.project is project:
+            self.window.set_current_row(int(self.window.model.view_rows()[0]))
+        if self.window.project is project:
             self._labels_checked(project)
-            self.datasetOpened.emit(project)
+            self.window.datasetOpened.emit(project)
 
     def _identified(self, project: Project, dataset: Dataset) -> None:
-        if self.pending is not project:
+        if self.window.pending is not project:
             return  # closed, or another dataset opened meanwhile
-        self.pending = None
+        self.window.pending = None
         project.dataset = dataset
-        self.project = project
-        with self.table.keeping_selection():  # (a sort by id changes order now)
-            self.model.set_identified(dataset)
-        self._update_status()
-        self.actions.update_enabled()
-        if self._current_row is not None:
-            self.sample_view.show_row(dataset, self._current_row)  # its id, now known
+        self.window.project = project
+        with self.window.table.keeping_selection():  # (a sort by id changes order now)
+            self.window.model.set_identified(dataset)
+        self.window._update_status()
+        self.window.actions.update_enabled()
+        if self.window._current_row is not None:
+            self.window.sample_view.show_row(dataset, self.window._current_row)  # its id, now known
         self._labels_checked(project)
-        self.datasetOpened.emit(project)
+        self.window.datasetOpened.emit(project)
 
     def _labels_checked(self, project: Project) -> None:
         """Say what checking the labels against the rows did; offer the labels made on an
         earlier version of the same data path (they are checked the same way)."""
-        self.facts.show_stale(project.stale_labels)
+        self.window.facts.show_stale(project.stale_labels)
         if project.reconciled is not None and project.reconciled.summary():
-            self.statusBar().showMessage(f"Labels: {project.reconciled.summary()}", 15000)
+            self.window.statusBar().showMessage(f"Labels: {project.reconciled.summary()}", 15000)
         previous = project.previous
         if previous is None:
             return
@@ -204,7 +212,7 @@ class OpeningMixin:
             f"{previous.labels:,} labels were made on an earlier version of "
             f"{project.dataset.name}. Carry them over?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
+            self.window,
         )
         box.setObjectName("carry_labels_box")
         box.setInformativeText(
@@ -213,11 +221,11 @@ class OpeningMixin:
         )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda result: self._carry_answered(project, result))
-        self.message_box = box
+        self.window.message_box = box
         box.open()
 
     def _carry_answered(self, project: Project, result: int) -> None:
-        if self.project is not project or project.previous is None:
+        if self.window.project is not project or project.previous is None:
             return  # another dataset is open now
         if result != QMessageBox.StandardButton.Yes:
             project.decline_previous()
@@ -227,49 +235,43 @@ class OpeningMixin:
         self.reload()  # opened again: the carried labels are checked against the rows
 
     def _identify_failed(self, project: Project, exc: BaseException) -> None:
-        if self.pending is not project:
+        if self.window.pending is not project:
             return
         self.close_dataset()
         from inspector.ui.shell.app import report_exception
 
-        report_exception(type(exc), exc, exc.__traceback__, self)
-        self.openFailed.emit(str(exc))
-
-    def shown_dataset(self) -> Dataset | None:
-        """The dataset in the table: the project's, or one whose ids are being computed."""
-        if self.project is not None:
-            return self.project.dataset
-        return self.pending.dataset if self.pending is not None else None
+        report_exception(type(exc), exc, exc.__traceback__, self.window)
+        self.window.openFailed.emit(str(exc))
 
     def _job_finished(self, job: Job) -> None:
         # Cancel in the status bar while the ids are computed: the user gave up opening it.
-        if job is self._identify_job and job.cancelled and self.pending is not None:
+        if job is self.window._identify_job and job.cancelled and self.window.pending is not None:
             self.close_dataset()
 
     def _close_projects(self) -> None:
-        self._identify_job = None
-        self.jobs.cancel("identify")
-        if self.project is not None or self.pending is not None:
-            self.datasetClosing.emit()
-        for project in (self.project, self.pending):
+        self.window._identify_job = None
+        self.window.jobs.cancel("identify")
+        if self.window.project is not None or self.window.pending is not None:
+            self.window.datasetClosing.emit()
+        for project in (self.window.project, self.window.pending):
             if project is not None:
                 project.close()
-        self.project = self.pending = None
+        self.window.project = self.window.pending = None
 
     def _open_failed(self, exc: BaseException, path: str, opts: dict[str, Any]) -> None:
         if not isinstance(exc, DataError):
             from inspector.ui.shell.app import report_exception
 
-            report_exception(type(exc), exc, exc.__traceback__, self)
-            self.openFailed.emit(str(exc))
+            report_exception(type(exc), exc, exc.__traceback__, self.window)
+            self.window.openFailed.emit(str(exc))
             return
         if exc.bad_records and not opts.get("skip_bad_lines"):
-            dialog = BadLinesDialog(exc, path, self)
+            dialog = BadLinesDialog(exc, path, self.window)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.accepted.connect(
                 lambda: self.open_path(path, **{**opts, "skip_bad_lines": True})
             )
-            self.bad_lines_dialog = dialog
+            self.window.bad_lines_dialog = dialog
             dialog.open()
         else:
             if not Path(path).expanduser().exists() and "*" not in path:
@@ -280,28 +282,28 @@ class OpeningMixin:
                 "Cannot open the data",
                 headline,
                 QMessageBox.StandardButton.Ok,
-                self,
+                self.window,
             )
             box.setObjectName("open_error_box")
             box.setInformativeText(details)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.message_box = box
+            self.window.message_box = box
             box.open()
-        self.openFailed.emit(exc.describe())
+        self.window.openFailed.emit(exc.describe())
 
     def close_dataset(self) -> None:
-        self.jobs.cancel("filter")
+        self.window.jobs.cancel("filter")
         self._close_projects()
-        self._generation += 1
-        self.target = None
-        self.model.set_dataset(None)
-        self._current_row = None
-        self.sample_view.show_message(SampleView.PLACEHOLDER)
-        self.filter_bar.set_query(FilterQuery(), apply=False)
-        self.filter_bar.count_label.setText("")
-        self.setWindowTitle("Inspector")
-        self._update_status()
-        self.actions.update_enabled()
+        self.window._generation += 1
+        self.window.target = None
+        self.window.model.set_dataset(None)
+        self.window._current_row = None
+        self.window.sample_view.show_message(SampleView.PLACEHOLDER)
+        self.window.filter_bar.set_query(FilterQuery(), apply=False)
+        self.window.filter_bar.count_label.setText("")
+        self.window.setWindowTitle("Inspector")
+        self.window._update_status()
+        self.window.actions.update_enabled()
 
     # -- recent files -----------------------------------------------------------------------
     def recent_paths(self) -> list[str]:
@@ -322,16 +324,16 @@ class OpeningMixin:
         self._save_recent([p for p in self.recent_paths() if p != path])
 
     def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
+        self.window.recent_menu.clear()
         items = self.recent_paths()
         for i, path in enumerate(items):
-            action = self.recent_menu.addAction(f"&{(i + 1) % 10}  {path}")
+            action = self.window.recent_menu.addAction(f"&{(i + 1) % 10}  {path}")
             action.triggered.connect(lambda _=False, p=path: self.open_path(p))
         if not items:
-            self.recent_menu.addAction("No recent datasets").setEnabled(False)
+            self.window.recent_menu.addAction("No recent datasets").setEnabled(False)
         else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Recent", lambda: self._save_recent([]))
+            self.window.recent_menu.addSeparator()
+            self.window.recent_menu.addAction("Clear Recent", lambda: self._save_recent([]))
 
     # -- drag and drop ----------------------------------------------------------------------
     @staticmethod
@@ -341,20 +343,17 @@ class OpeningMixin:
             return []
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+    def drag_entered(self, event: QDragEnterEvent) -> None:
         if self._dropped_paths(event):
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropped(self, event: QDropEvent) -> None:
         dropped = self._dropped_paths(event)
         if not dropped:
             return
         event.acceptProposedAction()
         if len(dropped) > 1:
-            self.statusBar().showMessage(
+            self.window.statusBar().showMessage(
                 f"Opened the first of {len(dropped)} dropped items; drop a folder to open "
                 "several files as one dataset",
                 8000,

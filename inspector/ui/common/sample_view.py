@@ -270,7 +270,7 @@ class SampleView(QTextBrowser):
 
     def show_row(self, dataset: Dataset, row: int) -> None:
         """Draw dataset ``row``."""
-        from inspector.ui.data.table_model import locator
+        from inspector.ui.common.table_roles import locator
 
         rendered = dataset.render(row)
         html = sample_html(

@@ -1,0 +1,73 @@
+"""The features installed in a main window, in one typed registry, and how the shell puts them
+in.
+
+Each feature package builds its feature from the window as a
+:class:`~inspector.ui.common.host.Host`; the functions here build it once, register it in
+``window.features`` and return it (a second call returns the first one). A feature that needs
+another asks the host for a service (``host.map_service()``), which the window answers from
+this registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspector.ui.junk.issues_wiring import IssuesController
+    from inspector.ui.map.map_panel import MapPanel
+    from inspector.ui.map.search_panel import SearchPanel
+    from inspector.ui.review.review_wiring import ReviewController
+    from inspector.ui.shell.command_palette import CommandPalette
+    from inspector.ui.shell.keymap_dialog import KeymapDialog
+    from inspector.ui.shell.main_window import MainWindow
+
+
+@dataclass
+class Features:
+    """What the shell installed in one window (None: not installed, or not made yet)."""
+
+    map: MapPanel | None = None
+    search: SearchPanel | None = None
+    review: ReviewController | None = None
+    issues: IssuesController | None = None
+    command_palette: CommandPalette | None = None  # made on first use
+    keymap_dialog: KeymapDialog | None = None  # while open
+
+
+def install_map(window: MainWindow) -> MapPanel:
+    """The Map, Clusters and Search docks and the Map menu."""
+    from inspector.ui.map.map_wiring import build_map
+
+    features = window.features
+    if features.map is None:
+        features.map, features.search = build_map(window)
+    return features.map
+
+
+def install_review(window: MainWindow) -> ReviewController:
+    """Review sessions, labels, undo/redo and filter files."""
+    from inspector.ui.review.review_wiring import ReviewController
+
+    features = window.features
+    if features.review is None:
+        features.review = ReviewController(window)
+    return features.review
+
+
+def install_issues(window: MainWindow) -> IssuesController:
+    """The Issues dock: the junk finders."""
+    from inspector.ui.junk.issues_wiring import IssuesController
+
+    features = window.features
+    if features.issues is None:
+        features.issues = IssuesController(window)
+    return features.issues
+
+
+def install_all(window: MainWindow) -> MainWindow:
+    """Every feature, in the order their services are needed: map, review, issues."""
+    install_map(window)
+    install_review(window)
+    install_issues(window)
+    return window
