@@ -9,7 +9,7 @@ plain drag. Keys (no letters, they are for labelling): ``+``/``=``, ``-``, ``0``
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,8 +19,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from inspector.core.map.spatial import normalize_rect
 
 if TYPE_CHECKING:
-    from inspector.ui.map.map_items import PointLayer
-    from inspector.ui.map.map_legend import ElidedLabel
     from inspector.ui.map.map_view import MapView
 
 HOVER_PX = 10.0  # how near the cursor a point must be to count as under it
@@ -35,7 +33,7 @@ HINTS = {
 class MapViewBox(pg.ViewBox):
     """A ViewBox that turns clicks, drags and hovering into map selection and previews."""
 
-    def __init__(self, owner: MapView) -> None:
+    def __init__(self, owner: MapInput) -> None:
         super().__init__(enableMenu=False, lockAspect=True, defaultPadding=0.03)
         self._owner = owner
         self._drag: tuple[str, str] | None = None  # (shape, op) of the drag in progress
@@ -97,32 +95,23 @@ def lasso_item() -> QtWidgets.QGraphicsPathItem:
     return item
 
 
-class MapInputMixin:
-    """The input half of :class:`~inspector.ui.map.map_view.MapView`: the tools, hover, click, lasso
-    and rectangle selection, and the map's keys. It works on the view's state declared below,
-    which ``MapView.__init__`` sets up."""
+class MapInput:
+    """The input half of :class:`~inspector.ui.map.map_view.MapView`, made by the view with
+    itself: the tools, hover, click, lasso and rectangle selection, and the map's keys. It
+    turns input into calls on the view (``set_selection``, ``set_current``, zoom)."""
 
-    _xy: np.ndarray
-    _ids: Sequence[str] | None
-    _preview: Callable[[int], str] | None
-    _selection: np.ndarray
-    _hovered: int
-    _handle_keys: bool
-    _tool: str
-    _tool_buttons: dict[str, QtWidgets.QToolButton]
-    _lasso: list[QtCore.QPointF]
-    _lasso_item: QtWidgets.QGraphicsPathItem
-    _hint: ElidedLabel
-    _view: pg.GraphicsView
-    _vb: MapViewBox
-    _base: PointLayer
+    def __init__(self, view: MapView) -> None:
+        self.view = view
+        self._tool = "pan"
+        self._tool_buttons: dict[str, QtWidgets.QToolButton] = {}
+        self._lasso: list[QtCore.QPointF] = []
 
     # -- tools -----------------------------------------------------------------------------------
 
     def _add_tool_buttons(self, bar: QtWidgets.QHBoxLayout) -> None:
         """The Pan, Lasso and Rect buttons (one checked at a time), added to ``bar``."""
         self._tool_buttons = {}
-        group = QtWidgets.QButtonGroup(self)
+        group = QtWidgets.QButtonGroup(self.view)
         for tool, text in (("pan", "Pan"), ("lasso", "Lasso"), ("rect", "Rect")):
             b = QtWidgets.QToolButton()
             b.setText(text)
@@ -140,7 +129,7 @@ class MapInputMixin:
             raise ValueError(f"unknown map tool {tool!r}; use pan, lasso or rect")
         self._tool = tool
         self._tool_buttons[tool].setChecked(True)
-        self._hint.setText(HINTS[tool])
+        self.view._hint.setText(HINTS[tool])
 
     def tool(self) -> str:
         return self._tool
@@ -152,7 +141,7 @@ class MapInputMixin:
     ) -> np.ndarray:
         """Select the points inside ``rect`` = (x0, y0, x1, y1) in data units; op is
         "replace", "add" or "subtract". Returns the new selection."""
-        index = self._base.index
+        index = self.view._base.index
         rows = index.rows_in_rect(normalize_rect(rect)) if index else np.empty(0, np.int64)
         return self._combine(rows, op, emit)
 
@@ -160,52 +149,52 @@ class MapInputMixin:
         self, polygon: np.ndarray, op: str = "replace", *, emit: bool = True
     ) -> np.ndarray:
         """Select the points inside ``polygon`` ((m, 2) data coordinates). See :meth:`select_rect`."""
-        index = self._base.index
+        index = self.view._base.index
         rows = index.rows_in_polygon(polygon) if index else np.empty(0, np.int64)
         return self._combine(rows, op, emit)
 
     def _combine(self, rows: np.ndarray, op: str, emit: bool) -> np.ndarray:
         rows = np.asarray(rows, np.int64)
         if op == "add":
-            rows = np.union1d(self._selection, rows)
+            rows = np.union1d(self.view._selection, rows)
         elif op == "subtract":
-            rows = np.setdiff1d(self._selection, rows, assume_unique=True)
+            rows = np.setdiff1d(self.view._selection, rows, assume_unique=True)
         elif op != "replace":
             raise ValueError(f"selection op must be replace, add or subtract, not {op!r}")
-        self.set_selection(rows, emit=emit)
-        return self.selection()
+        self.view.set_selection(rows, emit=emit)
+        return self.view.selection()
 
     # -- hover, click and drag -------------------------------------------------------------------
 
     def row_at(self, x: float, y: float, max_px: float = HOVER_PX) -> int:
         """The row drawn under data point (x, y), within ``max_px`` screen pixels, or -1."""
-        if self._base.index is None:
+        if self.view._base.index is None:
             return -1
-        pw, ph = self._vb.viewPixelSize()
+        pw, ph = self.view._vb.viewPixelSize()
         scale = (1.0 / pw, 1.0 / ph) if pw > 0 and ph > 0 else (1.0, 1.0)
-        return self._base.index.nearest(x, y, max_dist=max_px, scale=scale)
+        return self.view._base.index.nearest(x, y, max_dist=max_px, scale=scale)
 
     def _hover_at(self, pos: QtCore.QPointF | None, screen_pos: QtCore.QPointF | None) -> None:
         row = -1 if pos is None else self.row_at(pos.x(), pos.y())
-        if row == self._hovered:
+        if row == self.view._hovered:
             return
-        self._hovered = row
-        self._update_marks()
-        self.hoveredChanged.emit(row)
+        self.view._hovered = row
+        self.view._update_marks()
+        self.view.hoveredChanged.emit(row)
         if row < 0 or screen_pos is None:
             QtWidgets.QToolTip.hideText()
             return
-        QtWidgets.QToolTip.showText(screen_pos.toPoint(), self.preview_html(row), self._view)
+        QtWidgets.QToolTip.showText(screen_pos.toPoint(), self.preview_html(row), self.view._view)
 
     def preview_html(self, row: int) -> str:
         """The hover preview for ``row``: its id and the provider's text, shortened."""
         head = f"#{row + 1}" + (  # 1-based, as the table and the reader count
-            f" · {self._ids[row]}" if self._ids is not None else ""
+            f" · {self.view._ids[row]}" if self.view._ids is not None else ""
         )
         body = ""
-        if self._preview is not None:
+        if self.view._preview is not None:
             try:
-                body = str(self._preview(row))
+                body = str(self.view._preview(row))
             except Exception as exc:  # a preview must never break hovering
                 body = f"(no preview: {exc})"
         if len(body) > 600:
@@ -218,12 +207,12 @@ class MapInputMixin:
     def _click_at(self, pos: QtCore.QPointF, op: str) -> None:
         row = self.row_at(pos.x(), pos.y())
         if row < 0:
-            if op == "replace" and self._selection.size:
-                self.set_selection([], emit=True)
+            if op == "replace" and self.view._selection.size:
+                self.view.set_selection([], emit=True)
             return
         self._combine(np.array([row]), op, emit=True)
         if op != "subtract":
-            self.set_current(row, emit=True)
+            self.view.set_current(row, emit=True)
 
     def _drag_to(
         self, shape: str, op: str, start: QtCore.QPointF, here: QtCore.QPointF, finished: bool
@@ -240,8 +229,8 @@ class MapInputMixin:
             for p in self._lasso[1:]:
                 path.lineTo(p)
             path.closeSubpath()
-        self._lasso_item.setPath(path)
-        self._lasso_item.setVisible(not finished)
+        self.view._lasso_item.setPath(path)
+        self.view._lasso_item.setVisible(not finished)
         if not finished:
             return
         if shape == "rect":
@@ -255,7 +244,7 @@ class MapInputMixin:
     def _key_pressed(self, ev: QtGui.QKeyEvent) -> bool:
         """Run the map's action for the key ``ev`` (when the map handles its own keys); True
         when one ran."""
-        if not self._handle_keys:
+        if not self.view._handle_keys:
             return False
         mods = ev.modifiers() & ~QtCore.Qt.KeyboardModifier.KeypadModifier
         action = self.key_actions().get(ev.key())
@@ -268,9 +257,9 @@ class MapInputMixin:
         """The map's default keys (Qt key code → method); letters stay free for labelling."""
         k = QtCore.Qt.Key
         return {
-            k.Key_Plus: self.zoom_in,
-            k.Key_Equal: self.zoom_in,
-            k.Key_Minus: self.zoom_out,
-            k.Key_0: self.fit_all,
-            k.Key_Period: self.frame_selection,
+            k.Key_Plus: self.view.zoom_in,
+            k.Key_Equal: self.view.zoom_in,
+            k.Key_Minus: self.view.zoom_out,
+            k.Key_0: self.view.fit_all,
+            k.Key_Period: self.view.frame_selection,
         }

@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from inspector.ui.map.map_input import MapInputMixin, MapViewBox, lasso_item
+from inspector.ui.map.map_input import HOVER_PX, MapInput, MapViewBox, lasso_item
 from inspector.ui.map.map_items import (
     BACKGROUND,
     POINTS_LIMIT,
@@ -49,7 +49,7 @@ REFINE_MS = 120  # a density image drawn at another zoom is redrawn once the vie
 FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
 
 
-class MapView(MapInputMixin, QtWidgets.QWidget):
+class MapView(QtWidgets.QWidget):
     """A zoomable map of points with hover previews, selection, colour-by and cluster names.
 
     Signals carry original row numbers (positions in the ``xy`` given to :meth:`set_points`):
@@ -79,18 +79,17 @@ class MapView(MapInputMixin, QtWidgets.QWidget):
         self._highlight = np.empty(0, np.int64)
         self._current = -1
         self._hovered = -1
-        self._tool = "pan"
         self._mode = "empty"
         self.renders = 0  # view changes handled so far
         # Per layer: images binned, sprite sets refilled, frames reused as they were.
         self.render_counts = {"density": 0, "points": 0, "reused": 0}
-        self._lasso: list[QtCore.QPointF] = []
         self._clusters: tuple = (None, None, None, None)
         self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
 
         self._view = pg.GraphicsView(background=BACKGROUND)
         self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
-        self._vb = MapViewBox(self)
+        self.input = MapInput(self)  # tools, hover, click, lasso, keys
+        self._vb = MapViewBox(self.input)
         self._view.setCentralItem(self._vb)
         self._vb.disableAutoRange()
         self._marks = SpriteScatterItem()
@@ -117,7 +116,7 @@ class MapView(MapInputMixin, QtWidgets.QWidget):
         bar = QtWidgets.QHBoxLayout()
         bar.setContentsMargins(4, 2, 6, 2)
         bar.setSpacing(2)
-        self._add_tool_buttons(bar)
+        self.input._add_tool_buttons(bar)
         bar.addSpacing(8)
         bar.addWidget(self._hint, 1)
         bar.addSpacing(12)
@@ -321,6 +320,38 @@ class MapView(MapInputMixin, QtWidgets.QWidget):
 
     # -- view --------------------------------------------------------------------------------
 
+    # -- input (the work is :class:`MapInput`'s) -------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        """ "pan", "lasso" or "rect": what a plain left drag does."""
+        self.input.set_tool(tool)
+
+    def tool(self) -> str:
+        return self.input.tool()
+
+    def select_rect(
+        self, rect: tuple[float, float, float, float], op: str = "replace", *, emit: bool = True
+    ) -> np.ndarray:
+        """Select the points inside ``rect`` = (x0, y0, x1, y1) in data units; op is
+        "replace", "add" or "subtract". Returns the new selection."""
+        return self.input.select_rect(rect, op, emit=emit)
+
+    def select_polygon(
+        self, polygon: np.ndarray, op: str = "replace", *, emit: bool = True
+    ) -> np.ndarray:
+        """Select the points inside ``polygon`` ((m, 2) data coordinates)."""
+        return self.input.select_polygon(polygon, op, emit=emit)
+
+    def row_at(self, x: float, y: float, max_px: float = HOVER_PX) -> int:
+        """The row drawn under data point (x, y), within ``max_px`` screen pixels, or -1."""
+        return self.input.row_at(x, y, max_px)
+
+    def preview_html(self, row: int) -> str:
+        return self.input.preview_html(row)
+
+    def key_actions(self) -> dict[int, Callable[[], None]]:
+        """The map's default keys (Qt key code → method); letters stay free for labelling."""
+        return self.input.key_actions()
+
     def zoom_in(self) -> None:
         self._vb.scaleBy((1 / 1.6, 1 / 1.6))
 
@@ -476,7 +507,11 @@ class MapView(MapInputMixin, QtWidgets.QWidget):
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:
         if obj is self._view and ev.type() == QtCore.QEvent.Type.Resize:
             self._place_legend()
-        if obj is self._view and ev.type() == QtCore.QEvent.Type.KeyPress and self._key_pressed(ev):
+        if (
+            obj is self._view
+            and ev.type() == QtCore.QEvent.Type.KeyPress
+            and self.input._key_pressed(ev)
+        ):
             return True
         return super().eventFilter(obj, ev)
 
