@@ -344,3 +344,24 @@ def test_pairs_without_decisions_or_model_say_what_to_do(tmp_path):
             write_pairs(p, tmp_path / "out" / "pairs.jsonl", source="learned")
     finally:
         p.close()
+
+
+def test_rules_rerun_keeps_the_pair_checks_and_proposes_only_contradictions(tmp_path):
+    from inspector.core.junk.project_junk import rerun_quality
+    from inspector.core.junk.quality_rules import load_rules
+
+    data = write_jsonl(tmp_path / "pairs.jsonl", planted_pairs())
+    p = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        result = run_analysis(p, AnalysisParams(map=MapParams(vectors_column="vec")))
+        rules = load_rules()
+        rules = rules.with_rule("cut_off", enabled=False)
+        table, flags = rerun_quality(p, result.table, rules)
+    finally:
+        p.close()
+    t = {r["id"]: r for r in table.iter_rows(named=True)}
+    assert not t["d0"]["pairs.chosen_flagged.flag"]  # its only flag was the cut-off rule
+    assert t["a0"]["pairs.same_prompt_chosen.flag"] and t["b0"]["pairs.swapped_elsewhere.flag"]
+    assert "pairs.swapped_elsewhere.flag" in flags
+    assert "pairs.same_prompt_chosen.flag" not in flags
+    assert "pairs.chosen_flagged.flag" not in flags

@@ -553,7 +553,8 @@ def rerun_quality(
 
 def _is_quality_column(name: str) -> bool:
     return name in ("n_flags", "any_flag", "outlier_score") or (
-        "." in name and name.split(".", 1)[0] in ("prompt", "response", "chosen", "rejected", "row")
+        "." in name
+        and name.split(".", 1)[0] in ("prompt", "response", "chosen", "rejected", "pair", "row")
     )
 
 
