@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QEvent,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     QPoint,
     QRect,
     QSettings,
@@ -164,10 +165,17 @@ def _entry(spec: ActionSpec) -> Entry:
 class _RowDelegate(QStyledItemDelegate):
     """Title, its menu (muted), and the keys as key caps on the right."""
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(  # noqa: N802
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         return QSize(200, QFontMetrics(option.font).height() + 12)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         opt.text = ""
@@ -261,6 +269,8 @@ class CommandPalette(QFrame):
 
     def _place(self) -> None:
         window = self.parentWidget()
+        if window is None:
+            return
         width = min(640, max(380, window.width() // 2))
         self.setFixedWidth(width)
         self._fit()
@@ -363,7 +373,7 @@ class CommandPalette(QFrame):
     def _key(self, event: QKeyEvent) -> bool:
         key = event.key()
         page = max(1, ROWS_SHOWN - 1)
-        moves = {
+        moves: dict[int, int] = {
             Qt.Key.Key_Down: 1,
             Qt.Key.Key_Up: -1,
             Qt.Key.Key_PageDown: page,

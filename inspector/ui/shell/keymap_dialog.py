@@ -55,7 +55,7 @@ def recorded(seq: QKeySequence) -> str:
     as part of the symbol, so a ``?`` shortcut fires on Shift+/ but ``Shift+?`` may never fire."""
     if seq.isEmpty():
         return ""
-    combo: QKeyCombination = seq[0]
+    combo: QKeyCombination = seq[0]  # type: ignore[index]  # QKeySequence.__getitem__ exists
     key = combo.key()
     symbol = 0x21 <= key.value <= 0xFF and not chr(key.value).isalnum()
     if seq.count() == 1 and combo.keyboardModifiers() == Qt.KeyboardModifier.ShiftModifier:
@@ -242,7 +242,8 @@ class KeymapDialog(QDialog):
         current = self.tree.currentItem()
         if current is None or current.isHidden():
             visible = [i for i in self._items.values() if not i.isHidden()]
-            self.tree.setCurrentItem(visible[0] if visible else None)
+            # None clears the current item (Qt takes it; the stubs say otherwise)
+            self.tree.setCurrentItem(visible[0] if visible else None)  # type: ignore[arg-type]
 
     # -- editing ----------------------------------------------------------------------------------
     def _load_editor(self) -> None:

@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
     formatChanged = Signal(object)  # FormatSpec
     filterApplied = Signal(int)  # rows shown after a filter; -1 when the query has an error
     openFailed = Signal(str)
+    # The action table (STYLE §4) takes QWidget.actions()'s name: features and tests call
+    # ``window.actions.register(…)``; Qt's own list is QWidget.actions(window).
+    actions: ActionRegistry  # type: ignore[assignment]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
