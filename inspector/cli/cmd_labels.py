@@ -1,6 +1,7 @@
 """Label and filter-file commands: ``export``, ``apply``, ``import-filter``, ``label``.
 
 inspector export PATH --out FILE [--format parquet|jsonl|csv|ids] [--include-proposals]
+                [--learned-below P]
 inspector apply PATH --filter FILE --out OUT [--match-by-id]
 inspector import-filter PATH FILE [--as decisions|proposals] [--reason R] [--match-by-id]
 inspector label PATH --ids-file F --decision drop [--tag T] [--reason R] [--note N]
@@ -40,6 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--include-proposals",
         action="store_true",
         help="add the junk finders' proposals for rows without a human decision",
+    )
+    p.add_argument(
+        "--learned-below",
+        type=float,
+        metavar="P",
+        help="propose removing rows without a human decision whose learned keep_probability "
+        "is below P (reason learned, the probability in score; needs `inspector learn`)",
     )
     p.set_defaults(handler=run_guarded(_export))
 
@@ -102,7 +110,11 @@ def _export(args: argparse.Namespace) -> int:
     project = _open(args)
     try:
         result = export_project(
-            project, args.out, format=args.filter_format, include_proposals=args.include_proposals
+            project,
+            args.out,
+            format=args.filter_format,
+            include_proposals=args.include_proposals,
+            learned_below=args.learned_below,
         )
     finally:
         project.close()

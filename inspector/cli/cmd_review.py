@@ -1,4 +1,5 @@
-"""`inspector review PATH [--queue all|unlabeled|random:N|cluster:ID|flag:RULE|dups | --resume]`:
+"""`inspector review PATH [--queue all|unlabeled|random:N|cluster:ID|flag:RULE|dups|learn:uncertain|
+learn:likely-drop | --resume]`:
 open the window straight into a review session on that list, or back into the latest
 unfinished one."""
 
@@ -11,7 +12,9 @@ from inspector.core.errors import DataError
 
 QUEUE_HELP = (
     "the list to review: all, unlabeled (default), random:N, cluster:ID (needs the map), "
-    "flag:RULE or dups (need the junk finders' proposals)"
+    "flag:RULE or dups (need the junk finders' proposals), learn:uncertain (the rows the "
+    "learned model is least sure of, spread over clusters) or learn:likely-drop (need "
+    "`inspector learn`)"
 )
 RESUME_HELP = (
     "go back to the latest unfinished review session of this dataset, at its first sample "
@@ -33,10 +36,12 @@ def _review(args: argparse.Namespace) -> int:
 
     queue = args.queue or "unlabeled"
     try:
-        parse_queue(queue)
+        spec = parse_queue(queue)
         options = open_options(args)
         if args.resume:
             _check_resumable(args.path, options)
+        elif spec.kind == "learn":
+            _check_learned(args.path, options)
     except (ValueError, DataError) as exc:
         return fail(str(exc))
     from inspector.ui.shell.app import run_app
@@ -59,5 +64,19 @@ def _check_resumable(path: str, options: dict) -> None:
                 f"no unfinished review session for {path} (project {project.store.path}); "
                 "start one with: inspector review PATH --queue unlabeled"
             )
+    finally:
+        project.close()
+
+
+def _check_learned(path: str, options: dict) -> None:
+    """A learn: list needs a saved model: say so before the window opens."""
+    from inspector.core.labels.queues import NO_MODEL
+    from inspector.core.learn.project_learn import MODEL, learn_dir
+    from inspector.core.project import open_project
+
+    project = open_project(path, defer_ids=True, **options)
+    try:
+        if not (learn_dir(project) / MODEL).exists():
+            raise ValueError(f"{path} (project {project.store.path}): {NO_MODEL}")
     finally:
         project.close()

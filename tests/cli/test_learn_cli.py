@@ -131,3 +131,56 @@ def test_labels_on_rows_no_longer_in_the_data(tmp_path, data, capsys):
     assert learn(tmp_path, smaller, "--ignore-missing-labels") == 0
     meta = json.loads((tmp_path / "out" / "quality_model.json").read_text())
     assert meta["report"]["labels"] == {"keep": 30, "drop": 18}
+
+
+def judge_model(tmp_path: Path, data: Path) -> None:
+    assert learn(tmp_path, data, "--label-column", "judge", "--label-threshold", "5") == 0
+
+
+def test_export_learned_below_proposes_the_low_scores(tmp_path, data, capsys):
+    judge_model(tmp_path, data)
+    scores = pl.read_parquet(tmp_path / "out" / "scores.parquet")
+    low = scores.filter(pl.col("keep_probability") < 0.3)
+    assert low.height > 0
+    # a human decision wins over the model
+    human = tmp_path / "human.txt"
+    human.write_text(low["id"][0] + "\n")
+    base = [str(data), "--project", str(tmp_path / "p.sqlite")]
+    assert main(["label", *base, "--ids-file", str(human), "--decision", "keep"]) == 0
+    out = tmp_path / "filter.parquet"
+    assert main(["export", *base, "--out", str(out), "--learned-below", "0.3"]) == 0
+    f = pl.read_parquet(out)
+    learned = f.filter(pl.col("reason") == "learned")
+    assert set(learned["id"]) == set(low["id"][1:])
+    assert (learned["action"] == "remove").all()
+    by_id = dict(zip(scores["id"], scores["keep_probability"]))
+    assert all(abs(s - by_id[i]) < 1e-6 for i, s in zip(learned["id"], learned["score"]))
+    assert f.filter(pl.col("id") == low["id"][0])["action"].to_list() == ["keep"]
+
+
+def test_export_learned_below_without_a_model_says_what_to_run(tmp_path, data, capsys):
+    out = tmp_path / "filter.parquet"
+    args = ["export", str(data), "--project", str(tmp_path / "p.sqlite"), "--out", str(out)]
+    assert main([*args, "--learned-below", "0.3"]) == 1
+    assert "inspector learn PATH --out DIR" in capsys.readouterr().err
+    assert not out.exists()
+    judge_model(tmp_path, data)
+    assert main([*args, "--learned-below", "1.5"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_review_learn_queue_without_a_model_says_so_before_the_window(
+    tmp_path, data, capsys, monkeypatch
+):
+    opened = []
+    monkeypatch.setattr("inspector.ui.shell.app.run_app", lambda *a, **k: opened.append(k) or 0)
+    args = ["review", str(data), "--project", str(tmp_path / "p.sqlite")]
+    assert main([*args, "--queue", "learn:uncertain"]) == 1
+    err = capsys.readouterr().err
+    assert "no learned quality model yet" in err and "inspector learn" in err
+    assert not opened
+    assert main([*args, "--queue", "learn:nonsense"]) == 1
+    assert "learn:uncertain or learn:likely-drop" in capsys.readouterr().err
+    judge_model(tmp_path, data)
+    assert main([*args, "--queue", "learn:likely-drop"]) == 0
+    assert opened[0]["review_queue"] == "learn:likely-drop"

@@ -6,7 +6,9 @@ caller passes what the queue is made from (decision codes, cluster codes, flags,
 
 Queue names as the CLI takes them (``--queue``): ``all``, ``unlabeled``, ``random:N``,
 ``cluster:ID``, ``flag:RULE``, ``dups`` (``dups:exact``, ``dups:minhash``,
-``dups:semantic``: one finder's groups); the UI adds ``search`` and ``selection``.
+``dups:semantic``: one finder's groups), ``learn:uncertain`` and ``learn:likely-drop`` (from
+the saved quality model's scores: ``inspector learn``); the UI adds ``search`` and
+``selection``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from inspector.core.labels.states import NO_DECISION
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
 
-KINDS = ("all", "unlabeled", "random", "cluster", "flag", "dups", "search", "selection")
+KINDS = ("all", "unlabeled", "random", "cluster", "flag", "dups", "learn", "search", "selection")
+LEARN_LISTS = ("uncertain", "likely-drop")
+LEARN_CUT = 0.5  # learn:likely-drop: rows whose keep_probability is below this
+NO_MODEL = (
+    "no learned quality model yet: label some rows keep/drop (at least 20, 5 of each), then "
+    "run `inspector learn PATH --out DIR` (or retrain in the window)"
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ def parse_queue(text: str) -> QueueSpec:
         kind = "unlabeled"
     if kind not in KINDS:
         raise ValueError(
-            f"unknown queue '{text}': use all, unlabeled, random:N, cluster:ID, flag:RULE or dups"
+            f"unknown queue '{text}': use all, unlabeled, random:N, cluster:ID, flag:RULE, dups, "
+            "learn:uncertain or learn:likely-drop"
         )
     if kind == "random":
         if not arg.strip().isdigit() or int(arg) <= 0:
@@ -69,6 +78,10 @@ def parse_queue(text: str) -> QueueSpec:
     if kind in ("cluster", "flag") and not arg.strip():
         example = "cluster:3" if kind == "cluster" else "flag:empty_response"
         raise ValueError(f"queue '{text}': {kind} needs a name, e.g. {example}")
+    if kind == "learn":
+        arg = arg.strip().lower().replace("_", "-")
+        if arg not in LEARN_LISTS:
+            raise ValueError(f"queue '{text}': use learn:uncertain or learn:likely-drop")
     if kind == "dups" and arg.strip():
         try:
             arg = dup_kind(arg)
@@ -162,6 +175,33 @@ def duplicate_groups(
     return found.members, found.group_ids
 
 
+def learned_rows(
+    which: str,
+    keep_probability: np.ndarray,
+    decision_codes: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    cut: float = LEARN_CUT,
+) -> np.ndarray:
+    """Rows without a decision from the learned scores (NaN: not scored, skipped).
+
+    ``uncertain``: keep_probability nearest 0.5 first, taken in turns from each group
+    (cluster) so one region does not fill the queue (active learning). ``likely-drop``:
+    rows under ``cut``, least likely kept first."""
+    from inspector.core.learn.model import likely_drop_queue, uncertain_queue
+
+    p = np.asarray(keep_probability, dtype=np.float64)
+    skip = np.isnan(p)
+    if decision_codes is not None:
+        skip |= np.asarray(decision_codes) != NO_DECISION
+    p = np.where(np.isnan(p), 1.0, p)
+    if which == "uncertain":
+        g = np.zeros(len(p), dtype=np.int64) if groups is None else np.asarray(groups)
+        return uncertain_queue(p, skip, g)
+    if which == "likely-drop":
+        return likely_drop_queue(p, skip, cut)
+    raise ValueError(f"no learned list '{which}'; use {' or '.join(LEARN_LISTS)}")
+
+
 def search_rows(dataset: Dataset, text: str = "", **kw: Any) -> np.ndarray:
     """Rows matching a search (``Dataset.match``: text, regex, case, expr)."""
     return dataset.match(text, **kw).astype(np.int64)
@@ -187,8 +227,12 @@ def build_queue(
     selection: Sequence[int] | np.ndarray | None = None,
     search: np.ndarray | None = None,
     seed: int = 0,
+    keep_probability: np.ndarray | None = None,
 ) -> Queue:
-    """Build a queue by name from what it needs; says clearly what is missing."""
+    """Build a queue by name from what it needs; says clearly what is missing.
+    ``keep_probability``: the learned scores per row (``core.learn.project_learn.
+    learned_keep_probability``), for the ``learn:`` lists; ``cluster_codes`` spread
+    ``learn:uncertain`` over the map's clusters when given."""
     if isinstance(spec, str):
         spec = parse_queue(spec)
 
@@ -219,6 +263,11 @@ def build_queue(
         members, ids = duplicate_groups(found, kind=finder)
         rows = np.concatenate(members) if members else np.zeros(0, np.int64)
         return Queue(spec, rows, members, ids)
+    if kind == "learn":
+        p = need(keep_probability, NO_MODEL)
+        if len(p) != n_rows:
+            raise ValueError(f"queue {spec}: {len(p):,} learned scores for {n_rows:,} rows")
+        return Queue(spec, learned_rows(spec.arg or "", p, decision_codes, cluster_codes))
     if kind == "search":
         return Queue(spec, np.asarray(need(search, "no search results"), dtype=np.int64))
     return Queue(spec, selection_rows(need(selection, "nothing selected")))

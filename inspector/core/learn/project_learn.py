@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inspector.core.export.filterfile import PROPOSAL_SCHEMA
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.learn.model import (
     MIN_LABELS,
@@ -216,3 +217,84 @@ def load_learned(project: Project) -> tuple[QualityModel, pl.DataFrame] | None:
     if not (folder / MODEL).exists():
         return None
     return load_model(folder / MODEL), pl.read_parquet(folder / SCORES)
+
+
+def learned_keep_probability(project: Project) -> np.ndarray | None:
+    """The saved keep_probability of each row of the project's data, in row order (NaN for
+    rows the model did not score: rows added since); None when no model was saved."""
+    saved = load_learned(project)
+    if saved is None:
+        return None
+    _model, scores = saved
+    ids = project.dataset.ids.cast(pl.String)
+    aligned = (
+        pl.DataFrame({"id": ids})
+        .join(
+            scores.select(pl.col("id").cast(pl.String), "keep_probability"),
+            on="id",
+            how="left",
+            maintain_order="left",
+        )
+        .get_column("keep_probability")
+    )
+    return aligned.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+def learned_proposals(project: Project, below: float) -> pl.DataFrame:
+    """Proposal rows (``export.filterfile.PROPOSAL_SCHEMA``, as ``load_proposals``) for the
+    rows whose saved keep_probability is below ``below``: action remove, reason ``learned``,
+    the probability in ``score``. A DataError when no model was saved."""
+    if not 0.0 < below <= 1.0:
+        raise LearnError(
+            f"--learned-below {below:g}: give a probability between 0 and 1",
+            hint="e.g. --learned-below 0.2 proposes the rows the model keeps with p < 0.2",
+        )
+    p = learned_keep_probability(project)
+    if p is None:
+        raise LearnError(
+            "no learned quality model for this data",
+            file=project.dataset.target,
+            hint="label some rows keep/drop, then run `inspector learn PATH --out DIR`",
+        )
+    rows = np.flatnonzero(~np.isnan(p) & (p < below))
+    n = len(rows)
+    return pl.DataFrame(
+        {
+            "id": project.dataset.ids.cast(pl.String).gather(rows),
+            "action": ["remove"] * n,
+            "reason": ["learned"] * n,
+            "group_id": [None] * n,
+            "representative_id": [None] * n,
+            "similarity": [None] * n,
+            "score": p[rows],
+            "source": ["learn"] * n,
+        },
+        schema=PROPOSAL_SCHEMA,
+    )
+
+
+def learned_lists(project: Project, cut: float = 0.5, band: float = 0.2) -> dict[str, Any] | None:
+    """What the Issues dock lists from the saved model: rows "likely drop" (keep_probability
+    under ``cut``) and "most uncertain" (within ``band`` of 0.5), each without a decision,
+    with the cross-validated drop precision and recall at ``cut``. None without a model."""
+    saved = load_learned(project)
+    if saved is None:
+        return None
+    model, _scores = saved
+    from inspector.core.labels.states import NO_DECISION, decision_codes
+
+    p = learned_keep_probability(project)
+    assert p is not None
+    open_rows = decision_codes(project.store, project.dataset.ids) == NO_DECISION
+    scored = ~np.isnan(p)
+    at_cut = next((c for c in model.report.get("at_cuts", []) if c["cut"] == cut), None)
+    return {
+        "cut": cut,
+        "likely_drop": int((open_rows & scored & (p < cut)).sum()),
+        "uncertain": int((open_rows & scored & (np.abs(p - 0.5) <= band)).sum()),
+        "cv_drop_precision": None if at_cut is None else at_cut["drop_precision"],
+        "cv_drop_recall": None if at_cut is None else at_cut["drop_recall"],
+        "cv_auc": model.report.get("cv_auc_chosen"),
+        "labels": model.report.get("labels"),
+        "model": model.kind,
+    }
