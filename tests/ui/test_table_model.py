@@ -206,3 +206,37 @@ def test_progress_text_names_stage_count_and_rate(qapp):
     job.progress.advance(50)
     text = describe_progress(job)
     assert text.startswith("reading 50/100") and "/s" in text and "left" in text
+
+
+def test_the_last_progress_update_reaches_the_window_even_when_throttled(qtbot, monkeypatch):
+    """An update inside the throttle interval is delivered later, not dropped: a job that
+    reports 10/1,000 and then blocks is shown at 10, however the threads were scheduled."""
+    import threading
+
+    from inspector.ui.common import jobs
+
+    monkeypatch.setattr(jobs, "UPDATE_INTERVAL_S", 3600.0)  # every update after the first
+    runner = JobRunner()
+    first_seen, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def on_progress(job) -> None:
+        seen.append(job.progress.done)
+        first_seen.set()
+
+    runner.progressed.connect(on_progress)
+
+    def work(_params, progress):
+        progress.status("embedding", total=1000)  # delivered at once
+        first_seen.wait(10)
+        progress.advance(10)  # within the interval: held back
+        release.wait(10)
+        return "done"
+
+    runner.submit("embed", work)
+    try:
+        qtbot.waitUntil(lambda: 10 in seen, timeout=5000)
+    finally:
+        release.set()
+        runner.shutdown()
+    assert seen[0] == 0

@@ -16,13 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from inspector.core.jobs import Cancelled, Progress
 
 # How often a worker may post a progress update (the main thread need not see every row).
 UPDATE_INTERVAL_S = 0.1
+# An update held back by that throttle is delivered by the main thread this much later, so
+# the last state a job reported is always shown (a job that reports 10/1,000 and then blocks
+# shows 10, not whatever the previous post said).
+FLUSH_MS = 100
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Job:
     on_partial: Callable[[str, Any], None] | None = None
     started: float = field(default_factory=time.monotonic)
     finished: bool = False
+    unsent: bool = False  # a progress update held back by the throttle (set by the worker)
 
     def cancel(self) -> None:
         self.progress.cancel()
@@ -80,6 +85,9 @@ class JobRunner(QObject):
         self._bridge.failed.connect(self._on_failed, queued)
         self._bridge.partial.connect(self._on_partial, queued)
         self._bridge.progressed.connect(self._on_progressed, queued)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
         self._closed = False
 
     # -- public -----------------------------------------------------------------------------
@@ -106,20 +114,27 @@ class JobRunner(QObject):
         job_id = next(self._ids)
         bridge = self._bridge
         last = [0.0]
+        holder: list[Job] = []
 
         def on_update(_p: Progress) -> None:  # worker thread
             now = time.monotonic()
             if now - last[0] >= UPDATE_INTERVAL_S:
                 last[0] = now
+                holder[0].unsent = False
                 bridge.progressed.emit(job_id)
+            else:
+                holder[0].unsent = True  # the main thread's flush delivers it
 
         def on_partial_(name: str, value: Any) -> None:  # worker thread
             bridge.partial.emit(job_id, name, value)
 
         progress = Progress(on_update=on_update, on_partial=on_partial_)
         job = Job(job_id, kind, label or kind, progress, on_done, on_error, on_partial)
+        holder.append(job)
         self._jobs[job_id] = job
         self._current[kind] = job
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
 
         def work() -> None:  # worker thread: only the progress object and the bridge
             try:
@@ -158,6 +173,7 @@ class JobRunner(QObject):
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Cancel everything and wait for the workers; later results are dropped."""
         self._closed = True
+        self._flush_timer.stop()
         self.cancel()
         self.wait(timeout_s)
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -167,15 +183,28 @@ class JobRunner(QObject):
         self._current.clear()
 
     # -- main thread ------------------------------------------------------------------------
+    def _flush(self) -> None:
+        """Deliver the progress updates the throttle held back."""
+        for job in list(self._jobs.values()):
+            if job.unsent and not job.cancelled:
+                job.unsent = False
+                self.progressed.emit(job)
+        if not self._jobs:
+            self._flush_timer.stop()
+
     def _finish(self, job_id: int) -> Job | None:
         job = self._jobs.pop(job_id, None)
         if job is None:
             return None
+        if job.unsent and not job.cancelled:  # the final state, before the end
+            job.unsent = False
+            self.progressed.emit(job)
         job.finished = True
         if self._current.get(job.kind) is job:
             del self._current[job.kind]
         self.finished.emit(job)
         if not self._jobs:
+            self._flush_timer.stop()
             self.idle.emit()
         return job
 
