@@ -79,7 +79,7 @@ def _learn(args: argparse.Namespace) -> int:
         try:
             result = run_learn(project, params, progress)
             save_learned(result, out)
-            save_learned(result, learn_dir(project))
+            save_learned(result, learn_dir(project), versioned=True)
         finally:
             project.close()
     r = result.report

@@ -13,6 +13,7 @@ import pytest
 from inspector.cli import main
 from inspector.core.learn.degrade import plant
 from inspector.core.learn.model import load_model
+from inspector.core.learn.project_learn import load_learned_from
 
 TOPICS = ["garden", "bread", "river", "engine", "violin", "planet"]
 
@@ -76,7 +77,7 @@ def test_learn_from_a_judge_column_writes_scores_and_model(tmp_path, data, capsy
     kept = tmp_path / "p.sqlite.learn"
     again = load_model(kept / "quality_model.json")
     assert again.trained_ids == load_model(out / "quality_model.json").trained_ids
-    assert pl.read_parquet(kept / "scores.parquet").equals(scores)
+    assert load_learned_from(kept)[1].equals(scores)
 
 
 def test_learn_from_project_decisions(tmp_path, data):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -31,8 +31,11 @@ from inspector.core.learn.model import (
     score,
     train,
 )
-from inspector.core.learn.signals import SignalTable, project_signals
+from inspector.core.learn.signals import SignalTable, dataset_signals
 from inspector.core.project import Project
+
+if TYPE_CHECKING:
+    from inspector.core.data.dataset import Dataset
 
 SCORES = "scores.parquet"
 MODEL = "quality_model.json"
@@ -139,13 +142,25 @@ def run_learn(
 ) -> LearnResult:
     """Train on the project's labels and score every row. Writes nothing (see save_learned)."""
     params = params or LearnParams()
-    started = time.perf_counter()
-    ds = project.dataset
     rows, y, source = collect_labels(project, params)
+    return learn_on(project.dataset, rows, y, source, params, progress)
+
+
+def learn_on(
+    ds: Dataset,
+    rows: np.ndarray,
+    y: np.ndarray,
+    source: str,
+    params: LearnParams,
+    progress: Progress = NULL_PROGRESS,
+) -> LearnResult:
+    """Train on labels already collected (``rows`` of ``ds``, ``y`` 1 keep / 0 drop) and score
+    every row. Reads ``ds`` only, never the store: it runs on a job thread (retrain.py)."""
+    started = time.perf_counter()
     from inspector.core.learn.model import check_labels
 
     check_labels(y, params.min_labels)  # before any embedding: a bad label set fails fast
-    signals, pv, rv = project_signals(project, params.model, progress)
+    signals, pv, rv = dataset_signals(ds, params.model, progress)
     lengths = np.column_stack(
         [
             ds.prompt().str.len_chars().fill_null(0).to_numpy(),
@@ -166,7 +181,9 @@ def run_learn(
         progress=progress,
     )
     t0 = time.perf_counter()
-    keep, unc = score(model, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), ds.height)
+    keep, unc = score(
+        model, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), ds.height, progress
+    )
     in_training = np.zeros(ds.height, dtype=bool)
     in_training[rows] = True
     scores = pl.DataFrame(
@@ -202,21 +219,47 @@ def run_learn(
     return LearnResult(model, scores, signals, report)
 
 
-def save_learned(result: LearnResult, folder: Path) -> Path:
-    """Scores then model into ``folder``, each atomically; the model JSON is written last."""
-    from inspector.core.atomic import atomic_write
+def save_learned(result: LearnResult, folder: Path, *, versioned: bool = False) -> Path:
+    """Scores then model into ``folder``, each atomically; the model JSON is written last.
+
+    ``versioned`` (the project's own folder): the scores go to ``scores-<digest>.parquet``,
+    named in the JSON, so a reader sees the old model and scores, or the new ones, never
+    a mix; files the JSON no longer names are removed after it is written."""
+    import hashlib
+    import io
+
+    from inspector.core.atomic import atomic_write, write_atomic
 
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / SCORES, lambda tmp: result.scores.write_parquet(tmp))
-    return save_model(result.model, folder)
+    if not versioned:
+        atomic_write(folder / SCORES, lambda tmp: result.scores.write_parquet(tmp))
+        return save_model(result.model, folder)
+    buf = io.BytesIO()
+    result.scores.write_parquet(buf)
+    data = buf.getvalue()
+    name = f"scores-{hashlib.sha256(data).hexdigest()[:16]}.parquet"
+    write_atomic(folder / name, lambda f: f.write(data), fsync=True)
+    path = save_model(result.model, folder, extra={"scores": name})
+    for old in folder.glob("scores-*.parquet"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+    return path
 
 
 def load_learned(project: Project) -> tuple[QualityModel, pl.DataFrame] | None:
     """The saved model and scores of a project (None when it has none)."""
-    folder = learn_dir(project)
+    return load_learned_from(learn_dir(project))
+
+
+def load_learned_from(folder: Path) -> tuple[QualityModel, pl.DataFrame] | None:
+    """The model and scores saved in ``folder`` (None when it holds no model)."""
+    import json
+
     if not (folder / MODEL).exists():
         return None
-    return load_model(folder / MODEL), pl.read_parquet(folder / SCORES)
+    model = load_model(folder / MODEL)
+    name = json.loads((folder / MODEL).read_text()).get("scores", SCORES)
+    return model, pl.read_parquet(folder / Path(name).name)
 
 
 def learned_keep_probability(project: Project) -> np.ndarray | None:

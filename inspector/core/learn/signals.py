@@ -27,6 +27,7 @@ import polars as pl
 from inspector.core.jobs import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
+    from inspector.core.data.dataset import Dataset
     from inspector.core.project import Project
 
 FLAG, REMOVE = "flag", "remove"
@@ -364,8 +365,18 @@ def project_signals(
 ) -> tuple[SignalTable, np.ndarray, np.ndarray]:
     """Signals over a project's prompt/response fields, with the (cached) default embeddings
     of both sides. Returns (signals, prompt vectors, response vectors)."""
-    prompts = project.dataset.prompt()
-    responses = project.dataset.response()
+    return dataset_signals(project.dataset, model, progress, vectors)
+
+
+def dataset_signals(
+    dataset: Dataset,
+    model: str = "default",
+    progress: Progress = NULL_PROGRESS,
+    vectors: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[SignalTable, np.ndarray, np.ndarray]:
+    """:func:`project_signals` on a dataset (reads it only: safe on a job thread)."""
+    prompts = dataset.prompt()
+    responses = dataset.response()
     if vectors is None:
         from inspector.core.map.embed import embed_texts
 
