@@ -30,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dedup-on",
         metavar="FIELD[,FIELD]",
-        help="what duplicates compare: prompt, response, all or column names "
-        "(default: prompt and response)",
+        help="what duplicates compare: prompt, response, all or column names. Default: "
+        "preference pairs, prompt+chosen+rejected (the whole pair); instruction/chat data, "
+        "prompt+response, and rows sharing a prompt are duplicates only when their responses "
+        "are (near) copies too; plain text, the text. 'prompt' alone counts every row asking "
+        "the same prompt as a copy, whatever it answers",
     )
     p.add_argument("--against", metavar="EVAL", help="flag rows that (near-)copy this eval set")
     p.add_argument("--rules", metavar="FILE", help="a quality rules TOML overriding the defaults")
@@ -45,10 +48,33 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="cosine for semantic duplicates (default: the model's measured threshold)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (this process) or ray (Ray Data: a local cluster, or --ray-address)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="auto|ray://HOST:PORT",
+        help="the Ray cluster to join (default: start one on this machine, 127.0.0.1 only)",
+    )
+    p.add_argument(
+        "--ray-cpus", type=int, metavar="N", help="CPUs of the cluster started here (default: all)"
+    )
+    p.add_argument(
+        "--map-sample",
+        type=int,
+        default=100_000,
+        metavar="ROWS",
+        help="--engine ray: rows UMAP is fitted on; the rest are placed from them",
+    )
     p.set_defaults(handler=run_guarded(_analyze))
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _analyze_ray(args)
     from inspector.core.export.filterfile import export_filter
     from inspector.core.export.outputs import check_outputs
     from inspector.core.junk.project_junk import AnalysisParams, run_analysis
@@ -109,3 +135,76 @@ def print_summary(result, n_rows: int) -> None:
         pct = f"{100 * rows / n_rows:.1f}" if n_rows else "-"
         table.add_row(finder, f"{rows:,}", pct, "" if groups is None else f"{groups:,}")
     Console(width=110).print(table)
+
+
+def _analyze_ray(args: argparse.Namespace) -> int:
+    """``--engine ray``: the same outputs from Ray Data (see docs/scale-out.md)."""
+    from inspector.cli.common import parse_fields
+    from inspector.core.data.readers import ReadLimits
+    from inspector.core.errors import DataError
+    from inspector.core.scale.engine import ScaleParams, run_ray_analysis
+
+    if args.against:
+        raise DataError("--against needs the local engine for now (drop --engine ray)")
+    if args.vectors:
+        raise DataError("--vectors needs the local engine for now (drop --engine ray)")
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        raise DataError(
+            "--engine ray needs Ray", hint='pip install "trainset-inspector[ray]"'
+        ) from exc
+    out = Path(args.out).expanduser()
+    _refuse_out_inside(Path(args.path).expanduser(), out)
+    params = ScaleParams(
+        path=args.path,
+        out=str(out),
+        address=args.ray_address,
+        num_cpus=args.ray_cpus,
+        model=args.model,
+        embed_field=args.embed_field,
+        dedup_on=args.dedup_on,
+        rules_path=args.rules,
+        keep=args.keep,
+        threshold=args.threshold,
+        map_sample=args.map_sample,
+        split=args.split,
+        kind=args.kind,
+        fields=parse_fields(args.field) or None,
+        id_column=args.id_column,
+        limits=ReadLimits.from_settings(args.max_decompressed_gb, args.max_line_mb),
+    )
+    with downloads_from(args):
+        result = run_ray_analysis(params, say=lambda line: print(line, flush=True))
+    run = result.run
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    print(
+        f"{result.rows:,} rows on {run['workers']} CPU(s), {run['nodes']} node(s) in "
+        f"{run['seconds']:.1f} s ({stages}); wrote {out}/analysis.parquet, "
+        f"proposed_filter.parquet, manifest.json, run.json"
+    )
+    if result.summary is not None and result.summary.height:
+        summary = result.summary.group_by("finder", maintain_order=True).agg(pl_sum("rows"))
+        for finder, rows in summary.iter_rows():
+            print(f"  {finder}: {rows:,}")
+    return 0
+
+
+def pl_sum(column: str):
+    import polars as pl
+
+    return pl.col(column).sum()
+
+
+def _refuse_out_inside(data: Path, out: Path) -> None:
+    """An --out inside the data would be read as more rows next time."""
+    from inspector.core.errors import DataError
+
+    if data.is_dir():
+        try:
+            out.resolve().relative_to(data.resolve())
+        except ValueError:
+            return
+        raise DataError(
+            f"--out {out} is inside the dataset folder", hint="write the analysis elsewhere"
+        )

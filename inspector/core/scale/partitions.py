@@ -1,0 +1,87 @@
+"""Work on one shuffled partition (Ray hands each a whole group): the neighbours of similar
+rows (SemDeDup's partitions: exact kNN inside each k-means cell) and the candidate pairs of
+MinHash band buckets. Plain numpy/polars, testable without Ray."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+KNN_K = 15  # the local engine's graph degree (mapping.build_map's k)
+
+
+def neighbours(
+    pos: np.ndarray, vectors: np.ndarray, valid: np.ndarray, threshold: float, k: int = KNN_K
+) -> tuple[np.ndarray, pl.DataFrame]:
+    """(outlier score per row, semantic pairs (a, b, similarity) in positions) for one
+    partition, from its exact top-``k`` graph (self excluded, ties by position)."""
+    from inspector.core.junk.duplicates import semantic_pairs
+    from inspector.core.junk.quality import outlier_scores
+    from inspector.core.map.neighbors import top_k_rows
+
+    order = np.argsort(pos, kind="stable")
+    pos, v, ok = pos[order], np.ascontiguousarray(vectors[order]), valid[order]
+    n = len(pos)
+    kk = min(k, n - 1)
+    if kk < 1:
+        return np.full(n, np.nan, np.float32)[np.argsort(order)], _no_pairs()
+    idx = np.empty((n, kk), np.int32)
+    sims = np.empty((n, kk), np.float32)
+    for start in range(0, n, 1024):
+        stop = min(n, start + 1024)
+        idx[start:stop], sims[start:stop] = top_k_rows(v[start:stop], v, kk, start)
+    score, _ = outlier_scores(idx, sims, ok)
+    pairs = semantic_pairs(idx, sims, threshold, ok)
+    pairs = pairs.with_columns(
+        pl.Series("a", pos[pairs["a"].to_numpy()]), pl.Series("b", pos[pairs["b"].to_numpy()])
+    )
+    back = np.empty(n, np.int64)
+    back[order] = np.arange(n)
+    return score[back], pairs
+
+
+def _no_pairs() -> pl.DataFrame:
+    return pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32})
+
+
+def bucket_candidates(
+    pos: np.ndarray, band: np.ndarray, key: np.ndarray, full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs (a < b, unique) as ``minhash.candidate_pairs`` makes them: rows with
+    identical signatures (band 0, ``key`` = the full key) pair with their first; each other
+    band buckets only the first row of each identical signature, every pair in small
+    buckets, a star and a chain in large ones."""
+    from inspector.core.junk import minhash
+
+    frame = pl.DataFrame({"pos": pos, "band": band, "key": key, "full": full}).sort("pos")
+    same = frame.filter(pl.col("band") == 0)
+    firsts = same.group_by("key").agg(pl.col("pos").min().alias("first"))
+    ident = same.join(firsts, on="key").filter(pl.col("pos") != pl.col("first"))
+    pa_, pb_ = [ident["first"].to_numpy()], [ident["pos"].to_numpy()]
+    banded = (
+        frame.filter(pl.col("band") > 0)
+        .unique(subset=["band", "key", "full"], keep="first", maintain_order=True)
+        .with_columns(
+            pl.struct("band", "key").hash(seed=0).alias("bucket")  # band and key, one value
+        )
+    )
+    if banded.height > 1:
+        rows = banded["pos"].to_numpy()
+        keys = np.ascontiguousarray(banded["bucket"].to_numpy())
+        order = np.argsort(keys, kind="stable")  # rows stay in file order inside a bucket
+        pairs_fn = minhash._kernels().bucket_pairs
+        none = np.zeros(0, np.int64)
+        count = pairs_fn(order, keys, minhash.BUCKET_ALL_PAIRS, none, none)
+        if count:
+            a, b = np.empty(count, np.int64), np.empty(count, np.int64)
+            pairs_fn(order, keys, minhash.BUCKET_ALL_PAIRS, a, b)
+            pa_.append(rows[a])
+            pb_.append(rows[b])
+    a_all = np.concatenate(pa_).astype(np.int64)
+    b_all = np.concatenate(pb_).astype(np.int64)
+    lo, hi = np.minimum(a_all, b_all), np.maximum(a_all, b_all)
+    keep = lo != hi
+    if not keep.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    code = np.unique(np.stack([lo[keep], hi[keep]], axis=1), axis=0)
+    return code[:, 0].astype(np.int64), code[:, 1].astype(np.int64)
