@@ -74,16 +74,16 @@ def bench_embedding(n: int, rounds: int = 3) -> dict:
     round (best of ``rounds`` each) so a busy machine biases all of them alike."""
     from model2vec import StaticModel
 
-    from inspector.core.map import models as M
+    from inspector.core.map import models
     from inspector.core.map.embed import embed_texts
 
     t = time.perf_counter()
-    prepared_before = M.is_default_prepared()
-    M.prepare_default()
+    prepared_before = models.is_default_prepared()
+    models.prepare_default()
     prepare_s = None if prepared_before else time.perf_counter() - t
     texts = make_texts(n, seed=1)
-    raw = StaticModel.from_pretrained(str(M.default_model_dir()))
-    embedder = M.load_embedder("default")
+    raw = StaticModel.from_pretrained(str(models.default_model_dir()))
+    embedder = models.load_embedder("default")
     home = Path(os.environ["INSPECTOR_HOME"])
     best = {"raw": 1e9, "encode": 1e9, "no_cache": 1e9, "cold_cache": 1e9, "cached": 1e9}
     for r in range(rounds):
@@ -99,7 +99,7 @@ def bench_embedding(n: int, rounds: int = 3) -> dict:
         os.environ["INSPECTOR_HOME"] = str(home)
     rps = {k: n / v for k, v in best.items()}
     sub = texts[:1000]
-    minilm = M.load_embedder("minilm")
+    minilm = models.load_embedder("minilm")
     minilm.encode(sub[:32])  # first call warms up torch
     minilm_rps = len(sub) / timed(minilm.encode, sub)
     default_on_sub = len(sub) / min(timed(embedder.encode, sub) for _ in range(3))

@@ -16,7 +16,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.core import atomic
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.export.apply import apply_filter
 from inspector.core.export.filter_import import import_filter
 from inspector.core.labels.commands import Decide
@@ -43,7 +43,7 @@ def export(tmp_path: Path, data: Path, drop: list[str], out: Path, fmt: str | No
     pr, book = opened(tmp_path, data)
     try:
         book.decide(book.rows_of(drop), "drop")
-        return F.export_filter(pr.dataset, pr.store, out, format=fmt)
+        return filterfile.export_filter(pr.dataset, pr.store, out, format=fmt)
     finally:
         pr.close()
 
@@ -58,7 +58,7 @@ def test_a_kill_between_the_two_renames_leaves_a_pair_that_readers_refuse(tmp_pa
     real_replace = os.replace
 
     def killed_before_the_manifest(src, dst):
-        if Path(dst).name == F.MANIFEST_NAME:
+        if Path(dst).name == filterfile.MANIFEST_NAME:
             raise KeyboardInterrupt("killed")  # the process dies between the renames
         real_replace(src, dst)
 
@@ -67,15 +67,15 @@ def test_a_kill_between_the_two_renames_leaves_a_pair_that_readers_refuse(tmp_pa
         export(tmp_path, data, ["s2", "s3", "s4", "s5", "s6"], out)
     monkeypatch.setattr(atomic.os, "replace", real_replace)
     # The new filter now sits beside the old manifest: every reader refuses the pair.
-    manifest = json.loads((out.parent / F.MANIFEST_NAME).read_text())
-    assert manifest["filter_sha256"] != F.file_sha256(out)
-    with pytest.raises(F.FilterError, match="does not match the manifest.json"):
-        F.read_filter(out)
+    manifest = json.loads((out.parent / filterfile.MANIFEST_NAME).read_text())
+    assert manifest["filter_sha256"] != filterfile.file_sha256(out)
+    with pytest.raises(filterfile.FilterError, match="does not match the manifest.json"):
+        filterfile.read_filter(out)
     pr, book = opened(tmp_path, data, "fresh.sqlite")
     try:
-        with pytest.raises(F.FilterError, match="does not match"):
+        with pytest.raises(filterfile.FilterError, match="does not match"):
             apply_filter(pr.dataset, out, tmp_path / "clean.jsonl")
-        with pytest.raises(F.FilterError, match="does not match"):
+        with pytest.raises(filterfile.FilterError, match="does not match"):
             import_filter(book, out)
         assert book.state("s4") is None  # nothing imported
     finally:
@@ -103,22 +103,22 @@ def test_manifest_counts_that_do_not_match_the_filter_are_refused(tmp_path):
     data = write_records(tmp_path / "train.jsonl", [f"s{i}" for i in range(8)])
     out = tmp_path / "filter" / "filter.parquet"
     export(tmp_path, data, ["s1", "s2"], out)
-    path = out.parent / F.MANIFEST_NAME
+    path = out.parent / filterfile.MANIFEST_NAME
     manifest = json.loads(path.read_text())
     manifest["counts"]["by_action"]["remove"] = 1  # edited by hand, hash left as it was
     path.write_text(json.dumps(manifest))
-    with pytest.raises(F.FilterError, match="counts do not match"):
-        F.read_filter(out)
+    with pytest.raises(filterfile.FilterError, match="counts do not match"):
+        filterfile.read_filter(out)
 
 
 def test_an_ids_filter_is_checked_against_its_manifest_too(tmp_path):
     data = write_records(tmp_path / "train.jsonl", [f"s{i}" for i in range(8)])
     out = tmp_path / "filter" / "remove.txt"
     export(tmp_path, data, ["s1", "s2"], out, "ids")
-    assert F.read_filter(out).frame["id"].to_list() == ["s1", "s2"]
+    assert filterfile.read_filter(out).frame["id"].to_list() == ["s1", "s2"]
     out.write_text("s1\ns2\ns3\n")
-    with pytest.raises(F.FilterError, match="does not match"):
-        F.read_filter(out)
+    with pytest.raises(filterfile.FilterError, match="does not match"):
+        filterfile.read_filter(out)
 
 
 def test_import_refuses_decisions_made_on_other_content(tmp_path, capsys):
@@ -169,7 +169,7 @@ def test_ids_format_refuses_ids_it_cannot_hold(tmp_path, capsys, bad):
     # The same decisions round-trip exactly through jsonl.
     out = tmp_path / "filter" / "filter.jsonl"
     assert main(["export", str(data), *p, "--out", str(out)]) == 0
-    assert sorted(F.read_filter(out).frame["id"].to_list()) == sorted([bad, "s2"])
+    assert sorted(filterfile.read_filter(out).frame["id"].to_list()) == sorted([bad, "s2"])
 
 
 def test_ids_files_with_a_bom_keep_their_first_id(tmp_path, capsys):
@@ -179,7 +179,7 @@ def test_ids_files_with_a_bom_keep_their_first_id(tmp_path, capsys):
     p = ["--project", str(tmp_path / "project.sqlite")]
     assert main(["label", str(data), *p, "--ids-file", str(ids), "--decision", "drop"]) == 0
     assert "2 rows changed" in capsys.readouterr().out
-    assert F.read_filter(ids).frame["id"].to_list() == ["s0", "s2"]
+    assert filterfile.read_filter(ids).frame["id"].to_list() == ["s0", "s2"]
     p2 = ["--project", str(tmp_path / "other.sqlite")]
     assert main(["import-filter", str(data), *p2, str(ids)]) == 0
     assert "2 in the data, 0 not" in capsys.readouterr().out
@@ -206,7 +206,7 @@ def test_csv_cells_are_neutralised_and_read_back_exactly(tmp_path):
             Decide(rows, "drop", reason="=HYPERLINK(x)", add_tags=["@evil", "ok"], note="-rm")
         )
         out = tmp_path / "filter" / "filter.csv"
-        F.export_filter(pr.dataset, pr.store, out)
+        filterfile.export_filter(pr.dataset, pr.store, out)
     finally:
         pr.close()
     with out.open(newline="", encoding="utf-8") as fh:
@@ -217,8 +217,10 @@ def test_csv_cells_are_neutralised_and_read_back_exactly(tmp_path):
     by_id = {row["id"]: row for row in cells}
     assert set(by_id) == {"'" + i if i[0] in "=+-@\t'" else i for i in HOSTILE_IDS}
     assert by_id["plain"]["reason"] == "'=HYPERLINK(x)" and by_id["plain"]["note"] == "'-rm"
-    assert json.loads((out.parent / F.MANIFEST_NAME).read_text())["csv_neutralised"] is True
-    back = F.read_filter(out).frame
+    assert (
+        json.loads((out.parent / filterfile.MANIFEST_NAME).read_text())["csv_neutralised"] is True
+    )
+    back = filterfile.read_filter(out).frame
     assert sorted(back["id"].to_list()) == sorted(HOSTILE_IDS)
     assert set(back["reason"].to_list()) == {"=HYPERLINK(x)"}
     assert set(back["note"].to_list()) == {"-rm"}

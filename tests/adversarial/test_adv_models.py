@@ -14,8 +14,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.core.errors import DataError
-from inspector.core.map import embed as E
-from inspector.core.map import models as M
+from inspector.core.map import embed, models
 
 UNKNOWN = "no-such-org/no-such-model-3b7e"
 
@@ -42,11 +41,11 @@ def hub_cache(tmp_path, monkeypatch):
     cache = tmp_path / "hf-cache"
     cache.mkdir()
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv(M.ALLOW_DOWNLOAD_ENV, "0")
+    monkeypatch.setenv(models.ALLOW_DOWNLOAD_ENV, "0")
     return cache
 
 
-class FakeTransformer(M.Embedder):
+class FakeTransformer(models.Embedder):
     """Stands in for a sentence-transformers model: records where it was loaded from."""
 
     loads: list[tuple[str, bool]] = []
@@ -61,17 +60,17 @@ class FakeTransformer(M.Embedder):
 @pytest.fixture
 def fake_transformer(monkeypatch):
     FakeTransformer.loads = []
-    monkeypatch.setattr(M, "TransformerEmbedder", FakeTransformer)
-    M._LOADED.clear()
+    monkeypatch.setattr(models, "TransformerEmbedder", FakeTransformer)
+    models._LOADED.clear()
     yield FakeTransformer.loads
-    M._LOADED.clear()
+    models._LOADED.clear()
 
 
 def test_unknown_name_fails_at_once_without_network(no_network, hub_cache):
     for attempt in (
-        lambda: M.load_embedder(UNKNOWN),
-        lambda: M.model_identity(UNKNOWN),
-        lambda: E.embed_texts(["a text"], UNKNOWN),
+        lambda: models.load_embedder(UNKNOWN),
+        lambda: models.model_identity(UNKNOWN),
+        lambda: embed.embed_texts(["a text"], UNKNOWN),
     ):
         with pytest.raises(DataError) as info:
             attempt()
@@ -85,10 +84,10 @@ def test_unknown_name_fails_at_once_without_network(no_network, hub_cache):
 def test_a_missing_folder_is_not_taken_for_a_hub_name(no_network, hub_cache, tmp_path):
     missing = tmp_path / "models" / "mine"
     with pytest.raises(DataError) as info:
-        M.load_embedder(str(missing))
+        models.load_embedder(str(missing))
     assert str(missing) in str(info.value) and "no folder" in str(info.value)
     with pytest.raises(DataError):
-        M.load_embedder("./not/here")
+        models.load_embedder("./not/here")
     assert no_network == []
 
 
@@ -99,7 +98,7 @@ def test_a_cached_hub_model_loads_offline(no_network, hub_cache, fake_transforme
     (snapshot / "config.json").write_text("{}")
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("abc123")
-    embedder = M.load_embedder(UNKNOWN)
+    embedder = models.load_embedder(UNKNOWN)
     assert fake_transformer == [(str(snapshot), True)]  # the local files, never the hub
     assert embedder.identity == f"hub:{UNKNOWN}@abc123"
     assert no_network == []
@@ -115,7 +114,7 @@ def test_with_the_opt_in_the_download_is_asked_for(hub_cache, fake_transformer, 
         return str(downloaded)
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
-    M.load_embedder(UNKNOWN, allow_download=True)
+    models.load_embedder(UNKNOWN, allow_download=True)
     assert [a["repo_id"] for a in asked] == [UNKNOWN]
     assert fake_transformer == [(str(downloaded), True)]  # loaded from what was downloaded
 
@@ -128,21 +127,21 @@ def test_the_opt_in_setting_reaches_core_through_the_environment(hub_cache, monk
         raise OSError("offline test: the download was asked for")
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot_download)
-    M.set_downloads_allowed(True)
+    models.set_downloads_allowed(True)
     try:
         with pytest.raises(DataError) as info:
-            M.model_identity(UNKNOWN)
+            models.model_identity(UNKNOWN)
     finally:
-        M.set_downloads_allowed(False)
+        models.set_downloads_allowed(False)
     assert asked == [UNKNOWN]
     assert UNKNOWN in str(info.value) and "download" in str(info.value)
-    assert not M.downloads_allowed()
+    assert not models.downloads_allowed()
 
 
 def test_a_built_in_transformer_model_loads_with_the_network_refused(no_network, monkeypatch):
-    monkeypatch.setattr(M, "_LOADED", {})  # a real load, not one kept from another test
-    embedder = M.load_embedder(M.MINILM_NAME)
-    assert embedder.encode(["a text"]).shape == (1, M.MINILM_DIM)
+    monkeypatch.setattr(models, "_LOADED", {})  # a real load, not one kept from another test
+    embedder = models.load_embedder(models.MINILM_NAME)
+    assert embedder.encode(["a text"]).shape == (1, models.MINILM_DIM)
     assert no_network == []
 
 
@@ -181,19 +180,19 @@ def test_the_window_setting_opts_in_and_is_remembered(qtbot, monkeypatch):
 
     configure_settings()
     QSettings().remove(DOWNLOAD_SETTING)
-    monkeypatch.setenv(M.ALLOW_DOWNLOAD_ENV, "0")
+    monkeypatch.setenv(models.ALLOW_DOWNLOAD_ENV, "0")
     try:
         bar = MapSetupBar()
         qtbot.addWidget(bar)
-        assert not bar.download_box.isChecked() and not M.downloads_allowed()  # off by default
+        assert not bar.download_box.isChecked() and not models.downloads_allowed()  # off by default
         bar.download_box.setChecked(True)
-        assert M.downloads_allowed()
-        monkeypatch.setenv(M.ALLOW_DOWNLOAD_ENV, "0")  # as in a new session
+        assert models.downloads_allowed()
+        monkeypatch.setenv(models.ALLOW_DOWNLOAD_ENV, "0")  # as in a new session
         again = MapSetupBar()
         qtbot.addWidget(again)
-        assert again.download_box.isChecked() and M.downloads_allowed()  # remembered
+        assert again.download_box.isChecked() and models.downloads_allowed()  # remembered
         again.download_box.setChecked(False)
-        assert not M.downloads_allowed()
+        assert not models.downloads_allowed()
         assert str(QSettings().value(DOWNLOAD_SETTING)) == "false"
     finally:
         QSettings().remove(DOWNLOAD_SETTING)

@@ -15,7 +15,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.core import atomic
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.export.apply import apply_filter
 from inspector.core.export.outputs import OutputError, check_outputs
 from inspector.core.labels.labelbook import LabelBook
@@ -103,7 +103,7 @@ def test_export_into_a_symlinked_alias_of_the_dataset_folder_is_refused(tmp_path
     pr = open_project(ds, project_path=tmp_path / "project.sqlite")
     try:
         with pytest.raises(OutputError, match="inside"):
-            F.export_filter(pr.dataset, pr.store, alias / "sub" / "filter.parquet")
+            filterfile.export_filter(pr.dataset, pr.store, alias / "sub" / "filter.parquet")
     finally:
         pr.close()
     assert [p.name for p in ds.rglob("*")] == ["a.jsonl"]
@@ -144,7 +144,7 @@ def test_apply_with_a_recursive_glob_into_its_own_tree_is_refused(tmp_path):
     pr = open_project(pattern, project_path=tmp_path / "project.sqlite")
     try:
         filt = tmp_path / "filter" / "f.parquet"
-        F.export_filter(pr.dataset, pr.store, filt)
+        filterfile.export_filter(pr.dataset, pr.store, filt)
         with pytest.raises(OutputError, match="matches the input pattern"):
             apply_filter(pr.dataset, filt, tmp_path / "d" / "clean")
     finally:

@@ -13,7 +13,7 @@ import pytest
 from inspector.cli import main
 from inspector.core import store as store_module
 from inspector.core.errors import DataError
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 from inspector.core.store import ProjectStore, default_project_path
@@ -163,7 +163,7 @@ def test_disk_full_in_the_label_command(tmp_path, capsys, monkeypatch):
     assert "disk full" in err and str(db) in err and "Traceback" not in err
     monkeypatch.undo()
     pr = open_project(data, project_path=db)
-    assert L.decision_counts(pr.store) == {"keep": 0, "drop": 0, "unsure": 0}
+    assert states.decision_counts(pr.store) == {"keep": 0, "drop": 0, "unsure": 0}
     pr.close()
 
 

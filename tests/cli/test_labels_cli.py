@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from inspector.cli import main
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
 
@@ -131,7 +131,7 @@ def test_export_formats_and_proposals(tmp_path, data, capsys, fmt):
     )
     pr = open_project(data, project_path=tmp_path / "project.sqlite")
     try:
-        F.save_proposals(
+        filterfile.save_proposals(
             pr.store,
             pl.DataFrame(
                 {"id": ["s0", "s5"], "action": ["keep", "remove"], "reason": ["x", "empty"]}
@@ -152,7 +152,7 @@ def test_export_formats_and_proposals(tmp_path, data, capsys, fmt):
     if fmt == "ids":
         assert out.read_text() == "s0\ns5\n"
     else:
-        frame = F.read_filter(out).frame
+        frame = filterfile.read_filter(out).frame
         assert dict(zip(frame["id"], frame["action"])) == {"s0": "remove", "s5": "remove"}
 
 
@@ -172,7 +172,7 @@ def test_import_filter_as_decisions_and_proposals(tmp_path, data, capsys):
     try:
         assert book.state("s7").state.reason == "legal"
         assert book.state("s4") is None
-        assert sorted(F.load_proposals(pr.store)["id"].to_list()) == ["s4", "s6"]
+        assert sorted(filterfile.load_proposals(pr.store)["id"].to_list()) == ["s4", "s6"]
     finally:
         pr.close()
     # nothing matches: a clear failure

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.export.apply import DataChanged, apply_filter
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
@@ -29,7 +29,7 @@ def label_and_export(tmp_path: Path, target: Path, drop_ids: list[str], **open_k
     others = [i for i in book.ids.to_list() if i not in drop_ids]
     book.decide(book.rows_of(others[:1]), "keep")  # keep decisions never remove
     out = tmp_path / "filter" / "filter.parquet"
-    F.export_filter(pr.dataset, pr.store, out)
+    filterfile.export_filter(pr.dataset, pr.store, out)
     return pr, out
 
 
@@ -60,7 +60,7 @@ def test_jsonl_gz_stays_gzip(tmp_path):
     try:
         into_folder = apply_filter(pr.dataset, filt, tmp_path / "out")
         as_file = apply_filter(pr.dataset, filt, tmp_path / "clean.jsonl.gz")
-        with pytest.raises(F.FilterError, match="compressed"):
+        with pytest.raises(filterfile.FilterError, match="compressed"):
             apply_filter(pr.dataset, filt, tmp_path / "clean.jsonl")
     finally:
         pr.close()
@@ -218,9 +218,9 @@ def test_a_list_without_manifest_needs_match_by_id(tmp_path):
             apply_filter(pr.dataset, ids, tmp_path / "clean.jsonl")
         result = apply_filter(pr.dataset, ids, tmp_path / "clean.jsonl", match_by_id=True)
         assert (result.removed, result.written, result.not_found) == (2, 3, 1)
-        with pytest.raises(F.FilterError, match="already exists"):
+        with pytest.raises(filterfile.FilterError, match="already exists"):
             apply_filter(pr.dataset, ids, tmp_path / "clean.jsonl", match_by_id=True)
-        with pytest.raises(F.FilterError, match="already exists"):
+        with pytest.raises(filterfile.FilterError, match="already exists"):
             apply_filter(pr.dataset, ids, data, match_by_id=True)  # never over the input
     finally:
         pr.close()
@@ -235,7 +235,7 @@ def test_a_filter_with_another_id_rule_is_refused(tmp_path):
     assert ids == "column:id"
     pr = open_project(data, project_path=tmp_path / "other.sqlite", id_column="instruction")
     try:
-        with pytest.raises(F.FilterError, match="identifies rows by column:id"):
+        with pytest.raises(filterfile.FilterError, match="identifies rows by column:id"):
             apply_filter(pr.dataset, filt, tmp_path / "clean.jsonl", match_by_id=True)
     finally:
         pr.close()

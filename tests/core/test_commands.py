@@ -10,9 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from inspector.core.labels import labelbook
-from inspector.core.labels import queues as Q
-from inspector.core.labels import states as L
+from inspector.core.labels import labelbook, queues, states
 from inspector.core.labels.commands import ChooseKeeper, Decide
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
@@ -183,7 +181,7 @@ def test_pressing_the_same_key_again_changes_nothing(make_book):
 def test_changes_update_decision_codes(make_book):
     book, _ = make_book()
     codes = book.decision_codes()
-    assert (codes == L.NO_DECISION).all()
+    assert (codes == states.NO_DECISION).all()
     for step in (
         lambda: book.decide([1, 2], "drop"),
         lambda: book.decide(3, "keep"),
@@ -194,7 +192,7 @@ def test_changes_update_decision_codes(make_book):
         step().update_codes(codes)
         assert np.array_equal(codes, book.decision_codes())
     assert codes[:5].tolist() == [-1, 1, 2, 0, -1]
-    progress = L.queue_progress(codes, np.arange(5), position=2)
+    progress = states.queue_progress(codes, np.arange(5), position=2)
     assert progress == {
         "position": 3,
         "total": 5,
@@ -215,7 +213,7 @@ def test_labels_are_keyed_by_id_and_survive_reordering(make_book, tmp_path):
     book2, _ = make_book(data=data)
     assert book2.row_of("r7") == 2
     assert book2.state(2).decision == "drop"
-    assert book2.decision_codes()[2] == L.DECISION_CODES["drop"]
+    assert book2.decision_codes()[2] == states.DECISION_CODES["drop"]
     assert book2.rows_of(["r7", "missing"]).tolist() == [2, -1]
 
 
@@ -230,7 +228,7 @@ def test_bad_input_is_refused(make_book):
 
 def test_annotator_from_settings_else_os_user(make_book):
     _, pr = make_book()
-    assert L.annotator(pr.store)  # the OS user
+    assert states.annotator(pr.store)  # the OS user
     pr.store.set("annotator", "bob")
     book = LabelBook(pr.store, pr.dataset)
     book.execute(Decide([0], "keep"))
@@ -239,30 +237,30 @@ def test_annotator_from_settings_else_os_user(make_book):
 
 def test_label_set_and_keymap(make_book):
     _, pr = make_book()
-    default = L.default_label_set()
+    default = states.default_label_set()
     assert [d.name for d in default.decisions] == ["keep", "drop", "unsure"]
-    keys = L.keymap(default)
+    keys = states.keymap(default)
     assert keys["review.keep"] == ("A",) and keys["review.drop"] == ("X",)
     assert keys["review.unsure"] == ("Space",)
     assert keys["review.undo"] == ("Backspace", "Ctrl+Z")
     assert keys["review.redo"] == ("Ctrl+Shift+Z",)
     assert [keys[f"review.tag.{i}"] for i in range(1, 10)] == [(str(i),) for i in range(1, 10)]
     assert {"review.next", "review.previous", "review.leave", "review.help"} <= set(keys)
-    assert L.keymap(default, {"review.drop": ["D"]})["review.drop"] == ("D",)
+    assert states.keymap(default, {"review.drop": ["D"]})["review.drop"] == ("D",)
 
-    assert L.load_label_set(pr.store) == default
-    edited = default.with_tags([L.TagStyle("toxic", "1", "#ff0000")])
-    L.save_label_set(pr.store, edited)
-    assert L.load_label_set(pr.store).tag_names == ["toxic"]
-    assert L.tag_for_action(L.load_label_set(pr.store), "review.tag.1") == "toxic"
-    assert L.tag_for_action(edited, "review.tag.2") is None
+    assert states.load_label_set(pr.store) == default
+    edited = default.with_tags([states.TagStyle("toxic", "1", "#ff0000")])
+    states.save_label_set(pr.store, edited)
+    assert states.load_label_set(pr.store).tag_names == ["toxic"]
+    assert states.tag_for_action(states.load_label_set(pr.store), "review.tag.1") == "toxic"
+    assert states.tag_for_action(edited, "review.tag.2") is None
 
     # a set saved before a session key existed still gets that key from the defaults
     from dataclasses import replace
 
     older = replace(default, nav_keys={"review.next": ("Right",)})
-    assert L.keymap(older)["review.note"] == ("N",)
-    assert L.keymap(older)["review.next"] == ("Right",)  # its own keys still win
+    assert states.keymap(older)["review.note"] == ("N",)
+    assert states.keymap(older)["review.next"] == ("Right",)  # its own keys still win
 
 
 # -- queues ----------------------------------------------------------------------------------
@@ -270,45 +268,55 @@ def test_label_set_and_keymap(make_book):
 
 def test_queue_builders():
     codes = np.array([-1, 0, -1, 1, -1], dtype=np.int8)
-    assert Q.build_queue("all", n_rows=5).rows.tolist() == [0, 1, 2, 3, 4]
-    assert Q.build_queue("unlabeled", n_rows=5, decision_codes=codes).rows.tolist() == [0, 2, 4]
-    a = Q.build_queue("random:3", n_rows=100, seed=7).rows
+    assert queues.build_queue("all", n_rows=5).rows.tolist() == [0, 1, 2, 3, 4]
+    assert queues.build_queue("unlabeled", n_rows=5, decision_codes=codes).rows.tolist() == [
+        0,
+        2,
+        4,
+    ]
+    a = queues.build_queue("random:3", n_rows=100, seed=7).rows
     assert len(a) == 3 and len(set(a.tolist())) == 3
-    assert np.array_equal(a, Q.build_queue("random:3", n_rows=100, seed=7).rows)
-    assert len(Q.random_rows(5, 50)) == 5
+    assert np.array_equal(a, queues.build_queue("random:3", n_rows=100, seed=7).rows)
+    assert len(queues.random_rows(5, 50)) == 5
     clusters = np.array([2, 2, -1, 3, 2])
-    assert Q.build_queue("cluster:2", n_rows=5, cluster_codes=clusters).rows.tolist() == [0, 1, 4]
+    assert queues.build_queue("cluster:2", n_rows=5, cluster_codes=clusters).rows.tolist() == [
+        0,
+        1,
+        4,
+    ]
     mask = np.array([False, True, True, False, False])
-    assert Q.build_queue("flag:short", n_rows=5, flags={"short": mask}).rows.tolist() == [1, 2]
+    assert queues.build_queue("flag:short", n_rows=5, flags={"short": mask}).rows.tolist() == [1, 2]
     junk = pl.DataFrame({"rule": ["short", "empty", "short"], "row": [4, 0, 1]})
-    assert Q.flagged_rows(junk, "short", 5).tolist() == [1, 4]
+    assert queues.flagged_rows(junk, "short", 5).tolist() == [1, 4]
     wide = pl.DataFrame({"short": mask})
-    assert Q.flagged_rows(wide, "short", 5).tolist() == [1, 2]
+    assert queues.flagged_rows(wide, "short", 5).tolist() == [1, 2]
     with pytest.raises(ValueError, match="no quality rule"):
-        Q.flagged_rows({"short": mask}, "long", 5)
+        queues.flagged_rows({"short": mask}, "long", 5)
     groups = np.array([0, 1, 0, 1, 1, -1, 2])
-    q = Q.build_queue("dups", n_rows=7, groups=groups)
+    q = queues.build_queue("dups", n_rows=7, groups=groups)
     assert [g.tolist() for g in q.groups] == [[1, 3, 4], [0, 2]]  # largest first, singles out
     assert q.group_ids == ["1", "0"] and len(q) == 2
     long = pl.DataFrame({"group_id": ["a", "a", "b", "b"], "row": [5, 2, 1, 0]})
-    assert [g.tolist() for g in Q.duplicate_groups(long)[0]] == [[0, 1], [2, 5]]
-    assert Q.selection_rows([5, 1, 5, 3, 1]).tolist() == [5, 1, 3]
-    assert Q.build_queue("selection", n_rows=7, selection=[3, 3, 2]).rows.tolist() == [3, 2]
+    assert [g.tolist() for g in queues.duplicate_groups(long)[0]] == [[0, 1], [2, 5]]
+    assert queues.selection_rows([5, 1, 5, 3, 1]).tolist() == [5, 1, 3]
+    assert queues.build_queue("selection", n_rows=7, selection=[3, 3, 2]).rows.tolist() == [3, 2]
 
 
 def test_queue_names_are_checked():
-    assert Q.parse_queue("random:500") == Q.QueueSpec("random", "500")
-    assert str(Q.parse_queue("unlabelled")) == "unlabeled"
+    assert queues.parse_queue("random:500") == queues.QueueSpec("random", "500")
+    assert str(queues.parse_queue("unlabelled")) == "unlabeled"
     for bad in ("random", "random:x", "cluster", "flag:", "everything"):
         with pytest.raises(ValueError):
-            Q.parse_queue(bad)
+            queues.parse_queue(bad)
     with pytest.raises(ValueError, match="no clusters yet"):
-        Q.build_queue("cluster:1", n_rows=3)
+        queues.build_queue("cluster:1", n_rows=3)
 
 
 def test_search_queue(make_book):
     _, pr = make_book(12)
-    rows = Q.build_queue("search", n_rows=12, search=Q.search_rows(pr.dataset, "question 1")).rows
+    rows = queues.build_queue(
+        "search", n_rows=12, search=queues.search_rows(pr.dataset, "question 1")
+    ).rows
     assert rows.tolist() == [1, 10, 11]
 
 
@@ -385,7 +393,7 @@ def test_planning_a_tag_key_leaves_the_command_as_it_was(make_book):
     command = ToggleTag([0, 1], "pii")
     ctx = Context("alice", "2024-01-01T00:00:00Z", ["r0", "r1"], np.array([0, 1]), str)
     before = command.params()
-    command.plan([L.EMPTY, L.EMPTY], ctx)
+    command.plan([states.EMPTY, states.EMPTY], ctx)
     assert command.params() == before
     # the book records the resolved direction: added, then removed, with one command object
     first = book.execute(command)

@@ -13,7 +13,7 @@ import pytest
 from inspector import __version__
 from inspector.core.atomic import atomic_write
 from inspector.core.data.dataset import file_sha256
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.export.filter_import import import_filter
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
@@ -69,10 +69,12 @@ def proposals() -> pl.DataFrame:
 
 
 def test_export_parquet_columns_and_values(project, book, tmp_path):
-    result = F.export_filter(project.dataset, project.store, tmp_path / "out" / "filter.parquet")
+    result = filterfile.export_filter(
+        project.dataset, project.store, tmp_path / "out" / "filter.parquet"
+    )
     assert result.format == "parquet" and result.rows == 7
     frame = pl.read_parquet(result.path)
-    assert frame.schema == pl.Schema(F.FILTER_SCHEMA)
+    assert frame.schema == pl.Schema(filterfile.FILTER_SCHEMA)
     by_id = {r["id"]: r for r in frame.iter_rows(named=True)}
     assert set(by_id) == {"0", "1", "2", "3", "4", "5", "6"}
     assert by_id["0"]["action"] == "remove" and by_id["0"]["label"] == "drop"
@@ -93,13 +95,15 @@ def test_export_parquet_columns_and_values(project, book, tmp_path):
 def test_notes_are_exported_and_survive_csv(project, book, tmp_path):
     book.set_note(2, 'checked against the source, "fine", really\nsecond line')
     book.set_note(7, "only a note")  # no decision: a proposal's row carries it
-    F.export_filter(project.dataset, project.store, tmp_path / "f.parquet", proposals=proposals())
+    filterfile.export_filter(
+        project.dataset, project.store, tmp_path / "f.parquet", proposals=proposals()
+    )
     by_id = {r["id"]: r for r in pl.read_parquet(tmp_path / "f.parquet").iter_rows(named=True)}
     assert by_id["2"]["note"].startswith("checked against the source")
     assert by_id["7"]["note"] == "only a note" and by_id["7"]["action"] == "remove"
     assert by_id["0"]["note"] is None
-    F.export_filter(project.dataset, project.store, tmp_path / "f.csv")
-    back = F.read_filter(tmp_path / "f.csv").frame
+    filterfile.export_filter(project.dataset, project.store, tmp_path / "f.csv")
+    back = filterfile.read_filter(tmp_path / "f.csv").frame
     assert back.filter(pl.col("id") == "2")["note"][0].endswith("second line")
 
 
@@ -107,7 +111,7 @@ def test_notes_come_back_with_an_import(project, book, tmp_path):
     book.set_note(2, "kept after checking")  # decided (keep) and noted
     book.set_note(9, "only a note")  # noted, not decided
     out = tmp_path / "f.parquet"
-    F.export_filter(project.dataset, project.store, out)
+    filterfile.export_filter(project.dataset, project.store, out)
     fresh = open_project(project.dataset.target, project_path=tmp_path / "fresh.sqlite")
     try:
         other = LabelBook(fresh.store, fresh.dataset)
@@ -123,7 +127,7 @@ def test_notes_come_back_with_an_import(project, book, tmp_path):
 
 def test_human_decisions_win_over_proposals(project, book, tmp_path):
     out = tmp_path / "filter.parquet"
-    F.export_filter(project.dataset, project.store, out, proposals=proposals())
+    filterfile.export_filter(project.dataset, project.store, out, proposals=proposals())
     frame = pl.read_parquet(out)
     by_id = {r["id"]: r for r in frame.iter_rows(named=True)}
     assert by_id["2"]["action"] == "keep" and by_id["2"]["annotator"] == "alice"
@@ -137,23 +141,25 @@ def test_human_decisions_win_over_proposals(project, book, tmp_path):
 
 
 def test_proposals_are_stored_by_source(project, book, tmp_path):
-    n = F.save_proposals(project.store, proposals(), source="minhash")
+    n = filterfile.save_proposals(project.store, proposals(), source="minhash")
     assert n == 5
-    F.save_proposals(project.store, proposals().head(1), source="quality")
-    F.save_proposals(project.store, proposals().head(2), source="minhash")  # replaces
-    stored = F.load_proposals(project.store)
-    assert stored.height == 3 and stored.schema == pl.Schema(F.PROPOSAL_SCHEMA)
-    assert F.load_proposals(project.store, ["quality"]).height == 1
-    with pytest.raises(F.FilterError, match="action 'delete'"):
-        F.save_proposals(project.store, pl.DataFrame({"id": ["1"], "action": ["delete"]}))
+    filterfile.save_proposals(project.store, proposals().head(1), source="quality")
+    filterfile.save_proposals(project.store, proposals().head(2), source="minhash")  # replaces
+    stored = filterfile.load_proposals(project.store)
+    assert stored.height == 3 and stored.schema == pl.Schema(filterfile.PROPOSAL_SCHEMA)
+    assert filterfile.load_proposals(project.store, ["quality"]).height == 1
+    with pytest.raises(filterfile.FilterError, match="action 'delete'"):
+        filterfile.save_proposals(project.store, pl.DataFrame({"id": ["1"], "action": ["delete"]}))
     out = tmp_path / "f.parquet"
-    F.export_filter(project.dataset, project.store, out, proposals=F.load_proposals(project.store))
+    filterfile.export_filter(
+        project.dataset, project.store, out, proposals=filterfile.load_proposals(project.store)
+    )
     assert pl.read_parquet(out).filter(pl.col("id") == "7")["annotator"].item() == "auto:minhash"
 
 
 def test_manifest(project, book, tmp_path):
     out = tmp_path / "f" / "filter.parquet"
-    result = F.export_filter(
+    result = filterfile.export_filter(
         project.dataset,
         project.store,
         out,
@@ -164,7 +170,7 @@ def test_manifest(project, book, tmp_path):
     )
     manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
     assert result.manifest_path == tmp_path / "f" / "manifest.json"
-    assert manifest["schema_version"] == F.SCHEMA_VERSION
+    assert manifest["schema_version"] == filterfile.SCHEMA_VERSION
     assert manifest["id_rule"] == "column:id"
     assert manifest["filter_file"] == "filter.parquet" and manifest["format"] == "parquet"
     assert manifest["filter_sha256"] == file_sha256(out)
@@ -179,30 +185,30 @@ def test_manifest(project, book, tmp_path):
     assert counts["by_reason"]["near_duplicate"] == 1
     assert counts["by_reason"]["duplicate"] == 2
     assert counts["by_origin"] == {"human": 7, "proposal": 3}
-    assert F.read_manifest(out) == manifest
-    assert F.read_manifest(tmp_path / "f" / "other.parquet") is None
+    assert filterfile.read_manifest(out) == manifest
+    assert filterfile.read_manifest(tmp_path / "f" / "other.parquet") is None
 
 
 @pytest.mark.parametrize("fmt,name", [("jsonl", "f.jsonl"), ("csv", "f.csv"), ("parquet", "f")])
 def test_formats_read_back_the_same(project, book, tmp_path, fmt, name):
-    F.export_filter(project.dataset, project.store, tmp_path / "p.parquet")
+    filterfile.export_filter(project.dataset, project.store, tmp_path / "p.parquet")
     reference = pl.read_parquet(tmp_path / "p.parquet")
-    result = F.export_filter(project.dataset, project.store, tmp_path / name, format=fmt)
-    back = F.read_filter(result.path)
+    result = filterfile.export_filter(project.dataset, project.store, tmp_path / name, format=fmt)
+    back = filterfile.read_filter(result.path)
     assert back.kind == "inspector"
     assert back.frame.equals(reference)
     if fmt == "csv":
         text = (tmp_path / name).read_text()
-        assert text.splitlines()[0] == ",".join(F.FILTER_SCHEMA)
+        assert text.splitlines()[0] == ",".join(filterfile.FILTER_SCHEMA)
         assert "unsafe|pii" in text
 
 
 def test_ids_format(project, book, tmp_path):
-    result = F.export_filter(project.dataset, project.store, tmp_path / "removed.txt")
+    result = filterfile.export_filter(project.dataset, project.store, tmp_path / "removed.txt")
     assert result.format == "ids"
     assert (tmp_path / "removed.txt").read_text() == "0\n1\n6\n"
     assert result.rows == 3
-    back = F.read_filter(tmp_path / "removed.txt")
+    back = filterfile.read_filter(tmp_path / "removed.txt")
     assert back.kind == "id_list" and back.frame["action"].unique().to_list() == ["remove"]
 
 
@@ -228,7 +234,7 @@ def test_writes_are_atomic(tmp_path):
 
 def test_import_our_file_into_a_fresh_project(project, book, tmp_path):
     out = tmp_path / "f.parquet"
-    F.export_filter(project.dataset, project.store, out)
+    filterfile.export_filter(project.dataset, project.store, out)
     fresh = open_project(tmp_path / "train.jsonl", project_path=tmp_path / "fresh.sqlite")
     try:
         book2 = LabelBook(fresh.store, fresh.dataset, annotator="bob")
@@ -283,14 +289,14 @@ def test_import_nemo_style_parquet_and_shard_folder(project, tmp_path):
 
 
 def test_import_as_proposals(project, book, tmp_path):
-    F.save_proposals(project.store, proposals(), source="minhash")
+    filterfile.save_proposals(project.store, proposals(), source="minhash")
     pl.DataFrame({"id": ["12", "13", "999"]}).write_parquet(tmp_path / "nemo.parquet")
     result = import_filter(book, tmp_path / "nemo.parquet", as_="proposals")
     assert result.as_ == "proposals" and result.matched == 2 and result.not_found == 1
-    stored = F.load_proposals(project.store, ["import:nemo.parquet"])
+    stored = filterfile.load_proposals(project.store, ["import:nemo.parquet"])
     assert sorted(stored["id"].to_list()) == ["12", "13"]
     assert set(stored["action"].to_list()) == {"remove"}
-    assert F.load_proposals(project.store, ["minhash"]).height == 5
+    assert filterfile.load_proposals(project.store, ["minhash"]).height == 5
     assert book.state(12) is None  # proposals are not decisions
 
 
@@ -299,16 +305,16 @@ def test_import_refuses_other_id_rule_and_bad_actions(project, tmp_path):
     pl.DataFrame({"id": ["x"], "id_kind": ["content_sha256"], "action": ["remove"]}).write_parquet(
         tmp_path / "other.parquet"
     )
-    with pytest.raises(F.FilterError, match="identifies rows by content_sha256"):
+    with pytest.raises(filterfile.FilterError, match="identifies rows by content_sha256"):
         import_filter(book, tmp_path / "other.parquet")
     (tmp_path / "bad.jsonl").write_text('{"id": "1", "action": "delete"}\n')
-    with pytest.raises(F.FilterError, match="action 'delete'"):
+    with pytest.raises(filterfile.FilterError, match="action 'delete'"):
         import_filter(book, tmp_path / "bad.jsonl")
     pl.DataFrame({"a": [1], "b": [2]}).write_parquet(tmp_path / "noid.parquet")
-    with pytest.raises(F.FilterError, match="no id column"):
-        F.read_filter(tmp_path / "noid.parquet")
-    with pytest.raises(F.FilterError, match="not found"):
-        F.read_filter(tmp_path / "missing.parquet")
+    with pytest.raises(filterfile.FilterError, match="no id column"):
+        filterfile.read_filter(tmp_path / "noid.parquet")
+    with pytest.raises(filterfile.FilterError, match="not found"):
+        filterfile.read_filter(tmp_path / "missing.parquet")
 
 
 # -- the documentation's examples -------------------------------------------------------------
@@ -337,7 +343,7 @@ def test_doc_examples_run(tmp_path, monkeypatch):
         book = LabelBook(pr.store, pr.dataset)
         book.decide([1, 3, 4], "drop")
         book.decide([2], "keep")
-        F.export_filter(pr.dataset, pr.store, tmp_path / "filter" / "filter.parquet")
+        filterfile.export_filter(pr.dataset, pr.store, tmp_path / "filter" / "filter.parquet")
         expected_hashes = pr.dataset.content_hashes().to_list()
     finally:
         pr.close()
@@ -377,7 +383,7 @@ def test_doc_examples_csv_restore_and_check_pair(tmp_path, monkeypatch):
         book = LabelBook(pr.store, pr.dataset)
         book.decide(book.rows_of(ids[:4]), "drop", note="+note")
         book.decide(book.rows_of(ids[4:]), "keep")
-        F.export_filter(pr.dataset, pr.store, tmp_path / "filter" / "filter.csv")
+        filterfile.export_filter(pr.dataset, pr.store, tmp_path / "filter" / "filter.csv")
     finally:
         pr.close()
     monkeypatch.chdir(tmp_path)

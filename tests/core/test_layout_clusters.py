@@ -7,8 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from inspector.core.map import layout as L
-from inspector.core.map import neighbors as N
+from inspector.core.map import layout, neighbors
 from inspector.core.map.clusters import cluster_layout, relabel_by_size
 from inspector.core.map.keywords import cluster_names
 from inspector.core.map.search import more_like_this, nearest
@@ -50,7 +49,7 @@ def test_exact_knn_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     v = rng.normal(size=(700, 24)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    idx, sims = N.knn_graph(v, k=10, cache=False)
+    idx, sims = neighbors.knn_graph(v, k=10, cache=False)
     assert idx.shape == (700, 10) and idx.dtype == np.int32 and sims.dtype == np.float32
     full = v @ v.T
     np.fill_diagonal(full, -np.inf)
@@ -64,7 +63,7 @@ def test_zero_vectors_have_similarity_zero_never_nan() -> None:
     rng = np.random.default_rng(1)
     v = rng.normal(size=(50, 8)).astype(np.float32)
     v[[3, 7, 9]] = 0.0
-    idx, sims = N.knn_graph(v, k=5, cache=False)
+    idx, sims = neighbors.knn_graph(v, k=5, cache=False)
     assert np.all(np.isfinite(sims))
     assert np.all(sims[[3, 7, 9]] == 0.0)
     assert not np.any(np.isin(idx[np.arange(50) != 3], [3]) & (sims[np.arange(50) != 3] != 0))
@@ -75,18 +74,18 @@ def test_zero_vectors_have_similarity_zero_never_nan() -> None:
 def test_knn_is_cached_on_disk(monkeypatch) -> None:
     rng = np.random.default_rng(2)
     v = rng.normal(size=(300, 8)).astype(np.float32)
-    first = N.knn_graph(v, k=7)
-    monkeypatch.setattr(N, "_exact", lambda *a: (_ for _ in ()).throw(AssertionError))
-    second = N.knn_graph(v, k=7)
+    first = neighbors.knn_graph(v, k=7)
+    monkeypatch.setattr(neighbors, "_exact", lambda *a: (_ for _ in ()).throw(AssertionError))
+    second = neighbors.knn_graph(v, k=7)
     np.testing.assert_array_equal(first[0], second[0])
 
 
 def test_tiny_inputs() -> None:
     for n in (0, 1, 2, 5):
         v = np.eye(max(n, 1), 4, dtype=np.float32)[:n]
-        idx, sims = N.knn_graph(v, k=15, cache=False)
+        idx, sims = neighbors.knn_graph(v, k=15, cache=False)
         assert idx.shape == (n, max(0, n - 1))
-        assert L.layout_2d(v, cache=False).shape == (n, 2)
+        assert layout.layout_2d(v, cache=False).shape == (n, 2)
         c, f = cluster_layout(np.zeros((n, 2), np.float32), cache=False)
         assert c.shape == f.shape == (n,)
 
@@ -94,8 +93,8 @@ def test_tiny_inputs() -> None:
 @pytest.fixture(scope="module")
 def blob_map() -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, tuple]:
     x, truth, texts = blobs()
-    knn = N.knn_graph(x, k=15, cache=False)
-    xy = L.layout_2d(x, knn, seed=0, cache=False)
+    knn = neighbors.knn_graph(x, k=15, cache=False)
+    xy = layout.layout_2d(x, knn, seed=0, cache=False)
     return x, truth, texts, xy, knn
 
 
@@ -127,20 +126,20 @@ def test_keywords_name_the_topics(blob_map) -> None:
 
 def test_same_seed_same_layout(blob_map) -> None:
     x, truth, texts, xy, knn = blob_map
-    again = L.layout_2d(x, knn, seed=0, cache=False)
+    again = layout.layout_2d(x, knn, seed=0, cache=False)
     np.testing.assert_array_equal(xy, again)
-    other = L.layout_2d(x, knn, seed=1, cache=False)
+    other = layout.layout_2d(x, knn, seed=1, cache=False)
     assert not np.array_equal(xy, other)
 
 
 def test_large_set_strategy_fits_a_sample_and_places_the_rest(monkeypatch) -> None:
-    monkeypatch.setattr(L, "FIT_MAX", 400)
+    monkeypatch.setattr(layout, "FIT_MAX", 400)
     x, truth, _ = blobs(n_per=240, seed=3)
     x[5] = 0.0  # a zero vector must be placed too
-    knn = N.knn_graph(x, k=15, cache=False)
-    xy = L.layout_2d(x, knn, seed=0, cache=False)
+    knn = neighbors.knn_graph(x, k=15, cache=False)
+    xy = layout.layout_2d(x, knn, seed=0, cache=False)
     assert np.all(np.isfinite(xy))
-    np.testing.assert_array_equal(xy, L.layout_2d(x, knn, seed=0, cache=False))
+    np.testing.assert_array_equal(xy, layout.layout_2d(x, knn, seed=0, cache=False))
     coarse, _ = cluster_layout(xy, cache=False)
     clustered = coarse >= 0
     assert ari(coarse[clustered], truth[clustered]) > 0.9
@@ -172,9 +171,9 @@ def test_ivf_graph_agrees_with_exact(monkeypatch) -> None:
     spread = rng.uniform(0.2, 0.6, 100)[group, None]
     x = (centres[group] + rng.normal(size=(3000, 32)) * spread).astype(np.float32)
     x[[1, 2]] = 0.0
-    exact_idx, exact_sims = N.knn_graph(x, k=10, cache=False)
-    monkeypatch.setattr(N, "EXACT_MAX", 1000)
-    idx, sims = N.knn_graph(x, k=10, cache=False)
+    exact_idx, exact_sims = neighbors.knn_graph(x, k=10, cache=False)
+    monkeypatch.setattr(neighbors, "EXACT_MAX", 1000)
+    idx, sims = neighbors.knn_graph(x, k=10, cache=False)
     assert idx.shape == (3000, 10) and idx.dtype == np.int32
     assert not np.any(idx == np.arange(3000)[:, None])
     assert np.all(np.isfinite(sims)) and np.all(sims[[1, 2]] == 0.0)
@@ -182,7 +181,7 @@ def test_ivf_graph_agrees_with_exact(monkeypatch) -> None:
     # Similarity-based recall: a neighbour counts when it is as close as the exact k-th.
     recall = float(np.mean(sims >= exact_sims[:, -1:] - 1e-6))
     assert recall > 0.95
-    again = N.knn_graph(x, k=10, cache=False)
+    again = neighbors.knn_graph(x, k=10, cache=False)
     np.testing.assert_array_equal(idx, again[0])
 
 
@@ -195,8 +194,8 @@ def test_nndescent_graph_agrees_with_exact(monkeypatch) -> None:
     rng = np.random.default_rng(5)
     v = rng.normal(size=(3000, 16)).astype(np.float32)
     v[[1, 2]] = 0.0
-    exact_idx, exact_sims = N.knn_graph(v, k=10, cache=False)
-    idx, sims = N.knn_graph(v, k=10, cache=False, method="nndescent")
+    exact_idx, exact_sims = neighbors.knn_graph(v, k=10, cache=False)
+    idx, sims = neighbors.knn_graph(v, k=10, cache=False, method="nndescent")
     assert not np.any(idx == np.arange(3000)[:, None])
     assert np.all(np.isfinite(sims)) and np.all(sims[[1, 2]] == 0.0)
     recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(idx, exact_idx, strict=True)])
@@ -204,9 +203,9 @@ def test_nndescent_graph_agrees_with_exact(monkeypatch) -> None:
 
 
 def test_many_points_cluster_on_a_sample_and_assign_the_rest(monkeypatch) -> None:
-    from inspector.core.map import clusters as C
+    from inspector.core.map import clusters
 
-    monkeypatch.setattr(C, "FIT_MAX", 600)
+    monkeypatch.setattr(clusters, "FIT_MAX", 600)
     rng = np.random.default_rng(7)
     centres = np.array([[0, 0], [10, 0], [0, 10], [10, 10], [5, 20]], dtype=float)
     truth = rng.integers(0, 5, 3000)

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from inspector.core.jobs import Cancelled, Progress
-from inspector.core.map import embed as E
-from inspector.core.map import layout as L
+from inspector.core.map import embed, layout
 from inspector.core.map.mapping import STAGES, MapResult, build_map
 from inspector.core.map.search import more_like_this, search_text
 
@@ -89,8 +88,8 @@ def test_second_build_comes_from_the_caches(topic_map, monkeypatch) -> None:
     def forbidden(*_a, **_k):
         raise AssertionError("should have come from the cache")
 
-    monkeypatch.setattr(E, "load_embedder", forbidden)
-    monkeypatch.setattr(L, "_umap", forbidden)
+    monkeypatch.setattr(embed, "load_embedder", forbidden)
+    monkeypatch.setattr(layout, "_umap", forbidden)
     again = build_map(texts)
     np.testing.assert_array_equal(again.vectors, first.vectors)
     np.testing.assert_array_equal(again.knn_indices, first.knn_indices)
@@ -104,7 +103,9 @@ def test_precomputed_vectors_need_no_model(monkeypatch) -> None:
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(4, 12)) * 5
     vectors = (centres[truth] + rng.normal(size=(len(truth), 12))).astype(np.float32)
-    monkeypatch.setattr(E, "load_embedder", lambda *a, **k: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(
+        embed, "load_embedder", lambda *a, **k: (_ for _ in ()).throw(AssertionError)
+    )
     r = build_map(texts, vectors=vectors)
     assert r.model_identity.startswith("vectors:")
     np.testing.assert_allclose(np.linalg.norm(r.vectors, axis=1), 1.0, atol=1e-5)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inspector.core.labels import queues as Q
+from inspector.core.labels import queues
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.labels.review_state import KEEP, SessionLog, first_undecided
 from inspector.core.project import open_project
@@ -43,14 +43,14 @@ def open_book(tmp_path):
         pr.close()
 
 
-def save(log: SessionLog, book: LabelBook, queue: Q.Queue, title: str, **kw):
+def save(log: SessionLog, book: LabelBook, queue: queues.Queue, title: str, **kw):
     return log.save_new(queue, book.ids.gather(queue.rows), title=title, **kw)
 
 
 def test_a_session_is_restored_exactly_after_a_reopen(tmp_path, open_book):
     data = write_rows(tmp_path / "train.jsonl", range(20))
     book, pr = open_book(data)
-    queue = Q.Queue(Q.QueueSpec("random", "6"), np.array([7, 2, 19, 4, 11, 0]))
+    queue = queues.Queue(queues.QueueSpec("random", "6"), np.array([7, 2, 19, 4, 11, 0]))
     saved = save(SessionLog(pr.store), book, queue, "Random sample of 6")
     assert (saved.items, saved.rows, saved.position, saved.finished) == (6, 6, 0, False)
     book.decide([7, 2], "keep")
@@ -67,20 +67,20 @@ def test_a_session_is_restored_exactly_after_a_reopen(tmp_path, open_book):
     # the same rows in the same order, not a new random draw
     assert restored.queue.rows.tolist() == [7, 2, 19, 4, 11, 0]
     assert (restored.position, restored.missing) == (2, 0)
-    assert restored.queue.spec == Q.QueueSpec("random", "6")
+    assert restored.queue.spec == queues.QueueSpec("random", "6")
 
 
 def test_resume_goes_to_the_first_undecided_at_or_after_the_place(tmp_path, open_book):
     book, _ = open_book(write_rows(tmp_path / "train.jsonl", range(10)))
-    queue = Q.Queue(Q.QueueSpec("all"), np.arange(10))
+    queue = queues.Queue(queues.QueueSpec("all"), np.arange(10))
     book.decide([0, 3, 4, 6], "drop")
     codes = book.decision_codes()
     assert first_undecided(queue, codes, 3) == 5  # 3 and 4 decided after the place was saved
     assert first_undecided(queue, codes, 0) == 1
     book.decide([5, 7, 8, 9], "keep")
     assert first_undecided(queue, book.decision_codes(), 5) == 10  # none left: the end page
-    groups = Q.Queue(
-        Q.QueueSpec("dups"), np.arange(6), [np.array([0, 1]), np.array([2, 1]), np.array([9])]
+    groups = queues.Queue(
+        queues.QueueSpec("dups"), np.arange(6), [np.array([0, 1]), np.array([2, 1]), np.array([9])]
     )
     assert first_undecided(groups, book.decision_codes(), 0) == 0  # row 1 is undecided
 
@@ -89,7 +89,12 @@ def test_the_last_five_are_kept_most_recently_used_first(tmp_path, open_book):
     book, pr = open_book(write_rows(tmp_path / "train.jsonl", range(10)))
     log = SessionLog(pr.store)
     made = [
-        save(log, book, Q.Queue(Q.QueueSpec("cluster", str(i)), np.array([i])), f"Cluster {i}")
+        save(
+            log,
+            book,
+            queues.Queue(queues.QueueSpec("cluster", str(i)), np.array([i])),
+            f"Cluster {i}",
+        )
         for i in range(KEEP + 2)
     ]
     recent = log.recent()
@@ -99,7 +104,7 @@ def test_the_last_five_are_kept_most_recently_used_first(tmp_path, open_book):
     log.touch(made[3].id)  # resumed: it becomes the most recent
     assert log.recent()[0].id == made[3].id
     assert log.latest_unfinished().id == made[3].id
-    save(log, book, Q.Queue(Q.QueueSpec("all"), np.arange(10)), "All samples")
+    save(log, book, queues.Queue(queues.QueueSpec("all"), np.arange(10)), "All samples")
     assert made[2].id not in {s.id for s in log.recent()}  # the least recently used went
     assert made[3].id in {s.id for s in log.recent()}
 
@@ -107,8 +112,8 @@ def test_the_last_five_are_kept_most_recently_used_first(tmp_path, open_book):
 def test_finished_sessions_are_not_offered(tmp_path, open_book):
     book, pr = open_book(write_rows(tmp_path / "train.jsonl", range(10)))
     log = SessionLog(pr.store)
-    older = save(log, book, Q.Queue(Q.QueueSpec("all"), np.arange(10)), "All samples")
-    newer = save(log, book, Q.Queue(Q.QueueSpec("unlabeled"), np.arange(5)), "Unlabelled")
+    older = save(log, book, queues.Queue(queues.QueueSpec("all"), np.arange(10)), "All samples")
+    newer = save(log, book, queues.Queue(queues.QueueSpec("unlabeled"), np.arange(5)), "Unlabelled")
     assert log.latest_unfinished().id == newer.id
     log.finish(newer.id, decided=5)
     done = log.get(newer.id)
@@ -117,14 +122,16 @@ def test_finished_sessions_are_not_offered(tmp_path, open_book):
     log.finish(older.id)
     assert log.latest_unfinished() is None
     assert [s.finished for s in log.recent()] == [True, True]  # still listed
-    empty = save(log, book, Q.Queue(Q.QueueSpec("unlabeled"), np.zeros(0, np.int64)), "Empty")
+    empty = save(
+        log, book, queues.Queue(queues.QueueSpec("unlabeled"), np.zeros(0, np.int64)), "Empty"
+    )
     assert empty.finished and log.latest_unfinished() is None  # nothing to resume in it
 
 
 def test_rows_that_left_the_dataset_are_dropped_and_counted(tmp_path, open_book):
     data = write_rows(tmp_path / "train.jsonl", range(10))
     book, pr = open_book(data)
-    queue = Q.Queue(Q.QueueSpec("selection"), np.array([9, 1, 5, 3, 7]))
+    queue = queues.Queue(queues.QueueSpec("selection"), np.array([9, 1, 5, 3, 7]))
     saved = save(SessionLog(pr.store), book, queue, "Selection", position=3)  # on r3
     pr.close()
     write_rows(data, [0, 2, 3, 4, 6, 7, 8, 9])  # r1 and r5 were deleted from the file
@@ -141,7 +148,9 @@ def test_duplicate_groups_keep_their_members_and_ids(tmp_path, open_book):
     data = write_rows(tmp_path / "train.jsonl", range(10))
     book, pr = open_book(data)
     members = [np.array([4, 5, 6]), np.array([1, 2]), np.array([8, 9])]
-    queue = Q.Queue(Q.QueueSpec("dups"), np.concatenate(members), members, ["g7", "g2", "g9"])
+    queue = queues.Queue(
+        queues.QueueSpec("dups"), np.concatenate(members), members, ["g7", "g2", "g9"]
+    )
     saved = save(SessionLog(pr.store), book, queue, "Duplicate groups", position=2)
     assert saved.grouped and (saved.items, saved.rows) == (3, 7)
     pr.close()
@@ -160,7 +169,7 @@ def test_duplicate_groups_keep_their_members_and_ids(tmp_path, open_book):
 def test_ids_must_match_the_queue(tmp_path, open_book):
     book, pr = open_book(write_rows(tmp_path / "train.jsonl", range(3)))
     with pytest.raises(ValueError, match="2 ids for a queue of 3 rows"):
-        SessionLog(pr.store).save_new(Q.Queue(Q.QueueSpec("all"), np.arange(3)), ["r0", "r1"],
+        SessionLog(pr.store).save_new(queues.Queue(queues.QueueSpec("all"), np.arange(3)), ["r0", "r1"],
                                       title="All")  # fmt: skip
 
 

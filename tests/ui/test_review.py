@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from inspector.core.export import filterfile as F
+from inspector.core.export import filterfile
 from inspector.core.export.apply import apply_filter
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
@@ -211,7 +211,7 @@ def test_unlabeled_queue_and_the_end_of_the_list(open_review, data):
 
 
 def save_groups(window) -> None:
-    F.save_proposals(
+    filterfile.save_proposals(
         window.project.store,
         pl.DataFrame(
             {
@@ -560,7 +560,7 @@ def test_n_writes_a_note_on_the_sample_in_a_session(qtbot, open_review, data, tm
     assert review.hub.state(0).note == "cites a paper that does not exist"
 
     out = tmp_path / "filter.jsonl"
-    F.export_filter(window.project.dataset, window.project.store, out)
+    filterfile.export_filter(window.project.dataset, window.project.store, out)
     frame = pl.read_ndjson(out)
     assert frame.filter(pl.col("id") == "s00")["note"][0] == "cites a paper that does not exist"
 

@@ -19,7 +19,7 @@ import polars as pl
 from inspector.core.data.dataset import content_sha256
 from inspector.core.export.filterfile import FilterError, read_filter, save_proposals
 from inspector.core.export.outputs import check_not_input
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
@@ -86,7 +86,7 @@ def import_filter(
             "fit them. Export the filter again from the current data, or import by ids "
             "alone (--match-by-id)"
         )
-    by_action = {a: int((frame["action"] == a).sum()) for a in L.ACTIONS}
+    by_action = {a: int((frame["action"] == a).sum()) for a in states.ACTIONS}
     if reason:
         frame = frame.with_columns(pl.lit(reason, pl.String).alias("reason"))
     result = ImportResult(
@@ -107,12 +107,12 @@ def import_filter(
             source=source or f"import:{ff.path.name}",
         )
         return result
-    states = _import_states(frame, ff.kind, book.annotator)
+    imported = _import_states(frame, ff.kind, book.annotator)
     changes = book.execute(
         SetStates(
             rows,
-            states,
-            title=f"import {states.height:,} decisions from {ff.path.name}",
+            imported,
+            title=f"import {imported.height:,} decisions from {ff.path.name}",
             keep_notes=True,
         )
     )
@@ -145,7 +145,7 @@ def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFra
     but no label was only tagged or noted. Everything else follows the action. The file's annotator and
     timestamp are kept where it has them (a proposal's ``auto:`` annotator is not a person).
     """
-    action = pl.col("action").replace_strict(L.DECISION_OF_ACTION, return_dtype=pl.String)
+    action = pl.col("action").replace_strict(states.DECISION_OF_ACTION, return_dtype=pl.String)
     only_tagged = (  # tagged or noted, not decided: flagged in the file, no label
         pl.lit(kind == "inspector")
         & (pl.col("action") == "flag")
@@ -153,14 +153,14 @@ def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFra
         & ((pl.col("tags").list.len() > 0) | pl.col("note").is_not_null())
     )
     decision = (
-        pl.when(pl.col("label").is_in(list(L.DECISIONS)))
+        pl.when(pl.col("label").is_in(list(states.DECISIONS)))
         .then(pl.col("label"))
         .when(only_tagged)
         .then(pl.lit(None, pl.String))
         .otherwise(action)
     )
     person = pl.col("annotator").is_not_null() & ~pl.col("annotator").str.starts_with("auto:")
-    tags = [L.encode_tags(L.normalise_tags(t or ())) for t in frame["tags"].to_list()]
+    tags = [states.encode_tags(states.normalise_tags(t or ())) for t in frame["tags"].to_list()]
     return frame.select(
         decision.alias("decision"),
         pl.Series("tags", tags, pl.String),
@@ -172,7 +172,7 @@ def _import_states(frame: pl.DataFrame, kind: str, annotator: str) -> pl.DataFra
         "group_id",
         "representative_id",
         pl.when(person).then(pl.col("annotator")).otherwise(pl.lit(annotator)).alias("annotator"),
-        pl.col("timestamp").fill_null(L.utc_now()),
+        pl.col("timestamp").fill_null(states.utc_now()),
     )
 
 

@@ -35,7 +35,7 @@ from inspector.core.export.filter_text import (
     restore_csv,
 )
 from inspector.core.export.outputs import check_outputs
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
@@ -148,10 +148,12 @@ def build_filter(
 ) -> pl.DataFrame:
     """The filter rows: every labelled row, plus ``proposals`` for rows without a human
     decision (a human decision always wins). Columns :data:`FILTER_SCHEMA`."""
-    humans = L.labels_frame(store)
+    humans = states.labels_frame(store)
     decided = humans.filter(pl.col("decision").is_not_null())
     human_rows = humans.with_columns(
-        pl.col("decision").replace_strict(L.ACTION_OF_DECISION, default="flag").alias("action"),
+        pl.col("decision")
+        .replace_strict(states.ACTION_OF_DECISION, default="flag")
+        .alias("action"),
         pl.col("decision").alias("label"),
     )
     parts = []
@@ -349,7 +351,7 @@ def make_manifest(
     human = frame.filter(~pl.col("annotator").fill_null("").str.starts_with("auto:"))
     counts = {
         "rows": frame.height,
-        "by_action": {a: int((frame["action"] == a).sum()) for a in L.ACTIONS},
+        "by_action": {a: int((frame["action"] == a).sum()) for a in states.ACTIONS},
         "by_reason": tally("reason", frame),
         "by_origin": {"human": human.height, "proposal": frame.height - human.height},
     }
@@ -359,7 +361,7 @@ def make_manifest(
         "schema_version": SCHEMA_VERSION,
         "tool": "inspector",
         "tool_version": __version__,
-        "created": L.utc_now(),
+        "created": states.utc_now(),
         "filter_file": out.name,
         "format": fmt,
         "filter_sha256": filter_sha256 or file_sha256(Path(out)),
@@ -517,7 +519,7 @@ def _check_counts(path: Path, manifest: dict, frame: pl.DataFrame) -> None:
     else:
         expected = {"rows": counts.get("rows"), **(counts.get("by_action") or {})}
         found = {"rows": frame.height}
-        found.update({a: int((frame["action"] == a).sum()) for a in L.ACTIONS})
+        found.update({a: int((frame["action"] == a).sum()) for a in states.ACTIONS})
     differ = [k for k in expected if expected[k] != found.get(k)]
     if differ:
         shown = ", ".join(
@@ -553,7 +555,7 @@ def _conform(
 
 
 def _check_actions(frame: pl.DataFrame, what: str) -> None:
-    bad = frame.filter(~pl.col("action").is_in(list(L.ACTIONS)))
+    bad = frame.filter(~pl.col("action").is_in(list(states.ACTIONS)))
     if bad.height:
         value = bad["action"][0]
         raise FilterError(

@@ -92,7 +92,7 @@ def fold_table(unicode: bool = True) -> np.ndarray:
     """Per code point (below U+30000) the text_kernels F_* bits, computed with polars' own
     Unicode functions so that the fast path and polars agree. Without NFKC (unicode=False)
     no non-ASCII character is taken as stable."""
-    from inspector.core.junk import text_kernels as tk
+    from inspector.core.junk import text_kernels
 
     limit = 0x30000
     chars = pl.Series([" " if 0xD800 <= c < 0xE000 else chr(c) for c in range(limit)])
@@ -100,11 +100,13 @@ def fold_table(unicode: bool = True) -> np.ndarray:
     stable = (chars.str.normalize("NFKC") == chars) & (chars.str.to_lowercase() == chars) & ~lone
     out = np.zeros(limit, dtype=np.uint8)
     if unicode:
-        out |= stable.to_numpy().astype(np.uint8) * tk.F_STABLE
-    out |= chars.str.contains(r"^[\p{P}\p{S}]$").to_numpy().astype(np.uint8) * tk.F_PUNCT
-    out |= chars.str.contains(r"^\p{Nd}$").to_numpy().astype(np.uint8) * tk.F_DIGIT
-    out |= (chars.str.normalize("NFD") == chars).to_numpy().astype(np.uint8) * tk.F_NOACCENT
-    out |= chars.str.contains(r"^\s$").to_numpy().astype(np.uint8) * tk.F_SPACE
+        out |= stable.to_numpy().astype(np.uint8) * text_kernels.F_STABLE
+    out |= chars.str.contains(r"^[\p{P}\p{S}]$").to_numpy().astype(np.uint8) * text_kernels.F_PUNCT
+    out |= chars.str.contains(r"^\p{Nd}$").to_numpy().astype(np.uint8) * text_kernels.F_DIGIT
+    out |= (chars.str.normalize("NFD") == chars).to_numpy().astype(
+        np.uint8
+    ) * text_kernels.F_NOACCENT
+    out |= chars.str.contains(r"^\s$").to_numpy().astype(np.uint8) * text_kernels.F_SPACE
     out[0xD800:0xE000] = 0
     return out
 

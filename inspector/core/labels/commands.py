@@ -20,12 +20,12 @@ from typing import Any, ClassVar
 import numpy as np
 import polars as pl
 
-from inspector.core.labels import states as L
-from inspector.core.labels.states import EMPTY, LabelState
+from inspector.core.labels import states
+from inspector.core.labels.states import EMPTY, LabelState, states_frame
 
 RowsLike = int | Sequence[int] | np.ndarray
 
-STATE_FIELDS = list(L.LABEL_FIELDS)
+STATE_FIELDS = list(states.LABEL_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Changes:
         if not self.ids:
             return
         new = np.array(
-            [L.NO_DECISION if d is None else L.DECISION_CODES[d] for d in self.decisions],
+            [states.NO_DECISION if d is None else states.DECISION_CODES[d] for d in self.decisions],
             dtype=codes.dtype,
         )
         inside = self.rows >= 0
@@ -94,8 +94,8 @@ class Command:
     def plan_frame(self, before: pl.DataFrame, ctx: Context) -> pl.DataFrame:
         """:meth:`plan` on a frame of stored states (columns ``LABEL_FIELDS``, tags as JSON
         text); commands that touch many rows override it with column expressions."""
-        states = [LabelState.from_row(r) for r in before.iter_rows()]
-        return L.states_frame(self.plan(states, ctx))
+        rows = [LabelState.from_row(r) for r in before.iter_rows()]
+        return states.states_frame(self.plan(rows, ctx))
 
     def describe(self, n: int) -> str:
         return f"{self.kind} {_n_rows(n)}"
@@ -122,7 +122,7 @@ class Decide(Command):
         rows: RowsLike,
         decision: str | None,
         *,
-        reason: str | None = L.MANUAL,
+        reason: str | None = states.MANUAL,
         tags: Iterable[str] | None = None,
         add_tags: Iterable[str] = (),
         note: str | None = None,
@@ -131,10 +131,10 @@ class Decide(Command):
         title: str | None = None,
     ) -> None:
         super().__init__(rows, title)
-        self.decision = L.check_decision(decision)
+        self.decision = states.check_decision(decision)
         self.reason = reason if decision is not None else None
-        self.tags = None if tags is None else L.normalise_tags(tags)
-        self.add_tags = L.normalise_tags(add_tags)
+        self.tags = None if tags is None else states.normalise_tags(tags)
+        self.add_tags = states.normalise_tags(add_tags)
         self.note = note
         self.group_id = group_id
         self.representative_id = representative_id
@@ -145,7 +145,9 @@ class Decide(Command):
             out.append(
                 LabelState(
                     self.decision,
-                    L.normalise_tags((b.tags if self.tags is None else self.tags) + self.add_tags),
+                    states.normalise_tags(
+                        (b.tags if self.tags is None else self.tags) + self.add_tags
+                    ),
                     self.reason,
                     b.note if self.note is None else (self.note or None),
                     self.group_id,
@@ -161,7 +163,7 @@ class Decide(Command):
             return super().plan_frame(before, ctx)
         return before.with_columns(
             _lit(self.decision, "decision"),
-            pl.col("tags") if self.tags is None else _lit(L.encode_tags(self.tags), "tags"),
+            pl.col("tags") if self.tags is None else _lit(states.encode_tags(self.tags), "tags"),
             _lit(self.reason, "reason"),
             pl.col("note") if self.note is None else _lit(self.note or None, "note"),
             _lit(self.group_id, "group_id"),
@@ -196,14 +198,14 @@ class SetTags(Command):
         title: str | None = None,
     ) -> None:
         super().__init__(rows, title)
-        self.add = L.normalise_tags(add)
-        self.remove = L.normalise_tags(remove)
+        self.add = states.normalise_tags(add)
+        self.remove = states.normalise_tags(remove)
 
     def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
         gone = set(self.remove)
         out = []
         for b in before:
-            tags = L.normalise_tags([t for t in b.tags if t not in gone] + list(self.add))
+            tags = states.normalise_tags([t for t in b.tags if t not in gone] + list(self.add))
             out.append(b.with_(tags=tags, annotator=ctx.annotator, timestamp=ctx.timestamp))
         return out
 
@@ -227,15 +229,15 @@ class ToggleTag(Command):
         self, rows: RowsLike, tag: str, title: str | None = None, *, added: bool | None = None
     ) -> None:
         super().__init__(rows, title)
-        names = L.normalise_tags([tag])
+        names = states.normalise_tags([tag])
         if not names:
             raise ValueError("a tag needs a name")
         self.tag = names[0]
         self.added = added
 
     def resolve(self, before: pl.DataFrame) -> ToggleTag:
-        states = [LabelState.from_row(r) for r in before.select(STATE_FIELDS).iter_rows()]
-        added = not all(self.tag in b.tags for b in states)
+        rows = [LabelState.from_row(r) for r in before.select(STATE_FIELDS).iter_rows()]
+        added = not all(self.tag in b.tags for b in rows)
         return ToggleTag(self.rows, self.tag, self._title, added=added)
 
     def _adds(self, before: list[LabelState]) -> bool:
@@ -295,7 +297,7 @@ class ChooseKeeper(Command):
         keeper: int,
         *,
         group_id: str | None = None,
-        reason: str = L.DUPLICATE,
+        reason: str = states.DUPLICATE,
         title: str | None = None,
     ) -> None:
         super().__init__(rows, title)
@@ -363,7 +365,7 @@ class SetStates(Command):
         keep_notes: bool = False,
     ) -> None:
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
-        frame = states if isinstance(states, pl.DataFrame) else L.states_frame(states)
+        frame = states if isinstance(states, pl.DataFrame) else states_frame(states)
         if frame.height != len(rows):
             raise ValueError("SetStates needs one state per row")
         # a repeated row: the last state wins
@@ -384,7 +386,7 @@ class SetStates(Command):
         return after
 
     def plan(self, before: list[LabelState], ctx: Context) -> list[LabelState]:
-        frame = self.plan_frame(L.states_frame(before), ctx)
+        frame = self.plan_frame(states.states_frame(before), ctx)
         return [LabelState.from_row(r) for r in frame.iter_rows()]
 
     def describe(self, n: int) -> str:

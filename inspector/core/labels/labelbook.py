@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from inspector.core.data.dataset import ID, ROW, SOURCE, content_sha256
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.core.labels.commands import (
     STATE_FIELDS,
     Changes,
@@ -51,12 +51,12 @@ if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
     from inspector.core.store import ProjectStore
 
-_FIELDS = ", ".join(L.LABEL_FIELDS)
+_FIELDS = ", ".join(states.LABEL_FIELDS)
 _INSERT = (
     f"INSERT INTO labels(id, {_FIELDS}, source_file, row_index, content_sha256, copies) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
-_SET_STATE = ", ".join(f"{f}=?" for f in L.LABEL_FIELDS)
+_SET_STATE = ", ".join(f"{f}=?" for f in states.LABEL_FIELDS)
 # A plain UPDATE is a third cheaper than an upsert; every row a command touched stays in
 # ``labels`` (a cleared label is all nulls), so undo and redo only ever update.
 _UPDATE_STATE = f"UPDATE labels SET {_SET_STATE} WHERE id=?"
@@ -103,7 +103,7 @@ class LabelBook:
     ) -> None:
         self.store = store
         self.dataset = dataset
-        self.annotator = annotator or L.annotator(store)
+        self.annotator = annotator or states.annotator(store)
         self.undo_rows = undo_rows
         self.undo_commands = undo_commands
         self._ids: pl.Series = dataset.frame[ID].cast(pl.String)
@@ -142,18 +142,18 @@ class LabelBook:
     def state(self, row_or_id: int | str) -> RowLabel | None:
         """A row's label (by row position or id); ``None`` when it has none."""
         row_id = row_or_id if isinstance(row_or_id, str) else self.id_of(row_or_id)
-        return L.row_label(self.store, row_id)
+        return states.row_label(self.store, row_id)
 
     def counts(self) -> dict[str, int]:
         """Rows per decision in the whole project."""
-        return L.decision_counts(self.store)
+        return states.decision_counts(self.store)
 
     def decision_codes(self) -> np.ndarray:
         """int8 per dataset row: -1 none, 0 keep, 1 drop, 2 unsure (see ``labels``)."""
-        return L.decision_codes(self.store, self._ids)
+        return states.decision_codes(self.store, self._ids)
 
     def labels_frame(self) -> pl.DataFrame:
-        return L.labels_frame(self.store)
+        return states.labels_frame(self.store)
 
     # -- commands --------------------------------------------------------------------------
     def decide(self, rows: RowsLike, decision: str | None, **kw: Any) -> Changes:
@@ -176,7 +176,9 @@ class LabelBook:
 
     def keep_all(self, rows: RowsLike, *, group_id: str | None = None) -> Changes:
         """A duplicate group's ``a``: keep every member (reason ``duplicate``)."""
-        return self.execute(Decide(rows, "keep", reason=L.DUPLICATE, group_id=group_id, title=None))
+        return self.execute(
+            Decide(rows, "keep", reason=states.DUPLICATE, group_id=group_id, title=None)
+        )
 
     def clear(self, rows: RowsLike) -> Changes:
         return self.execute(Clear(rows))
@@ -189,8 +191,8 @@ class LabelBook:
             raise IndexError(f"row out of range (the dataset has {len(self._ids):,} rows)")
         ids = self._ids.gather(rows)
         with self._lock, self.store.transaction("saving the label") as conn:
-            before = L.read_state_frame(self.store, ids)
-            ctx = Context(self.annotator, L.utc_now(), ids.to_list(), rows, self.id_of)
+            before = states.read_state_frame(self.store, ids)
+            ctx = Context(self.annotator, states.utc_now(), ids.to_list(), rows, self.id_of)
             command = command.resolve(before.select(_STATE))
             after = command.plan_frame(before.select(_STATE), ctx)
             if after.height != len(rows):

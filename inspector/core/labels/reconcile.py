@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from inspector.core.data.dataset import ID, ROW, SOURCE, content_sha256
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
@@ -41,14 +41,14 @@ CONTENT_RULE = "content_sha256"
 WHY_CHANGED = "the record changed or was removed"
 WHY_GONE = "the record is no longer in the data"
 WHY_COPIES = "one of several identical records, and which copy is meant is no longer clear"
-_FIELDS = (*L.LABEL_FIELDS, "source_file", "row_index", "content_sha256", "copies")
+_FIELDS = (*states.LABEL_FIELDS, "source_file", "row_index", "content_sha256", "copies")
 _COLUMNS = ", ".join(_FIELDS)
 _HAS_LABEL = "(decision IS NOT NULL OR tags IS NOT NULL OR note IS NOT NULL)"
 _CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "key": pl.Int64(),  # labels: its position in the read; stale: its rowid
     "src": pl.Int8(),  # 0 a current label, 1 a stale one (current ones win)
     "id": pl.String(),
-    **{f: pl.String() for f in L.LABEL_FIELDS},
+    **{f: pl.String() for f in states.LABEL_FIELDS},
     "source_file": pl.String(),
     "row_index": pl.Int64(),
     "content_sha256": pl.String(),
@@ -237,13 +237,13 @@ def reconcile_labels(store: ProjectStore, dataset: Dataset, *, force: bool = Fal
     )
     going_stale = lost.filter(labelled)
     ids_in_data = set(data["did"].to_list()) if going_stale.height else set()
-    now = L.utc_now()
+    now = states.utc_now()
     stale_rows = [
         (*r, _why(dataset.id_rule, r[0], ids_in_data), now)
         for r in going_stale.select("id", *_FIELDS).iter_rows()
     ]
     fresh = pl.concat([rekeyed, restored]).select(
-        "did", *L.LABEL_FIELDS, "s", "r", "h", "now_copies"
+        "did", *states.LABEL_FIELDS, "s", "r", "h", "now_copies"
     )
     with store.transaction("checking labels against the data") as conn:
         conn.executemany("DELETE FROM labels WHERE id=?", [(i,) for i in lost["id"].to_list()])
@@ -324,7 +324,7 @@ def carry_labels(store: ProjectStore, source: str | Path) -> int:
         raise store_error(exc, source, "reading its labels") from exc
     finally:
         other.close()
-    now = L.utc_now()
+    now = states.utc_now()
     with store.transaction("carrying labels over") as conn:
         conn.executemany(
             f"INSERT INTO stale_labels(id, {_COLUMNS}, why, since) "

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from inspector.core.labels import queues as Q
+from inspector.core.labels import queues
 from inspector.core.labels.states import NO_DECISION, utc_now
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class SavedSession:
     """One saved session, without its row ids (those stay in the store until restored)."""
 
     id: int
-    spec: Q.QueueSpec
+    spec: queues.QueueSpec
     title: str
     grouped: bool  # a duplicate-group list: its items are groups
     items: int  # samples, or duplicate groups
@@ -65,7 +65,7 @@ class RestoredSession:
     """A saved session's queue rebuilt on the dataset as it is now."""
 
     saved: SavedSession
-    queue: Q.Queue
+    queue: queues.Queue
     position: int  # the saved position, in ``queue`` (items dropped before it shift it)
     missing: int  # saved row ids no longer in the dataset (dropped)
 
@@ -80,7 +80,7 @@ class SessionLog:
     # -- saving ----------------------------------------------------------------------------
     def save_new(
         self,
-        queue: Q.Queue,
+        queue: queues.Queue,
         ids: Sequence[str] | pl.Series,
         *,
         title: str,
@@ -214,7 +214,7 @@ class SessionLog:
         missing = int(np.count_nonzero(~found))
         if not saved.grouped:
             before = int(np.count_nonzero(found[: saved.position]))
-            queue = Q.Queue(saved.spec, rows[found].astype(np.int64))
+            queue = queues.Queue(saved.spec, rows[found].astype(np.int64))
             return RestoredSession(saved, queue, before, missing)
         item = frame["item"].to_numpy()
         gids = frame["group_id"].to_list()
@@ -232,11 +232,11 @@ class SessionLog:
             if int(item[start]) < saved.position:
                 position += 1
         flat = np.concatenate(groups) if groups else np.zeros(0, np.int64)
-        queue = Q.Queue(saved.spec, flat, groups, group_ids)
+        queue = queues.Queue(saved.spec, flat, groups, group_ids)
         return RestoredSession(saved, queue, position, missing)
 
 
-def first_undecided(queue: Q.Queue, codes: np.ndarray, position: int) -> int:
+def first_undecided(queue: queues.Queue, codes: np.ndarray, position: int) -> int:
     """The first item at or after ``position`` with a sample that has no decision (a group:
     any member); ``len(queue)`` (the end page) when there is none. ``codes`` from
     :func:`inspector.core.labels.states.decision_codes`."""
@@ -257,7 +257,7 @@ def _saved(row: Sequence) -> SavedSession:
     kind, _, arg = str(spec).partition(":")
     return SavedSession(
         id=int(id_),
-        spec=Q.QueueSpec(kind, arg or None),
+        spec=queues.QueueSpec(kind, arg or None),
         title=str(title),
         grouped=bool(grouped),
         items=int(items),

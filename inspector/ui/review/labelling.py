@@ -23,8 +23,7 @@ import numpy as np
 import polars as pl
 from PySide6.QtCore import QObject, Signal
 
-from inspector.core.labels import queues as Q
-from inspector.core.labels import states as L
+from inspector.core.labels import queues, states
 from inspector.core.labels.commands import Changes
 from inspector.core.labels.labelbook import LabelBook
 
@@ -61,14 +60,14 @@ class LabelsHub(QObject):
         self.project: Project | None = None
         self.book: LabelBook | None = None
         self.codes = np.zeros(0, dtype=np.int8)
-        self.label_set: L.LabelSet = L.default_label_set()
+        self.label_set: states.LabelSet = states.default_label_set()
 
     # -- opening -----------------------------------------------------------------------------
     def open(self, project: Project) -> None:
         self.project = project
         self.book = LabelBook(project.store, project.dataset)
         self.codes = self.book.decision_codes()
-        self.label_set = L.load_label_set(project.store)
+        self.label_set = states.load_label_set(project.store)
         self.reset.emit()
 
     def close(self) -> None:
@@ -81,10 +80,10 @@ class LabelsHub(QObject):
     def is_open(self) -> bool:
         return self.book is not None
 
-    def set_label_set(self, label_set: L.LabelSet) -> None:
+    def set_label_set(self, label_set: states.LabelSet) -> None:
         """Save an edited label set in the project and tell the views."""
         if self.project is not None:
-            L.save_label_set(self.project.store, label_set)
+            states.save_label_set(self.project.store, label_set)
         self.label_set = label_set
         self.reset.emit()
 
@@ -117,22 +116,22 @@ class LabelsHub(QObject):
         return self.run(lambda b: b.redo())
 
     # -- reading -----------------------------------------------------------------------------
-    def state(self, row: int) -> L.LabelState:
+    def state(self, row: int) -> states.LabelState:
         if self.book is None:
-            return L.EMPTY
+            return states.EMPTY
         label = self.book.state(int(row))
-        return label.state if label is not None else L.EMPTY
+        return label.state if label is not None else states.EMPTY
 
     def decision_of(self, row: int) -> str | None:
-        code = int(self.codes[row]) if 0 <= row < len(self.codes) else L.NO_DECISION
-        return L.DECISION_OF_CODE.get(code)
+        code = int(self.codes[row]) if 0 <= row < len(self.codes) else states.NO_DECISION
+        return states.DECISION_OF_CODE.get(code)
 
     def colour(self, decision: str) -> str:
         return self.label_set.decision(decision).colour
 
     def rows_with(self, decision: str | None, among: np.ndarray | None = None) -> np.ndarray:
         """Rows (of ``among``, else all) with ``decision`` (``None``: no decision)."""
-        code = L.NO_DECISION if decision is None else L.DECISION_CODES[decision]
+        code = states.NO_DECISION if decision is None else states.DECISION_CODES[decision]
         if among is None:
             return np.flatnonzero(self.codes == code).astype(np.int64)
         among = np.asarray(among, dtype=np.int64)
@@ -211,15 +210,15 @@ def proposal_lists(book: LabelBook) -> ProposalLists:
     )
 
 
-def reason_for(spec: Q.QueueSpec) -> str:
+def reason_for(spec: queues.QueueSpec) -> str:
     """The reason a decision made in a session records: the list it was reviewed from."""
     if spec.kind == "flag" and spec.arg:
         return spec.arg
     if spec.kind == "cluster" and spec.arg:
         return f"cluster:{spec.arg}"
     if spec.kind == "dups":
-        return L.DUPLICATE
-    return L.MANUAL
+        return states.DUPLICATE
+    return states.MANUAL
 
 
 QUEUE_TITLES = {
@@ -234,7 +233,7 @@ QUEUE_TITLES = {
 }
 
 
-def queue_title(spec: Q.QueueSpec, names: dict[str, str] | None = None) -> str:
+def queue_title(spec: queues.QueueSpec, names: dict[str, str] | None = None) -> str:
     base = QUEUE_TITLES.get(spec.kind, spec.kind)
     if spec.kind == "random":
         return f"Random sample of {int(spec.arg or 0):,}"
@@ -260,7 +259,7 @@ class ReviewSession(QObject):
     def __init__(
         self,
         hub: LabelsHub,
-        queue: Q.Queue,
+        queue: queues.Queue,
         *,
         title: str | None = None,
         lists: ProposalLists | None = None,
@@ -341,8 +340,8 @@ class ReviewSession(QObject):
     # -- progress ----------------------------------------------------------------------------
     def _count(self) -> dict[str, int]:
         rows = self.queue.rows
-        out = L.queue_progress(self.hub.codes, rows, 0)
-        return {k: out[k] for k in L.DECISIONS}
+        out = states.queue_progress(self.hub.codes, rows, 0)
+        return {k: out[k] for k in states.DECISIONS}
 
     def progress(self) -> dict[str, int]:
         """position (1-based), total (items), keep/drop/unsure (rows of the queue)."""
@@ -369,7 +368,7 @@ class ReviewSession(QObject):
         inside = self._place[update.rows] >= 0
         if inside.any():
             before, after = update.before[inside], update.after[inside]
-            for name, code in L.DECISION_CODES.items():
+            for name, code in states.DECISION_CODES.items():
                 self._counts[name] += int(np.count_nonzero(after == code)) - int(
                     np.count_nonzero(before == code)
                 )
@@ -384,7 +383,7 @@ class ReviewSession(QObject):
             return None
         kw: dict[str, Any] = {"reason": self.reason}
         if self.is_groups:
-            kw = {"reason": L.DUPLICATE, "group_id": self.group_id()}
+            kw = {"reason": states.DUPLICATE, "group_id": self.group_id()}
         changes = self._edit(lambda b: b.decide(rows, decision, **kw), rows)
         self.go(self.index + 1)
         return changes

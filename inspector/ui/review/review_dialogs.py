@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.core.export.filterfile import FORMATS, format_for
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.ui.common.buttons import Standard, dialog_buttons
 from inspector.ui.common.sample_view import MUTED
 
@@ -292,7 +292,7 @@ class LabelSetDialog(QDialog):
 
     HEAD = ("name", "title / tag", "key", "colour")
 
-    def __init__(self, label_set: L.LabelSet, parent=None) -> None:
+    def __init__(self, label_set: states.LabelSet, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("label_set_dialog")
         self.setWindowTitle("Label set")
@@ -358,7 +358,7 @@ class LabelSetDialog(QDialog):
             item.setText(colour.name())
             item.setBackground(colour)
 
-    def label_set(self) -> L.LabelSet:
+    def label_set(self) -> states.LabelSet:
         """The edited set; raises ValueError with what to fix."""
         fixed = len(self.base.decisions)
         cells = [
@@ -369,11 +369,13 @@ class LabelSetDialog(QDialog):
             for r in range(self.table.rowCount())
         ]
         decisions = tuple(
-            L.DecisionStyle(d.name, cells[i][0] or d.title, cells[i][1], cells[i][2] or d.colour)
+            states.DecisionStyle(
+                d.name, cells[i][0] or d.title, cells[i][1], cells[i][2] or d.colour
+            )
             for i, d in enumerate(self.base.decisions)
         )
         tags = tuple(
-            L.TagStyle(name, key or None, colour or "#6b7280")
+            states.TagStyle(name, key or None, colour or "#6b7280")
             for name, key, colour in cells[fixed:]
             if name
         )
@@ -390,7 +392,7 @@ class LabelSetDialog(QDialog):
         for _n, _k, colour in cells:
             if colour and not QColor(colour).isValid():
                 raise ValueError(f"'{colour}' is not a colour (use #rrggbb)")
-        return L.LabelSet(decisions, tags, self.base.nav_keys)
+        return states.LabelSet(decisions, tags, self.base.nav_keys)
 
     def _accept(self) -> None:
         try:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.ui.common.buttons import Standard, dialog_buttons
 from inspector.ui.review.review_dialogs import confirm_bulk_box
 from inspector.ui.review.review_files import busy_cursor
@@ -119,7 +119,7 @@ class SelectionLabels:
 
     def register_actions(self, reg: ActionRegistry, has_data: Callable[[], bool]) -> None:
         """Labels ▸ Label Selection as…, Note on Selection…, Clear Decisions of Selection…"""
-        for decision in L.DECISIONS:
+        for decision in states.DECISIONS:
             reg.register(
                 f"labels.{decision}_selection",
                 f"Label Selection as {decision.title()}…",

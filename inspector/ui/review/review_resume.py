@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.core.labels.review_state import (
     RestoredSession,
     SavedSession,
@@ -60,7 +60,7 @@ def resume_text(saved: SavedSession) -> str:
 def decided_in(session: ReviewSession) -> int:
     """The session's samples that have a decision now."""
     progress = session.progress()
-    return sum(progress[d] for d in L.DECISIONS)
+    return sum(progress[d] for d in states.DECISIONS)
 
 
 class ReviewPanel(QWidget):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRect
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.ui.common.table_roles import DATASET_ROW_ROLE
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class DecisionDelegate(QStyledItemDelegate):
         codes = self.hub.codes
         if row is None or not 0 <= row < len(codes):
             return
-        decision = L.DECISION_OF_CODE.get(int(codes[row]))
+        decision = states.DECISION_OF_CODE.get(int(codes[row]))
         if decision is None:
             return
         r = option.rect

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from inspector.core.data.dataset import LENGTH
 from inspector.core.data.render import render_record
-from inspector.core.labels import states as L
+from inspector.core.labels import states
 from inspector.ui.common.sample_view import MONO, MUTED, SampleView, sample_html
 from inspector.ui.common.table_roles import locator
 from inspector.ui.review.labelling import MAX_KEEPER_KEYS
@@ -493,4 +493,4 @@ class _MemberCard(QFrame):
         else:
             badge = pill(hub.label_set.decision(decision).title.upper(), hub.colour(decision))
         self.header.setText(f"&nbsp;{number}{badge}&nbsp;&nbsp;{sim}")
-        self._frame(hub.colour(decision) if decision in L.DECISIONS else BORDER)
+        self._frame(hub.colour(decision) if decision in states.DECISIONS else BORDER)
