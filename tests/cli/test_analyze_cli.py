@@ -58,7 +58,7 @@ def test_analyze_writes_analysis_and_proposed_filter(tmp_path, data, capsys):
     assert reasons["s31"] == "minhash_duplicate"
     assert reasons["s32"] == "semantic_duplicate"
     assert reasons["s33"] == "response.empty"
-    assert reasons["s34"] == "response.refusal"
+    assert "s34" not in reasons  # a refusal flags for review, it proposes no removal
     assert {"source_file", "row_index", "content_sha256", "representative_id"} <= set(filt.columns)
     assert dict(zip(filt["id"], filt["representative_id"]))["s30"] == "s03"
     assert (out / "manifest.json").is_file()

@@ -130,7 +130,10 @@ def test_proposals_and_summary(planted: dict) -> None:
     assert props.columns == [
         "id", "action", "reason", "group_id", "representative_id", "similarity", "score",
     ]  # fmt: skip
-    assert set(props["action"]) == {"remove"}
+    # duplicates, leaks and empty texts propose removal; the other rules flag for review
+    assert set(props["action"]) == {"remove", "flag"}
+    flagged = set(props.filter(pl.col("action") == "flag")["reason"])
+    assert "response.refusal" in flagged and "response.empty" not in flagged
     dups = props.filter(
         pl.col("reason").is_in([EXACT_DUPLICATE, MINHASH_DUPLICATE, SEMANTIC_DUPLICATE])
     )

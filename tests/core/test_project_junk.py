@@ -132,7 +132,8 @@ def test_run_finds_the_planted_cases_and_keeps_them(project, tmp_path):
     # proposals in the store: removals plus each group's keeper
     prop = load_proposals(project.store, ["junk"])
     removed = set(prop.filter(pl.col("action") == "remove")["id"])
-    assert {"s30", "s31", "s32", "s33", "s34"} <= removed
+    assert {"s30", "s31", "s32", "s33"} <= removed
+    assert "s34" in set(prop.filter(pl.col("action") == "flag")["id"])  # refusal: flag only
     keepers = set(prop.filter(pl.col("action") == "keep")["id"])
     assert keepers == {"s03", "s05", "s07"}
     # kept for the window

@@ -98,12 +98,15 @@ class JunkResult:
                     score=pl.col("eval_similarity").cast(pl.Float64),
                 )
             )
+        from inspector.core.junk.quality import proposal_actions
+
+        actions = proposal_actions(self.rules)
         for flag in self.flag_columns:
             value = flag.removesuffix(".flag")
             parts.append(
                 t.filter(pl.col(flag)).select(
                     "id",
-                    action=pl.lit("remove"),
+                    action=pl.lit(actions.get(value, "remove")),  # the rule's: flag or remove
                     reason=pl.lit(value),
                     group_id=pl.lit(None, pl.Int64),
                     representative_id=pl.lit(None, id_type),

@@ -327,7 +327,13 @@ def evaluate(
             col = f"{role}.{rule.name}"
             out[col] = values.get_column(rule.name).alias(col)
             gate = values.get_column("_tokens" if rule.info.group == "chat" else "_words")
-            out[col + ".flag"] = _flag(out[col], gate, rule).alias(col + ".flag")
+            flag = _flag(out[col], gate, rule)
+            if "prompt" in fields and role != "prompt":
+                flag = excuse_by_prompt(
+                    rule.name, frame.get_column(fields["prompt"]), frame.get_column(fields[role]),
+                    flag,
+                )  # fmt: skip
+            out[col + ".flag"] = flag.alias(col + ".flag")
             flags.append(col + ".flag")
         progress.advance()
     _pair_rules(frame, fields, rules, out, flags)
@@ -394,3 +400,172 @@ def _pair_rules(
         out[col] = empty.cast(pl.Int64).alias(col)
         out[col + ".flag"] = _flag(out[col], None, rules["empty_side"])
         flags.append(col + ".flag")
+
+
+# -- the prompt explains the text ----------------------------------------------------------
+
+ASKS_PLACEHOLDER = r"(?i)lorem ipsum|placeholder|filler|dummy (?:text|content)|sample text"
+ASKS_REPETITION = (
+    r"(?i)\b(?:songs?|lyrics?|poems?|poetry|haikus?|limericks?|sonnets?|rap|verses?|chorus|"
+    r"refrain|ballad|jingle|rhymes?|stanzas?|lists?|repeat\w*|times)\b"
+)
+REPETITION_RULES = frozenset(
+    {f"gopher_dup_{g}_gram" for g in range(5, 11)}
+    | {f"gopher_top_{g}_gram" for g in (2, 3, 4)}
+    | {"gopher_dup_para_frac", "gopher_dup_para_char_frac", "gopher_dup_line_frac",
+       "gopher_dup_line_char_frac", "fineweb_char_dup_ratio"}
+)  # fmt: skip
+HELP_AFTER_REFUSAL_WORDS = 40  # words after the last refusal phrase that make it an answer
+
+
+def excuse_by_prompt(rule: str, prompts: pl.Series, texts: pl.Series, flag: pl.Series) -> pl.Series:
+    """``flag`` without the rows the prompt explains: lorem ipsum the prompt names,
+    repetition in lyrics, poems or lists the prompt asked for, and a refusal or disclaimer
+    followed by real help (``HELP_AFTER_REFUSAL_WORDS`` words after it)."""
+    if not flag.any():
+        return flag
+    p = prompts.cast(pl.String).fill_null("")
+    if rule == "c4_lorem_ipsum":
+        return flag & ~p.str.contains(ASKS_PLACEHOLDER)
+    if rule in REPETITION_RULES:
+        return flag & ~p.str.contains(ASKS_REPETITION)
+    if rule == "refusal":
+        keep = flag.to_numpy().copy()
+        pattern = re.compile(REFUSAL.removeprefix("(?i)"), re.I)
+        t = texts.cast(pl.String).fill_null("")
+        for i in np.flatnonzero(keep):
+            text = t[int(i)]
+            matches = list(pattern.finditer(text))
+            last = matches[-1] if matches else None
+            if last is not None:
+                after = text[last.end() :]
+                sentence_end = re.search(r"[.!?](\s|$)", after)
+                rest = after[sentence_end.end() :] if sentence_end else ""
+                keep[i] = len(rest.split()) < HELP_AFTER_REFUSAL_WORDS
+        return pl.Series(flag.name, keep)
+    return flag
+
+
+def proposal_actions(rules: RuleSet) -> dict[str, str]:
+    """What each value column's hits propose (``<field>.<rule>`` -> flag or remove)."""
+    return {col: r.action for r in rules for col in r.columns()}
+
+
+def explain_row(
+    table: pl.DataFrame,
+    frame: pl.DataFrame,
+    fields: Mapping[str, str],
+    row: int,
+    rules: RuleSet | None = None,
+) -> list[dict[str, Any]]:
+    """Each quality flag on ``row`` of ``table`` (evaluate's output or analysis.parquet) as
+    the reader shows it: rule, title, field, value, min, max, action, and the matched span
+    (start, end: character offsets in that field's text; None when the whole text is
+    judged). ``frame``/``fields``: the texts (as for :func:`evaluate`)."""
+    rules = rules or load_rules()
+    by_name = {r.name: r for r in rules}
+    out = []
+    for col in table.columns:
+        if not col.endswith(".flag") or not table[col][row]:
+            continue
+        value_col = col.removesuffix(".flag")
+        field, _, name = value_col.partition(".")
+        rule = by_name.get(name)
+        if rule is None:
+            continue
+        text = ""
+        if field in fields and fields[field] in frame.columns:
+            text = frame[fields[field]].cast(pl.String).fill_null("")[row]
+        start, end = rule_span(name, text)
+        value = table[value_col][row] if value_col in table.columns else None
+        out.append(
+            {
+                "rule": name,
+                "title": rule.title,
+                "field": field,
+                "value": value,
+                "min": rule.min,
+                "max": rule.max,
+                "action": rule.action,
+                "start": start,
+                "end": end,
+            }
+        )
+    return out
+
+
+def rule_span(name: str, text: str) -> tuple[int | None, int | None]:
+    """Where in ``text`` a rule's hit is (the first one), or (None, None)."""
+    m: re.Match[str] | None = None
+    if name == "c4_lorem_ipsum":
+        m = re.search(r"lorem ipsum", text, re.I)
+    elif name == "refusal":
+        m = re.search(REFUSAL, text)
+    elif name == "cut_off":
+        s = text.rstrip()
+        return (s.rfind("\n") + 1, len(s)) if s else (None, None)
+    elif (g := re.fullmatch(r"gopher_(?:dup|top)_(\d+)_gram", name)) is not None:
+        return _repeated_run(text, int(g.group(1)))
+    elif name in ("gopher_dup_line_frac", "gopher_dup_line_char_frac", "fineweb_char_dup_ratio"):
+        seen: set[str] = set()
+        pos = 0
+        for line in text.split("\n"):
+            key = line.strip()
+            if key and key in seen:
+                return pos, pos + len(line)
+            seen.add(key)
+            pos += len(line) + 1
+    return (m.start(), m.end()) if m else (None, None)
+
+
+def _repeated_run(text: str, n: int) -> tuple[int | None, int | None]:
+    """The second occurrence of the first run of ``n`` words seen twice."""
+    words = list(re.finditer(r"\w+", text))
+    seen: set[tuple[str, ...]] = set()
+    for i in range(len(words) - n + 1):
+        key = tuple(w.group().lower() for w in words[i : i + n])
+        if key in seen:
+            return words[i].start(), words[i + n - 1].end()
+        seen.add(key)
+    return None, None
+
+
+def preview_rule(
+    frame: pl.DataFrame,
+    fields: Mapping[str, str],
+    rules: RuleSet,
+    name: str,
+    n: int = 10,
+) -> tuple[pl.DataFrame, int]:
+    """The first ``n`` hits of rule ``name`` as configured in ``rules`` (run even if it is
+    off: the preview is seen before the rule is applied), and how many rows it hits in all.
+    Columns: row, field, value, text."""
+    only = rules.with_rule(name, enabled=True).only([name])
+    t = evaluate(frame, fields, only)
+    parts = []
+    for col in t.columns:
+        if col.endswith(".flag") and col.removesuffix(".flag").endswith("." + name):
+            field = col.split(".", 1)[0]
+            hit = np.flatnonzero(t[col].to_numpy())
+            texts = frame[fields[field]].cast(pl.String) if field in fields else None
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "row": pl.Series(hit, dtype=pl.Int64),
+                        "field": [field] * len(hit),
+                        "value": t[col.removesuffix(".flag")].cast(pl.Float64).gather(hit),
+                        "text": texts.gather(hit) if texts is not None else [None] * len(hit),
+                    },
+                    schema={
+                        "row": pl.Int64,
+                        "field": pl.String,
+                        "value": pl.Float64,
+                        "text": pl.String,
+                    },
+                )  # fmt: skip
+            )
+    if not parts:
+        empty = {"row": pl.Int64, "field": pl.String, "value": pl.Float64, "text": pl.String}
+        return pl.DataFrame(schema=empty), 0
+    hits = pl.concat(parts).sort("row", "field")
+    return hits.head(n), hits["row"].n_unique()

@@ -95,6 +95,34 @@ CATALOGUE: dict[str, RuleInfo] = {
     ]
 }  # fmt: skip
 
+# Plain names for the Rules dialog and the reader.
+TITLES: dict[str, str] = {
+    "gopher_short_doc": "Very short text", "gopher_long_doc": "Very long text",
+    "gopher_avg_word_length": "Unusual word lengths", "gopher_hash_ratio": "Many '#' symbols",
+    "gopher_ellipsis_ratio": "Many ellipses", "gopher_bullet_lines": "Almost all bullet lines",
+    "gopher_ellipsis_lines": "Many lines end in '...'", "gopher_alpha_words": "Few real words",
+    "gopher_stop_words": "Few common words (the, and, of...)",
+    "gopher_dup_para_frac": "Repeated paragraphs", "gopher_dup_para_char_frac": "Text in repeated paragraphs",
+    "gopher_dup_line_frac": "Repeated lines", "gopher_dup_line_char_frac": "Text in repeated lines",
+    "gopher_top_2_gram": "One word pair dominates", "gopher_top_3_gram": "One 3-word phrase dominates",
+    "gopher_top_4_gram": "One 4-word phrase dominates",
+    "gopher_dup_5_gram": "Repeated 5-word runs", "gopher_dup_6_gram": "Repeated 6-word runs",
+    "gopher_dup_7_gram": "Repeated 7-word runs", "gopher_dup_8_gram": "Repeated 8-word runs",
+    "gopher_dup_9_gram": "Repeated 9-word runs", "gopher_dup_10_gram": "Repeated 10-word runs",
+    "c4_lorem_ipsum": "Placeholder text (lorem ipsum)", "c4_curly_bracket": "Curly brackets",
+    "c4_sentences": "Few full sentences", "fineweb_line_punct_ratio": "Lines without end punctuation",
+    "fineweb_short_line_ratio": "Mostly short lines", "fineweb_char_dup_ratio": "Duplicated lines (characters)",
+    "fineweb_list_ratio": "Many line breaks per word", "empty": "Empty", "too_short": "Too short",
+    "too_long": "Too long", "echo_prompt": "Answer repeats the prompt", "cut_off": "Cut-off text",
+    "refusal": "Refusal or AI disclaimer", "symbol_ratio": "Mostly symbols",
+    "non_letter_ratio": "Few letters", "chosen_rejected_similarity": "Chosen and rejected nearly the same",
+    "empty_side": "Chosen or rejected empty", "outlier": "Far from every other sample",
+}  # fmt: skip
+ACTIONS = ("flag", "remove")
+# Rules that propose removal by default: a row they fire on is junk by definition. The
+# others flag for review (issue 11: removal needs >= 0.9 measured precision).
+DEFAULT_REMOVE = frozenset({"empty", "echo_prompt", "empty_side"})
+
 # Rules that judge a relation between fields: their values live under one pseudo-field.
 ROW_LEVEL = {"echo_prompt": "response", "chosen_rejected_similarity": "pair", "empty_side": "pair",
              "outlier": "row"}  # fmt: skip
@@ -111,10 +139,30 @@ class Rule:
     min: float | None
     max: float | None
     min_words: int = 0
+    action: str = "flag"  # what a hit proposes when the rule is on: flag or remove
 
     @property
     def info(self) -> RuleInfo:
         return CATALOGUE[self.name]
+
+    @property
+    def title(self) -> str:
+        return TITLES.get(self.name, self.name)
+
+    def description(self) -> str:
+        """One line: what is measured and when it flags."""
+        bounds = []
+        if self.min is not None:
+            bounds.append(f"below {self.min:g}")
+        if self.max is not None:
+            bounds.append(f"above {self.max:g}")
+        gate = f", texts of {self.min_words}+ words" if self.min_words else ""
+        when = " or ".join(bounds) or "never (no bound)"
+        return f"{self.info.measures}; flags when {when}{gate}"
+
+    def effective_action(self) -> str:
+        """flag, remove, or off (disabled)."""
+        return self.action if self.enabled else "off"
 
     def columns(self) -> list[str]:
         """The value columns this rule writes (``<field>.<rule>``)."""
@@ -161,9 +209,36 @@ class RuleSet:
 def published_rules(fields: tuple[str, ...] = ("response",)) -> RuleSet:
     """Every rule on, with the published thresholds and no length gate (as datatrove)."""
     return RuleSet(
-        tuple(Rule(i.name, True, fields, i.min, i.max, 0) for i in CATALOGUE.values()),
+        tuple(
+            Rule(i.name, True, fields, i.min, i.max, 0, _default_action(i.name))
+            for i in CATALOGUE.values()
+        ),
         source="published thresholds",
     )
+
+
+def _default_action(name: str) -> str:
+    return "remove" if name in DEFAULT_REMOVE else "flag"
+
+
+def rule_catalogue(rules: RuleSet) -> list[dict[str, Any]]:
+    """Every rule as the Rules dialog lists it: name, title (plain name), description (one
+    line), fields, action (flag / remove / off), min, max, min_words, group, source."""
+    return [
+        {
+            "name": r.name,
+            "title": r.title,
+            "description": r.description(),
+            "fields": list(r.fields),
+            "action": r.effective_action(),
+            "min": r.min,
+            "max": r.max,
+            "min_words": r.min_words,
+            "group": r.info.group,
+            "source": r.info.source,
+        }
+        for r in rules
+    ]
 
 
 def default_rules_path() -> Path:
@@ -194,7 +269,7 @@ def _read(path: Path) -> Mapping[str, Any]:
         raise ValueError(f"quality rules file {path} is not valid TOML: {exc}") from None
 
 
-_KEYS = {"enabled", "fields", "min", "max", "min_words"}
+_KEYS = {"enabled", "fields", "min", "max", "min_words", "action"}
 
 
 def _apply(base: RuleSet, data: Mapping[str, Any], path: Path) -> RuleSet:
@@ -232,6 +307,14 @@ def _apply(base: RuleSet, data: Mapping[str, Any], path: Path) -> RuleSet:
                     changes[key] = float(value)
                 else:
                     raise ValueError(f"{where}: {key} must be a number, or false for no bound")
+        if "action" in table:
+            action = table["action"]
+            if action == "off":
+                changes["enabled"] = False
+            elif action in ACTIONS:
+                changes["action"] = action
+            else:
+                raise ValueError(f"{where}: action must be flag, remove or off")
         if "min_words" in table:
             mw = table["min_words"]
             if not isinstance(mw, int) or isinstance(mw, bool) or mw < 0:
