@@ -35,4 +35,8 @@ echo "default model: $model"
 INSPECTOR_BUNDLE_MODEL="$model" "$py" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$out" --workpath "$work/pyinstaller" "$here/bundle/inspector.spec"
 
+# The desktop menu entry travels with the bundle: OUT_DIR/inspector/install-desktop-entry.sh
+install -m 755 "$here/install-desktop-entry.sh" "$out/inspector/install-desktop-entry.sh"
+install -m 644 "$here/inspector.desktop" "$out/inspector/inspector.desktop"
+
 echo "built $out/inspector/inspector in $(( $(date +%s) - started )) s; $(du -sh "$out/inspector" | cut -f1) unpacked"

@@ -9,8 +9,9 @@ app needs, then run the ordinary command line, :func:`inspector.cli.main`.
 - numba compiles the text kernels and UMAP's code once per machine and caches it under the
   user's cache directory (numba's user-wide cache, keyed on this executable, which holds the
   bundled code); when that directory cannot be written, a fresh temporary one is used.
-- ``INSPECTOR_PAINT_PROBE=FILE`` (benchmarks/bench_bundle.py): write the time of the main
-  table's first paint with rows to FILE, then quit.
+- ``INSPECTOR_PAINT_PROBE=FILE`` (benchmarks/bench_bundle.py, tests/packaging): write the
+  time of the main table's first paint with rows to FILE, then quit (after
+  ``INSPECTOR_PAINT_PROBE_LINGER_S`` seconds, default 0).
 
 The same file runs from a source checkout too (``python packaging/bundle/launcher.py demo``),
 which is how the benchmark times the wheel install through the same probe.
@@ -186,13 +187,15 @@ def qt_dir() -> Path:
 
 def install_paint_probe(target: str) -> None:
     """Create the QApplication now with a filter that notes the main table's first paint with
-    rows (``time.time()`` to ``target``) and then quits; the app entry reuses this instance."""
+    rows (``time.time()`` to ``target``) and quits then, or ``INSPECTOR_PAINT_PROBE_LINGER_S``
+    seconds later; the app entry reuses this instance."""
     import time
 
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QTableView
 
     app = QApplication(sys.argv[:1])
+    linger_s = float(os.environ.get("INSPECTOR_PAINT_PROBE_LINGER_S", "0") or 0)
 
     class PaintProbe(QObject):
         done = False
@@ -209,7 +212,7 @@ def install_paint_probe(target: str) -> None:
             ):
                 self.done = True
                 Path(target).write_text(f"{time.time():.6f}\n")
-                QTimer.singleShot(0, app.quit)
+                QTimer.singleShot(int(linger_s * 1000), app.quit)
             return False
 
     probe = PaintProbe(app)

@@ -1,0 +1,121 @@
+"""The standalone bundle (packaging/build-bundle.sh), smoke-tested as a user runs it: built
+once, then started with a bare environment (``env -i``: no Python, no virtual environment on
+PATH) for ``inspector info`` and ``inspector map`` on the shared sample, and the window opened
+offscreen on the demo for a few seconds with nothing wrong in its log.
+
+Marked ``bundle``: the build takes minutes (``pytest -m bundle tests/packaging/test_bundle.py``;
+.ci/run runs it on its own). ``INSPECTOR_TEST_BUNDLE=OUT_DIR/inspector`` tests a bundle built
+before instead of building one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+pytestmark = pytest.mark.bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = Path("..") / "shared" / "data" / "alpaca_eval_sample.jsonl"  # relative to ROOT
+MAX_BYTES = 500 * 1024 * 1024
+LEFT_OUT = ("torch", "transformers", "sentence_transformers", "ray", "nvidia", "pandas")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    given = os.environ.get("INSPECTOR_TEST_BUNDLE")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("bundle")
+    proc = subprocess.run(
+        ["bash", str(ROOT / "packaging" / "build-bundle.sh"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
+    return out / "inspector"
+
+
+def bare_env(home: Path, **extra: str) -> dict[str, str]:
+    """What ``env -i HOME=... PATH=/usr/bin:/bin`` leaves: no Python of ours anywhere."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {"HOME": str(home), "PATH": "/usr/bin:/bin", **extra}
+
+
+def run(bundle: Path, args: list[str], home: Path, timeout: float = 900, **extra: str):
+    return subprocess.run(
+        [str(bundle / "inspector"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=bare_env(home, **extra),
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_the_bundle_holds_the_model_and_resources_and_no_torch(bundle):
+    internal = bundle / "_internal"
+    assert (bundle / "inspector").is_file() and os.access(bundle / "inspector", os.X_OK)
+    assert (internal / "inspector" / "models" / "default-m2v" / "model.safetensors").is_file()
+    resources = internal / "inspector" / "resources"
+    for name in ("keymap.toml", "labels.toml", "quality_rules.toml", "icon.svg"):
+        assert (resources / name).is_file(), name
+    assert sorted(p.name for p in (internal / "PySide6" / "Qt" / "plugins" / "platforms").iterdir())
+    assert not [name for name in LEFT_OUT if (internal / name).exists()]
+    size = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file() and not p.is_symlink())
+    assert size <= MAX_BYTES, f"{size / 2**20:.0f} MB"
+
+
+def test_info_and_map_run_with_no_python_environment(bundle, tmp_path):
+    rows = sum(1 for line in (ROOT / SAMPLE).read_text(encoding="utf-8").splitlines() if line)
+    proc = run(bundle, ["info", str(SAMPLE), "--json"], tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout[proc.stdout.index("{") :])["rows"] == rows
+
+    out = tmp_path / "map"
+    proc = run(bundle, ["map", str(SAMPLE), "--out", str(out)], tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    frame = pl.read_parquet(out / "map.parquet")
+    assert frame.height == rows
+    assert (out / "map.png").stat().st_size > 0
+    assert "Traceback" not in proc.stderr
+
+
+def test_the_window_opens_on_the_demo_offscreen(bundle, tmp_path):
+    home = tmp_path / "home"
+    painted = tmp_path / "painted"
+    started = time.time()
+    proc = run(
+        bundle,
+        ["demo"],
+        home,
+        timeout=600,
+        QT_QPA_PLATFORM="offscreen",
+        INSPECTOR_PAINT_PROBE=str(painted),
+        INSPECTOR_PAINT_PROBE_LINGER_S="8",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert float(painted.read_text()) >= started  # the table painted with the demo's rows
+    logs = list(home.rglob("inspector.log"))
+    assert logs, "no inspector.log under HOME"
+    log = logs[0].read_text(encoding="utf-8")
+    assert " started" in log
+    bad = [ln for ln in log.splitlines() if " ERROR " in ln or " CRITICAL " in ln]
+    bad += [ln for ln in log.splitlines() if "no map process" in ln]
+    assert not bad, "\n".join(bad)
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_a_missing_display_is_a_message_not_a_crash(bundle, tmp_path):
+    proc = run(bundle, ["demo"], tmp_path / "home", timeout=300, QT_QPA_PLATFORM="xcb")
+    assert proc.returncode == 3, (proc.returncode, proc.stderr[-3000:])
+    assert "Inspector cannot open its window" in proc.stderr
