@@ -21,7 +21,7 @@ def fake_bundle(folder: Path) -> Path:
     (folder / "_internal" / "inspector" / "resources").mkdir(parents=True)
     shutil.copy(ROOT / "resources" / "icon.svg", folder / "_internal/inspector/resources")
     exe = folder / "inspector"
-    exe.write_text("#!/bin/sh\necho bundle \"$@\"\n")
+    exe.write_text('#!/bin/sh\necho bundle "$@"\n')
     exe.chmod(0o755)
     return folder
 
