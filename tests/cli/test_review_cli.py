@@ -40,6 +40,7 @@ def run_review(qapp, argv: list[str]) -> tuple[int, dict]:
     from PySide6.QtWidgets import QApplication
 
     from inspector.ui.shell.app import configure_settings
+    from inspector.ui.shell.main_window import MainWindow
 
     configure_settings()
     QSettings().clear()
@@ -48,8 +49,8 @@ def run_review(qapp, argv: list[str]) -> tuple[int, dict]:
     hook = sys.excepthook
 
     def check() -> None:
-        windows = [w for w in QApplication.topLevelWidgets() if hasattr(w, "review")]
-        review = getattr(windows[-1], "review", None) if windows else None
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        review = windows[-1].features.review if windows else None
         if review is None or not review.active:
             QTimer.singleShot(50, check)
             return
