@@ -1,7 +1,8 @@
 """`inspector analyze PATH --out DIR`: map, duplicates, quality rules and eval leakage.
 
 Writes DIR/analysis.parquet (one row per sample), DIR/proposed_filter.parquet (the proposed
-removals in the filter-file schema, with DIR/manifest.json) and prints counts per finder.
+removals in the filter-file schema, with DIR/manifest.json), DIR/run.json (seconds per stage)
+and prints counts per finder. ``--only duplicates,...`` runs just those finders.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="cosine for semantic duplicates (default: the model's measured threshold)",
     )
     p.add_argument(
+        "--only",
+        metavar="FINDER[,FINDER]",
+        help="run only these finders and what they need: duplicates (vectors and the "
+        "neighbour graph, no map layout), quality (the text rules), leaks (needs --against), "
+        "outliers (the neighbour graph). Default: everything, with the map",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="print the seconds of every stage")
+    p.add_argument(
         "--engine",
         choices=("local", "ray"),
         default="local",
@@ -77,12 +86,14 @@ def _analyze(args: argparse.Namespace) -> int:
         return _analyze_ray(args)
     from inspector.core.export.filterfile import export_filter
     from inspector.core.export.outputs import check_outputs
+    from inspector.core.junk.finder_sets import parse_only
     from inspector.core.junk.project_junk import AnalysisParams, run_analysis
     from inspector.core.map.project_map import MapParams
 
     out = Path(args.out)
     started = time.monotonic()
     params = AnalysisParams(
+        only=parse_only(args.only),
         map=MapParams(model=args.model, embed_field=args.embed_field, vectors_column=args.vectors),
         dedup_on=args.dedup_on,
         against=args.against,
@@ -93,14 +104,16 @@ def _analyze(args: argparse.Namespace) -> int:
     )
     with terminal_progress("reading") as progress, downloads_from(args):
         project = open_from_args(args, progress)
+        read_seconds = time.monotonic() - started
         # refused before any work: an --out inside the data would open as more rows next time
         check_outputs(
             project.dataset,
-            [out, out / "analysis.parquet", out / "proposed_filter.parquet"],
+            [out, *(out / n for n in ("analysis.parquet", "proposed_filter.parquet", "run.json"))],
             store=project.store,
         )
         out.mkdir(parents=True, exist_ok=True)
         result = run_analysis(project, params, progress)
+    t_filter = time.monotonic()
     try:
         export = export_filter(
             project.dataset,
@@ -113,12 +126,38 @@ def _analyze(args: argparse.Namespace) -> int:
         )
     finally:
         project.close()
+    stages = {"read": round(read_seconds, 3), **result.stages}
+    stages["filter"] = round(time.monotonic() - t_filter, 3)
+    seconds = time.monotonic() - started
+    write_run_json(out, project.dataset.height, seconds, stages, result)
     print_summary(result, project.dataset.height)
+    shown = stages if args.verbose else dict(sorted(stages.items(), key=lambda kv: -kv[1])[:3])
     print(
-        f"{project.dataset.height:,} rows in {time.monotonic() - started:.1f} s; "
-        f"wrote {result.path} and {export.path} ({export.rows:,} rows)"
+        f"{project.dataset.height:,} rows in {seconds:.1f} s ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in shown.items())
+        + f"); wrote {result.path}, {export.path} ({export.rows:,} rows) and {out / 'run.json'}"
     )
     return 0
+
+
+def write_run_json(out: Path, rows: int, seconds: float, stages: dict, result) -> None:
+    """DIR/run.json: the run's seconds per stage (the keys the Ray engine's run.json has)."""
+    import json
+
+    from inspector.core.atomic import atomic_write
+
+    run = {
+        "engine": "local",
+        "rows": rows,
+        "only": list(result.only),
+        "seconds": round(seconds, 2),
+        "seconds_per_stage": stages,
+        "model": result.model,
+        "semantic_threshold": result.threshold,
+        "analysis": result.path.name,
+    }
+    text = json.dumps(run, indent=2) + "\n"
+    atomic_write(out / "run.json", lambda p: p.write_text(text, "utf-8"))
 
 
 def print_summary(result, n_rows: int) -> None:
@@ -131,7 +170,12 @@ def print_summary(result, n_rows: int) -> None:
     table.add_column("rows", justify="right")
     table.add_column("% rows", justify="right")
     table.add_column("groups", justify="right")
+    from inspector.core.junk.finder_sets import FINDERS, family
+
+    partial = len(result.only) < len(FINDERS)
     for finder, rows, groups in result.summary().iter_rows():
+        if partial and family(finder) not in result.only:
+            continue
         pct = f"{100 * rows / n_rows:.1f}" if n_rows else "-"
         table.add_row(finder, f"{rows:,}", pct, "" if groups is None else f"{groups:,}")
     Console(width=110).print(table)
@@ -148,6 +192,8 @@ def _analyze_ray(args: argparse.Namespace) -> int:
         raise DataError("--against needs the local engine for now (drop --engine ray)")
     if args.vectors:
         raise DataError("--vectors needs the local engine for now (drop --engine ray)")
+    if args.only:
+        raise DataError("--only needs the local engine for now (drop --engine ray)")
     try:
         import ray  # noqa: F401
     except ImportError as exc:

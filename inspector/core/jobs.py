@@ -88,3 +88,51 @@ class Progress:
 
 
 NULL_PROGRESS = Progress()
+
+
+class StageClock(Progress):
+    """A Progress that hands everything on to ``inner`` and adds up the wall seconds spent
+    in each stage (from one ``status`` call to the next): where a job's time went."""
+
+    def __init__(self, inner: Progress) -> None:
+        super().__init__()
+        self.inner = inner
+        self.seconds: dict[str, float] = {}
+        self._current: str | None = None
+        self._since = time.perf_counter()
+
+    def status(self, stage: str, total: int | None = None, message: str = "") -> None:
+        if stage != self._current:
+            self._lap()
+            self._current = stage
+        super().status(stage, total, message)
+        self.inner.status(stage, total, message)
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        self.inner.advance(n)
+
+    def partial(self, name: str, value: Any) -> None:
+        self.inner.partial(name, value)
+
+    def check(self) -> None:
+        self.inner.check()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.inner.cancelled
+
+    def cancel(self) -> None:
+        self.inner.cancel()
+
+    def stop(self) -> dict[str, float]:
+        """Close the current stage; the seconds per stage, in the order they started."""
+        self._lap()
+        self._current = None
+        return dict(self.seconds)
+
+    def _lap(self) -> None:
+        now = time.perf_counter()
+        if self._current is not None:
+            self.seconds[self._current] = self.seconds.get(self._current, 0.0) + now - self._since
+        self._since = now

@@ -50,6 +50,8 @@ class AnalysisParams:
     semantic_threshold: float | None = None  # None: the model's default
     out_dir: str | None = None  # None: the project's cache folder
     save: bool = True  # proposals into the store
+    # None: every finder and the whole map; else some of FINDERS and only what they need
+    only: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class AnalysisParams:
             "rules_path": self.rules_path,
             "keep": self.keep,
             "semantic_threshold": self.semantic_threshold,
+            "only": list(self.only) if self.only else None,
         }
 
 
@@ -72,6 +75,8 @@ class AnalysisResult:
     model: str
     path: Path
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    only: tuple[str, ...] = ()  # the finders that ran
 
     def summary(self) -> pl.DataFrame:
         return self.junk.summary()
@@ -235,43 +240,89 @@ def run_analysis(
     project: Project, params: AnalysisParams | None = None, progress: Progress = NULL_PROGRESS
 ) -> AnalysisResult:
     """Map, duplicates, quality and leakage over ``project``; proposals into its store and
-    ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`)."""
+    ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`).
+
+    With ``params.only`` only those finders run, each with what it needs: duplicates the
+    vectors and kNN graph, outliers the graph, leaks the vectors (and ``against``), quality
+    neither; the layout and clusters are then taken from the caches or left empty (x, y
+    null, cluster -1). The stored proposals of the finders that did not run are kept."""
+    from inspector.core.jobs import StageClock
+    from inspector.core.junk.finder_sets import (
+        FINDERS,
+        STAGE_NAMES,
+        add_outliers,
+        family,
+        keep_other_finders,
+        no_map,
+        rules_for,
+    )
     from inspector.core.junk.junk import analyze_junk
     from inspector.core.junk.quality_rules import load_rules
     from inspector.core.map.project_map import compute_map, map_frame
 
     started = time.monotonic()
+    clock = StageClock(progress)
+    progress = clock
     params = params or AnalysisParams()
+    only = set(params.only or FINDERS)
+    if "leaks" in only and params.only and not params.against:
+        raise DataError(
+            "--only leaks needs the eval set to compare with",
+            field="--only",
+            hint="add --against EVAL (a file or folder of the eval data)",
+        )
     map_params = analysis_map_params(params)
     policy, keep_cols = keep_policy(params.keep)
+    if policy.startswith("best_score") and "duplicates" in only:
+        only.add("quality")  # "best" keeps the row with the fewest quality flags
     frame, kwargs = junk_frame(project, params.dedup_on, keep_cols)
     rules = load_rules(params.rules_path or project_rules_path(project))
+    if params.only is not None:
+        rules = rules_for(rules, only)
+    graph = bool(only & {"duplicates", "outliers"})
     progress.status("map")
-    mapped = compute_map(project, map_params, progress)
+    if params.only is None:
+        mapped = compute_map(project, map_params, progress)
+    elif graph or (params.against and "leaks" in only):
+        mapped = compute_map(project, map_params, progress, layout=False, neighbours=graph)
+    else:
+        mapped = no_map(project.dataset.height)
     progress.check()
     threshold = params.semantic_threshold
     if threshold is None:
         threshold = default_threshold(map_params.model, map_params.vectors_column)
     eval_set = None
-    if params.against:
+    if params.against and "leaks" in only:
         eval_set = _eval_set(project, params, map_params, kwargs["text_cols"], progress)
+    dedup = "duplicates" in only
     result = analyze_junk(
         frame,
         **kwargs,
-        knn=mapped.knn,
-        vectors=mapped.vectors,
+        knn=mapped.knn if dedup else None,
+        vectors=mapped.vectors if mapped.vectors.shape[1] else None,
         semantic_threshold=threshold,
         eval=eval_set,
         rules=rules,
         keep_policy=policy,
+        exact=dedup,
+        near=dedup,
         progress=progress,
     )
+    if "outliers" in only and not dedup:
+        add_outliers(result, frame, kwargs["text_cols"], mapped.knn, rules, progress)
+    if params.only is not None:  # pair checks are quality checks
+        result.flag_columns = [f for f in result.flag_columns if family(f) in only]
+        result.listed_columns = [f for f in result.listed_columns if family(f) in only]
+    progress.status("writing")
     table = _analysis_table(map_frame(project, mapped), result.table, eval_set is not None)
     proposals = _proposals(result)
     if params.save:
         from inspector.core.export.filterfile import save_proposals
 
-        save_proposals(project.store, proposals, source=PROPOSAL_SOURCE)
+        stored = proposals
+        if params.only is not None:
+            stored = keep_other_finders(project.store, proposals, only, PROPOSAL_SOURCE)
+        save_proposals(project.store, stored, source=PROPOSAL_SOURCE)
     out = Path(params.out_dir) if params.out_dir else analysis_dir(project)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "analysis.parquet"
@@ -296,6 +347,8 @@ def run_analysis(
             "findings": result.findings,
         },
     )
+    seconds = clock.stop()
+    stages = {STAGE_NAMES.get(k, k): round(v, 3) for k, v in seconds.items() if k != "map"}
     return AnalysisResult(
         result,
         table,
@@ -305,6 +358,8 @@ def run_analysis(
         map_params.model,
         path,
         time.monotonic() - started,
+        stages,
+        tuple(f for f in FINDERS if f in only),
     )
 
 

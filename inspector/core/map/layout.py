@@ -68,16 +68,10 @@ def layout_2d(
     k = knn[0].shape[1]
     path: Path | None = None
     if cache:
-        from inspector.core.paths import cache_dir
-
-        path = cache_dir() / "layout" / f"{digest}-k{k}-s{seed}-v{_VERSION}.npy"
-        if path.is_file():
-            try:
-                xy = np.load(path)
-                if xy.shape == (n, 2):
-                    return xy
-            except (OSError, ValueError):
-                pass
+        path = _cache_path(digest, k, seed)
+        xy = _load_cached(path, n)
+        if xy is not None:
+            return xy
     if n <= FIT_MAX:
         xy = _umap(v, knn[0], knn[1], seed, progress)
     else:
@@ -86,6 +80,30 @@ def layout_2d(
     if path is not None:
         save_npy(path, xy)
     return xy
+
+
+def cached_layout(n: int, digest: str, k: int = 15, seed: int = 0) -> np.ndarray | None:
+    """The layout :func:`layout_2d` cached for these vectors (``digest``), kNN ``k`` and
+    ``seed``, or None when none was made: what a run that needs no map reuses for free."""
+    if n < UMAP_MIN:
+        return None
+    return _load_cached(_cache_path(digest, k, seed), n)
+
+
+def _cache_path(digest: str, k: int, seed: int) -> Path:
+    from inspector.core.paths import cache_dir
+
+    return cache_dir() / "layout" / f"{digest}-k{k}-s{seed}-v{_VERSION}.npy"
+
+
+def _load_cached(path: Path, n: int) -> np.ndarray | None:
+    if not path.is_file():
+        return None
+    try:
+        xy = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return xy if xy.shape == (n, 2) else None
 
 
 def _umap(

@@ -70,32 +70,8 @@ def build_map(
     progress = progress if progress is not None else Progress()
     texts = ["" if t is None else str(t) for t in texts]
     timings: dict[str, float] = {}
-
-    t0 = time.perf_counter()
-    progress.status(EMBED_STAGE, len(texts))
-    if vectors is None:
-        embedded = embed_texts_full(texts, model, progress, cache=cache)
-        v, hashes, identity = embedded.vectors, embedded.hashes, embedded.identity
-    else:
-        v = as_unit_vectors(vectors)
-        if len(v) != len(texts):
-            raise ValueError(
-                f"build_map: {len(texts):,} texts but {len(v):,} vectors; give one vector per row"
-            )
-        hashes = hash_texts(texts)
-        identity = ""
-    digest = vectors_digest(v)
-    if vectors is not None:
-        identity = f"vectors:{digest}"
-    timings[EMBED_STAGE] = time.perf_counter() - t0
-    progress.partial("vectors", v)
-
-    t0 = time.perf_counter()
-    progress.status(KNN_STAGE, len(v))
-    idx, sims = knn_graph(v, k=k, progress=progress, seed=seed, cache=cache, digest=digest)
-    timings[KNN_STAGE] = time.perf_counter() - t0
-    progress.partial("knn", (idx, sims))
-
+    v, hashes, identity, digest = _embed(texts, model, progress, vectors, cache, timings)
+    idx, sims = _graph(v, k, progress, seed, cache, digest, timings)
     t0 = time.perf_counter()
     progress.status(LAYOUT_STAGE, len(v))
     xy = layout_2d(v, (idx, sims), seed=seed, progress=progress, cache=cache, digest=digest)
@@ -129,6 +105,90 @@ def build_map(
         model_identity=identity,
         timings=timings,
     )
+
+
+def build_graph(
+    texts: Sequence[str],
+    model: str = "default",
+    progress: Progress | None = None,
+    vectors: np.ndarray | None = None,
+    k: int = 15,
+    seed: int = 0,
+    cache: bool = True,
+    neighbours: bool = True,
+) -> MapResult:
+    """The vectors and (with ``neighbours``) the kNN graph of ``texts``, without computing a
+    layout: what the junk finders need. The layout and clusters come from the caches when a
+    map of these vectors was made before; otherwise ``xy`` is NaN and every cluster -1."""
+    from inspector.core.map.layout import cached_layout
+
+    progress = progress if progress is not None else Progress()
+    texts = ["" if t is None else str(t) for t in texts]
+    timings: dict[str, float] = {}
+    v, hashes, identity, digest = _embed(texts, model, progress, vectors, cache, timings)
+    n = len(v)
+    if neighbours:
+        idx, sims = _graph(v, k, progress, seed, cache, digest, timings)
+    else:
+        idx, sims = np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32)
+    xy = cached_layout(n, digest, idx.shape[1], seed) if neighbours and cache else None
+    if xy is None:
+        nan = np.full((n, 2), np.nan, np.float32)
+        none = np.full(n, -1, np.int32)
+        return MapResult(v, idx, sims, nan, none, none.copy(), {}, {}, identity, timings)
+    t0 = time.perf_counter()
+    progress.status(CLUSTER_STAGE, 2)
+    coarse, fine = cluster_layout(xy, progress=progress, cache=cache, seed=seed)
+    names_coarse, names_fine = _names(texts, hashes, coarse, fine, seed, cache)
+    timings[CLUSTER_STAGE] = time.perf_counter() - t0
+    return MapResult(v, idx, sims, xy, coarse, fine, names_coarse, names_fine, identity, timings)
+
+
+def _embed(
+    texts: list[str],
+    model: str,
+    progress: Progress,
+    vectors: np.ndarray | None,
+    cache: bool,
+    timings: dict[str, float],
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """(unit vectors, text hashes, model identity, vectors digest) of ``texts``."""
+    t0 = time.perf_counter()
+    progress.status(EMBED_STAGE, len(texts))
+    if vectors is None:
+        embedded = embed_texts_full(texts, model, progress, cache=cache)
+        v, hashes, identity = embedded.vectors, embedded.hashes, embedded.identity
+    else:
+        v = as_unit_vectors(vectors)
+        if len(v) != len(texts):
+            raise ValueError(
+                f"build_map: {len(texts):,} texts but {len(v):,} vectors; give one vector per row"
+            )
+        hashes = hash_texts(texts)
+        identity = ""
+    digest = vectors_digest(v)
+    if vectors is not None:
+        identity = f"vectors:{digest}"
+    timings[EMBED_STAGE] = time.perf_counter() - t0
+    progress.partial("vectors", v)
+    return v, hashes, identity, digest
+
+
+def _graph(
+    v: np.ndarray,
+    k: int,
+    progress: Progress,
+    seed: int,
+    cache: bool,
+    digest: str,
+    timings: dict[str, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    t0 = time.perf_counter()
+    progress.status(KNN_STAGE, len(v))
+    idx, sims = knn_graph(v, k=k, progress=progress, seed=seed, cache=cache, digest=digest)
+    timings[KNN_STAGE] = time.perf_counter() - t0
+    progress.partial("knn", (idx, sims))
+    return idx, sims
 
 
 def _names(

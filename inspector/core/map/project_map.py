@@ -52,9 +52,19 @@ def vectors_from_column(project: Project, column: str) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
-def compute_map(project: Project, params: MapParams, progress: Progress = NULL_PROGRESS):
-    """Run (or load from the caches) the whole map pipeline; remembers the params used."""
-    from inspector.core.map.mapping import build_map
+def compute_map(
+    project: Project,
+    params: MapParams,
+    progress: Progress = NULL_PROGRESS,
+    *,
+    layout: bool = True,
+    neighbours: bool = True,
+):
+    """Run (or load from the caches) the whole map pipeline; remembers the params used.
+
+    ``layout=False`` stops after the vectors (and, with ``neighbours``, the kNN graph): the
+    layout and clusters then come only from the caches (see ``mapping.build_graph``)."""
+    from inspector.core.map.mapping import build_graph, build_map
 
     dataset = project.dataset
     vectors = None
@@ -66,7 +76,10 @@ def compute_map(project: Project, params: MapParams, progress: Progress = NULL_P
             texts = dataset.embed_texts(params.embed_field).to_list()
         except ValueError as exc:
             raise DataError(str(exc)) from exc
-    result = build_map(texts, model=params.model, progress=progress, vectors=vectors)
+    if layout:
+        result = build_map(texts, model=params.model, progress=progress, vectors=vectors)
+    else:
+        result = build_graph(texts, params.model, progress, vectors=vectors, neighbours=neighbours)
     project.store.set("map_params", params.to_json())
     return result
 
