@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "inspector.cli.cmd_review",
     "inspector.cli.cmd_learn",
     "inspector.cli.cmd_pairs",
+    "inspector.cli.cmd_select",
 )
 
 

@@ -1,0 +1,1 @@
+"""Subset building: the best N rows, spread over the embedding space (``inspector select``)."""
