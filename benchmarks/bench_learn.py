@@ -176,20 +176,20 @@ def quantile_sweep(prompts, answers, pv, rv, kinds: np.ndarray) -> dict:
     chosen looking at this data, so the sweep shows how much rides on it)."""
     from dataclasses import replace
 
-    from inspector.core.learn import signals as S
+    from inspector.core.learn import signals
 
     out = {}
-    original = S.SIGNALS["off_topic"]
+    original = signals.SIGNALS["off_topic"]
     try:
         for q in (0.85, 0.9, 0.95):
-            S.SIGNALS["off_topic"] = replace(original, threshold=q)
-            f = signal_figures(S.compute_signals(prompts, answers, pv, rv), kinds)
+            signals.SIGNALS["off_topic"] = replace(original, threshold=q)
+            f = signal_figures(signals.compute_signals(prompts, answers, pv, rv), kinds)
             out[str(q)] = {
                 "recall": f["recall_on_planted_garbage_signals"],
                 "real_flagged": f["real_flagged_garbage_signals"],
             }
     finally:
-        S.SIGNALS["off_topic"] = original
+        signals.SIGNALS["off_topic"] = original
     return out
 
 

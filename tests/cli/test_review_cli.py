@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from inspector.cli import main
-from inspector.core.labels import queues as Q
+from inspector.core.labels import queues
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.labels.review_state import SessionLog
 from inspector.core.project import open_project
@@ -92,11 +92,11 @@ def test_resume_goes_back_to_the_latest_unfinished_session(qapp, data, tmp_path)
         book = LabelBook(project.store, project.dataset)
         rows = np.array([9, 3, 7, 1, 5, 11])
         log = SessionLog(project.store)
-        queue = Q.Queue(Q.QueueSpec("random", "6"), rows)
+        queue = queues.Queue(queues.QueueSpec("random", "6"), rows)
         saved = log.save_new(queue, book.ids.gather(rows), title="Random sample of 6")
         book.decide([9, 3, 7], "keep")
         log.save_position(saved.id, 1, decided=3)  # looked back at s3 before closing
-        log.finish(log.save_new(Q.Queue(Q.QueueSpec("all"), np.arange(12)),
+        log.finish(log.save_new(queues.Queue(queues.QueueSpec("all"), np.arange(12)),
                                 book.ids, title="All samples").id)  # fmt: skip
     finally:
         project.close()

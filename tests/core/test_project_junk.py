@@ -240,7 +240,7 @@ def test_threshold_counts_match_the_groups_of_the_analysis(mixed):
 
 def test_review_queue_of_a_finder_holds_its_groups_whole(mixed):
     from inspector.core.junk.project_junk import duplicate_groups
-    from inspector.core.labels import queues as Q
+    from inspector.core.labels import queues
 
     result = run_analysis(mixed, fast())
     prop = load_proposals(mixed.store, ["junk"]).filter(pl.col("group_id").is_not_null())
@@ -252,13 +252,13 @@ def test_review_queue_of_a_finder_holds_its_groups_whole(mixed):
         kind=pl.col("reason"),
     )
     found = duplicate_groups(result.table)
-    every = Q.build_queue("dups", n_rows=mixed.dataset.height, groups=frame)
+    every = queues.build_queue("dups", n_rows=mixed.dataset.height, groups=frame)
     assert len(every) == len(found) == 3
-    semantic = Q.build_queue("dups:semantic", n_rows=mixed.dataset.height, groups=frame)
+    semantic = queues.build_queue("dups:semantic", n_rows=mixed.dataset.height, groups=frame)
     assert sorted(len(g) for g in semantic.groups) == [2, 3]
     assert np.array_equal(np.sort(semantic.rows), found.of_kind("semantic_duplicate").rows())
     with pytest.raises(ValueError, match="exact, minhash or semantic"):
-        Q.parse_queue("dups:fuzzy")
+        queues.parse_queue("dups:fuzzy")
 
 
 # -- pair-aware defaults (issue 16) ------------------------------------------------------------

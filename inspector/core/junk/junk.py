@@ -19,8 +19,7 @@ import polars as pl
 
 from inspector.core.data.normalize import EXACT, LEXICAL, Normalization, combined_text
 from inspector.core.jobs import NULL_PROGRESS, Progress
-from inspector.core.junk import duplicates as dup
-from inspector.core.junk import minhash
+from inspector.core.junk import duplicates, minhash
 from inspector.core.junk.eval_leaks import find_eval_leaks
 from inspector.core.junk.quality_rules import RuleSet, load_rules
 from inspector.core.map.models import normalise
@@ -28,7 +27,11 @@ from inspector.core.map.models import normalise
 #: Used when no model threshold is given: the count of rows at cosine ≥ 0.98 is where the
 #: default static model's semantic pairs approach the real exact duplicates (measured).
 DEFAULT_SEMANTIC_THRESHOLD = 0.98
-_STRICTNESS = {dup.EXACT_DUPLICATE: 0, dup.MINHASH_DUPLICATE: 1, dup.SEMANTIC_DUPLICATE: 2}
+_STRICTNESS = {
+    duplicates.EXACT_DUPLICATE: 0,
+    duplicates.MINHASH_DUPLICATE: 1,
+    duplicates.SEMANTIC_DUPLICATE: 2,
+}
 
 
 @dataclass
@@ -51,9 +54,9 @@ class JunkResult:
 
     table: pl.DataFrame
     rules: RuleSet
-    exact: dup.DuplicateGroups | None = None
-    minhash: dup.DuplicateGroups | None = None
-    semantic: dup.DuplicateGroups | None = None
+    exact: duplicates.DuplicateGroups | None = None
+    minhash: duplicates.DuplicateGroups | None = None
+    semantic: duplicates.DuplicateGroups | None = None
     flag_columns: list[str] = field(default_factory=list)
     # flags listed (in the summary, the Issues lists) but not proposed for removal
     listed_columns: list[str] = field(default_factory=list)
@@ -170,7 +173,7 @@ def analyze_junk(
     semantic_threshold: float | None = None,
     eval: EvalSet | None = None,
     rules: RuleSet | None = None,
-    keep_policy: dup.KeepPolicy | str = "first",
+    keep_policy: duplicates.KeepPolicy | str = "first",
     exact: bool = True,
     near: bool = True,
     jaccard_threshold: float = 0.8,
@@ -192,7 +195,9 @@ def analyze_junk(
     n = len(frame)
     ids = frame.get_column(id_col)
     rules = rules or load_rules()
-    policy = dup.KeepPolicy.parse(keep_policy) if isinstance(keep_policy, str) else keep_policy
+    policy = (
+        duplicates.KeepPolicy.parse(keep_policy) if isinstance(keep_policy, str) else keep_policy
+    )
     cols = list(text_cols or [c for c in (prompt_col, response_col) if c])
     if not cols:
         cols = [c for c in (chosen_col, rejected_col) if c]
@@ -211,7 +216,7 @@ def analyze_junk(
     from inspector.core.junk.quality import evaluate
 
     texts = combined_text(frame, cols) if cols else pl.Series("text", [""] * n)
-    keys = dup.exact_keys(texts, normalization)
+    keys = duplicates.exact_keys(texts, normalization)
     valid = keys.get_column("nonempty").to_numpy()  # empty texts: zero vectors
     qual = evaluate(frame, fields, rules, knn=knn, valid=valid, progress=progress)
     flag_cols = [c for c in qual.columns if c.endswith(".flag")]
@@ -219,19 +224,19 @@ def analyze_junk(
 
     scores = -qual.get_column("n_flags").cast(pl.Float64).to_numpy()
     lengths = texts.str.len_chars().to_numpy()
-    priority = dup.keep_priority(policy, frame, lengths=lengths, scores=scores, n=n)
+    priority = duplicates.keep_priority(policy, frame, lengths=lengths, scores=scores, n=n)
 
     rep = np.arange(n)  # each row's current survivor
     kind = np.full(n, None, dtype=object)
     stage_sim = np.ones(n, dtype=np.float32)
     matched = np.full(n, -1, dtype=np.int64)
-    results: dict[str, dup.DuplicateGroups | None] = {
+    results: dict[str, duplicates.DuplicateGroups | None] = {
         "exact": None,
         "minhash": None,
         "semantic": None,
     }
 
-    def absorb(groups: dup.DuplicateGroups, rows: np.ndarray) -> None:
+    def absorb(groups: duplicates.DuplicateGroups, rows: np.ndarray) -> None:
         """Rows removed by ``groups`` (over the subset ``rows``) now follow its representative."""
         removed = np.flatnonzero(groups.removed)
         gone, keeper = rows[removed], rows[groups.representative[removed]]
@@ -244,7 +249,9 @@ def analyze_junk(
     guard = SharedPromptGuard.build(frame, cols, prompt_col, jaccard_threshold, minhash_params)
     if exact and cols:
         progress.status("exact duplicates", total=1)
-        groups = dup.find_exact_duplicates(texts, norm=normalization, priority=priority, keys=keys)
+        groups = duplicates.find_exact_duplicates(
+            texts, norm=normalization, priority=priority, keys=keys
+        )
         absorb(groups, np.arange(n))
         results["exact"] = groups
         progress.advance()
@@ -253,7 +260,7 @@ def analyze_junk(
         alive = np.flatnonzero(rep == np.arange(n))
         sub = texts.gather(alive)
         sig = minhash.text_signatures(sub, minhash_params, lexical_normalization)
-        groups = dup.find_minhash_duplicates(
+        groups = duplicates.find_minhash_duplicates(
             threshold=jaccard_threshold,
             priority=priority[alive],
             signatures=sig,
@@ -265,7 +272,7 @@ def analyze_junk(
     if knn is not None:
         progress.status("semantic duplicates", total=1)
         threshold = DEFAULT_SEMANTIC_THRESHOLD if semantic_threshold is None else semantic_threshold
-        pairs = dup.semantic_pairs(knn[0], knn[1], threshold, valid)
+        pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
         if guard is not None:
             pairs = pairs.filter(
                 pl.Series(guard.keep(pairs["a"].to_numpy(), pairs["b"].to_numpy()))
@@ -281,7 +288,7 @@ def analyze_junk(
             .agg(pl.col("similarity").max())
             .sort("a", "b")
         )
-        groups = dup.groups_from_pairs(n, projected, dup.SEMANTIC_DUPLICATE, priority)
+        groups = duplicates.groups_from_pairs(n, projected, duplicates.SEMANTIC_DUPLICATE, priority)
         if vectors is not None:
             unit = normalise(vectors)
             rows = np.flatnonzero(groups.removed)
@@ -370,7 +377,7 @@ class SharedPromptGuard:
     ) -> SharedPromptGuard | None:
         if not prompt_col or prompt_col not in cols or len(cols) < 2:
             return None
-        keys = dup.exact_keys(frame.get_column(prompt_col))
+        keys = duplicates.exact_keys(frame.get_column(prompt_col))
         h1 = keys.get_column("h1").to_numpy()
         h2 = keys.get_column("h2").to_numpy()
         prompt_keys = np.where(keys.get_column("nonempty").to_numpy(), h1 ^ (h2 * 31), 0)
@@ -407,7 +414,9 @@ class SharedPromptGuard:
         return keep
 
 
-def _lift(groups: dup.DuplicateGroups, rows: np.ndarray, n: int) -> dup.DuplicateGroups:
+def _lift(
+    groups: duplicates.DuplicateGroups, rows: np.ndarray, n: int
+) -> duplicates.DuplicateGroups:
     """A subset's groups expressed over all n rows."""
     group = np.full(n, -1, dtype=np.int64)
     rep = np.full(n, -1, dtype=np.int64)
@@ -420,7 +429,7 @@ def _lift(groups: dup.DuplicateGroups, rows: np.ndarray, n: int) -> dup.Duplicat
         pl.Series("a", rows[groups.pairs.get_column("a").to_numpy()]),
         pl.Series("b", rows[groups.pairs.get_column("b").to_numpy()]),
     )
-    return dup.DuplicateGroups(groups.kind, group, rep, sim, pairs)
+    return duplicates.DuplicateGroups(groups.kind, group, rep, sim, pairs)
 
 
 def _table(
@@ -434,7 +443,9 @@ def _table(
     removed = rep != rows
     size = np.bincount(rep, minlength=n)
     in_group = size[rep] > 1
-    group = dup.components(n, rows[removed], rep[removed]) if removed.any() else np.full(n, -1)
+    group = (
+        duplicates.components(n, rows[removed], rep[removed]) if removed.any() else np.full(n, -1)
+    )
     strict = np.array([_STRICTNESS.get(k, -1) for k in kind])
     loosest = np.full(n, -1)
     np.maximum.at(loosest, rep[removed], strict[removed])

@@ -88,13 +88,13 @@ def word_stats(texts: pl.Series, ngrams: bool | set[int] = True) -> pl.DataFrame
     if isinstance(ngrams, bool):
         ngrams = set(range(2, 11)) if ngrams else set()
     mask = sum(1 << g for g in ngrams)
-    from inspector.core.junk import quality_kernels as tk
+    from inspector.core.junk import quality_kernels
 
     offsets, data = string_buffers(texts)
-    out = np.zeros((len(texts), tk.N_WORD_STATS), dtype=np.float64)
+    out = np.zeros((len(texts), quality_kernels.N_WORD_STATS), dtype=np.float64)
     if len(texts):
         stop = np.array([_fnv(w) for w in STOP_WORDS], dtype=np.uint64)
-        tk.word_stats(offsets, data, _char_classes(), stop, mask, out)
+        quality_kernels.word_stats(offsets, data, _char_classes(), stop, mask, out)
     return pl.DataFrame({c: out[:, k] for k, c in enumerate(WORD_COLS)})
 
 
@@ -104,7 +104,7 @@ _C4_PATTERNS = ("lorem ipsum", "javascript", "terms of use", "privacy policy", "
 
 def line_stats(texts: pl.Series) -> pl.DataFrame:
     """Per text the line and paragraph counts behind the Gopher, C4 and FineWeb rules."""
-    from inspector.core.junk import quality_kernels as tk
+    from inspector.core.junk import quality_kernels
 
     offsets, data = string_buffers(texts)
     width = max(len(p) for p in _C4_PATTERNS)
@@ -112,9 +112,9 @@ def line_stats(texts: pl.Series) -> pl.DataFrame:
     for k, p in enumerate(_C4_PATTERNS):
         pats[k, : len(p)] = [ord(c) for c in p]
     plen = np.array([len(p) for p in _C4_PATTERNS], dtype=np.int64)
-    out = np.zeros((len(texts), tk.N_LINE_STATS), dtype=np.float64)
+    out = np.zeros((len(texts), quality_kernels.N_LINE_STATS), dtype=np.float64)
     if len(texts):
-        tk.line_stats(offsets, data, _char_classes(), pats, plen, out)
+        quality_kernels.line_stats(offsets, data, _char_classes(), pats, plen, out)
     return pl.DataFrame({c: out[:, k] for k, c in enumerate(LINE_COLS)})
 
 

@@ -13,9 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from inspector.core.junk import duplicates as dup
+from inspector.core.junk import duplicates
 
-KINDS = (dup.EXACT_DUPLICATE, dup.MINHASH_DUPLICATE, dup.SEMANTIC_DUPLICATE)  # strictness order
+KINDS = (
+    duplicates.EXACT_DUPLICATE,
+    duplicates.MINHASH_DUPLICATE,
+    duplicates.SEMANTIC_DUPLICATE,
+)  # strictness order
 
 
 def occurrences(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
@@ -67,7 +71,7 @@ class Survivors:
     def alive(self) -> np.ndarray:
         return np.flatnonzero(self.rep == np.arange(self.n))
 
-    def absorb(self, groups: dup.DuplicateGroups, rows: np.ndarray) -> None:
+    def absorb(self, groups: duplicates.DuplicateGroups, rows: np.ndarray) -> None:
         removed = np.flatnonzero(groups.removed)
         gone, keeper = rows[removed], rows[groups.representative[removed]]
         self.kind[gone] = KINDS.index(groups.kind)
@@ -78,14 +82,16 @@ class Survivors:
 
     def exact(self, h1: np.ndarray, h2: np.ndarray, nonempty: np.ndarray) -> None:
         keys = pl.DataFrame({"h1": h1, "h2": h2, "nonempty": nonempty})
-        groups = dup.find_exact_duplicates(pl.Series([""] * 0), keys=keys, priority=self.priority)
+        groups = duplicates.find_exact_duplicates(
+            pl.Series([""] * 0), keys=keys, priority=self.priority
+        )
         self.absorb(groups, np.arange(self.n))
 
     def minhash(self, alive: np.ndarray, pairs: pl.DataFrame, rep_sim) -> None:
         """``pairs`` (a, b, similarity) in positions of ``alive``; ``rep_sim(rows, reps)`` the
         estimated Jaccard of alive-positions ``rows`` to their representatives."""
-        groups = dup.groups_from_pairs(
-            len(alive), pairs, dup.MINHASH_DUPLICATE, self.priority[alive]
+        groups = duplicates.groups_from_pairs(
+            len(alive), pairs, duplicates.MINHASH_DUPLICATE, self.priority[alive]
         )
         rows = np.flatnonzero(groups.removed)
         if len(rows):
@@ -101,7 +107,9 @@ class Survivors:
             .agg(pl.col("similarity").max())
             .sort("a", "b")
         )
-        groups = dup.groups_from_pairs(self.n, projected, dup.SEMANTIC_DUPLICATE, self.priority)
+        groups = duplicates.groups_from_pairs(
+            self.n, projected, duplicates.SEMANTIC_DUPLICATE, self.priority
+        )
         self.absorb(groups, np.arange(self.n))
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -114,7 +122,11 @@ class Survivors:
         removed = rep != rows
         size = np.bincount(rep, minlength=n)
         in_group = size[rep] > 1
-        group = dup.components(n, rows[removed], rep[removed]) if removed.any() else np.full(n, -1)
+        group = (
+            duplicates.components(n, rows[removed], rep[removed])
+            if removed.any()
+            else np.full(n, -1)
+        )
         loosest = np.full(n, -1)
         np.maximum.at(loosest, rep[removed], self.kind[removed].astype(np.int64))
         kind = np.where(removed, self.kind, loosest).astype(np.int8)
@@ -141,8 +153,8 @@ def keep_priority(keep: str, lengths: np.ndarray, n_flags: np.ndarray) -> np.nda
             f"--keep {keep}: the Ray engine keeps first, longest or best",
             hint="COLUMN=VALUE needs the local engine (drop --engine ray)",
         )
-    return dup.keep_priority(
-        dup.KeepPolicy(rule),  # type: ignore[arg-type]
+    return duplicates.keep_priority(
+        duplicates.KeepPolicy(rule),  # type: ignore[arg-type]
         lengths=lengths,
         scores=-np.asarray(n_flags, dtype=np.float64),
         n=len(lengths),
