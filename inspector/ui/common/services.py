@@ -59,3 +59,11 @@ class ReviewService(Protocol):
 
     def resume_when_ready(self) -> None:
         """Resume the latest unfinished session once a dataset is open."""
+
+    @property
+    def labels_changed(self) -> SignalInstance:
+        """Fires after every label edit that changed something (an object with ``rows``,
+        ``before`` and ``after``: the decision codes of the rows touched)."""
+
+    def decision_codes(self) -> np.ndarray:
+        """int8 per dataset row, kept up to date: -1 none, 0 keep, 1 drop, 2 unsure."""

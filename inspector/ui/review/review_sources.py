@@ -81,7 +81,7 @@ class QueueSources:
     ) -> tuple[queues.Queue, ProposalLists | None]:
         hub = self.hub
         lists = self._lists() if spec.kind in ("dups", "flag") else None
-        coarse, _ = self.clusters() if spec.kind == "cluster" else (None, {})
+        coarse, _ = self.clusters() if spec.kind in ("cluster", "learn") else (None, {})
         search = self._search_rows() if spec.kind == "search" else None
         queue = queues.build_queue(
             spec,
@@ -93,8 +93,17 @@ class QueueSources:
             selection=self.host.selected_rows() if spec.kind == "selection" else None,
             search=search,
             seed=secrets.randbits(31) if seed is None else seed,
+            keep_probability=self._keep_probability() if spec.kind == "learn" else None,
         )
         return queue, lists
+
+    def _keep_probability(self) -> np.ndarray | None:
+        """The saved learned score of each row (None: no model yet), read when a learn
+        queue is built: a retrain in the background has replaced the file when it finished."""
+        from inspector.core.learn.project_learn import learned_keep_probability
+
+        project = self.host.project
+        return None if project is None else learned_keep_probability(project)
 
     def clusters(self) -> tuple[np.ndarray | None, dict[int, str]]:
         """The map's coarse cluster of each row and the clusters' names (None: no map)."""

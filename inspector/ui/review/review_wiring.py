@@ -45,6 +45,8 @@ from inspector.ui.review.review_table import DecisionDelegate, DecisionFilter
 from inspector.ui.review.review_view import ReviewView, key_table
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
     from inspector.ui.common.host import Host
 
 DEFAULT_RANDOM = 500
@@ -406,6 +408,14 @@ class ReviewController(QObject):
     def resume_when_ready(self) -> None:
         """Resume the latest unfinished session once a dataset is open."""
         self.resumer.resume_when_ready()
+
+    @property
+    def labels_changed(self) -> SignalInstance:
+        """The labels hub's ``changed`` (ReviewService: what a learn feature counts)."""
+        return self.hub.changed
+
+    def decision_codes(self) -> np.ndarray:
+        return self.hub.codes
 
     def enter(self) -> None:
         """Show the session (page, keys, focus)."""
