@@ -35,6 +35,9 @@ echo "default model: $model"
 INSPECTOR_BUNDLE_MODEL="$model" "$py" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$out" --workpath "$work/pyinstaller" "$here/bundle/inspector.spec"
 
+# Symbol tables: ~150 MB that nothing reads at run time (each stripped library must still load).
+"$py" "$here/bundle/strip_libs.py" "$out/inspector/_internal"
+
 # The desktop menu entry travels with the bundle: OUT_DIR/inspector/install-desktop-entry.sh
 install -m 755 "$here/install-desktop-entry.sh" "$out/inspector/install-desktop-entry.sh"
 install -m 644 "$here/inspector.desktop" "$out/inspector/inspector.desktop"

@@ -138,10 +138,14 @@ def missing_library_message(missing: list[str], plugin: str = "xcb") -> str:
 
 def qt_platform_problem(qt_dir: Path) -> str | None:
     """Why Qt's platform plugin would fail to start here, or ``None``. Only the xcb plugin
-    (X11, and Wayland through XWayland) is checked: offscreen needs nothing more."""
+    (X11, and XWayland) is checked: offscreen needs nothing more, and in a Wayland session Qt
+    starts with its wayland plugin."""
     platform = os.environ.get("QT_QPA_PLATFORM", "")
     if platform and not platform.startswith("xcb"):
         return None
+    wayland = qt_dir / "plugins" / "platforms" / "libqwayland.so"
+    if not platform and os.environ.get("WAYLAND_DISPLAY") and wayland.is_file():
+        return None  # Qt tries its wayland plugin first (and xcb through XWayland after it)
     plugin = qt_dir / "plugins" / "platforms" / "libqxcb.so"
     if not plugin.is_file():
         return None

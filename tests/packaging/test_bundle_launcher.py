@@ -113,3 +113,15 @@ def test_no_display_is_said_plainly(launcher, tmp_path, monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     problem = launcher.qt_platform_problem(make_qt(tmp_path, remove_dependency=False))
     assert problem is not None and "no display" in problem and "offscreen" in problem
+
+
+def test_a_wayland_session_does_not_need_the_xcb_libraries(launcher, tmp_path, monkeypatch):
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    qt = make_qt(tmp_path, remove_dependency=True)
+    (qt / "plugins" / "platforms" / "libqwayland.so").write_bytes(b"")
+    assert launcher.qt_platform_problem(qt) is None
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")  # asked for X11: its libraries must be there
+    monkeypatch.setitem(launcher.QT_XCB_PACKAGES, MISSING, "libinspector-test0")
+    problem = launcher.qt_platform_problem(qt)
+    assert problem is not None and "libinspector-test0" in problem

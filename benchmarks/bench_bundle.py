@@ -1,0 +1,142 @@
+"""The standalone bundle against the wheel install: cold start to a painted demo table, the
+bundle's size and what takes it, and (when it builds one) the build time.
+
+    python3 benchmarks/bench_bundle.py [--bundle OUT_DIR/inspector] [--repeat 5]
+
+Without ``--bundle`` it builds one with packaging/build-bundle.sh into a temporary folder.
+Each run starts ``inspector demo`` offscreen in a fresh process with a fresh empty HOME (so the
+demo file, settings and caches are made anew, as on a first start) and times it from the
+launch to the first paint of the main table with rows, as the launcher's paint probe
+(``INSPECTOR_PAINT_PROBE``) reports it; the process quits at that paint. The wheel install
+runs the same launcher (packaging/bundle/launcher.py) with this Python, so both go through
+the same code; the bundle runs with a bare environment (``HOME`` and ``PATH=/usr/bin:/bin``).
+The kinds take turns; each figure is the best and the median of ``--repeat`` runs (other work
+on a shared machine only ever adds time). Target: bundle <= 1.5 x wheel; size <= 500 MB.
+Results go to benchmarks/results/bench_bundle.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks/results/bench_bundle.json"
+LAUNCHER = ROOT / "packaging/bundle/launcher.py"
+TARGETS = {"start_ratio": 1.5, "size_mb": 500}
+
+
+def build(out: Path) -> tuple[Path, dict]:
+    t0, c0 = time.perf_counter(), os.times()
+    proc = subprocess.run(
+        ["bash", str(ROOT / "packaging/build-bundle.sh"), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    c1 = os.times()
+    if proc.returncode:
+        sys.exit(proc.stdout[-3000:] + proc.stderr[-3000:])
+    cpu = (c1.children_user - c0.children_user) + (c1.children_system - c0.children_system)
+    return out / "inspector", {
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "cpu_s": round(cpu, 1),
+        "model_dir_given": bool(os.environ.get("INSPECTOR_MODEL_DIR")),
+    }
+
+
+def size_report(bundle: Path) -> dict:
+    def size(p: Path) -> int:
+        if p.is_symlink():
+            return 0
+        if p.is_file():
+            return p.stat().st_size
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and not f.is_symlink())
+
+    parts = {p.name: size(p) for p in (bundle / "_internal").iterdir()}
+    biggest = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:15]
+    return {
+        "total_mb": round(size(bundle) / 2**20, 1),
+        "biggest_mb": {name: round(n / 2**20, 1) for name, n in biggest},
+    }
+
+
+def start_once(kind: str, bundle: Path, work: Path) -> float:
+    """Seconds from launch to the demo table's first paint, in a fresh HOME."""
+    home = Path(tempfile.mkdtemp(prefix=f"home-{kind}-", dir=work))
+    probe = home / "painted"
+    if kind == "bundle":
+        cmd = [str(bundle / "inspector"), "demo"]
+        env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    else:
+        cmd = [sys.executable, str(LAUNCHER), "demo"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("INSPECTOR_", "QT_"))}
+        env["HOME"] = str(home)
+        env.pop("XDG_CACHE_HOME", None)
+        env.pop("XDG_DATA_HOME", None)
+    env.update(QT_QPA_PLATFORM="offscreen", INSPECTOR_PAINT_PROBE=str(probe))
+    started = time.time()
+    proc = subprocess.run(
+        cmd, cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if proc.returncode or not probe.is_file():
+        raise RuntimeError(f"{kind}: exit {proc.returncode}\n{proc.stderr[-3000:]}")
+    return float(probe.read_text()) - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bundle", help="a built bundle folder (OUT_DIR/inspector)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
+    result: dict = {
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "targets": TARGETS,
+    }
+    if args.bundle:
+        bundle = Path(args.bundle).resolve()
+    else:
+        bundle, result["build"] = build(work / "out")
+    result["size"] = size_report(bundle)
+    times: dict[str, list[float]] = {"wheel": [], "bundle": []}
+    for _ in range(args.repeat):
+        for kind in ("wheel", "bundle"):
+            times[kind].append(round(start_once(kind, bundle, work), 3))
+    start = {
+        kind: {
+            "first_s": values[0],
+            "best_s": min(values),
+            "median_s": round(statistics.median(values), 3),
+            "runs_s": values,
+        }
+        for kind, values in times.items()
+    }
+    start["ratio_best"] = round(start["bundle"]["best_s"] / start["wheel"]["best_s"], 2)
+    start["ratio_median"] = round(start["bundle"]["median_s"] / start["wheel"]["median_s"], 2)
+    result["start_to_painted_demo_table"] = start
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    text = json.dumps(result, indent=2)
+    print(text)
+    if not args.no_write:
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
