@@ -123,6 +123,8 @@ class CompareView(QWidget):
         layout.addWidget(self.keys_hint)
         self.answer_titles: list[QLabel] = []
         self.answer_views: list[MarkdownBrowser] = []
+        # a window's key table (its keymap) in place of :data:`KEYS`: event -> action or None
+        self.keys_from: Callable[[QKeyEvent], Callable[[], None] | None] | None = None
         self.show_group(0)
 
     # -- what is shown -----------------------------------------------------------------------
@@ -198,7 +200,9 @@ class CompareView(QWidget):
 
     # -- keys ------------------------------------------------------------------------------
     def action_for(self, event: QKeyEvent) -> Callable[[], None] | None:
-        """What a key press does here (None: not one of :data:`KEYS`)."""
+        """What a key press does here (None: not one of :data:`KEYS`, or of ``keys_from``)."""
+        if self.keys_from is not None:
+            return self.keys_from(event)
         key = Qt.Key(event.key())
         mods = event.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)

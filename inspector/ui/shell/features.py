@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from inspector.ui.junk.issues_wiring import IssuesController
     from inspector.ui.map.map_panel import MapPanel
     from inspector.ui.map.search_panel import SearchPanel
+    from inspector.ui.review.compare_wiring import CompareController
     from inspector.ui.review.review_wiring import ReviewController
     from inspector.ui.shell.command_palette import CommandPalette
     from inspector.ui.shell.keymap_dialog import KeymapDialog
@@ -30,6 +31,7 @@ class Features:
     map: MapPanel | None = None
     search: SearchPanel | None = None
     review: ReviewController | None = None
+    compare: CompareController | None = None
     issues: IssuesController | None = None
     command_palette: CommandPalette | None = None  # made on first use
     keymap_dialog: KeymapDialog | None = None  # while open
@@ -55,6 +57,16 @@ def install_review(window: MainWindow) -> ReviewController:
     return features.review
 
 
+def install_compare(window: MainWindow) -> CompareController:
+    """Review ▸ Compare Answers…: several answers to a prompt side by side."""
+    from inspector.ui.review.compare_wiring import CompareController
+
+    features = window.features
+    if features.compare is None:
+        features.compare = CompareController(window, install_review(window))
+    return features.compare
+
+
 def install_issues(window: MainWindow) -> IssuesController:
     """The Issues dock: the junk finders."""
     from inspector.ui.junk.issues_wiring import IssuesController
@@ -69,5 +81,6 @@ def install_all(window: MainWindow) -> MainWindow:
     """Every feature, in the order their services are needed: map, review, issues."""
     install_map(window)
     install_review(window)
+    install_compare(window)
     install_issues(window)
     return window
