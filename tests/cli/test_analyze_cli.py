@@ -3,20 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+import builders  # tests/builders.py: the planted rows
 import polars as pl
 import pytest
 
 from inspector.cli import main
-
-_spec = importlib.util.spec_from_file_location(
-    "planted", Path(__file__).parents[1] / "core" / "test_project_junk.py"
-)
-planted = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(planted)  # type: ignore[union-attr]
 
 ANALYSIS_COLUMNS = [
     "id", "source_file", "row_index", "x", "y", "cluster", "cluster_label", "dup_group",
@@ -26,7 +20,7 @@ ANALYSIS_COLUMNS = [
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    return planted.write_jsonl(tmp_path / "train.jsonl", planted.planted_rows())
+    return builders.write_jsonl(tmp_path / "train.jsonl", builders.planted_rows())
 
 
 def run(tmp_path: Path, data: Path, *extra: str) -> Path:
@@ -68,7 +62,7 @@ def test_analyze_writes_analysis_and_proposed_filter(tmp_path, data, capsys):
 
 
 def test_against_flags_eval_leaks_with_the_eval_id(tmp_path, data):
-    rows = planted.planted_rows()
+    rows = builders.planted_rows()
     ev = tmp_path / "eval.jsonl"
     ev.write_text(
         json.dumps(

@@ -4,25 +4,19 @@ the other finders' stored proposals alone."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
+import builders  # tests/builders.py: the planted rows
 import polars as pl
 import pytest
 
 from inspector.cli import main
 
-_spec = importlib.util.spec_from_file_location(
-    "planted_only", Path(__file__).parents[1] / "core" / "test_project_junk.py"
-)
-planted = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(planted)  # type: ignore[union-attr]
-
 
 @pytest.fixture
 def data(tmp_path) -> Path:
-    return planted.write_jsonl(tmp_path / "train.jsonl", planted.planted_rows())
+    return builders.write_jsonl(tmp_path / "train.jsonl", builders.planted_rows())
 
 
 def forbid(monkeypatch, *targets: str) -> None:
@@ -94,8 +88,8 @@ def test_only_leaks_needs_an_eval_set_and_no_graph(tmp_path, data, monkeypatch, 
     args = ["analyze", str(data), "--project", str(tmp_path / "p.sqlite"), "--out", str(out)]
     assert main([*args, "--vectors", "vec", "--only", "leaks"]) != 0
     assert "--against" in capsys.readouterr().err
-    rows = planted.planted_rows()
-    evalset = planted.write_jsonl(tmp_path / "eval.jsonl", [dict(rows[5], id="e1")])
+    rows = builders.planted_rows()
+    evalset = builders.write_jsonl(tmp_path / "eval.jsonl", [dict(rows[5], id="e1")])
     forbid(
         monkeypatch, "inspector.core.map.mapping.knn_graph", "inspector.core.map.mapping.layout_2d"
     )

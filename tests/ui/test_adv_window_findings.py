@@ -6,10 +6,9 @@ by similarity; the length colours labelled in characters."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
+import builders  # tests/builders.py: the planted rows
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -24,19 +23,13 @@ from test_map_panel import (  # the three-topic map (tests/ui is on sys.path)
 from inspector.core.junk.project_junk import AnalysisParams
 from inspector.core.map.project_map import MapParams
 
-_spec = importlib.util.spec_from_file_location(
-    "planted_findings", Path(__file__).parents[1] / "core" / "test_project_junk.py"
-)
-planted = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(planted)  # type: ignore[union-attr]
-
 SEMANTIC = "semantic_duplicate"
 
 
 def open_mixed(make_window, tmp_path, qtbot):
     from inspector.ui.shell.features import install_issues, install_review
 
-    data = planted.write_jsonl(tmp_path / "train.jsonl", planted.mixed_rows())
+    data = builders.write_jsonl(tmp_path / "train.jsonl", builders.mixed_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
     install_review(w)
     issues = install_issues(w)

@@ -3,9 +3,7 @@ a duplicate group shows side by side, "Review this list" starts a session, rules
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+import builders  # tests/builders.py: the planted rows
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -13,18 +11,12 @@ from PySide6.QtCore import Qt
 from inspector.core.junk.project_junk import AnalysisParams
 from inspector.core.map.project_map import MapParams
 
-_spec = importlib.util.spec_from_file_location(
-    "planted", Path(__file__).parents[1] / "core" / "test_project_junk.py"
-)
-planted = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-_spec.loader.exec_module(planted)  # type: ignore[union-attr]
-
 
 @pytest.fixture
 def window(make_window, tmp_path, qtbot):
     from inspector.ui.shell.features import install_issues, install_review
 
-    data = planted.write_jsonl(tmp_path / "train.jsonl", planted.planted_rows())
+    data = builders.write_jsonl(tmp_path / "train.jsonl", builders.planted_rows())
     w = make_window(data, project_path=str(tmp_path / "p.sqlite"))
     install_review(w)
     issues = install_issues(w)
