@@ -179,7 +179,7 @@ def test_preference_pair_side_by_side_with_marked_words(make_window, tmp_path):
     assert f"<span style='background-color:{REJECTED_MARK}'>green</span>" in html
     # the two sides sit in one table row, chosen left, rejected right
     tables = [f for f in view.document().rootFrame().childFrames() if isinstance(f, QTextTable)]
-    pair = next(t for t in tables if t.columns() == 3 and t.rows() == 2)
+    pair = next(t for t in tables if t.columns() == 2 and t.rows() == 2)
 
     def cell_text(table, row, col):
         c = table.cellAt(row, col)
@@ -187,9 +187,9 @@ def test_preference_pair_side_by_side_with_marked_words(make_window, tmp_path):
         cursor.setPosition(c.lastCursorPosition().position(), cursor.MoveMode.KeepAnchor)
         return cursor.selectedText()
 
-    assert "CHOSEN" in cell_text(pair, 0, 0) and "REJECTED" in cell_text(pair, 0, 2)
+    assert "CHOSEN" in cell_text(pair, 0, 0) and "REJECTED" in cell_text(pair, 0, 1)
     assert "sky is blue" in cell_text(pair, 1, 0)
-    assert "sky is green" in cell_text(pair, 1, 2)
+    assert "sky is green" in cell_text(pair, 1, 1)
     assert "Is the sky blue?" in view.toPlainText()
 
 

@@ -1,8 +1,8 @@
 """The sample pane: one sample drawn the way a person reads it.
 
 Chat turns are labelled per role in colour, Alpaca shows instruction / input / output
-sections, preference pairs show chosen and rejected side by side with the differing words
-marked, fenced code is monospace on a light background. Everything from the data is
+sections, preference pairs show chosen and rejected side by side, half the width each, with the
+differing words marked when the sides are similar enough for that to help, fenced code is monospace on a light background. Everything from the data is
 HTML-escaped. :func:`sample_html` is a pure function of a rendered record (testable without
 a window); :class:`SampleView` shows it.
 """
@@ -38,6 +38,9 @@ MONO = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace'
 # A 10 MB row would take the text engine seconds to lay out: show the start and say so.
 MAX_BLOCK_CHARS = 60_000
 MAX_EXTRA_CHARS = 300
+# A preference pair's word diff is shown when the sides share at least this share of words.
+DIFF_MIN_SIMILARITY = 0.5
+PAIR_GAP_PX = 8  # between the sides, half in each
 
 _FENCE = re.compile(
     r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.M | re.S
@@ -172,27 +175,57 @@ def block_html(
     )
 
 
+def diff_similarity(runs_a: Runs, runs_b: Runs) -> float:
+    """The share of words the two sides have in common (0: none, 1: all), from
+    :func:`word_diff`'s runs: twice the words in unchanged runs over all words."""
+    same = total = 0
+    for runs in (runs_a, runs_b):
+        for piece, differs in runs:
+            n = len(piece.split())
+            total += n
+            same += 0 if differs else n
+    return same / total if total else 1.0
+
+
 def _pair_html(chosen: list[Block], rejected: list[Block]) -> str:
-    """Chosen and rejected side by side; where both sides have a turn, its differing words
-    are marked (green on the chosen side, red on the rejected side)."""
+    """Chosen and rejected side by side, each half the width; where both sides have a turn
+    and share enough words (:data:`DIFF_MIN_SIMILARITY`), its differing words are marked
+    (green on the chosen side, red on the rejected side). Two answers that share few words
+    would be marked almost everywhere, which hides more than it shows: they are plain text."""
+    # Two columns of 50% and the gap as padding: a fixed-width gap column beside two 50%
+    # columns overflows 100%, and Qt then takes the excess out of one side.
+    half = PAIR_GAP_PX // 2
+    left_gap = f"style='padding-right:{half}px'"
+    gap = f"style='padding-left:{half}px'"
     rows = [
         "<tr>"
-        f"<td width='50%'>{_label('chosen', CHOSEN_COLOUR)}</td><td width='16'></td>"
-        f"<td width='50%'>{_label('rejected', REJECTED_COLOUR)}</td></tr>"
+        f"<td width='50%' {left_gap}>{_label('chosen', CHOSEN_COLOUR)}</td>"
+        f"<td width='50%' {gap}>{_label('rejected', REJECTED_COLOUR)}</td></tr>"
     ]
+    unmarked = False
     for i in range(max(len(chosen), len(rejected))):
         a = chosen[i] if i < len(chosen) else None
         b = rejected[i] if i < len(rejected) else None
         ra = rb = None
         if a is not None and b is not None and a.text != b.text:
-            ra, rb = word_diff(a.text, b.text)
+            runs = word_diff(a.text, b.text)
+            if diff_similarity(*runs) >= DIFF_MIN_SIMILARITY:
+                ra, rb = runs
+            else:
+                unmarked = True
         left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR) if a else ""
         right = block_html(_titled(b, "rejected"), rb, REJECTED_MARK, REJECTED_COLOUR) if b else ""
         rows.append(
-            f"<tr><td width='50%' valign='top'>{left}</td><td></td>"
-            f"<td width='50%' valign='top'>{right}</td></tr>"
+            f"<tr><td width='50%' valign='top' {left_gap}>{left}</td>"
+            f"<td width='50%' valign='top' {gap}>{right}</td></tr>"
         )
-    return f"<table width='100%' cellspacing='0' cellpadding='0'>{''.join(rows)}</table>"
+    note = (
+        f"<p style='color:{MUTED}; font-size:small; margin-top:0'>The two sides share few "
+        "words: differences are not marked.</p>"
+        if unmarked
+        else ""
+    )
+    return f"<table width='100%' cellspacing='0' cellpadding='0'>{''.join(rows)}</table>{note}"
 
 
 def _titled(block: Block, side: str) -> Block:
