@@ -45,6 +45,13 @@ DUP_TITLES = {
     "semantic_duplicate": "Semantic duplicate groups",
 }
 
+FLAG_TITLES = {  # flag columns listed by a plain title (others by their name)
+    "row.outlier": "Outliers",
+    "pairs.same_prompt_chosen": "Same prompt and same chosen",
+    "pairs.swapped_elsewhere": "Sides swapped elsewhere",
+    "pairs.chosen_flagged": "Chosen flagged, rejected clean",
+}
+
 STAGE_WORDS = {  # how a removed member was matched, in the side-by-side view
     "exact_duplicate": " (exact copy)",
     "minhash_duplicate": " (near copy)",
@@ -88,7 +95,7 @@ def finders_from_table(table: pl.DataFrame) -> list[Finder]:
     for col in [c for c in flags if c not in outlier] + outlier:
         name = col.removesuffix(".flag")
         rows = np.flatnonzero(table[col].fill_null(False).to_numpy())
-        title = "Outliers" if name == "row.outlier" else name
+        title = FLAG_TITLES.get(name, name)
         out.append(Finder(name, title, rows.astype(np.int64), f"flag:{name}"))
     if "eval_leak" in table.columns:
         rows = np.flatnonzero(table["eval_leak"].fill_null(False).to_numpy())
