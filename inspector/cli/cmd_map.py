@@ -66,6 +66,7 @@ def map_params(args: argparse.Namespace):
 
 
 def _map(args: argparse.Namespace) -> int:
+    from inspector.core.atomic import atomic_write
     from inspector.core.export.outputs import check_outputs
     from inspector.core.map.project_map import compute_map, map_frame
     from inspector.ui.rendering.map_picture import render_map_png
@@ -80,9 +81,7 @@ def _map(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         result = compute_map(project, map_params(args), progress)
     frame = map_frame(project, result)
-    tmp = out / "map.parquet.tmp"
-    frame.write_parquet(tmp)
-    tmp.replace(out / "map.parquet")
+    atomic_write(out / "map.parquet", frame.write_parquet)
     render_map_png(
         result.xy,
         result.cluster_coarse,

@@ -106,18 +106,14 @@ def clean_stale_temps(folder: Path) -> list[Path]:
 
 
 def write_atomic(path: Path, write: Callable[[BinaryIO], object], *, fsync: bool = False) -> None:
-    """Call ``write`` on a temp file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    try:
+    """Call ``write`` on an open temp file beside ``path`` and rename it into place (caches:
+    synced only with ``fsync``). The same mechanism as :func:`atomic_write`."""
+
+    def to_file(tmp: Path) -> None:
         with tmp.open("wb") as f:
             write(f)
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    atomic_write(path, to_file, sync=fsync)
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
@@ -132,27 +128,31 @@ def write_bytes(path: Path, data: bytes) -> None:
     write_atomic(path, lambda f: f.write(data))
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> None:
-    """Call ``write(tmp)`` on a temp file beside ``path``, sync it, then rename it over.
-    Stale temp files of killed runs in that folder are removed first; a full disk raises
-    :class:`DiskFull` with ``path`` unchanged."""
+def atomic_write(path: str | Path, write: Callable[[Path], Any], *, sync: bool = True) -> None:
+    """Call ``write(tmp)`` on a temp file beside ``path``, sync it, then rename it over: the
+    one way Inspector writes a file (outputs, caches, the demo). Stale temp files of killed
+    runs in that folder are removed first; a full disk raises :class:`DiskFull` with ``path``
+    unchanged. ``sync=False`` (caches, rebuilt if lost) skips the fsyncs and the clean-up."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temps(path.parent)
+    if sync:
+        clean_stale_temps(path.parent)
     tmp = temp_path(path)
     # Created with mode 0o666 less the umask (tempfile.mkstemp would make it 0600).
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        if sync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if is_disk_full(exc):
             raise disk_full(path, exc) from exc
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -4,11 +4,11 @@ exact duplicates, near duplicates and junk answers, so every feature has somethi
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 
 from inspector.core import paths
+from inspector.core.atomic import atomic_write
 
 TOPICS: dict[str, dict[str, list[str]]] = {
     "cooking": {
@@ -259,10 +259,11 @@ def ensure_demo(path: Path | None = None, n: int = 3000) -> Path:
     path = path or demo_path()
     if path.is_file():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in make_demo_rows(n):
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in make_demo_rows(n):
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    atomic_write(path, write)
     return path

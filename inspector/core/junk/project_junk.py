@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from inspector.core.atomic import atomic_write
 from inspector.core.data import formats
 from inspector.core.data.dataset import ID
 from inspector.core.errors import DataError
@@ -326,13 +327,9 @@ def run_analysis(
     out = Path(params.out_dir) if params.out_dir else analysis_dir(project)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "analysis.parquet"
-    tmp = out / "analysis.parquet.tmp"
-    table.write_parquet(tmp)
-    tmp.replace(path)
+    atomic_write(path, table.write_parquet)
     if result.findings:
         import json
-
-        from inspector.core.atomic import atomic_write
 
         text = json.dumps({"findings": result.findings}, indent=2) + "\n"
         atomic_write(out / "findings.json", lambda p: p.write_text(text, "utf-8"))
