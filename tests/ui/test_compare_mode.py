@@ -16,6 +16,7 @@ from inspector.core.labels.states import labels_frame
 from inspector.core.pairs.decisions import read_decisions
 from inspector.core.pairs.groups import prompt_groups
 from inspector.core.project import open_project
+from inspector.ui.shell.command_palette import entries
 
 K = Qt.Key
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -81,6 +82,8 @@ def test_compare_from_the_menu_keys_undo_and_esc(compare_window, tmp_path, qtbot
     window.actions.update_enabled()
     assert action.isEnabled()
     assert action in window.actions.menu("Review").actions()
+    top = entries(window.actions, "compare answers")[0]  # the command palette finds it
+    assert top.id == "review.compare" and top.enabled
     window.actions.trigger("review.compare")
     view = compare.view
     assert view is not None and compare.active
