@@ -10,6 +10,7 @@ folder named after the dataset, remembered in the store under ``"analysis"``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -238,7 +239,11 @@ def analysis_dir(project: Project) -> Path:
 
 
 def run_analysis(
-    project: Project, params: AnalysisParams | None = None, progress: Progress = NULL_PROGRESS
+    project: Project,
+    params: AnalysisParams | None = None,
+    progress: Progress = NULL_PROGRESS,
+    *,
+    map_runner: Callable[[Project, MapParams, Progress], Any] | None = None,
 ) -> AnalysisResult:
     """Map, duplicates, quality and leakage over ``project``; proposals into its store and
     ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`).
@@ -246,7 +251,11 @@ def run_analysis(
     With ``params.only`` only those finders run, each with what it needs: duplicates the
     vectors and kNN graph, outliers the graph, leaks the vectors (and ``against``), quality
     neither; the layout and clusters are then taken from the caches or left empty (x, y
-    null, cluster -1). The stored proposals of the finders that did not run are kept."""
+    null, cluster -1). The stored proposals of the finders that did not run are kept.
+
+    ``map_runner`` computes the whole map (default :func:`compute_map`, in this process); the
+    window passes :func:`inspector.core.map.process.compute_map_isolated`, as its map dock
+    does, so an uncached map never holds the window's interpreter."""
     from inspector.core.jobs import StageClock
     from inspector.core.junk.finder_sets import (
         FINDERS,
@@ -283,7 +292,7 @@ def run_analysis(
     graph = bool(only & {"duplicates", "outliers"})
     progress.status("map")
     if params.only is None:
-        mapped = compute_map(project, map_params, progress)
+        mapped = (map_runner or compute_map)(project, map_params, progress)
     elif graph or (params.against and "leaks" in only):
         mapped = compute_map(project, map_params, progress, layout=False, neighbours=graph)
     else:
