@@ -91,7 +91,7 @@ def test_review_this_list_starts_a_session(window, qtbot):
 def test_rules_switch_off_reruns_quality_only(window, qtbot):
     issues = find(window, qtbot)
     dialog = issues.show_rules_dialog()
-    dialog.checks["refusal"].setChecked(False)
+    dialog.set_action("refusal", "off")
     dialog.accept()
     qtbot.waitUntil(lambda: "response.refusal.flag" not in issues.table.columns, timeout=30_000)
     assert issues.panel.finder("response.refusal") is None

@@ -16,6 +16,7 @@ import polars as pl
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -69,15 +70,21 @@ class Finder:
     queue: str  # "dups:<kind>" or "flag:<reason>"
     groups: int | None = None
     group_list: GroupList | None = None  # a duplicate finder's groups (kept rows included)
+    note: str = ""  # after the count: e.g. the learned lists' cut and CV precision
 
     @property
     def is_duplicates(self) -> bool:
         return self.groups is not None
 
     def label(self) -> str:
+        note = f" · {self.note}" if self.note else ""
         if self.groups is not None:
-            return f"{self.title} — {self.groups:,} groups · {len(self.rows):,} rows"
-        return f"{self.title} — {len(self.rows):,} rows"
+            return f"{self.title} — {self.groups:,} groups · {len(self.rows):,} rows{note}"
+        return f"{self.title} — {len(self.rows):,} rows{note}"
+
+    @property
+    def is_learned(self) -> bool:
+        return self.queue.startswith("learn:")
 
 
 def finders_from_table(table: pl.DataFrame) -> list[Finder]:
@@ -174,7 +181,9 @@ class IssuesPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         self._shown = [
-            f for f in finders if not self.hide_empty.isChecked() or len(f.rows) or f.groups
+            f
+            for f in finders
+            if not self.hide_empty.isChecked() or len(f.rows) or f.groups or f.is_learned
         ]
         for f in self._shown:
             item = QListWidgetItem(f.label())
@@ -281,46 +290,107 @@ class DuplicateGroupView(QTextBrowser):
 
 
 class RulesDialog(QDialog):
-    """Switch rules on and off and change their bounds; ``rules()`` gives the edited set."""
+    """Each rule with its plain name, a one-line description, its fields, its action (flag /
+    remove / off) and bounds, all editable; choosing a rule previews up to 10 of its hits
+    (as edited, before anything is applied). ``rules()`` gives the edited set.
+
+    ``preview(rules, name)`` (the wiring: on the job runner) later calls
+    :meth:`show_preview`; without it the preview rows stay empty."""
+
+    COLUMNS = ["rule", "what it measures", "field", "action", "min", "max"]
+    ACTIONS = ("flag", "remove", "off")
+    PREVIEW_ROWS = 10
+
+    previewRequested = Signal(object, str)  # (RuleSet as edited, rule name)
 
     def __init__(self, rules: RuleSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from inspector.core.junk.quality_rules import rule_catalogue
+
         self.setObjectName("rules_dialog")
         self.setWindowTitle("Quality rules")
         self._base = rules
-        names = [r.name for r in rules]
-        self.table = QTableWidget(len(names), 4)
-        self.table.setHorizontalHeaderLabels(["rule", "on", "min", "max"])
-        self.checks: dict[str, QCheckBox] = {}
+        rows = rule_catalogue(rules)
+        self.names = [r["name"] for r in rows]
+        self.table = QTableWidget(len(rows), len(self.COLUMNS))
+        self.table.setObjectName("rules_table")
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.actions: dict[str, QComboBox] = {}
         self.mins: dict[str, QLineEdit] = {}
         self.maxs: dict[str, QLineEdit] = {}
-        for i, r in enumerate(rules):
-            item = QTableWidgetItem(r.name)
-            item.setToolTip(getattr(r.info, "description", "") or r.name)
-            self.table.setItem(i, 0, item)
-            self.checks[r.name] = QCheckBox()
-            self.checks[r.name].setChecked(r.enabled)
-            self.table.setCellWidget(i, 1, self.checks[r.name])
-            for col, store, value in ((2, self.mins, r.min), (3, self.maxs, r.max)):
+        for i, r in enumerate(rows):
+            name = r["name"]
+            cells = [r["title"], r["description"], ", ".join(r["fields"])]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(f"{name} ({r['source']}): {r['description']}")
+                self.table.setItem(i, col, item)
+            combo = QComboBox()
+            combo.addItems(self.ACTIONS)
+            combo.setCurrentText(r["action"])
+            combo.setToolTip("flag: list for review · remove: propose removal · off: not run")
+            self.actions[name] = combo
+            self.table.setCellWidget(i, 3, combo)
+            for col, store, value in ((4, self.mins, r["min"]), (5, self.maxs, r["max"])):
                 edit = QLineEdit("" if value is None else f"{value:g}")
                 edit.setPlaceholderText("none")
-                store[r.name] = edit
+                store[name] = edit
                 self.table.setCellWidget(i, col, edit)
         self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 360))
+        self.table.currentCellChanged.connect(lambda row, *_: self._chosen(row))
+
+        self.preview_title = QLabel("Choose a rule to preview its hits.")
+        self.preview_title.setWordWrap(True)
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.setToolTip("The first 10 rows this rule hits, as edited here")
+        self.preview_button.clicked.connect(self.request_preview)
+        self.preview = QTableWidget(0, 3)
+        self.preview.setObjectName("rules_preview")
+        self.preview.setHorizontalHeaderLabels(["field", "value", "text"])
+        self.preview.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.preview_name: str | None = None
+        self.preview_total: int | None = None
+
         buttons = dialog_buttons(self)
         self.error = QLabel("")
+        head = QHBoxLayout()
+        head.addWidget(self.preview_title, 1)
+        head.addWidget(self.preview_button)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Changing rules reruns the quality checks only."))
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 3)
+        layout.addLayout(head)
+        layout.addWidget(self.preview, 2)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(520, 560)
+        self.resize(900, 680)
+
+    def set_action(self, name: str, action: str) -> None:
+        """Set a rule's action: flag, remove or off."""
+        if action not in self.ACTIONS:
+            raise ValueError(f"{name}: action must be one of {', '.join(self.ACTIONS)}")
+        self.actions[name].setCurrentText(action)
+
+    def choose(self, name: str) -> None:
+        """Make rule ``name`` current (as a click on its row does): previews its hits."""
+        self.table.setCurrentCell(self.names.index(name), 0)
+
+    def current_rule(self) -> str | None:
+        i = self.table.currentRow()
+        return self.names[i] if 0 <= i < len(self.names) else None
 
     def rules(self) -> RuleSet:
         """The edited rules; raises ValueError naming the rule and bound that is not a number."""
         out = self._base
         for r in self._base:
-            changes: dict[str, Any] = {"enabled": self.checks[r.name].isChecked()}
+            action = self.actions[r.name].currentText()
+            changes: dict[str, Any] = {"enabled": action != "off"}
+            if action != "off":
+                changes["action"] = action
             for key, edits in (("min", self.mins), ("max", self.maxs)):
                 text = edits[r.name].text().strip()
                 try:
@@ -329,6 +399,57 @@ class RulesDialog(QDialog):
                     raise ValueError(f"{r.name}: {key} must be a number or empty") from None
             out = out.with_rule(r.name, **changes)
         return out
+
+    def _chosen(self, row: int) -> None:
+        if 0 <= row < len(self.names):
+            self.request_preview()
+
+    def request_preview(self) -> None:
+        """Ask for the current rule's hits under the edited settings."""
+        name = self.current_rule()
+        if name is None:
+            return
+        try:
+            rules = self.rules()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        self.error.setText("")
+        self.preview_name = name
+        self.preview_total = None
+        self.preview.setRowCount(0)
+        self.preview_title.setText(f"Finding the rows “{rules[name].title}” hits…")
+        self.previewRequested.emit(rules, name)
+
+    def show_preview(self, name: str, hits: pl.DataFrame, total: int) -> None:
+        """Up to ``PREVIEW_ROWS`` hits of rule ``name`` (row, field, value, text) and the total."""
+        if name != self.preview_name:
+            return  # the user has moved on to another rule
+        self.preview_total = total
+        title = self._base[name].title
+        shown = hits.head(self.PREVIEW_ROWS)
+        self.preview_title.setText(
+            f"“{title}” hits {total:,} rows"
+            + (f"; the first {shown.height} shown" if total else "")
+            + ("" if self.actions[name].currentText() != "off" else " (it is off: not applied)")
+        )
+        self.preview.setRowCount(shown.height)
+        for i, r in enumerate(shown.iter_rows(named=True)):
+            text = (r["text"] or "").replace("\n", " ")
+            values = [
+                r["field"],
+                "" if r["value"] is None else f"{r['value']:.4g}",
+                text[:160] + ("…" if len(text) > 160 else ""),
+            ]
+            for j, v in enumerate(values):
+                item = QTableWidgetItem(v)
+                item.setData(Qt.ItemDataRole.UserRole, int(r["row"]))
+                self.preview.setItem(i, j, item)
+        self.preview.resizeColumnsToContents()
+
+    def show_preview_error(self, name: str, message: str) -> None:
+        if name == self.preview_name:
+            self.preview_title.setText(f"Could not preview {name}: {message}")
 
     def accept(self) -> None:
         try:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QStackedWidget
+from PySide6.QtWidgets import QSplitter, QStackedWidget
 
 from inspector.core.junk import project_junk
 from inspector.ui.junk.issues_panel import (
@@ -27,11 +27,25 @@ from inspector.ui.junk.issues_panel import (
     finders_from_table,
     group_members,
 )
+from inspector.ui.junk.learn_wiring import LearnController
+from inspector.ui.junk.why_flagged import WhyFlaggedView, row_explanation
 
 if TYPE_CHECKING:
     from inspector.ui.common.host import Host
 
 JOB_KIND = "issues"
+PREVIEW_KIND = "issues-preview"
+
+
+def quality_fields(kwargs: dict[str, Any]) -> dict[str, str]:
+    """The rules' field -> column of ``project_junk.junk_frame``'s frame (as rerun_quality)."""
+    roles = (
+        ("prompt", "prompt_col"),
+        ("response", "response_col"),
+        ("chosen", "chosen_col"),
+        ("rejected", "rejected_col"),
+    )
+    return {role: kwargs[k] for role, k in roles if kwargs.get(k)}
 
 
 class IssuesController(QObject):
@@ -50,16 +64,29 @@ class IssuesController(QObject):
         self.calibration_dialog: CalibrationDialog | None = None
         self.last_error: BaseException | None = None
         self._colours_added: set[str] = set()
+        self._rules: Any = None  # the project's rules, for the reader (loaded on first use)
 
-        # the sample pane becomes a stack: the sample, or a duplicate group side by side
+        # the sample pane becomes a stack: the sample, or a duplicate group side by side;
+        # under it, "Why flagged" (the current row's flags and learned score)
         self.group_view = DuplicateGroupView()
         self.sample_stack = QStackedWidget()
         self.sample_stack.setObjectName("sample_stack")
+        self.why = WhyFlaggedView()
+        self.sample_pane = QSplitter(Qt.Orientation.Vertical)
+        self.sample_pane.setObjectName("sample_pane")
         splitter = window.splitter
         index = splitter.indexOf(window.sample_view)
-        splitter.replaceWidget(index, self.sample_stack)
+        splitter.replaceWidget(index, self.sample_pane)
         self.sample_stack.addWidget(window.sample_view)
         self.sample_stack.addWidget(self.group_view)
+        self.sample_pane.addWidget(self.sample_stack)
+        self.sample_pane.addWidget(self.why)
+        self.sample_pane.setStretchFactor(0, 4)
+        self.sample_pane.setStretchFactor(1, 1)
+
+        # the learned quality model: its lists join the finders, its score the reader
+        self.learn = LearnController(window)
+        self.learn.scoresChanged.connect(self._learned_changed)
 
         self.panel.findRequested.connect(self.find)
         self.panel.finderChosen.connect(self.choose)
@@ -86,6 +113,7 @@ class IssuesController(QObject):
         self.result = None
         self.finder = None
         self.table = None
+        self._rules = None
         try:
             self.table = project_junk.load_analysis(project)
         except Exception as exc:  # noqa: BLE001 - a stale or unreadable cache: just recompute
@@ -99,16 +127,104 @@ class IssuesController(QObject):
 
     def _closed(self) -> None:
         self.window.jobs.cancel(JOB_KIND)
-        self.table = self.result = self.finder = None
+        self.window.jobs.cancel(PREVIEW_KIND)
+        self.table = self.result = self.finder = self._rules = None
         self._show_table("Not analysed yet.")
         self.sample_stack.setCurrentWidget(self.window.sample_view)
+        self.why.clear_explanation()
 
     def _show_table(self, text: str) -> None:
         finders = finders_from_table(self.table) if self.table is not None else []
-        self.panel.set_finders(finders, text)
+        self.panel.set_finders(finders + self._learned_finders(), text)
         self.panel.calibrate_button.setEnabled(self.table is not None)
         if self.table is not None:
             self._add_colours()
+        self.explain_current()
+
+    def _learned_finders(self) -> list[Finder]:
+        lists = self.learn.lists
+        if lists is None or self.window.project is None:
+            return []
+        return [Finder(x.key, x.title, x.rows, x.key, note=x.note) for x in lists]
+
+    def _learned_changed(self) -> None:
+        """New scores (a load or a finished retrain): the learned lists and the reader."""
+        self.panel.set_finders(
+            [f for f in self.panel.finders if not f.is_learned] + self._learned_finders(),
+            self.panel.status.text(),
+        )
+        if self.finder is not None and self.finder.is_learned:
+            chosen = self.panel.finder(self.finder.key)
+            if chosen is not None:
+                self.finder = chosen
+        self.explain_current()
+
+    # -- the reader: why the current row is flagged -------------------------------------------
+    def explain_current(self) -> None:
+        row = self.window.current_row()
+        if row is None or self.window.project is None:
+            self.why.clear_explanation()
+            return
+        self.explain(row)
+
+    def explain(self, row: int) -> None:
+        """Show ``row``'s learned score and flags (rules and learned signals) under the sample."""
+        project = self.window.project
+        if project is None:
+            return
+        table = self.table
+        try:
+            frame, fields = self._row_texts(project, row)
+            ex = row_explanation(
+                0,
+                table=table.slice(row, 1) if table is not None and row < table.height else None,
+                frame=frame,
+                fields=fields,
+                rules=self._project_rules(project),
+                score=self.learn.score_of(row),
+                model=self.learn.model_facts(),
+            )
+            if self.learn.signal_flags is not None:
+                more = row_explanation(
+                    0,
+                    frame=frame,
+                    fields=fields,
+                    signal_flags=self.learn.signal_flags.filter(pl.col("row") == row).with_columns(
+                        pl.lit(0, pl.Int64).alias("row")
+                    ),
+                )
+                ex.flags.extend(more.flags)
+        except Exception as exc:  # noqa: BLE001 - the reader must not fail on one row
+            self.last_error = exc
+            self.why.clear_explanation()
+            return
+        self.why.show_explanation(ex)
+
+    def _row_texts(self, project, row: int) -> tuple[pl.DataFrame, dict[str, str]]:
+        """One row's texts as the rules saw them (junk_frame's columns, only that row)."""
+        from inspector.core.data import formats
+
+        spec = project.dataset.spec
+        one = project.dataset.frame.slice(row, 1)
+        exprs = [
+            formats.prompt_expr(spec).cast(pl.String).fill_null("").alias("prompt"),
+            formats.response_expr(spec).cast(pl.String).fill_null("").alias("response"),
+        ]
+        rejected = formats.rejected_expr(spec)
+        fields = {"prompt": "prompt"}
+        if rejected is not None:
+            exprs.append(rejected.cast(pl.String).fill_null("").alias("rejected"))
+            fields.update(chosen="response", rejected="rejected")
+        elif spec.kind not in ("text", "generic"):
+            fields["response"] = "response"
+        return one.select(exprs), fields
+
+    def _project_rules(self, project) -> Any:
+        if self._rules is None:
+            from inspector.core.junk.quality_rules import load_rules
+
+            self._rules = load_rules(project_junk.project_rules_path(project))
+        return self._rules
 
     # -- running -----------------------------------------------------------------------------
     def find(self, params: project_junk.AnalysisParams | None = None) -> None:
@@ -204,6 +320,7 @@ class IssuesController(QObject):
         self.sample_stack.setCurrentWidget(self.group_view)
 
     def _current_row(self, row: int) -> None:
+        self.explain(row)
         found = self.finder.group_list if self.finder is not None else None
         if found is not None and self.table is not None and found.group_of(row) is not None:
             self.show_group(row)  # a row of the chosen finder's groups, not another finder's
@@ -273,10 +390,37 @@ class IssuesController(QObject):
         rules = load_rules(project_junk.project_rules_path(project))
         dialog = RulesDialog(rules, self.window.main_window())
         dialog.accepted.connect(lambda: self.apply_rules(dialog.rules()))
+        dialog.previewRequested.connect(lambda r, name: self._preview(dialog, r, name))
         dialog.finished.connect(dialog.deleteLater)
         self.rules_dialog = dialog
         dialog.open()
         return dialog
+
+    def _preview(self, dialog: RulesDialog, rules: Any, name: str) -> None:
+        """A rule's first hits as edited in ``dialog``, on the job runner (a whole column)."""
+        project = self.window.project
+        if project is None:
+            return
+
+        def work(_params, _progress):
+            from inspector.core.junk.quality import preview_rule
+
+            frame, kwargs = project_junk.junk_frame(project)
+            return preview_rule(
+                frame, quality_fields(kwargs), rules, name, RulesDialog.PREVIEW_ROWS
+            )
+
+        def done(out) -> None:
+            if project is self.window.project and dialog is self.rules_dialog:
+                dialog.show_preview(name, *out)
+
+        def failed(exc: BaseException) -> None:
+            if dialog is self.rules_dialog:
+                dialog.show_preview_error(name, str(exc))
+
+        self.window.jobs.submit(
+            PREVIEW_KIND, work, None, label="Previewing a rule", on_done=done, on_error=failed
+        )
 
     def apply_rules(self, rules) -> None:
         """Write the project's rules TOML and rerun the quality checks only."""
@@ -284,6 +428,7 @@ class IssuesController(QObject):
         if project is None:
             return
         project_junk.write_rules(project, rules)
+        self._rules = rules
         if self.table is None:
             self.find()
             return

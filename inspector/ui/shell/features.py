@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from inspector.ui.junk.issues_wiring import IssuesController
+    from inspector.ui.junk.learn_wiring import LearnController
     from inspector.ui.map.map_panel import MapPanel
     from inspector.ui.map.search_panel import SearchPanel
     from inspector.ui.review.compare_wiring import CompareController
@@ -33,6 +34,7 @@ class Features:
     review: ReviewController | None = None
     compare: CompareController | None = None
     issues: IssuesController | None = None
+    learn: LearnController | None = None  # made with the Issues dock (its lists live there)
     command_palette: CommandPalette | None = None  # made on first use
     keymap_dialog: KeymapDialog | None = None  # while open
 
@@ -77,10 +79,20 @@ def install_issues(window: MainWindow) -> IssuesController:
     return features.issues
 
 
+def install_learn(window: MainWindow) -> LearnController:
+    """The learned quality model (Labels ▸ Train Quality Model, background retraining), made
+    with the Issues dock, which shows its lists and scores."""
+    features = window.features
+    if features.learn is None:
+        features.learn = install_issues(window).learn
+    return features.learn
+
+
 def install_all(window: MainWindow) -> MainWindow:
-    """Every feature, in the order their services are needed: map, review, issues."""
+    """Every feature, in the order their services are needed: map, review, issues, learn."""
     install_map(window)
     install_review(window)
     install_compare(window)
     install_issues(window)
+    install_learn(window)
     return window

@@ -1,0 +1,295 @@
+"""The learned quality model in the window: :class:`LearnController`.
+
+Retrains in the background (:mod:`inspector.core.learn.retrain`) every ``RETRAIN_EVERY`` new
+keep/drop labels or on request (Labels ▸ Train Quality Model): the labels are read on the
+main thread once the key press that added them has been handled, the training runs on the
+host's job runner, and the saved scores are read back when it ends. It offers the map colour
+"learned: keep probability", the two learned lists for the Issues dock
+(:class:`LearnedLists`), and each row's score for the reader. Reopening a project shows the
+saved scores without retraining.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from inspector.core.labels import states
+from inspector.core.labels.queues import learned_rows
+from inspector.core.learn import retrain
+from inspector.core.learn.model import LearnError
+from inspector.core.learn.project_learn import learned_keep_probability, learned_lists
+
+if TYPE_CHECKING:
+    from inspector.core.jobs import Progress
+    from inspector.core.project import Project
+    from inspector.ui.common.host import Host
+
+JOB_KIND = "learn"
+COLOUR = "learned: keep probability"
+UNCERTAIN_BAND = 0.2  # "most uncertain": keep_probability within this of 0.5 (learned_lists)
+
+
+@dataclass(frozen=True)
+class LearnedList:
+    """One learned list for the Issues dock: its rows (queue order) and the review queue."""
+
+    key: str  # "learn:likely-drop" / "learn:uncertain"
+    title: str
+    rows: np.ndarray
+    note: str  # counts' context: the cut and the cross-validated precision there
+
+
+@dataclass(frozen=True)
+class LearnedLists:
+    likely_drop: LearnedList
+    uncertain: LearnedList
+    facts: dict[str, Any]  # learned_lists(): cut, counts, CV precision, labels, model
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter((self.likely_drop, self.uncertain))
+
+
+def _train(
+    params: retrain.RetrainParams, progress: Progress
+) -> tuple[retrain.RetrainResult, pl.DataFrame]:
+    """The job: train and save (retrain.run), and the signals' flags the reader shows."""
+    result = retrain.run(params, progress)
+    return result, result.result.signals.flags()
+
+
+class LearnController(QObject):
+    """The quality model of the open project: scores, lists, retraining."""
+
+    scoresChanged = Signal()  # the scores (and lists) shown changed: a load or a retrain
+    trainingFailed = Signal(str)
+
+    def __init__(self, host: Host) -> None:
+        super().__init__(host.main_window())
+        self.host = host
+        self.project: Project | None = None
+        self.retrainer: retrain.Retrainer | None = None
+        self.keep_probability: np.ndarray | None = None
+        self.lists: LearnedLists | None = None
+        self.signal_flags: pl.DataFrame | None = None  # the last run's signals (this window)
+        self.last_error: str | None = None
+        self._colour_added = False
+        self._hooked_review = False
+        # a label edit only marks the count dirty; the check runs after the key press
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(0)
+        self._check_timer.timeout.connect(self.check_due)
+        host.datasetOpened.connect(self._opened)
+        host.datasetClosing.connect(self._closed)
+        host.actions.register(
+            "learn.train",
+            "&Train Quality Model",
+            self.train_now,
+            menu="Labels",
+            enabled_when=lambda: host.project is not None,
+            tip="Learn keep/drop from your labels and score every row (runs in the background)",
+        )
+        if host.project is not None:
+            self._opened(host.project)
+
+    # -- the project -------------------------------------------------------------------------
+    def _opened(self, project: Project) -> None:
+        self.project = project
+        self.retrainer = retrain.Retrainer.for_project(project)
+        self.signal_flags = None
+        self._hook_review()
+        self._load_saved()
+
+    def _closed(self) -> None:
+        self.host.jobs.cancel(JOB_KIND)
+        self.project = self.retrainer = None
+        self.keep_probability = self.lists = self.signal_flags = None
+        self.scoresChanged.emit()
+
+    def _hook_review(self) -> None:
+        review = self.host.review_service()
+        if review is not None and not self._hooked_review:
+            review.labels_changed.connect(self._labels_changed)
+            self._hooked_review = True
+
+    def _load_saved(self) -> None:
+        """Read the saved scores (none: no model yet) and tell the views."""
+        project = self.project
+        self.keep_probability = self.lists = None
+        if project is not None:
+            try:
+                self.keep_probability = learned_keep_probability(project)
+                self.lists = self._lists(project)
+            except Exception as exc:  # noqa: BLE001 - an unreadable model: say so, keep going
+                self.last_error = f"Could not read the learned quality model: {exc}"
+                self.host.statusBar().showMessage(self.last_error, 10_000)
+        self._offer_colour()
+        self.scoresChanged.emit()
+
+    def _lists(self, project: Project) -> LearnedLists | None:
+        p = self.keep_probability
+        facts = learned_lists(project, band=UNCERTAIN_BAND)
+        if p is None or facts is None:
+            return None
+        codes = self._codes(project)
+        drop = learned_rows("likely-drop", p, codes, cut=facts["cut"])
+        groups = self._clusters(len(p))
+        uncertain = learned_rows("uncertain", p, codes, groups)
+        uncertain = uncertain[np.abs(p[uncertain] - 0.5) <= UNCERTAIN_BAND]
+        precision = facts.get("cv_drop_precision")
+        at = f"p < {facts['cut']:g}"
+        note = (
+            f"cross-validated precision {precision:.2f} at {at}"
+            if precision is not None
+            else f"at {at}"
+        )
+        return LearnedLists(
+            LearnedList("learn:likely-drop", "Likely drop (learned)", drop, note),
+            LearnedList(
+                "learn:uncertain",
+                "Most uncertain (learned)",
+                uncertain,
+                f"p within {UNCERTAIN_BAND:g} of 0.5 · {note}",
+            ),
+            facts,
+        )
+
+    def _codes(self, project: Project) -> np.ndarray:
+        review = self.host.review_service()
+        if review is not None:
+            codes = review.decision_codes()
+            if len(codes) == project.dataset.height:
+                return codes
+        return states.decision_codes(project.store, project.dataset.ids)
+
+    def _clusters(self, n: int) -> np.ndarray | None:
+        panel = self.host.map_service()
+        if panel is None or not panel.has_map():
+            return None
+        coarse = panel.cluster_labels()[0]
+        return None if coarse is None or len(coarse) != n else np.asarray(coarse)
+
+    # -- the map colour ----------------------------------------------------------------------
+    def _offer_colour(self) -> None:
+        panel = self.host.map_service()
+        if panel is None:
+            return
+        if self.keep_probability is not None and not self._colour_added:
+            panel.add_color_source(COLOUR, self._colour_values)
+            self._colour_added = True
+        if self._colour_added and panel.colour_key() == f"source:{COLOUR}" and panel.has_map():
+            panel.refresh_colors()
+
+    def _colour_values(self, _project: Any) -> pl.Series:
+        p = self.keep_probability
+        if p is None:
+            n = self.project.dataset.height if self.project is not None else 0
+            return pl.Series(COLOUR, [None] * n, pl.Float64)
+        return pl.Series(COLOUR, p, pl.Float64)
+
+    # -- the reader --------------------------------------------------------------------------
+    def score_of(self, row: int) -> float | None:
+        """The learned keep probability of ``row`` (None: no model, or the row not scored)."""
+        p = self.keep_probability
+        if p is None or not 0 <= row < len(p) or np.isnan(p[row]):
+            return None
+        return float(p[row])
+
+    def model_facts(self) -> dict[str, Any] | None:
+        return None if self.lists is None else self.lists.facts
+
+    # -- retraining --------------------------------------------------------------------------
+    def _labels_changed(self, update: Any) -> None:
+        before = np.asarray(getattr(update, "before", ()))
+        after = np.asarray(getattr(update, "after", ()))
+        keep_drop = (0, 1)
+        if np.isin(before, keep_drop).any() or np.isin(after, keep_drop).any():
+            self._check_timer.start()  # after the key press: never inside it
+
+    def counts(self) -> tuple[int, int]:
+        """Keep and drop labels on the open data's rows."""
+        if self.project is None:
+            return 0, 0
+        codes = self._codes(self.project)
+        return int(np.count_nonzero(codes == 0)), int(np.count_nonzero(codes == 1))
+
+    def check_due(self) -> bool:
+        """Start a run when one is due (``RETRAIN_EVERY`` new labels, or requested)."""
+        if self.retrainer is None or self.project is None:
+            return False
+        keep, drop = self.counts()
+        if not self.retrainer.due(keep, drop):
+            return False
+        return self._start()
+
+    def train_now(self) -> bool:
+        """Labels ▸ Train Quality Model: train now, whatever the count (in the background)."""
+        if self.retrainer is None or self.project is None:
+            return False
+        keep, drop = self.counts()
+        self.retrainer.request()
+        if self.retrainer.running is not None:
+            self._say("The quality model is training; it trains again when this run ends.")
+            return False
+        if not self.retrainer.due(keep, drop):
+            self.retrainer.requested = False
+            self._fail(
+                f"Too few labels to train the quality model: {keep:,} keep and {drop:,} drop; "
+                f"label at least {self.retrainer.min_labels} rows with at least "
+                f"{retrain.MIN_PER_CLASS} of each."
+            )
+            return False
+        return self._start()
+
+    def _start(self) -> bool:
+        project, retrainer = self.project, self.retrainer
+        assert project is not None and retrainer is not None
+        try:
+            params = retrainer.start(project)
+        except LearnError as exc:
+            self._fail(f"Cannot train the quality model: {exc}")
+            return False
+        self._say(f"Training the quality model on {len(params.y):,} labels…")
+        self.host.jobs.submit(
+            JOB_KIND,
+            _train,
+            params,
+            label="Training the quality model",
+            on_done=lambda result: self._done(project, result),
+            on_error=lambda exc: self._failed(project, params.generation, exc),
+        )
+        return True
+
+    def _done(self, project: Project, out: tuple[retrain.RetrainResult, pl.DataFrame]) -> None:
+        result, flags = out
+        if project is not self.project or self.retrainer is None:
+            return
+        if not self.retrainer.finished(result):
+            return
+        self.signal_flags = flags
+        self._load_saved()
+        auc = result.result.report.get("cv_auc_chosen")
+        self._say(
+            f"Quality model trained on {result.labels:,} labels"
+            + (f" (cross-validated AUC {auc:.2f})" if auc is not None else "")
+        )
+        self.check_due()  # labels added (or a request made) while it trained
+
+    def _failed(self, project: Project, generation: int, exc: BaseException) -> None:
+        if project is not self.project or self.retrainer is None:
+            return
+        self.retrainer.failed(generation)
+        self._fail(f"Could not train the quality model: {exc}")
+
+    def _fail(self, message: str) -> None:
+        self.last_error = message
+        self.host.statusBar().showMessage(message, 15_000)
+        self.trainingFailed.emit(message)
+
+    def _say(self, message: str) -> None:
+        self.host.statusBar().showMessage(message, 10_000)
