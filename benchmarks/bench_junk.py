@@ -1,8 +1,11 @@
 """Benchmark the junk finders against their peers, side by side, and print JSON.
 
-    python3 benchmarks/bench_junk.py [--rows 1000000] [--only rules,semantic,minhash,quality]
+    python3 benchmarks/bench_junk.py [--rows 1000000] [--only defaults,rules,semantic,dedup_cli,million]
 
 - semantic dedup beside semhash, same texts, same model (time ratio, pair F1);
+- ``inspector analyze --only duplicates`` beside a semhash script, each a fresh process from
+  start to files written, on the sample's answers and on ~32k answers made from them
+  (``dedup_cli``), same static model and threshold;
 - our quality rules beside datatrove's filters, one rule at a time (per-rule agreement);
 - exact + MinHash duplicates at 1M rows; all quality rules at 1M rows (seconds).
 
@@ -314,6 +317,153 @@ def calibration_on_sample(frame: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+# -- dedup alone, process start to files written ------------------------------------------
+
+SEMHASH_SCRIPT = """
+import json, sys
+from model2vec import StaticModel
+from semhash import SemHash
+model = StaticModel.from_pretrained(sys.argv[3])
+texts = [json.loads(line)["output"] for line in open(sys.argv[1], encoding="utf-8")]
+result = SemHash.from_records(texts, model=model).self_deduplicate(threshold=float(sys.argv[4]))
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    for text in result.selected:
+        f.write(json.dumps({"output": text}) + "\\n")
+print(len(result.filtered))
+"""
+
+
+def varied_answers(frame: pl.DataFrame, rows: int, seed: int = 0) -> pl.DataFrame:
+    """``rows`` answers: the sample's, then copies of it in turn where a fifth of each
+    answer's words are replaced by words of another answer (a static model is blind to word
+    order, so only new words move a copy away from its original)."""
+    rng = np.random.default_rng(seed)
+    answers = frame.get_column("output").to_list()
+    ids = frame.get_column("id").to_list()
+    split = [a.split(" ") for a in answers]
+    out_id, out_text = [], []
+    turn = 0
+    while len(out_id) < rows:
+        for i, words in enumerate(split):
+            if len(out_id) >= rows:
+                break
+            if turn:
+                words = list(words)
+                other = split[int(rng.integers(len(split)))]
+                for _ in range(max(1, len(words) // 5)):
+                    words[int(rng.integers(len(words)))] = other[int(rng.integers(len(other)))]
+            out_id.append(f"{ids[i]}#{turn}")
+            out_text.append(" ".join(words))
+        turn += 1
+    prompts = frame.get_column("instruction").to_list()
+    return pl.DataFrame(
+        {
+            "id": out_id,
+            "instruction": [prompts[k % len(prompts)] for k in range(len(out_id))],
+            "output": out_text,
+        }
+    )
+
+
+def _timed_process(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Wall seconds from process start to exit, and its CPU seconds (user + system)."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise RuntimeError(f"{cmd[:3]} failed: {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": round(wall, 2), "cpu": round(cpu, 2), "stdout": done.stdout}
+
+
+def bench_dedup_cli(
+    frame: pl.DataFrame, sizes: tuple[int, ...], repeats: int = 3
+) -> dict[str, Any]:
+    """``inspector analyze --only duplicates --dedup-on output`` beside a semhash script on the
+    same answers, the same model2vec model (Inspector's default, as prepared in models_dir())
+    and threshold: each a fresh process, timed from its start until its files are written,
+    run in turns (ours, theirs, ours, ...) so a busy machine slows both alike. Ours starts
+    with empty caches each time (no vectors or graph kept from an earlier run), plus one
+    warm run (vectors and graph cached, as a second analysis of the same data)."""
+    import shutil
+    import tempfile
+
+    from inspector.core.map.models import default_model_dir, prepare_default
+
+    prepare_default()
+    model_dir = default_model_dir()
+    threshold = 0.98
+    report: dict[str, Any] = {
+        "model": str(model_dir.name),
+        "threshold": threshold,
+        "what": "AlpacaEval answers; larger sets: the answers again with a fifth of the words "
+        "of each copy replaced from another answer",
+        "sizes": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
+        root = Path(tmp)
+        script = root / "semhash_dedup.py"
+        script.write_text(SEMHASH_SCRIPT)
+        for rows in sizes:
+            data = root / f"answers-{rows}.jsonl"
+            sample = frame if rows == len(frame) else varied_answers(frame, rows)
+            sample.write_ndjson(data)
+            ours_runs, theirs_runs = [], []
+            removed: dict[str, int] = {}
+            for r in range(repeats):
+                home = root / f"home-{rows}-{r}"
+                env = {
+                    **os.environ,
+                    "INSPECTOR_HOME": str(home),
+                    "INSPECTOR_MODEL_DIR": str(model_dir.parent),
+                }
+                out = root / f"out-{rows}-{r}"
+                ours_cmd = [
+                    sys.executable, "-m", "inspector", "analyze", str(data), "--out", str(out),
+                    "--only", "duplicates", "--dedup-on", "output",
+                    "--threshold", str(threshold),
+                ]  # fmt: skip
+                run = _timed_process(ours_cmd, env)
+                stages = json.loads((out / "run.json").read_text())["seconds_per_stage"]
+                ours_runs.append({"wall": run["wall"], "cpu": run["cpu"], "stages": stages})
+                picked = root / f"semhash-{rows}-{r}.jsonl"
+                cmd = [sys.executable, str(script), str(data), str(picked), str(model_dir)]
+                run = _timed_process([*cmd, str(threshold)], env)
+                theirs_runs.append({"wall": run["wall"], "cpu": run["cpu"]})
+                removed["semhash"] = int(run["stdout"].split()[-1])
+                filt = pl.read_parquet(out / "proposed_filter.parquet")
+                removed["inspector"] = int((filt["action"] == "remove").sum())
+                if r < repeats - 1:
+                    shutil.rmtree(out)
+            warm = _timed_process(ours_cmd, env)  # the last home's caches now hold the vectors
+            best_ours = min(ours_runs, key=lambda x: x["wall"])
+            best_theirs = min(theirs_runs, key=lambda x: x["wall"])
+            report["sizes"][str(rows)] = {
+                "rows": rows,
+                "inspector_cold": best_ours,
+                "inspector_warm": {"wall": warm["wall"], "cpu": warm["cpu"]},
+                "semhash": best_theirs,
+                "all_walls": {
+                    "inspector": [x["wall"] for x in ours_runs],
+                    "semhash": [x["wall"] for x in theirs_runs],
+                },
+                "wall_ratio_semhash_over_inspector": round(
+                    best_theirs["wall"] / best_ours["wall"], 2
+                ),
+                "cpu_ratio_semhash_over_inspector": round(
+                    best_theirs["cpu"] / max(best_ours["cpu"], 1e-9), 2
+                ),
+                "rows_removed": removed,
+                "target": "inspector wall <= semhash wall",
+            }
+    return report
+
+
 # -- 1M rows ---------------------------------------------------------------------------------
 
 
@@ -363,6 +513,44 @@ class _Clock:
         return out
 
 
+def semantic_million(rows: int, dims: int = 256, seed: int = 0) -> dict[str, Any]:
+    """The semantic finder at ``rows`` rows on synthetic unit vectors (embedding a million
+    answers with the static model takes minutes here and is not what is measured): 2,000
+    topics of Zipf sizes, plus 5% planted near copies (cosine ~0.99 to their original);
+    kNN graph (k=15, the default method at this size) then pairs and groups at 0.98."""
+    from inspector.core.junk.duplicates import find_semantic_duplicates
+    from inspector.core.map.neighbors import knn_graph
+
+    rng = np.random.default_rng(seed)
+    topics = 2000
+    centres = rng.normal(size=(topics, dims)).astype(np.float32)
+    sizes = 1.0 / np.arange(1, topics + 1) ** 0.8
+    n_copy = rows // 20
+    base = rows - n_copy
+    v = centres[rng.choice(topics, size=base, p=sizes / sizes.sum())]
+    v = v + rng.normal(scale=0.6, size=(base, dims)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    src = rng.integers(0, base, size=n_copy)
+    copies = v[src] + rng.normal(scale=0.005, size=(n_copy, dims)).astype(np.float32)
+    v = np.concatenate([v, copies / np.linalg.norm(copies, axis=1, keepdims=True)])
+    clock = _Clock()
+    idx, sims = knn_graph(v, k=15, cache=False)
+    t_knn = clock.lap()
+    groups = find_semantic_duplicates(idx, sims, 0.98)
+    t_groups = clock.lap()
+    return {
+        "rows": rows,
+        "planted_near_copies": n_copy,
+        "rows_removed": int(groups.removed.sum()),
+        "seconds": {
+            "knn": t_knn,
+            "pairs_and_groups": t_groups,
+            "total_wall": round(t_knn["wall"] + t_groups["wall"], 1),
+            "total_cpu": round(t_knn["cpu"] + t_groups["cpu"], 1),
+        },
+    }
+
+
 def bench_million(frame: pl.DataFrame, rows: int) -> dict[str, Any]:
     from inspector.core.data.normalize import LEXICAL, combined_text
     from inspector.core.junk import minhash
@@ -402,6 +590,12 @@ def bench_million(frame: pl.DataFrame, rows: int) -> dict[str, Any]:
         "target_seconds": 120,
     }
     del sig, texts
+    out["semantic_synthetic_vectors"] = semantic_million(rows)
+    out["exact_minhash_semantic_total_wall"] = round(
+        out["exact_minhash"]["seconds"]["total_wall"]
+        + out["semantic_synthetic_vectors"]["seconds"]["total_wall"],
+        1,
+    )
     fields = {"prompt": "instruction", "response": "output"}
     for name, rules in (
         ("quality_default_rules", load_rules()),
@@ -461,6 +655,8 @@ def main() -> None:
     if "semantic" in only:
         report["semantic_vs_semhash"] = bench_semantic(frame, (0.9, 0.95, 0.98))
         report["default_model_calibration"] = calibration_on_sample(frame)
+    if "dedup_cli" in only:
+        report["dedup_cli_vs_semhash"] = bench_dedup_cli(frame, (len(frame), 32_192))
     if "million" in only:
         report["million_rows"] = bench_million(frame, args.rows)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
