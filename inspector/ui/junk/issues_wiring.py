@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QSplitter, QStackedWidget
 
 from inspector.core.junk import project_junk
+from inspector.core.map.process import compute_map_isolated
 from inspector.ui.junk.issues_panel import (
     CalibrationDialog,
     DuplicateGroupView,
@@ -238,7 +239,10 @@ class IssuesController(QObject):
         self.panel.set_busy("Finding issues…")
         self.window.jobs.submit(
             JOB_KIND,
-            lambda p, progress: project_junk.run_analysis(project, p, progress),
+            # an uncached map is computed in the map's child process, as the map dock does
+            lambda p, progress: project_junk.run_analysis(
+                project, p, progress, map_runner=compute_map_isolated
+            ),
             params,
             label="Finding issues",
             on_done=lambda result: self._done(project, result),
