@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from inspector.ui.map.search_panel import SearchPanel
     from inspector.ui.review.compare_wiring import CompareController
     from inspector.ui.review.review_wiring import ReviewController
+    from inspector.ui.review.select_wiring import SelectController
     from inspector.ui.shell.command_palette import CommandPalette
     from inspector.ui.shell.keymap_dialog import KeymapDialog
     from inspector.ui.shell.main_window import MainWindow
@@ -33,6 +34,7 @@ class Features:
     search: SearchPanel | None = None
     review: ReviewController | None = None
     compare: CompareController | None = None
+    select: SelectController | None = None
     issues: IssuesController | None = None
     learn: LearnController | None = None  # made with the Issues dock (its lists live there)
     command_palette: CommandPalette | None = None  # made on first use
@@ -69,6 +71,16 @@ def install_compare(window: MainWindow) -> CompareController:
     return features.compare
 
 
+def install_select(window: MainWindow) -> SelectController:
+    """Labels ▸ Select Subset…: the best N rows, previewed on the map, written as a filter."""
+    from inspector.ui.review.select_wiring import SelectController
+
+    features = window.features
+    if features.select is None:
+        features.select = SelectController(window, install_review(window))
+    return features.select
+
+
 def install_issues(window: MainWindow) -> IssuesController:
     """The Issues dock: the junk finders."""
     from inspector.ui.junk.issues_wiring import IssuesController
@@ -93,6 +105,7 @@ def install_all(window: MainWindow) -> MainWindow:
     install_map(window)
     install_review(window)
     install_compare(window)
+    install_select(window)
     install_issues(window)
     install_learn(window)
     return window
