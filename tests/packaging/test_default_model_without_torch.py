@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 import polars as pl
+import pytest
 
 from inspector.core.map import models
 
@@ -77,3 +78,44 @@ def test_without_a_shipped_model_the_default_lives_in_models_dir(tmp_path, monke
     monkeypatch.setenv("INSPECTOR_MODEL_DIR", str(tmp_path / "user-models"))
     assert models.default_model_dir() == tmp_path / "user-models" / models.DEFAULT_DIRNAME
     assert not models.is_default_prepared()
+
+
+@pytest.fixture
+def no_torch(monkeypatch):
+    """This process as the bundle is: ``import torch`` fails (sys.modules[name] = None)."""
+    monkeypatch.setitem(sys.modules, "torch", None)
+    models._LOADED.clear()
+    yield
+    models._LOADED.clear()
+
+
+def test_without_torch_minilm_says_what_it_needs(no_torch):
+    with pytest.raises(models.ModelNotFound) as err:
+        models.model_identity(models.MINILM_NAME)
+    text = str(err.value)
+    assert "'minilm'" in text and "torch" in text and "--model default" in text
+
+
+def test_without_torch_a_hub_name_says_so_before_any_download(no_torch, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(models.ModelNotFound) as err:
+        models.load_embedder("someone/some-model", allow_download=True)
+    text = str(err.value)
+    assert "someone/some-model" in text and "torch" in text and "static models only" in text
+    assert not (tmp_path / "hub").exists()
+
+
+def test_without_torch_a_sentence_transformers_folder_says_so(no_torch, tmp_path):
+    folder = tmp_path / "st-model"
+    folder.mkdir()
+    (folder / "modules.json").write_text("[]")
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    with pytest.raises(models.ModelNotFound) as err:
+        models.load_embedder(str(folder))
+    assert "transformer model" in str(err.value) and "torch" in str(err.value)
+
+
+def test_without_torch_the_default_model_still_embeds(no_torch):
+    vectors = models.load_embedder(models.DEFAULT_NAME).encode(["a cat", "", "a dog"])
+    assert vectors.shape == (3, models.DEFAULT_PCA_DIMS)
+    assert not vectors[1].any() and abs(float((vectors[0] ** 2).sum()) - 1) < 1e-5

