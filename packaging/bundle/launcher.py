@@ -228,6 +228,8 @@ def main() -> int:
     argv = sys.argv[1:]
     if getattr(sys, "frozen", False):
         use_writable_numba_cache()
+        if not any(os.environ.get(k) for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+            os.environ["LC_CTYPE"] = "C.UTF-8"  # Qt warns and switches to it anyway
     from inspector.cli import build_parser
     from inspector.cli import main as cli_main
 
