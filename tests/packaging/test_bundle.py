@@ -123,7 +123,9 @@ def test_the_window_opens_on_the_demo_offscreen(bundle, tmp_path):
     log = logs[0].read_text(encoding="utf-8")
     assert " started" in log
     bad = [ln for ln in log.splitlines() if " ERROR " in ln or " CRITICAL " in ln]
-    bad += [ln for ln in log.splitlines() if "no map process" in ln]
+    # The map starts by itself on the demo, in a child process that the frozen executable
+    # must be able to start (forkserver): its failures are warnings, not errors.
+    bad += [ln for ln in log.splitlines() if "map process" in ln or "fork server" in ln]
     assert not bad, "\n".join(bad)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
 
