@@ -190,13 +190,14 @@ def qt_dir() -> Path:
 
 
 def install_paint_probe(target: str) -> None:
-    """Create the QApplication now with a filter that notes the main table's first paint with
-    rows (``time.time()`` to ``target``) and quits then, or ``INSPECTOR_PAINT_PROBE_LINGER_S``
-    seconds later; the app entry reuses this instance."""
+    """Create the QApplication now with a filter that notes the first paint of a table with
+    rows in the main window (on the demo: the data table), writing ``time.time()`` to
+    ``target``, and quits then, or ``INSPECTOR_PAINT_PROBE_LINGER_S`` seconds later; the app
+    entry reuses this instance."""
     import time
 
     from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QApplication, QTableView
+    from PySide6.QtWidgets import QApplication, QMainWindow, QTableView
 
     app = QApplication(sys.argv[:1])
     linger_s = float(os.environ.get("INSPECTOR_PAINT_PROBE_LINGER_S", "0") or 0)
@@ -210,7 +211,7 @@ def install_paint_probe(target: str) -> None:
             view = obj.parent()
             if (
                 isinstance(view, QTableView)
-                and type(view).__name__ == "SampleTable"
+                and isinstance(view.window(), QMainWindow)  # the window's table, not a dialog's
                 and view.model() is not None
                 and view.model().rowCount() > 0
             ):

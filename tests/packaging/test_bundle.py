@@ -111,7 +111,7 @@ def test_the_window_opens_on_the_demo_offscreen(bundle, tmp_path):
         bundle,
         ["demo"],
         home,
-        timeout=600,
+        timeout=300,
         QT_QPA_PLATFORM="offscreen",
         INSPECTOR_PAINT_PROBE=str(painted),
         INSPECTOR_PAINT_PROBE_LINGER_S="8",
