@@ -292,3 +292,24 @@ def test_dedup_on_prompt_still_groups_rows_by_prompt(tmp_path):
         assert removed.height == 8 * 3  # every further answer to a prompt
     finally:
         p.close()
+
+
+def test_dedup_on_is_read_one_way_for_both_engines():
+    """The Ray engine read --dedup-on with its own copy, which compared preference pairs on
+    prompt + chosen only; both engines now call parse_dedup_on."""
+    from inspector.core.junk.project_junk import parse_dedup_on
+    from inspector.core.scale import engine
+
+    assert engine.parse_dedup_on is parse_dedup_on
+    cols = ["prompt", "chosen", "rejected", "source"]
+    pair = parse_dedup_on(None, kind="preference", has_response=True, user_columns=cols)
+    assert pair == ["prompt", "response", "rejected"]
+    assert parse_dedup_on(None, kind="alpaca", has_response=True, user_columns=cols) == [
+        "prompt",
+        "response",
+    ]
+    assert parse_dedup_on(None, kind="text", has_response=False, user_columns=cols) == ["prompt"]
+    got = parse_dedup_on("prompt, source", kind="alpaca", has_response=True, user_columns=cols)
+    assert got == ["prompt", "col:source"]
+    with pytest.raises(DataError, match="not a field"):
+        parse_dedup_on("nope", kind="alpaca", has_response=True, user_columns=cols)

@@ -116,24 +116,36 @@ def dedup_columns(project: Project, dedup_on: str | None) -> list[str]:
 
     Default: the whole pair for preference data, prompt + response for instruction data,
     the text for plain text (see :data:`DEDUP_DEFAULTS`)."""
+    return parse_dedup_on(
+        dedup_on,
+        kind=project.dataset.spec.kind,
+        has_response=_has_response(project),
+        user_columns=list(project.dataset.user_columns),
+    )
+
+
+def parse_dedup_on(
+    dedup_on: str | None, *, kind: str, has_response: bool, user_columns: list[str]
+) -> list[str]:
+    """``--dedup-on`` read one way for both engines (local and ``--engine ray``): roles
+    (prompt, response, all) and column names, or the format's default when empty."""
     if not dedup_on:
-        if project.dataset.spec.kind == "preference":
+        if kind == "preference":
             return ["prompt", "response", "rejected"]
-        return ["prompt", "response"] if _has_response(project) else ["prompt"]
+        return ["prompt", "response"] if has_response else ["prompt"]
     out: list[str] = []
-    users = project.dataset.user_columns
     for part in (p.strip() for p in dedup_on.split(",")):
         if not part:
             continue
         if part in ROLES:
             out.append(part)
-        elif part in users:
+        elif part in user_columns:
             out.append(f"col:{part}")
         else:
             raise DataError(
                 f"--dedup-on {part}: not a field",
                 field=part,
-                hint=f"use prompt, response, all or a column ({', '.join(users)})",
+                hint=f"use prompt, response, all or a column ({', '.join(user_columns)})",
             )
     if not out:
         raise DataError("--dedup-on: name at least one field (prompt, response, all, a column)")

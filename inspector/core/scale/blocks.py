@@ -234,26 +234,3 @@ def id_candidates(frame: pl.DataFrame) -> list[str]:
         for c in ID_CANDIDATES
         if c in frame.columns and not isinstance(frame.schema[c], pl.List | pl.Struct)
     ]
-
-
-def dedup_columns(dedup_on: str | None, has_response: bool, user_columns: list[str]) -> list[str]:
-    """``--dedup-on`` as the local engine reads it (``project_junk.dedup_columns``)."""
-    if not dedup_on:
-        return ["prompt", "response"] if has_response else ["prompt"]
-    out: list[str] = []
-    for part in (p.strip() for p in dedup_on.split(",")):
-        if not part:
-            continue
-        if part in ROLES:
-            out.append(part)
-        elif part in user_columns:
-            out.append(f"col:{part}")
-        else:
-            raise DataError(
-                f"--dedup-on {part}: not a field",
-                field=part,
-                hint=f"use prompt, response, all or a column ({', '.join(user_columns)})",
-            )
-    if not out:
-        raise DataError("--dedup-on: name at least one field (prompt, response, all, a column)")
-    return out

@@ -35,6 +35,7 @@ import polars as pl
 from inspector.core.data.readers import ReadLimits
 from inspector.core.errors import DataError
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.junk.project_junk import parse_dedup_on
 from inspector.core.scale import blocks, resolve
 
 MAP_SAMPLE = 100_000  # rows UMAP is fitted on (and k-means, names)
@@ -189,7 +190,9 @@ def _plan(params: ScaleParams) -> Plan:
     else:
         spec = formats.detect_format(first)
     has_response = spec.kind not in ("text", "generic")
-    dedup_cols = blocks.dedup_columns(params.dedup_on, has_response, list(first.columns))
+    dedup_cols = parse_dedup_on(
+        params.dedup_on, kind=spec.kind, has_response=has_response, user_columns=list(first.columns)
+    )
     embed_field = params.embed_field
     if not embed_field:
         parts = [p.strip() for p in (params.dedup_on or "").split(",") if p.strip()]
