@@ -78,3 +78,18 @@ def mixed_rows() -> list[dict]:
         vec=(np.asarray(rows[3]["vec"]) * 1.001 + 0.001).round(5).tolist(),
     )
     return rows + [s35]
+
+
+def four_topic_rows(n: int = 40, seed: int = 3) -> list[dict]:
+    """``n`` instruction rows with a 4-d ``vec`` column in four tight groups (the subset
+    builder's tests): six prompts, answers of four lengths."""
+    rng = np.random.default_rng(seed)
+    return [
+        {
+            "id": f"d{i:02d}",
+            "instruction": f"prompt {i % 6}",
+            "output": f"answer {i} " + "word " * (i % 4 + 1),
+            "vec": (np.eye(4)[i % 4] * 3 + rng.normal(scale=0.2, size=4)).round(5).tolist(),
+        }
+        for i in range(n)
+    ]

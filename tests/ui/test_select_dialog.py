@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
+import builders  # tests/builders.py
 import pytest
 from PySide6.QtCore import Qt
 
@@ -15,16 +15,7 @@ from inspector.ui.review.select_dialog import SelectSubsetDialog
 
 @pytest.fixture
 def project(tmp_path):
-    rng = np.random.default_rng(2)
-    rows = [
-        {
-            "id": f"d{i:02d}",
-            "instruction": f"prompt {i % 6}",
-            "output": f"answer {i} " + "word " * (i % 4 + 1),
-            "vec": (np.eye(4)[i % 4] * 3 + rng.normal(scale=0.2, size=4)).round(5).tolist(),
-        }
-        for i in range(40)
-    ]
+    rows = builders.four_topic_rows(seed=2)
     data = tmp_path / "d.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
     p = open_project(data, project_path=tmp_path / "p.sqlite")

@@ -6,31 +6,17 @@ from __future__ import annotations
 
 import json
 
+import builders  # tests/builders.py
 import numpy as np
 import polars as pl
 
 from inspector.cli import main
 
 
-def write_rows(path):
-    rng = np.random.default_rng(3)
-    rows = [
-        {
-            "id": f"d{i:02d}",
-            "instruction": f"prompt {i % 6}",
-            "output": f"answer {i} " + "word " * (i % 4 + 1),
-            "vec": (np.eye(4)[i % 4] * 3 + rng.normal(scale=0.2, size=4)).round(5).tolist(),
-        }
-        for i in range(40)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
-    return path
-
-
 def test_select_subset_from_the_labels_menu(qtbot, make_window, tmp_path):
     from inspector.ui.shell.features import install_all
 
-    data = write_rows(tmp_path / "d.jsonl")
+    data = builders.write_jsonl(tmp_path / "d.jsonl", builders.four_topic_rows())
     window = make_window()
     install_all(window)
     with qtbot.waitSignal(window.datasetOpened, timeout=60_000):
