@@ -122,7 +122,8 @@ def _ctfidf(counts, labels: np.ndarray, vocab: np.ndarray, top: int) -> dict[int
         if k == 0:
             out[int(c)] = []
             continue
-        best = np.argpartition(-score, k - 1)[:k]
-        best = best[np.lexsort((terms[best], -score[best]))]
+        # A full sort, ties by term id: argpartition's pick among equal scores at the cut
+        # is an implementation detail, and a name must not depend on it.
+        best = np.lexsort((terms, -score))[:k]
         out[int(c)] = [str(vocab[terms[j]]) for j in best]
     return out

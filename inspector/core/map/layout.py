@@ -3,9 +3,9 @@
 Strategy, chosen to fit "100k rows, file to map in 3 minutes on 2 cores":
 
 - ``n <= FIT_MAX`` (20,000): UMAP on every row, fed the shared kNN graph through
-  ``precomputed_knn`` (self prepended at distance 0). Spectral initialisation up to
-  ``SPECTRAL_MAX`` rows, PCA initialisation above (spectral init of a graph with many
-  components costs ~20 s at 20k rows here), ``n_epochs`` capped at 200.
+  ``precomputed_knn`` (self prepended at distance 0), started from an exact, sign-fixed
+  PCA of the vectors (UMAP's spectral init differed between calls with the same seed on
+  graphs of several components, and cost ~20 s at 20k rows here), ``n_epochs`` capped at 200.
 - ``n > FIT_MAX``: UMAP is fitted on a seeded random sample of ``FIT_MAX`` rows (with the
   exact kNN graph of the sample, itself cached). Every other row is then placed at the
   similarity-weighted mean position of its already-placed neighbours in the full kNN graph,
@@ -35,13 +35,12 @@ from inspector.core.map.models import patched_tqdm
 from inspector.core.map.neighbors import as_unit_vectors, knn_graph, top_k_rows, vectors_digest
 
 FIT_MAX = 20_000
-SPECTRAL_MAX = 10_000
 MAX_EPOCHS = 200
 REFINE_EPOCHS = 30
 MIN_DIST = 0.1
 UMAP_MIN = 32  # below this a PCA projection is the honest picture
 LAYOUT_STAGE = "layout"
-_VERSION = "2"
+_VERSION = "3"  # 3: exact PCA init (reproducible across processes)
 
 
 def layout_2d(
@@ -121,7 +120,10 @@ def _umap(
     knn_idx = np.concatenate([np.arange(n, dtype=np.int32)[:, None], idx], axis=1)
     dists = np.clip(1.0 - sims, 0.0, 2.0)
     knn_dist = np.concatenate([np.zeros((n, 1), np.float32), dists], axis=1)
-    init = "spectral" if n <= SPECTRAL_MAX else "pca"
+    # UMAP's own inits are not reproducible: its spectral init of a graph with several
+    # components gave a different picture on every call with the same random_state (umap
+    # 0.5.12), and its "pca" uses a randomized solver. An exact, sign-fixed PCA is.
+    init = _pca_init(v)
     reducer = umap.UMAP(
         n_neighbors=k + 1,
         n_components=2,
@@ -278,6 +280,16 @@ def _normalise_xy(xy: np.ndarray) -> np.ndarray:
     if not np.isfinite(scale) or scale <= 0:
         scale = 1.0
     return ((xy - centre) / scale).astype(np.float32)
+
+
+def _pca_init(v: np.ndarray) -> np.ndarray:
+    """UMAP's starting positions: the exact 2-D PCA, scaled to a spread of 10 as UMAP does."""
+    xy = _pca_2d(v).astype(np.float64)
+    span = float(np.max(np.abs(xy))) if len(xy) else 0.0
+    if not np.isfinite(span) or span <= 0:
+        rng = np.random.default_rng(0)
+        return rng.uniform(-10.0, 10.0, size=(len(v), 2)).astype(np.float32)
+    return (xy * (10.0 / span)).astype(np.float32)
 
 
 def _pca_2d(v: np.ndarray) -> np.ndarray:
