@@ -255,7 +255,7 @@ def run_analysis(
     params: AnalysisParams | None = None,
     progress: Progress = NULL_PROGRESS,
     *,
-    map_runner: Callable[[Project, MapParams, Progress], Any] | None = None,
+    map_runner: Callable[..., Any] | None = None,  # (project, params, progress, remember=)
 ) -> AnalysisResult:
     """Map, duplicates, quality and leakage over ``project``; proposals into its store and
     ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`).
@@ -304,9 +304,11 @@ def run_analysis(
     graph = bool(only & {"duplicates", "outliers"})
     progress.status("map")
     if params.only is None:
-        mapped = (map_runner or compute_map)(project, map_params, progress)
+        mapped = (map_runner or compute_map)(project, map_params, progress, remember=False)
     elif graph or (params.against and "leaks" in only):
-        mapped = compute_map(project, map_params, progress, layout=False, neighbours=graph)
+        mapped = compute_map(
+            project, map_params, progress, layout=False, neighbours=graph, remember=False
+        )
     else:
         mapped = no_map(project.dataset.height)
     progress.check()

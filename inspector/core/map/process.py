@@ -43,11 +43,13 @@ SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage chan
 BIG = ("vectors", "knn_indices", "knn_sims")
 
 
-def compute_map_isolated(project: Any, params: MapParams, progress: Progress) -> Any:
+def compute_map_isolated(
+    project: Any, params: MapParams, progress: Progress, *, remember: bool = True
+) -> Any:
     """:func:`inspector.core.map.project_map.compute_map` with the work in a child process.
 
     Same result (a ``MapResult``) and the same side effect (the params remembered in the
-    project's store); progress, partial results and cancel work as for any job.
+    project's store, unless ``remember`` is False); progress, partial results and cancel work as for any job.
     """
     dataset = project.dataset
     folder = Path(tempfile.mkdtemp(prefix="inspector-map-"))
@@ -76,7 +78,7 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
             done = _run_child(folder, params, progress)
         except ChildUnavailable:
             log.warning("no map process; computing the map in the window's process", exc_info=True)
-            return compute_map(project, params, progress)
+            return compute_map(project, params, progress, remember=remember)
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in BIG}
     finally:
         # Mapped files stay readable after they are unlinked (POSIX); elsewhere the folder
@@ -94,7 +96,8 @@ def compute_map_isolated(project: Any, params: MapParams, progress: Progress) ->
         model_identity=done["model_identity"],
         timings=done["timings"],
     )
-    project.store.set("map_params", params.to_json())
+    if remember:
+        project.store.set("map_params", params.to_json())
     return result
 
 

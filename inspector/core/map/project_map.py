@@ -59,8 +59,13 @@ def compute_map(
     *,
     layout: bool = True,
     neighbours: bool = True,
+    remember: bool = True,
 ):
     """Run (or load from the caches) the whole map pipeline; remembers the params used.
+
+    ``remember=False`` leaves the project's ``map_params`` alone: a run for another purpose
+    (Find issues embeds "all" when it dedups on several fields) must never change which map,
+    and which embedded text, the project opens with.
 
     ``layout=False`` stops after the vectors (and, with ``neighbours``, the kNN graph): the
     layout and clusters then come only from the caches (see ``mapping.build_graph``)."""
@@ -80,7 +85,8 @@ def compute_map(
         result = build_map(texts, model=params.model, progress=progress, vectors=vectors)
     else:
         result = build_graph(texts, params.model, progress, vectors=vectors, neighbours=neighbours)
-    project.store.set("map_params", params.to_json())
+    if remember:
+        project.store.set("map_params", params.to_json())
     return result
 
 

@@ -78,6 +78,8 @@ class MapCompute:
             except TypeError:
                 params = None
         if params is not None:
+            # The project's own map wins over the last choice in the settings (QSettings,
+            # shared by every dataset): reopening never changes the embedded text by itself.
             self.panel.set_params(params)
             self._compute_soon(project, params)  # cached: quick
         elif (
@@ -119,6 +121,7 @@ class MapCompute:
                 if settings.value(key) != value:
                     settings.setValue(key, value)
         self.panel.params = params
+        self.panel.show_map_params(params)
         if self.panel._xy_shown is None:
             self.panel._show_message("Computing the map…")
         self.panel.compute_button.setEnabled(False)

@@ -124,6 +124,11 @@ class MapPanel(QWidget):
         bar.addWidget(QLabel("Colour by"))
         bar.addWidget(self.colour_combo)
         bar.addStretch(1)
+        # What the map shows is made from: visible whenever the map is (the setup bar is not).
+        self.text_label = QLabel()
+        self.text_label.setObjectName("map_text")
+        self.text_label.setToolTip("The text the map embeds (change it with Model…)")
+        bar.addWidget(self.text_label)
         bar.addWidget(self.settings_button)
 
         # The message lies over the map rather than in its place: the map widget is shown (and
@@ -181,6 +186,14 @@ class MapPanel(QWidget):
     def set_params(self, params: MapParams) -> None:
         """Show ``params`` in the model and text choices."""
         self.setup_bar.set_params(params)
+        self.show_map_params(params)
+
+    def show_map_params(self, params: MapParams) -> None:
+        """Say on the map's toolbar what the map is made from ("Text: prompt")."""
+        if params.vectors_column:
+            self.text_label.setText(f"Vectors: {params.vectors_column}")
+        else:
+            self.text_label.setText(f"Text: {params.embed_field or 'prompt'}")
 
     def chosen_params(self) -> MapParams:
         """The params the choices describe now (a typed model name or path counts)."""
