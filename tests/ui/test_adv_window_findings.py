@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolButton
+from test_issues_panel import find, ids_of  # the Issues dock harness
 from test_map_panel import (  # the three-topic map (tests/ui is on sys.path)
     mapped,  # noqa: F401 - fixture
     topic_rows,
@@ -35,21 +36,6 @@ def open_mixed(make_window, tmp_path, qtbot):
     issues = install_issues(w)
     issues.params = AnalysisParams(map=MapParams(vectors_column="vec"))
     return w
-
-
-def find(window, qtbot):
-    issues = window.features.issues
-    window.activateWindow()
-    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
-    if window.jobs.current("issues") is None and issues.result is None:
-        window.actions.trigger("issues.find")  # the offscreen platform may not deliver it
-    qtbot.waitUntil(lambda: issues.result is not None, timeout=120_000)
-    return issues
-
-
-def ids_of(window, rows) -> set[str]:
-    ids = window.project.dataset.ids
-    return {str(ids[int(r)]) for r in rows}
 
 
 def numbers(text: str, *words: str) -> tuple[int, ...]:
