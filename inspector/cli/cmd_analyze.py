@@ -178,7 +178,11 @@ def print_summary(result, n_rows: int) -> None:
             continue
         pct = f"{100 * rows / n_rows:.1f}" if n_rows else "-"
         table.add_row(finder, f"{rows:,}", pct, "" if groups is None else f"{groups:,}")
-    Console(width=110).print(table)
+    console = Console(width=110)
+    console.print(table)
+    for finding in result.findings:  # dataset-level: not a count of rows to remove
+        name = str(finding.get("finder", "finding")).replace("_", " ")
+        console.print(f"{name.capitalize()}: {finding.get('message', '')}", highlight=False)
 
 
 def _analyze_ray(args: argparse.Namespace) -> int:

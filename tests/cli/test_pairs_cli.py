@@ -133,3 +133,25 @@ def test_pairs_from_the_learned_model_respect_the_margin(tmp_path, capsys):
     assert main([*args[:-4], "--out", str(strict), "--from", "learned", "--min-margin", "1"]) == 1
     assert "lower --min-margin" in capsys.readouterr().err
     assert not strict.exists()
+
+
+def test_analyze_prints_the_length_bias_finding(tmp_path, capsys):
+    rows = [
+        {
+            "prompt": f"Explain {TOPICS[i % 6]} number {i}.",
+            "chosen": f"A long and careful answer about {TOPICS[i % 6]} {i}, " * 6,
+            "rejected": f"Short {i}.",
+        }
+        for i in range(40)
+    ]
+    data = write(tmp_path / "pref.jsonl", rows)
+    out = tmp_path / "analysis"
+    code = main(
+        ["analyze", str(data), "--project", str(tmp_path / "p.sqlite"), "--out", str(out)]
+        + ["--only", "quality"]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "length bias" in printed.lower()
+    assert "chosen at least 2x as long as rejected in 40 of 40 pairs" in printed
+    assert "longer wins" in printed
