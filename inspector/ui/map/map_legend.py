@@ -3,6 +3,7 @@ cluster names on the map (placed without overlaps) and the elided hint line."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,6 +172,9 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
     """
 
     clusterClicked = QtCore.Signal(str, int)
+    sampleClicked = QtCore.Signal(int)  # a representative sample's dataset row
+    REPRESENTATIVES = 3  # samples shown under each cluster
+    SAMPLE_CHARS = 80
     _CODE = QtCore.Qt.ItemDataRole.UserRole
     _LEVEL = QtCore.Qt.ItemDataRole.UserRole + 1
 
@@ -188,6 +192,8 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.itemClicked.connect(self._on_clicked)
         self._icons: dict[int, QtGui.QIcon] = {}
+        self._reps: dict[str, dict[int, list[int]]] = {}
+        self._preview: Callable[[int], str] | None = None
         self._map = map_view
         if map_view is not None:
             # Bound methods, so Qt drops the connections when either side is deleted.
@@ -219,6 +225,67 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         item.setTextAlignment(1, QtCore.Qt.AlignmentFlag.AlignRight)
         return item
 
+    def set_details(
+        self,
+        representatives: dict[str, dict[int, list[int]]] | None,
+        preview: Callable[[int], str] | None,
+    ) -> None:
+        """Show under each cluster its first :attr:`REPRESENTATIVES` representative rows
+        (level -> code -> rows, best first), as the first words of ``preview(row)``."""
+        self._reps = dict(representatives or {})
+        self._preview = preview
+        self._add_samples()
+
+    def _add_samples(self) -> None:
+        it = QtWidgets.QTreeWidgetItemIterator(self)
+        clusters = []
+        while it.value() is not None:
+            item = it.value()
+            if item.data(0, self._LEVEL) in ("coarse", "fine"):
+                clusters.append(item)
+            it += 1
+        current = self.currentItem()
+        if current is not None and current.data(0, self._LEVEL) == "sample":
+            self.setCurrentItem(current.parent())
+        for item in clusters:
+            old = [item.child(i) for i in range(item.childCount())]
+            for child in old:
+                if child.data(0, self._LEVEL) == "sample":
+                    item.removeChild(child)
+            level, code = str(item.data(0, self._LEVEL)), int(item.data(0, self._CODE))
+            rows = self._reps.get(level, {}).get(code, [])[: self.REPRESENTATIVES]
+            name = item.text(0)
+            if not rows or self._preview is None:
+                item.setToolTip(0, name)
+                continue
+            texts = [self._preview(int(row)) for row in rows]
+            for i, (row, text) in enumerate(zip(rows, texts)):
+                item.insertChild(i, self._sample_item(int(row), text))
+            tip = "\n".join(f"• {t[: self.SAMPLE_CHARS * 2]}" for t in texts)
+            item.setToolTip(0, f"{name}\n\nFor example:\n{tip}")
+
+    def _sample_item(self, row: int, text: str) -> QtWidgets.QTreeWidgetItem:
+        short = " ".join(text.split())
+        if len(short) > self.SAMPLE_CHARS:
+            short = short[: self.SAMPLE_CHARS - 1] + "…"
+        item = QtWidgets.QTreeWidgetItem([f"“{short}”", ""])
+        item.setData(0, self._CODE, row)
+        item.setData(0, self._LEVEL, "sample")
+        item.setToolTip(0, text)
+        font = item.font(0)
+        font.setItalic(True)
+        item.setFont(0, font)
+        item.setForeground(0, QtGui.QBrush(QtGui.QColor(90, 90, 90)))
+        return item
+
+    def samples(self, level: str, code: int) -> list[int]:
+        """The rows shown as a cluster's representative samples."""
+        item = self.find(level, code)
+        if item is None:
+            return []
+        kids = (item.child(i) for i in range(item.childCount()))
+        return [int(k.data(0, self._CODE)) for k in kids if k.data(0, self._LEVEL) == "sample"]
+
     def set_clusters(
         self,
         coarse_codes: np.ndarray | None,
@@ -232,10 +299,12 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         if coarse_codes is None:
             if fine_codes is not None:  # one level only: list it flat
                 self._add_level("fine", np.asarray(fine_codes, dtype=np.int64), fine_names)
+                self._add_samples()
             return
         coarse = np.asarray(coarse_codes, dtype=np.int64)
         tops = self._add_level("coarse", coarse, coarse_names)
         if fine_codes is None:
+            self._add_samples()
             return
         fine = np.asarray(fine_codes, dtype=np.int64)
         both = (fine >= 0) & (coarse >= 0)
@@ -257,6 +326,7 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
                 top.addChild(item)
             else:
                 self.addTopLevelItem(item)
+        self._add_samples()
 
     def _add_level(
         self, level: str, codes: np.ndarray, names: dict[int, str] | None
@@ -272,6 +342,9 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         return items
 
     def _on_clicked(self, item: QtWidgets.QTreeWidgetItem, column: int) -> None:
+        if item.data(0, self._LEVEL) == "sample":
+            self.sampleClicked.emit(int(item.data(0, self._CODE)))
+            return
         self.clusterClicked.emit(str(item.data(0, self._LEVEL)), int(item.data(0, self._CODE)))
 
     def find(self, level: str, code: int) -> QtWidgets.QTreeWidgetItem | None:
@@ -291,6 +364,9 @@ class PlacedLabel:
     y: float
     text: str
     bold: bool
+
+
+EDGE_PX = 4.0  # a cluster name keeps this far from the view's edge
 
 
 class ClusterLabelItem(pg.GraphicsObject):
@@ -327,10 +403,13 @@ class ClusterLabelItem(pg.GraphicsObject):
         to_pixels: tuple[float, float, float, float],
         bold: bool,
         max_labels: int = 40,
+        size: tuple[float, float] | None = None,
     ) -> None:
         """Greedy placement: ``candidates`` (x, y, text) come biggest cluster first; a label
-        that would overlap one already placed is hidden. ``to_pixels`` = (x0, y0, px/unit x,
-        px/unit y) maps view coordinates to screen pixels for the overlap test."""
+        that would overlap one already placed is left out. ``to_pixels`` = (x0, y0, px/unit x,
+        px/unit y) maps view coordinates to screen pixels for the overlap test. ``size`` (w, h
+        in pixels, the view's): a name near the edge is moved inwards to lie wholly inside,
+        and one that cannot is left out."""
         x0, y0, kx, ky = to_pixels
         placed: list[tuple[float, float, float, float]] = []
         labels: list[PlacedLabel] = []
@@ -339,11 +418,18 @@ class ClusterLabelItem(pg.GraphicsObject):
             text = self.elide(text)
             w, h = self.text_size(text, bold)
             px, py = (x - x0) * kx, (y - y0) * ky
+            if size is not None:
+                vw, vh = size
+                if w + 2 * EDGE_PX > vw or h + 2 * EDGE_PX > vh:
+                    continue
+                # Shifted inwards so the whole name (and its halo) is in view.
+                px = min(max(px, w / 2 + EDGE_PX), vw - w / 2 - EDGE_PX)
+                py = min(max(py, h / 2 + EDGE_PX), vh - h / 2 - EDGE_PX)
             r = (px - w / 2 - pad, py - h / 2 - pad, px + w / 2 + pad, py + h / 2 + pad)
             if any(r[0] < q[2] and q[0] < r[2] and r[1] < q[3] and q[1] < r[3] for q in placed):
                 continue
             placed.append(r)
-            labels.append(PlacedLabel(x, y, text, bold))
+            labels.append(PlacedLabel(x0 + px / kx, y0 + py / ky, text, bold))
             if len(labels) >= max_labels:
                 break
         self.prepareGeometryChange()
@@ -359,6 +445,10 @@ class ClusterLabelItem(pg.GraphicsObject):
         else:
             self._bounds = QtCore.QRectF()
         self.update()
+
+    def placed(self) -> list[PlacedLabel]:
+        """The names drawn, at their (possibly moved) anchors in view coordinates."""
+        return list(self._labels)
 
     def texts(self) -> list[str]:
         return [lab.text for lab in self._labels]

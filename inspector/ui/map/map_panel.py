@@ -33,6 +33,7 @@ from inspector.ui.map.map_view import ClusterListWidget, MapView
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
+    from inspector.core.map.cluster_details import ClusterDetails
     from inspector.core.project import Project
     from inspector.ui.common.host import Host
     from inspector.ui.common.jobs import Job
@@ -79,11 +80,13 @@ class MapPanel(QWidget):
         self.computer = MapCompute(self, host)
         self._syncing = False
         self._cluster_list_shown = True
+        self.details: ClusterDetails | None = None  # representatives, weak members
 
         self.view = MapView(handle_keys=False)  # keys come from the window's action table
         self.view.setObjectName("map_view")
         self.cluster_list = ClusterListWidget(self.view)
         self.cluster_list.setObjectName("cluster_list")
+        self.cluster_list.sampleClicked.connect(self._on_sample_clicked)
         self._build()
 
         self.view.selectionChanged.connect(self._on_map_selection)
@@ -205,6 +208,8 @@ class MapPanel(QWidget):
         self.result = None
         self._xy_shown = self._bounds = None
         self.vectors = self.knn = self.vectors_params = None
+        self.details = None
+        self.cluster_list.set_details(None, None)
         self.view.set_points(np.empty((0, 2), np.float32))
         self.view.set_preview_provider(None)
         self.mapCleared.emit()
@@ -261,6 +266,24 @@ class MapPanel(QWidget):
             dict(names_fine or {}),
         )
         self.apply_colour()
+
+    def set_cluster_details(self, details: ClusterDetails | None) -> None:
+        """Show each cluster's representative samples in the cluster list and draw the rows
+        that were reassigned from noise fainter on the map (None: no details)."""
+        n = len(self._xy_shown) if self._xy_shown is not None else 0
+        low = None if details is None else np.asarray(details.low_confidence, dtype=bool)
+        if low is not None and len(low) != n:
+            low = None  # made for another map: the representatives may still be read
+        self.details = details
+        project = self.host.project
+        dataset = project.dataset if project is not None else None
+        preview = None if dataset is None else (lambda row: dataset.preview(row, 200))
+        self.cluster_list.set_details(None if details is None else details.representatives, preview)
+        self.view.set_low_confidence(low)
+
+    def _on_sample_clicked(self, row: int) -> None:
+        if self.host.project is not None and 0 <= row < self.host.project.dataset.height:
+            self.host.set_current_row(row)
 
     # -- colour -----------------------------------------------------------------------------
     def add_color_source(self, name: str, fn: ColourSource) -> None:

@@ -84,6 +84,7 @@ class MapView(QtWidgets.QWidget):
         # Per layer: images binned, sprite sets refilled, frames reused as they were.
         self.render_counts = {"density": 0, "points": 0, "reused": 0}
         self._clusters: tuple = (None, None, None, None)
+        self._low_confidence: np.ndarray | None = None
         self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
 
         self._view = pg.GraphicsView(background=BACKGROUND)
@@ -162,6 +163,7 @@ class MapView(QtWidgets.QWidget):
         self._selected.set_rows(self._selection, self._xy, self._scheme.index)
         self._found.set_rows(self._highlight, self._xy, self._scheme.index)
         self._clusters = (None, None, None, None)
+        self._low_confidence = None
         self._anchors = {}
         self._apply_scheme()
         self._update_count()
@@ -202,6 +204,18 @@ class MapView(QtWidgets.QWidget):
     def set_color_uniform(self) -> None:
         self._scheme = ColourScheme.uniform(len(self._xy))
         self._apply_scheme()
+
+    def set_low_confidence(self, rows_mask: np.ndarray | None) -> None:
+        """Mark rows that are weak members of their cluster (reassigned from noise): they are
+        drawn fainter. None or a mask of another length: no marks."""
+        mask = None
+        if rows_mask is not None and len(rows_mask) == len(self._xy):
+            mask = np.asarray(rows_mask, dtype=bool)
+        self._low_confidence = mask
+        self._apply_scheme()
+
+    def low_confidence(self) -> np.ndarray | None:
+        return None if self._low_confidence is None else self._low_confidence.copy()
 
     def legend(self) -> LegendWidget:
         return self._legend
@@ -317,6 +331,18 @@ class MapView(QtWidgets.QWidget):
     def visible_labels(self) -> list[str]:
         """The cluster names drawn right now."""
         return self._labels.texts() if self._labels.isVisible() else []
+
+    def label_rects(self) -> list[QtCore.QRectF]:
+        """Where the drawn cluster names lie, in :meth:`viewport` pixels (their text)."""
+        if not self._labels.isVisible():
+            return []
+        rects = []
+        for lab in self._labels.placed():
+            w, h = self._labels.text_size(lab.text, lab.bold)
+            scene = self._vb.mapViewToScene(QtCore.QPointF(lab.x, lab.y))
+            c = QtCore.QPointF(self._view.mapFromScene(scene))
+            rects.append(QtCore.QRectF(c.x() - w / 2, c.y() - h / 2, w, h))
+        return rects
 
     # -- view --------------------------------------------------------------------------------
 
@@ -501,7 +527,7 @@ class MapView(QtWidgets.QWidget):
         inside = np.flatnonzero((ax >= x0) & (ax <= x1) & (ay >= y0) & (ay <= y1))
         candidates = [(ax[i], ay[i], texts[i]) for i in inside[:400]]
         kx, ky = w / max(x1 - x0, 1e-12), h / max(y1 - y0, 1e-12)
-        self._labels.place(candidates, (x0, y0, kx, ky), bold=level == "coarse")
+        self._labels.place(candidates, (x0, y0, kx, ky), bold=level == "coarse", size=(w, h))
         self._labels.setVisible(True)
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:
