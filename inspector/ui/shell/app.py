@@ -22,6 +22,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from inspector.core import paths
+from inspector.ui.shell.platform_check import exit_if_window_cannot_start
 
 if TYPE_CHECKING:
     from inspector.ui.shell.main_window import MainWindow
@@ -206,6 +207,7 @@ def run_app(
     is open; ``resume_review`` resumes the latest unfinished one instead. ``open_opts`` go to :func:`inspector.core.project.open_project`
     (``skip_bad_lines``, ``kind``, ``fields``, ``id_column``, ``split``, ``project_path``).
     """
+    exit_if_window_cannot_start()  # Qt would abort: name the missing library or display
     app = make_app()
     setup_logging()
     install_excepthook()
