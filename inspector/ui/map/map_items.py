@@ -175,6 +175,19 @@ def colourise(raster: Raster, lut: np.ndarray) -> np.ndarray:
     return lut[index]
 
 
+# Rows no filter lets through: a light grey density under the matching rows' colours.
+FILTERED_OUT = (150, 150, 150, 255)
+FILTERED_OUT_LUT = premultiplied_lut(np.array([FILTERED_OUT], np.uint8), floor=50, gain=0.45)
+
+
+def over_grey(every: Raster, matching: Raster, lut: np.ndarray) -> np.ndarray:
+    """The matching rows' density coloured with ``lut`` over every row's density in grey."""
+    image = colourise(Raster(every.counts, np.zeros_like(every.sample)), FILTERED_OUT_LUT)
+    over = matching.counts > 0
+    image[over] = colourise(matching, lut)[over]
+    return image
+
+
 class DensityImageItem(pg.ImageItem):
     """An ImageItem showing a premultiplied ARGB32 raster over a data rectangle, smoothly
     scaled. ``render`` wraps the buffer in a QImage as is: no levels, no LUT, no copy."""
@@ -395,6 +408,12 @@ class PointLayer:
         self.colour = np.empty(0, np.uint8)
         # What was last drawn: (mode, data rect covered, px per unit x, dim); None = redraw.
         self.drawn: tuple[str, tuple[float, float, float, float], float, bool] | None = None
+        self.match: np.ndarray | None = None  # per position; False: greyed out (filtered)
+
+    def set_match(self, row_mask: np.ndarray | None) -> None:
+        """Grey out the rows where ``row_mask`` (one bool per row) is False; None: none."""
+        self.match = None if row_mask is None else np.ascontiguousarray(row_mask[self.rows])
+        self.drawn = None
 
     def set_rows(self, rows: np.ndarray, xy: np.ndarray, colour: np.ndarray) -> None:
         if rows.size == 0:
@@ -402,6 +421,7 @@ class PointLayer:
         else:
             self.index = GridIndex(xy[rows])
             self.rows = rows[self.index.order]  # original row at each sorted position
+        self.match = None
         self.recolour(colour)
 
     def recolour(self, colour: np.ndarray) -> None:
@@ -462,8 +482,13 @@ class PointLayer:
                 more = index.positions_in_rect(wide)
                 if more.size <= points_limit:
                     pos, rect = more, wide
-            style = STYLE_DIM if dim else self.style
-            self.points.set_points(index.x[pos], index.y[pos], style, self.colour[pos], (mx, my))
+            style, colour = STYLE_DIM if dim else self.style, self.colour[pos]
+            if self.match is not None:  # the matching rows drawn last, over the greyed rest
+                order = np.argsort(self.match[pos], kind="stable")
+                pos, colour = pos[order], colour[order]
+                m = self.match[pos]
+                style, colour = np.where(m, style, STYLE_DIM), np.where(m, colour, 0)
+            self.points.set_points(index.x[pos], index.y[pos], style, colour, (mx, my))
             self.density.setVisible(False)
         else:
             # Whole bins of DENSITY_BIN_PX device pixels from the rectangle's corner.
@@ -473,15 +498,21 @@ class PointLayer:
                 wide[0], wide[1],
                 wide[0] + bw * DENSITY_BIN_PX / k[0], wide[1] + bh * DENSITY_BIN_PX / k[1],
             )  # fmt: skip
-            clamp = True
+            clamp, m = True, self.match
             if index.candidate_count(rect) > 0.5 * len(index):  # most points: no gather
                 x, y, colour = index.x, index.y, self.colour
                 clamp = not _contains(rect, index.bounds, strict=True)
             else:
                 p = index.candidates(rect)
                 x, y, colour = index.x[p], index.y[p], self.colour[p]
+                m = None if m is None else m[p]
             raster = rasterize(x, y, colour, rect, bw, bh, clamp=clamp)
-            self.density.set_raster_image(colourise(raster, lut), rect)
+            if m is None:
+                image = colourise(raster, lut)
+            else:
+                top = rasterize(x[m], y[m], colour[m], rect, bw, bh, clamp=clamp)
+                image = over_grey(raster, top, lut)
+            self.density.set_raster_image(image, rect)
             self.points.clear()
         self.drawn = (mode, rect, k[0], dim)
         return mode, mode

@@ -265,6 +265,24 @@ class MapView(QtWidgets.QWidget):
         self._found.set_rows(self._highlight, self._xy, self._scheme.index)
         self._emphasis_changed()
 
+    def set_dim_mask(self, mask: np.ndarray | None) -> None:
+        """Grey out the rows where ``mask`` (a bool per row) is False: the rows the filters
+        leave out. None, or all True: none. :meth:`set_points` drops it."""
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (len(self._xy),):
+                raise ValueError(f"set_dim_mask: {mask.shape} values for {len(self._xy)} points")
+        self._base.set_match(None if mask is None or mask.all() else mask)
+        self._schedule_render()
+
+    def dim_mask(self) -> np.ndarray | None:
+        """The rows drawn in colour (a bool per row); None when none is greyed out."""
+        if self._base.match is None:
+            return None
+        mask = np.ones(len(self._xy), dtype=bool)
+        mask[self._base.rows] = self._base.match
+        return mask
+
     def current(self) -> int:
         return self._current
 
