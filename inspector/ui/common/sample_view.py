@@ -10,15 +10,32 @@ a window); :class:`SampleView` shows it.
 from __future__ import annotations
 
 import json
-import re
+from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QTextBrowser
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QAction, QContextMenuEvent
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from inspector.core.data.dataset import LENGTH, Dataset
 from inspector.core.data.render import Block, Rendered, word_diff
+from inspector.ui.common.markdown_html import markdown_html
+from inspector.ui.common.reader_text import (
+    CODE_BACKGROUND,  # noqa: F401 - re-exported: other views and tests import it here
+    MATCH_ANCHOR,
+    MATCH_MARK,
+    MONO,
+    MUTED,
+    Marks,
+    Span,
+    match_spans,
+    overlay,
+    raw_html,
+)
+
+if TYPE_CHECKING:
+    from inspector.ui.common.actions import ActionRegistry
 
 ROLE_COLOURS = {
     "user": "#2563eb",
@@ -31,10 +48,6 @@ CHOSEN_COLOUR = "#059669"
 REJECTED_COLOUR = "#dc2626"
 CHOSEN_MARK = "#bbf7d0"  # background of words only the chosen side has
 REJECTED_MARK = "#fecaca"
-CODE_BACKGROUND = "#f3f4f6"
-MUTED = "#6b7280"
-# Double quotes: the list goes inside single-quoted style attributes.
-MONO = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace'
 # A 10 MB row would take the text engine seconds to lay out: show the start and say so.
 MAX_BLOCK_CHARS = 60_000
 MAX_EXTRA_CHARS = 300
@@ -42,66 +55,31 @@ MAX_EXTRA_CHARS = 300
 DIFF_MIN_SIMILARITY = 0.5
 PAIR_GAP_PX = 8  # between the sides, half in each
 
-_FENCE = re.compile(
-    r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.M | re.S
-)
-_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+@dataclass(frozen=True)
+class TextMatch:
+    """The filter bar's text search, as the reader marks it."""
+
+    text: str = ""
+    regex: bool = False
+    case: bool = False
+
 
 Runs = list[tuple[str, bool]]
 
 
-# -- text with code and marks -----------------------------------------------------------------
-def _segments(text: str) -> list[tuple[str, int, int, str]]:
-    """(kind, start, end, language) pieces of ``text``: prose, code (fenced), inline code.
-    The fence lines themselves are left out."""
-    out: list[tuple[str, int, int, str]] = []
-    pos = 0
-    for m in _FENCE.finditer(text):
-        before = m.start()
-        while before > pos and text[before - 1] == "\n":  # the code box makes its own gap
-            before -= 1
-        out += _prose(text, pos, before)
-        end = m.end(2)
-        body_end = end - 1 if end > m.start(2) and text[end - 1] == "\n" else end
-        out.append(("code", m.start(2), body_end, m.group(1)))
-        pos = m.end()
-        while pos < len(text) and text[pos] == "\n":
-            pos += 1
-    out += _prose(text, pos, len(text))
-    return out
-
-
-def _prose(text: str, start: int, end: int) -> list[tuple[str, int, int, str]]:
-    out = []
-    pos = start
-    for m in _INLINE_CODE.finditer(text, start, end):
-        if m.start() > pos:
-            out.append(("prose", pos, m.start(), ""))
-        out.append(("inline", m.start(1), m.end(1), ""))
-        pos = m.end()
-    if end > pos:
-        out.append(("prose", pos, end, ""))
-    return out
-
-
-def _marked(text: str, start: int, end: int, spans: list[tuple[int, int]], colour: str) -> str:
-    """Escaped ``text[start:end]`` with the parts inside ``spans`` on a ``colour`` background."""
-    html = []
-    pos = start
-    for s, e in spans:
-        if e <= pos or s >= end:
-            continue
-        s, e = max(s, pos), min(e, end)
-        html.append(escape(text[pos:s]))
-        html.append(f"<span style='background-color:{colour}'>{escape(text[s:e])}</span>")
-        pos = e
-    html.append(escape(text[pos:end]))
-    return "".join(html)
-
-
-def text_html(text: str, runs: Runs | None = None, mark_colour: str = CHOSEN_MARK) -> str:
-    """HTML for one block's text: prose keeps its line breaks, fenced code is a monospace box,
-    and the runs marked as differing (from :func:`word_diff`) get ``mark_colour``."""
+def text_html(
+    text: str,
+    runs: Runs | None = None,
+    mark_colour: str = CHOSEN_MARK,
+    *,
+    markdown: bool = True,
+    match: TextMatch | None = None,
+) -> str:
+    """HTML for one block's text, rendered as Markdown or (``markdown=False``) as written:
+    fenced code is a monospace box, text laid out in columns is monospace, the runs marked as
+    differing (from :func:`word_diff`) get ``mark_colour`` and the filter's matches
+    :data:`MATCH_MARK`."""
     note = ""
     if len(text) > MAX_BLOCK_CHARS:
         note = (
@@ -109,46 +87,19 @@ def text_html(text: str, runs: Runs | None = None, mark_colour: str = CHOSEN_MAR
             "not shown</i></p>"
         )
         text = text[:MAX_BLOCK_CHARS]
-    spans: list[tuple[int, int]] = []
+    spans: list[Span] = []
     if runs:
         pos = 0
         for piece, differs in runs:
             if differs and piece.strip():
-                spans.append((pos, pos + len(piece)))
+                spans.append((pos, pos + len(piece), mark_colour))
             pos += len(piece)
-    parts = []
-    prose: list[str] = []
-
-    def flush() -> None:
-        if prose:
-            parts.append(f"<p style='white-space:pre-wrap; margin:0'>{''.join(prose)}</p>")
-            prose.clear()
-
-    for kind, start, end, lang in _segments(text):
-        body = _marked(text, start, end, spans, mark_colour)
-        if kind == "prose":
-            prose.append(body)
-        elif kind == "inline":
-            prose.append(
-                f"<span style='font-family:{MONO}; background-color:{CODE_BACKGROUND}'>"
-                f"{body}</span>"
-            )
-        else:
-            flush()
-            caption = (
-                f"<p style='color:{MUTED}; font-size:small; margin:0 0 4px 0'>{escape(lang)}</p>"
-                if lang
-                else ""
-            )
-            # Wrapped, not <pre>: one long line would widen the whole pane and hide the prose.
-            parts.append(
-                f"<table width='100%' cellspacing='0' cellpadding='8' bgcolor='{CODE_BACKGROUND}'"
-                f" style='margin-top:6px; margin-bottom:6px'><tr><td>{caption}"
-                f"<p style='white-space:pre-wrap; font-family:{MONO}; margin:0'>{body}</p>"
-                "</td></tr></table>"
-            )
-    flush()
-    return "".join(parts) + note
+    if match is not None and match.text:
+        found = match_spans(text, match.text, regex=match.regex, case=match.case)
+        spans = overlay(spans, [(s, e, MATCH_MARK) for s, e in found])
+    marks = Marks(spans, anchor_colour=MATCH_MARK)
+    body = markdown_html(text, marks) if markdown else raw_html(text, marks)
+    return body + note
 
 
 # -- blocks -----------------------------------------------------------------------------------
@@ -164,13 +115,17 @@ def block_html(
     runs: Runs | None = None,
     mark_colour: str = CHOSEN_MARK,
     colour: str | None = None,
+    *,
+    markdown: bool = True,
+    match: TextMatch | None = None,
 ) -> str:
     """One turn or section: a coloured bar and label for its role, then its text."""
     colour = colour or ROLE_COLOURS.get(block.role, ROLE_COLOURS["section"])
     return (
         "<table width='100%' cellspacing='0' cellpadding='0' style='margin-bottom:10px'><tr>"
         f"<td width='3' bgcolor='{colour}'></td><td width='10'></td>"
-        f"<td>{_label(block.title, colour)}{text_html(block.text, runs, mark_colour)}</td>"
+        f"<td>{_label(block.title, colour)}"
+        f"{text_html(block.text, runs, mark_colour, markdown=markdown, match=match)}</td>"
         "</tr></table>"
     )
 
@@ -187,7 +142,13 @@ def diff_similarity(runs_a: Runs, runs_b: Runs) -> float:
     return same / total if total else 1.0
 
 
-def _pair_html(chosen: list[Block], rejected: list[Block]) -> str:
+def _pair_html(
+    chosen: list[Block],
+    rejected: list[Block],
+    *,
+    markdown: bool = True,
+    match: TextMatch | None = None,
+) -> str:
     """Chosen and rejected side by side, each half the width; where both sides have a turn
     and share enough words (:data:`DIFF_MIN_SIMILARITY`), its differing words are marked
     (green on the chosen side, red on the rejected side). Two answers that share few words
@@ -213,8 +174,13 @@ def _pair_html(chosen: list[Block], rejected: list[Block]) -> str:
                 ra, rb = runs
             else:
                 unmarked = True
-        left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR) if a else ""
-        right = block_html(_titled(b, "rejected"), rb, REJECTED_MARK, REJECTED_COLOUR) if b else ""
+        how = {"markdown": markdown, "match": match}
+        left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR, **how) if a else ""
+        right = (
+            block_html(_titled(b, "rejected"), rb, REJECTED_MARK, REJECTED_COLOUR, **how)
+            if b
+            else ""
+        )
         rows.append(
             f"<tr><td width='50%' valign='top' {left_gap}>{left}</td>"
             f"<td width='50%' valign='top' {gap}>{right}</td></tr>"
@@ -260,9 +226,18 @@ def extra_html(extra: dict[str, Any]) -> str:
     )
 
 
-def sample_html(rendered: Rendered, *, ident: str = "", where: str = "", length: int = 0) -> str:
+def sample_html(
+    rendered: Rendered,
+    *,
+    ident: str = "",
+    where: str = "",
+    length: int = 0,
+    markdown: bool = True,
+    match: TextMatch | None = None,
+) -> str:
     """The whole sample: a header (id, file and line, format, length), the blocks, the
-    chosen/rejected pair if any, and the other columns."""
+    chosen/rejected pair if any, and the other columns. The texts are rendered as Markdown
+    (``markdown=False``: as written), the filter's ``match`` marked in them."""
     facts = [escape(where)] if where else []
     facts.append(escape(rendered.kind.replace("_", " ")))
     if length:
@@ -274,23 +249,29 @@ def sample_html(rendered: Rendered, *, ident: str = "", where: str = "", length:
         f"<span style='color:{MUTED}; font-size:small'>{' · '.join(facts)}</span>"
         "</td></tr></table>"
     )
-    body = "".join(block_html(b) for b in rendered.blocks)
+    body = "".join(block_html(b, markdown=markdown, match=match) for b in rendered.blocks)
     if rendered.chosen is not None and rendered.rejected is not None:
-        body += _pair_html(rendered.chosen, rendered.rejected)
+        body += _pair_html(rendered.chosen, rendered.rejected, markdown=markdown, match=match)
     if not body:
         body = f"<p style='color:{MUTED}'><i>This sample has no text in the mapped fields.</i></p>"
     return f"<body>{header}{body}{extra_html(rendered.extra)}</body>"
 
 
+RAW_SETTING = "reader/raw"  # QSettings key: show the text as written, not rendered
+
+
 class SampleView(QTextBrowser):
-    """Shows one sample; long samples scroll."""
+    """Shows one sample, its text rendered as Markdown or as written (:meth:`set_raw`,
+    remembered in the settings), the filter's text matches marked (:meth:`set_match`); long
+    samples scroll. Links are never followed and nothing is ever loaded."""
 
     PLACEHOLDER = "Select a row to read the sample."
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sample_view")
         self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
         self.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.document().setDocumentMargin(14)
         self.setTextInteractionFlags(
@@ -299,8 +280,16 @@ class SampleView(QTextBrowser):
         )
         self.row: int | None = None
         self.current_html = ""
+        self.raw = bool(QSettings().value(RAW_SETTING, False, type=bool))
+        self.match: TextMatch | None = None
+        self.raw_action: QAction | None = None  # View ▸ Raw Text, when a window installs it
+        self._dataset: Dataset | None = None
         self.show_message(self.PLACEHOLDER)
 
+    def loadResource(self, kind: int, url: QUrl | str) -> object:  # noqa: N802 (Qt's name)
+        return None  # never a file or the network, whatever a sample's text names
+
+    # -- what is shown ----------------------------------------------------------------------
     def show_row(self, dataset: Dataset, row: int) -> None:
         """Draw dataset ``row``."""
         from inspector.ui.common.table_roles import locator
@@ -311,15 +300,78 @@ class SampleView(QTextBrowser):
             ident=str(dataset.ids[row]) if dataset.ids_ready else "id: computing…",
             where=locator(dataset, row),
             length=int(dataset.frame[LENGTH][row]),
+            markdown=not self.raw,
+            match=self.match,
         )
         self.row = row
+        self._dataset = dataset
         self._set(html)
+        if self.match is not None and f"name='{MATCH_ANCHOR}'" in html:
+            self._scroll_to_match()
 
     def show_message(self, text: str) -> None:
         self.row = None
+        self._dataset = None
         self._set(f"<p style='color:{MUTED}; margin-top:24px' align='center'>{escape(text)}</p>")
+
+    def _redraw(self) -> None:
+        if self._dataset is not None and self.row is not None:
+            if 0 <= self.row < self._dataset.height:
+                self.show_row(self._dataset, self.row)
 
     def _set(self, html: str) -> None:
         self.current_html = html
         self.setHtml(html)
         self.verticalScrollBar().setValue(0)
+
+    def _scroll_to_match(self) -> None:
+        """Bring the first match into view when it is below the first screen, with some of
+        the text before it above it."""
+        bar = self.verticalScrollBar()
+        self.scrollToAnchor(MATCH_ANCHOR)
+        top = bar.value()
+        height = self.viewport().height()
+        bar.setValue(0 if top < height * 2 // 3 else max(0, top - height // 3))
+
+    # -- options ----------------------------------------------------------------------------
+    def set_raw(self, raw: bool) -> None:
+        """Show the text as written (``True``) or rendered as Markdown; remembered."""
+        self.raw = bool(raw)
+        QSettings().setValue(RAW_SETTING, self.raw)
+        if self.raw_action is not None:
+            self.raw_action.setChecked(self.raw)
+        self._redraw()
+
+    def set_match(self, text: str, *, regex: bool = False, case: bool = False) -> None:
+        """Mark ``text`` (a substring, or a regular expression) in the samples shown, as the
+        filter bar finds it; ``""`` marks nothing."""
+        match = TextMatch(text, regex, case) if text else None
+        if match != self.match:
+            self.match = match
+            self._redraw()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 (Qt's name)
+        menu = self.createStandardContextMenu(event.pos())
+        menu.addSeparator()
+        raw = menu.addAction("Raw Text")
+        raw.setCheckable(True)
+        raw.setChecked(self.raw)
+        raw.triggered.connect(self.set_raw)
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+
+def install_reader_actions(view: SampleView, actions: ActionRegistry) -> QAction:
+    """View ▸ Raw Text (checkable): the reader shows the text as written or rendered."""
+    action = actions.register(
+        "view.raw_text",
+        "&Raw Text",
+        lambda: view.set_raw(not view.raw),
+        keys=["Ctrl+U"],
+        menu="View",
+        tip="Show the sample's text as written instead of rendered as Markdown (remembered)",
+    )
+    action.setCheckable(True)
+    action.setChecked(view.raw)
+    view.raw_action = action
+    return action

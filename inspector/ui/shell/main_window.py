@@ -51,7 +51,7 @@ from inspector.core.jobs import Progress
 from inspector.core.project import Project
 from inspector.ui.common.actions import ActionRegistry, HelpOverlay
 from inspector.ui.common.jobs import Job, JobRunner, JobStatus
-from inspector.ui.common.sample_view import SampleView
+from inspector.ui.common.sample_view import SampleView, install_reader_actions
 from inspector.ui.data.filter_bar import FilterBar, FilterQuery
 from inspector.ui.data.open_dialogs import BadLinesDialog, FormatDialog, SplitDialog
 from inspector.ui.data.sample_table import SampleTable
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self.table.selectedRowsChanged.connect(self.selectionChanged)
         self.sample_view = SampleView()
         self.sample_view.setAcceptDrops(False)
+        self.filter_bar.changed.connect(  # the reader marks the filter's text matches
+            lambda q: self.sample_view.set_match(q.text, regex=q.regex, case=q.case)
+        )
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("table_sample_splitter")
         self.splitter.addWidget(self.table)
@@ -227,6 +230,7 @@ class MainWindow(QMainWindow):
             separator_before=True,
         )
         reg.register("view.focus_sample", "Go to &Sample", self.sample_view.setFocus, menu="View")
+        install_reader_actions(self.sample_view, reg)  # View ▸ Raw Text
         self.panels_menu = reg.menu("View").addMenu("Pa&nels")
         reg.register("view.reset_layout", "Reset &Layout", self.reset_layout, menu="View")
         reg.register(
