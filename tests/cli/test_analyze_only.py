@@ -44,7 +44,7 @@ def test_only_duplicates_needs_no_layout_and_no_rules(tmp_path, data, monkeypatc
     forbid(
         monkeypatch,
         "inspector.core.map.mapping.layout_2d",
-        "inspector.core.map.mapping.cluster_layout",
+        "inspector.core.map.mapping.cluster_map",
         "inspector.core.junk.quality.text_values",
     )
     out = analyze(tmp_path, data, "--only", "duplicates")

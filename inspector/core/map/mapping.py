@@ -3,8 +3,12 @@
 ``build_map`` runs as a background job: it reports the stages "embedding", "neighbours",
 "layout" and "clusters" through ``progress.status`` and hands over each result as soon as
 it exists through ``progress.partial`` ("vectors", "knn", "layout", "clusters"). Every stage
-is cached on disk (vectors by text, graph and layout by the vectors' digest, clusters by
-the layout, names by texts and labels), so building the same map again takes seconds.
+is cached on disk (vectors by text, graph and layout by the vectors' digest, clusters and
+their low-confidence members by the layout, names, member shares and representative rows
+by the name texts, labels and vectors), so building the same map again takes seconds.
+
+Names come from ``name_texts`` when given (the prompt side of chat and instruction data,
+whatever text was embedded: see ``project_map.name_texts``), else from the embedded texts.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import numpy as np
 
 from inspector.core.atomic import write_bytes
 from inspector.core.jobs import Progress
-from inspector.core.map.clusters import CLUSTER_STAGE, cluster_layout
+from inspector.core.map.cluster_details import ClusterDetails, representatives
+from inspector.core.map.clusters import CLUSTER_STAGE, Clusters, cluster_map
 from inspector.core.map.embed import EMBED_STAGE, embed_texts_full
 from inspector.core.map.layout import LAYOUT_STAGE, layout_2d
 from inspector.core.map.neighbors import KNN_STAGE, as_unit_vectors, knn_graph, vectors_digest
@@ -27,7 +32,7 @@ from inspector.core.map.vector_cache import digest_hashes, hash_texts
 from inspector.core.paths import cache_dir
 
 STAGES = (EMBED_STAGE, KNN_STAGE, LAYOUT_STAGE, CLUSTER_STAGE)
-_NAMES_VERSION = "2"
+_NAMES_VERSION = "3"
 
 
 @dataclass
@@ -44,6 +49,8 @@ class MapResult:
     names_fine: dict[int, str]
     model_identity: str
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # Representatives, low-confidence members, name member shares; None: no clusters made.
+    details: ClusterDetails | None = None
 
     @property
     def knn(self) -> tuple[np.ndarray, np.ndarray]:
@@ -61,11 +68,13 @@ def build_map(
     k: int = 15,
     seed: int = 0,
     cache: bool = True,
+    name_texts: Sequence[str] | None = None,
 ) -> MapResult:
     """Build (or reload from the caches) the map of ``texts``.
 
     With ``vectors`` (e.g. a column of the data) no model runs: the vectors are normalised
-    and used as they are, and ``texts`` only name the clusters.
+    and used as they are, and ``texts`` only name the clusters. ``name_texts`` (one per
+    row) name the clusters instead of ``texts``.
     """
     progress = progress if progress is not None else Progress()
     texts = ["" if t is None else str(t) for t in texts]
@@ -80,9 +89,14 @@ def build_map(
 
     t0 = time.perf_counter()
     progress.status(CLUSTER_STAGE, 2)
-    coarse, fine = cluster_layout(xy, progress=progress, cache=cache, seed=seed)
+    found = cluster_map(xy, progress=progress, cache=cache, seed=seed)
+    coarse, fine = found.coarse, found.fine
+    timings["clusters_hdbscan"] = time.perf_counter() - t0
     progress.status(CLUSTER_STAGE, None, "naming clusters")
-    names_coarse, names_fine = _names(texts, hashes, coarse, fine, seed, cache)
+    t1 = time.perf_counter()
+    named = _named_texts(texts, hashes, name_texts)
+    names_coarse, names_fine, details = _details(v, digest, named, found, seed, cache)
+    timings["clusters_names"] = time.perf_counter() - t1
     timings[CLUSTER_STAGE] = time.perf_counter() - t0
     progress.partial(
         "clusters",
@@ -91,6 +105,7 @@ def build_map(
             "fine": fine,
             "names_coarse": names_coarse,
             "names_fine": names_fine,
+            "details": details,
         },
     )
     return MapResult(
@@ -104,6 +119,7 @@ def build_map(
         names_fine=names_fine,
         model_identity=identity,
         timings=timings,
+        details=details,
     )
 
 
@@ -116,6 +132,7 @@ def build_graph(
     seed: int = 0,
     cache: bool = True,
     neighbours: bool = True,
+    name_texts: Sequence[str] | None = None,
 ) -> MapResult:
     """The vectors and (with ``neighbours``) the kNN graph of ``texts``, without computing a
     layout: what the junk finders need. The layout and clusters come from the caches when a
@@ -138,10 +155,23 @@ def build_graph(
         return MapResult(v, idx, sims, nan, none, none.copy(), {}, {}, identity, timings)
     t0 = time.perf_counter()
     progress.status(CLUSTER_STAGE, 2)
-    coarse, fine = cluster_layout(xy, progress=progress, cache=cache, seed=seed)
-    names_coarse, names_fine = _names(texts, hashes, coarse, fine, seed, cache)
+    found = cluster_map(xy, progress=progress, cache=cache, seed=seed)
+    named = _named_texts(texts, hashes, name_texts)
+    names_coarse, names_fine, details = _details(v, digest, named, found, seed, cache)
     timings[CLUSTER_STAGE] = time.perf_counter() - t0
-    return MapResult(v, idx, sims, xy, coarse, fine, names_coarse, names_fine, identity, timings)
+    return MapResult(
+        v,
+        idx,
+        sims,
+        xy,
+        found.coarse,
+        found.fine,
+        names_coarse,
+        names_fine,
+        identity,
+        timings,
+        details,
+    )
 
 
 def _embed(
@@ -191,23 +221,42 @@ def _graph(
     return idx, sims
 
 
-def _names(
-    texts: list[str],
-    hashes: np.ndarray,
-    coarse: np.ndarray,
-    fine: np.ndarray,
+def _named_texts(
+    texts: list[str], hashes: np.ndarray, name_texts: Sequence[str] | None
+) -> tuple[list[str], np.ndarray]:
+    """The texts that name the clusters and their hashes (the embedded ones by default)."""
+    if name_texts is None:
+        return texts, hashes
+    named = ["" if t is None else str(t) for t in name_texts]
+    if len(named) != len(texts):
+        raise ValueError(
+            f"build_map: {len(texts):,} texts but {len(named):,} name texts; give one per row"
+        )
+    return named, hash_texts(named)
+
+
+def _details(
+    vectors: np.ndarray,
+    digest: str,
+    named: tuple[list[str], np.ndarray],
+    found: Clusters,
     seed: int,
     cache: bool,
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Cluster names for both levels, cached by (texts, labels)."""
-    from inspector.core.map.keywords import cluster_names
+) -> tuple[dict[int, str], dict[int, str], ClusterDetails]:
+    """Names of both levels and the clusters' details, cached by (name texts, labels,
+    vectors)."""
+    from inspector.core.map.keywords import name_clusters
 
+    texts, hashes = named
+    coarse, fine, low = found.coarse, found.fine, found.low_confidence
     path = None
     if cache:
         h = hashlib.blake2b(digest_size=16)
         h.update(digest_hashes(hashes).encode())
+        h.update(digest.encode())
         h.update(np.ascontiguousarray(coarse, dtype=np.int32).tobytes())
         h.update(np.ascontiguousarray(fine, dtype=np.int32).tobytes())
+        h.update(np.ascontiguousarray(low, dtype=bool).tobytes())
         path = cache_dir() / "names" / f"{h.hexdigest()}-s{seed}-v{_NAMES_VERSION}.json"
         if path.is_file():
             try:
@@ -215,11 +264,24 @@ def _names(
                 return (
                     {int(c): s for c, s in data["coarse"].items()},
                     {int(c): s for c, s in data["fine"].items()},
+                    ClusterDetails.from_json(data["details"], low),
                 )
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError):
                 pass
-    names_coarse, names_fine = cluster_names(texts, [coarse, fine], seed=seed)
+    naming_coarse, naming_fine = name_clusters(texts, [coarse, fine], seed=seed)
+    details = ClusterDetails(
+        representatives={
+            "coarse": representatives(vectors, coarse, low, hashes),
+            "fine": representatives(vectors, fine, low, hashes),
+        },
+        low_confidence=low,
+        member_share={"coarse": naming_coarse.member_share, "fine": naming_fine.member_share},
+    )
     if path is not None:
-        payload = {"coarse": names_coarse, "fine": names_fine}
+        payload = {
+            "coarse": naming_coarse.names,
+            "fine": naming_fine.names,
+            "details": details.to_json(),
+        }
         write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-    return names_coarse, names_fine
+    return naming_coarse.names, naming_fine.names, details
