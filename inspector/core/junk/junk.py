@@ -10,7 +10,7 @@ lists proposals for a person to review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +171,7 @@ def analyze_junk(
     knn: tuple[np.ndarray, np.ndarray] | None = None,
     vectors: np.ndarray | None = None,
     semantic_threshold: float | None = None,
+    side_vectors: Callable[[list[str]], np.ndarray] | None = None,
     eval: EvalSet | None = None,
     rules: RuleSet | None = None,
     keep_policy: duplicates.KeepPolicy | str = "first",
@@ -188,6 +189,11 @@ def analyze_junk(
     ``knn`` is the shared neighbour graph ``(indices, sims)`` of the rows' embeddings; with it
     come semantic duplicates (cosine ≥ ``semantic_threshold``) and the outlier score.
     ``vectors`` (optional) give exact cosines to each group's representative.
+
+    Preference pairs (``chosen_col`` and ``rejected_col``) compared on several fields are near
+    copies only when every field is near on its own (:class:`PairSides`): ``side_vectors``
+    embeds the candidate rows' field texts (the model that made ``knn``) for the semantic
+    finder's per-field cosine; without it each field must be a MinHash near copy.
     """
     progress = progress or NULL_PROGRESS
     if id_col not in frame.columns:
@@ -246,7 +252,11 @@ def analyze_junk(
         rep[gone] = keeper
         rep[:] = rep[rep]  # rows that followed a now-removed row follow its keeper
 
-    guard = SharedPromptGuard.build(frame, cols, prompt_col, jaccard_threshold, minhash_params)
+    guard: SharedPromptGuard | PairSides | None
+    if chosen_col and rejected_col and len(cols) > 1:
+        guard = PairSides(frame, cols, jaccard_threshold, minhash_params, side_vectors)
+    else:
+        guard = SharedPromptGuard.build(frame, cols, prompt_col, jaccard_threshold, minhash_params)
     if exact and cols:
         progress.status("exact duplicates", total=1)
         groups = duplicates.find_exact_duplicates(
@@ -273,7 +283,14 @@ def analyze_junk(
         progress.status("semantic duplicates", total=1)
         threshold = DEFAULT_SEMANTIC_THRESHOLD if semantic_threshold is None else semantic_threshold
         pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
-        if guard is not None:
+        if isinstance(guard, PairSides) and guard.embed is not None and len(pairs):
+            # a pair is as similar as its least similar field
+            least = guard.least_cosine(pairs["a"].to_numpy(), pairs["b"].to_numpy(), progress)
+            progress.status("semantic duplicates", total=1)
+            pairs = pairs.with_columns(
+                pl.min_horizontal("similarity", pl.Series(least, dtype=pl.Float32))
+            ).filter(pl.col("similarity") >= threshold)
+        elif guard is not None:
             pairs = pairs.filter(
                 pl.Series(guard.keep(pairs["a"].to_numpy(), pairs["b"].to_numpy()))
             )
@@ -404,6 +421,78 @@ class SharedPromptGuard:
             ok &= minhash.estimated_jaccard(sig, la, lb) >= self.threshold
         out[where] = ok
         return out
+
+    def over(self, rows: np.ndarray):  # type: ignore[no-untyped-def]
+        """:meth:`keep` for pairs numbered within the subset ``rows``."""
+
+        def keep(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return self.keep(rows[a], rows[b])
+
+        return keep
+
+
+class PairSides:
+    """Preference pairs are near copies only when each compared field (prompt, chosen,
+    rejected) is near on its own: over the whole pair as one text, a shared prompt and chosen
+    side make pairs that differ in the rejected side look alike (on 100k synthetic pairs, five
+    per prompt, the whole-pair cosine proposed 90% of the pairs).
+
+    :meth:`keep` (MinHash's pair filter, and the semantic finder's when no model embeds the
+    fields) asks each field to be a MinHash near copy; :meth:`least_cosine` gives a pair's
+    least per-field cosine, embedding only the candidate rows' field texts with
+    ``embed`` (the model of the whole-pair vectors, through its vector cache)."""
+
+    def __init__(
+        self,
+        frame: pl.DataFrame,
+        cols: list[str],
+        threshold: float,
+        params: minhash.MinHashParams,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> None:
+        self.fields = [frame.get_column(c).cast(pl.String).fill_null("") for c in cols]
+        self.threshold = threshold
+        self.params = params
+        self.embed = embed
+
+    @staticmethod
+    def _local(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = np.unique(np.concatenate([a, b]))
+        return rows, np.searchsorted(rows, a), np.searchsorted(rows, b)
+
+    def keep(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per pair (a[t], b[t]): True when every field is a MinHash near copy (or equal)."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        ok = np.ones(len(a), dtype=bool)
+        if not len(a):
+            return ok
+        rows, la, lb = self._local(a, b)
+        for field_texts in self.fields:
+            texts = field_texts.gather(rows)
+            same = (texts.gather(la) == texts.gather(lb)).to_numpy()
+            sig = minhash.text_signatures(texts, self.params)
+            ok &= same | (minhash.estimated_jaccard(sig, la, lb) >= self.threshold)
+        return ok
+
+    def least_cosine(
+        self, a: np.ndarray, b: np.ndarray, progress: Progress | None = None
+    ) -> np.ndarray:
+        """Per pair, the least cosine over the fields (equal texts: 1; one blank: 0)."""
+        assert self.embed is not None
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        least = np.ones(len(a), dtype=np.float32)
+        rows, la, lb = self._local(a, b)
+        for field_texts in self.fields:
+            if progress is not None:
+                progress.check()
+            texts = field_texts.gather(rows)
+            unit = normalise(np.asarray(self.embed(texts.to_list()), dtype=np.float32))
+            cos = np.einsum("ij,ij->i", unit[la], unit[lb])
+            cos[(texts.gather(la) == texts.gather(lb)).to_numpy()] = 1.0
+            least = np.minimum(least, cos)
+        return least
 
     def over(self, rows: np.ndarray):  # type: ignore[no-untyped-def]
         """:meth:`keep` for pairs numbered within the subset ``rows``."""

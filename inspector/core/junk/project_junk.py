@@ -23,11 +23,16 @@ from inspector.core.data import formats
 from inspector.core.data.dataset import ID
 from inspector.core.errors import DataError
 from inspector.core.jobs import NULL_PROGRESS, Progress
+
+# the threshold dialog's counts live in calibration.py; callers still find them here
+from inspector.core.junk.calibration import (  # noqa: F401
+    semantic_calibration,
+    stage_representatives,
+)
 from inspector.core.map.project_map import MapParams
 from inspector.core.project import Project
 
 if TYPE_CHECKING:
-    from inspector.core.junk.duplicates import Calibration
     from inspector.core.junk.group_lists import GroupList
     from inspector.core.junk.junk import JunkResult
     from inspector.core.map.mapping import MapResult
@@ -325,6 +330,7 @@ def run_analysis(
         knn=mapped.knn if dedup else None,
         vectors=mapped.vectors if mapped.vectors.shape[1] else None,
         semantic_threshold=threshold,
+        side_vectors=None if map_params.vectors_column else _embedder(map_params.model, progress),
         eval=eval_set,
         rules=rules,
         keep_policy=policy,
@@ -381,6 +387,18 @@ def run_analysis(
         stages,
         tuple(f for f in FINDERS if f in only),
     )
+
+
+def _embedder(model: str, progress: Progress) -> Callable[[list[str]], np.ndarray]:
+    """Texts -> vectors with the map's model, through its vector cache (the per-side check of
+    preference pairs: see ``junk.PairSides``)."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        from inspector.core.map.embed import embed_texts
+
+        return embed_texts(texts, model, progress)
+
+    return embed
 
 
 def _eval_set(
@@ -490,49 +508,6 @@ def duplicate_groups(table: pl.DataFrame) -> GroupList:
         table["dup_group"].fill_null(-1),
         kept=~table["dup_removed"].fill_null(False).to_numpy(),
         kind=table["dup_kind"],
-    )
-
-
-def stage_representatives(table: pl.DataFrame) -> np.ndarray:
-    """Per row, the row it follows after the exact and MinHash finders (itself when they
-    removed nothing): the rows the semantic finder compares."""
-    n = table.height
-    rep = np.arange(n, dtype=np.int64)
-    if "dup_matched" not in table.columns:
-        return rep
-    lexical = table["dup_removed"].fill_null(False) & table["dup_kind"].is_in(
-        list(DUPLICATE_KINDS[:2])
-    )
-    rows = np.flatnonzero(lexical.to_numpy())
-    if not len(rows):
-        return rep
-    where = dict(zip(table["id"].cast(pl.String).to_list(), range(n)))
-    matched = table["dup_matched"].cast(pl.String).gather(rows).to_list()
-    rep[rows] = [where.get(m, r) for m, r in zip(matched, rows.tolist())]
-    for _ in range(n):  # a copy's keeper may itself be a near copy: follow to the end
-        nxt = rep[rep]
-        if np.array_equal(nxt, rep):
-            break
-        rep = nxt
-    return rep
-
-
-def semantic_calibration(
-    project: Project, table: pl.DataFrame, knn: tuple[np.ndarray, np.ndarray], dedup_on: str | None
-) -> Calibration:
-    """The threshold dialog's counts for this analysis: the neighbour graph over the texts
-    compared (empty ones left out) and projected onto the rows the semantic finder sees, so
-    that at the analysis's threshold it counts the groups the Issues list shows."""
-    from inspector.core.data.normalize import combined_text
-    from inspector.core.junk.duplicates import Calibration, exact_keys
-    from inspector.core.junk.junk import SharedPromptGuard
-    from inspector.core.junk.minhash import MinHashParams
-
-    frame, kwargs = junk_frame(project, dedup_on)
-    valid = exact_keys(combined_text(frame, kwargs["text_cols"]))["nonempty"].to_numpy()
-    guard = SharedPromptGuard.build(frame, kwargs["text_cols"], "prompt", 0.8, MinHashParams())
-    return Calibration(
-        knn[0], knn[1], valid, stage_representatives(table), None if guard is None else guard.keep
     )
 
 
