@@ -203,3 +203,26 @@ def test_representatives_skip_copies_and_prefer_confident_members() -> None:
     assert reps[0] == distinct[:3]
     assert 5 not in reps[0]  # reassigned: only when too few confident members
     assert representatives(v, labels, low, keys, k=10)[0][-1] == 5
+
+
+def test_a_map_of_all_the_text_is_named_from_the_prompts(tmp_path) -> None:
+    import json
+
+    from inspector.core.map.project_map import MapParams, name_texts
+    from inspector.core.project import open_project
+
+    rows = [
+        {"instruction": f"plan a trip {i}", "input": "", "output": f"assistant reply {i}"}
+        for i in range(6)
+    ]
+    data = tmp_path / "a.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    project = open_project(data, project_path=tmp_path / "p.sqlite")
+    try:
+        named = name_texts(project, MapParams(embed_field="all"))
+        assert named is not None and len(named) == 6
+        assert all("plan a trip" in t and "assistant reply" not in t for t in named)
+        assert name_texts(project, MapParams()) is None  # the embedded text is the prompt
+        assert name_texts(project, MapParams(embed_field="response")) is None
+    finally:
+        project.close()

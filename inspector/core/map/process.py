@@ -33,11 +33,12 @@ import polars as pl
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.map.mapping import MapResult, build_map
-from inspector.core.map.project_map import MapParams, compute_map, vectors_from_column
+from inspector.core.map.project_map import MapParams, compute_map, name_texts, vectors_from_column
 
 log = logging.getLogger("inspector.ui")
 
 TEXT = "__text"
+NAME_TEXT = "__name_text"  # the texts that name the clusters, when not the embedded ones
 POLL_S = 0.05
 SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage changes at once)
 BIG = ("vectors", "knn_indices", "knn_sims")
@@ -71,6 +72,9 @@ def compute_map_isolated(
             except ValueError as exc:
                 raise DataError(str(exc)) from exc
             frame = pl.DataFrame([texts.alias(TEXT)])
+        naming = name_texts(project, params)
+        if naming is not None:
+            frame = frame.with_columns(pl.Series(NAME_TEXT, naming, dtype=pl.String))
         frame.write_ipc(folder / "input.arrow", compression="uncompressed")
         del frame
         progress.check()
@@ -95,6 +99,7 @@ def compute_map_isolated(
         names_fine=done["names_fine"],
         model_identity=done["model_identity"],
         timings=done["timings"],
+        details=done.get("details"),
     )
     if remember:
         project.store.set("map_params", params.to_json())
@@ -227,6 +232,7 @@ def _child_main(
     try:
         frame = pl.read_ipc(Path(folder) / "input.arrow")
         texts = frame[TEXT].to_list()
+        naming = frame[NAME_TEXT].to_list() if NAME_TEXT in frame.columns else None
         vectors = None
         if vectors_column:
             shim = SimpleNamespace(
@@ -234,7 +240,9 @@ def _child_main(
             )
             vectors = vectors_from_column(shim, vectors_column)  # type: ignore[arg-type]
         del frame
-        result = build_map(texts, model=model, progress=_PipeProgress(conn), vectors=vectors)
+        result = build_map(
+            texts, model=model, progress=_PipeProgress(conn), vectors=vectors, name_texts=naming
+        )
         for name in BIG:
             np.save(Path(folder) / f"{name}.npy", np.ascontiguousarray(getattr(result, name)))
         conn.send(
@@ -248,6 +256,7 @@ def _child_main(
                     "names_fine": result.names_fine,
                     "model_identity": result.model_identity,
                     "timings": result.timings,
+                    "details": result.details,
                 },
             )
         )

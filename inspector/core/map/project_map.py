@@ -52,6 +52,25 @@ def vectors_from_column(project: Project, column: str) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
+def name_texts(project: Project, params: MapParams) -> list[str] | None:
+    """The texts that name the map's clusters when they differ from the embedded ones.
+
+    A curator thinks of chat and instruction data by its prompts, so a map of "all" the
+    text (or of precomputed vectors) is named from the prompt side; a map of the responses
+    or of one chosen column is named from that text (what made its clusters). For plain
+    text the prompt side is the text. ``None``: name from the embedded texts.
+    """
+    field_name = params.embed_field
+    if params.vectors_column or field_name in (None, "", "prompt"):
+        return None  # the embedded (or naming) text already is the prompt side
+    if field_name != "all":
+        return None
+    prompts = project.dataset.prompt()
+    if not prompts.str.len_chars().gt(0).any():
+        return None  # no prompt side (e.g. a generic table): keep the embedded text
+    return prompts.to_list()
+
+
 def compute_map(
     project: Project,
     params: MapParams,
@@ -81,10 +100,15 @@ def compute_map(
             texts = dataset.embed_texts(params.embed_field).to_list()
         except ValueError as exc:
             raise DataError(str(exc)) from exc
+    naming = name_texts(project, params)
     if layout:
-        result = build_map(texts, model=params.model, progress=progress, vectors=vectors)
+        result = build_map(
+            texts, model=params.model, progress=progress, vectors=vectors, name_texts=naming
+        )
     else:
-        result = build_graph(texts, params.model, progress, vectors=vectors, neighbours=neighbours)
+        result = build_graph(
+            texts, params.model, progress, vectors=vectors, neighbours=neighbours, name_texts=naming
+        )
     if remember:
         project.store.set("map_params", params.to_json())
     return result
