@@ -170,12 +170,14 @@ class MapCompute:
             self._later(project, lambda: self.panel._show_points(project, np.asarray(value)))
         elif name == "clusters":
             get = value.get
-            self._later(
-                project,
-                lambda: self.panel._show_clusters(
+
+            def show() -> None:
+                self.panel._show_clusters(
                     get("coarse"), get("names_coarse"), get("fine"), get("names_fine")
-                ),
-            )
+                )
+                self.panel.set_cluster_details(get("details"))
+
+            self._later(project, show)
 
     def _done(self, project: Project, params: MapParams, result: Any) -> None:
         self._later(project, lambda: self._finish(project, params, result))
@@ -205,6 +207,7 @@ class MapCompute:
         self.panel._show_clusters(
             result.cluster_coarse, result.names_coarse, result.cluster_fine, result.names_fine
         )
+        self.panel.set_cluster_details(getattr(result, "details", None))
         self.panel.result = result
         self.panel.params = params
         self.panel.vectors, self.panel.vectors_params = result.vectors, params
