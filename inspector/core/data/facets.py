@@ -133,6 +133,7 @@ class FacetCounts:
 class FacetUpdate:
     mask: np.ndarray  # bool per row: every filter and the filter bar's rows
     matched: int
+    filter_mask: np.ndarray  # bool per row: the facets' filters alone
     counts: dict[str, FacetCounts] = field(default_factory=dict)
 
 
@@ -182,8 +183,9 @@ class FacetSet:
         n = self.height
         start = None if base is None else _as_mask(base, n)
         masks = {name: self.facet(name).mask(chosen) for name, chosen in filters.items()}
-        combined = _and(start, masks.values(), n)
-        update = FacetUpdate(combined, int(np.count_nonzero(combined)))
+        own = _and(None, masks.values(), n)
+        combined = own if start is None else own & start
+        update = FacetUpdate(combined, int(np.count_nonzero(combined)), own)
         for name in names:
             facet = self.facet(name)
             others = [m for other, m in masks.items() if other != name]

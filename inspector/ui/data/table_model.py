@@ -1,8 +1,8 @@
 """The sample table: a Qt model over the dataset's polars frame that computes only the rows
 the view asks for.
 
-The model shows a *view*: an int64 array of dataset row positions (a filter result, put in
-sort order). Resetting, filtering and sorting are numpy operations on that array — no
+The model shows a *view*: an int64 array of dataset row positions (a filter result, narrowed
+by a feature's row mask such as the facets', put in sort order). Resetting, filtering and sorting are numpy operations on that array — no
 per-row Python — so they stay fast at a million rows. Cells are computed when painted; the
 one-line previews are kept in a small LRU cache.
 """
@@ -40,7 +40,8 @@ class SampleTableModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._dataset: Dataset | None = None
-        self._base = np.zeros(0, dtype=np.int64)  # the rows shown, before sorting
+        self._base = np.zeros(0, dtype=np.int64)  # the filter's rows, before sorting
+        self._mask: np.ndarray | None = None  # rows the facets let through (None: all)
         self._view = self._base  # what the table shows, in order
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self._ids: pl.Series | None = None
@@ -63,6 +64,7 @@ class SampleTableModel(QAbstractTableModel):
         self._dataset = dataset
         self._previews.clear()
         self._ranks.clear()
+        self._mask = None
         if dataset is None:
             self._ids = self._sources = self._lines = None
             self._lengths = np.zeros(0, dtype=np.int64)
@@ -84,7 +86,30 @@ class SampleTableModel(QAbstractTableModel):
 
     def refresh_dataset(self, dataset: Dataset) -> None:
         """The same rows under another format (new previews and lengths), same view."""
+        mask = self._mask
         self.set_dataset(dataset, self._base)
+        if mask is not None and len(mask) == dataset.height:
+            self.set_row_mask(mask)
+
+    def set_row_mask(self, mask: np.ndarray | None) -> None:
+        """Show only the filter's rows where ``mask`` (a bool per dataset row) is True: the
+        facets' choice, on top of whatever the filter bar found. None: no narrowing."""
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            height = 0 if self._dataset is None else self._dataset.height
+            if mask.shape != (height,):
+                raise ValueError(f"set_row_mask: {mask.shape} values for {height} rows")
+        self.beginResetModel()
+        self._mask = mask
+        self._view = self._sorted(self._shown())
+        self.endResetModel()
+
+    def row_mask(self) -> np.ndarray | None:
+        return self._mask
+
+    def _shown(self) -> np.ndarray:
+        """The filter's rows that the row mask lets through, in dataset order."""
+        return self._base if self._mask is None else self._base[self._mask[self._base]]
 
     def set_identified(self, dataset: Dataset) -> None:
         """The same rows, now with their ids (computed after the table was first shown)."""
@@ -95,7 +120,7 @@ class SampleTableModel(QAbstractTableModel):
         self._ids = dataset.frame[ID]
         self._ranks.pop(ID_COL, None)
         if self._sort is not None and self._sort[0] == ID_COL:
-            self._reorder(self._sorted(self._base))
+            self._reorder(self._sorted(self._shown()))
         if self._view.size:
             last = self.index(int(self._view.size) - 1, ID_COL)
             self.dataChanged.emit(self.index(0, ID_COL), last)
@@ -104,7 +129,7 @@ class SampleTableModel(QAbstractTableModel):
         """Show these dataset rows (e.g. a filter result), in the current sort order."""
         self.beginResetModel()
         self._base = np.asarray(rows, dtype=np.int64)
-        self._view = self._sorted(self._base)
+        self._view = self._sorted(self._shown())
         self.endResetModel()
 
     def view_rows(self) -> np.ndarray:
@@ -112,7 +137,7 @@ class SampleTableModel(QAbstractTableModel):
         return self._view.copy()
 
     def base_rows(self) -> np.ndarray:
-        """The dataset rows shown, before sorting (a copy)."""
+        """The filter's rows, before sorting and before the row mask (a copy)."""
         return self._base.copy()
 
     def dataset_row(self, view_row: int) -> int:
@@ -140,12 +165,12 @@ class SampleTableModel(QAbstractTableModel):
         if column not in SORTABLE:
             return
         self._sort = (column, order)
-        self._reorder(self._sorted(self._base))
+        self._reorder(self._sorted(self._shown()))
 
     def clear_sort(self) -> None:
         """Back to the order of the rows as given (dataset order for a filter)."""
         self._sort = None
-        self._reorder(self._base)
+        self._reorder(self._shown())
 
     def _reorder(self, view: np.ndarray) -> None:
         """Show the same rows in another order. The selection and the current row follow

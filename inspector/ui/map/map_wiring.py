@@ -1,14 +1,16 @@
 """Put the map into a main window: the Map, Clusters and Search docks and their actions.
 
 The shell calls :func:`build_map` once per window (``inspector.ui.shell.features.install_map``)
-and registers what it returns.
+and registers what it returns. The map greys out the rows the table does not show (the filter
+bar's text/regex/SQL, the facets, a decision filter, a finder's list): :class:`FilterDimming`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 
 from inspector.core.map.process import start_helper
 from inspector.ui.map.map_compute import AUTO_MAP_SETTING, auto_map_enabled
@@ -47,9 +49,45 @@ def build_map(host: Host) -> tuple[MapPanel, SearchPanel]:
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
     clusters_dock.visibilityChanged.connect(panel.update_legend)
     host.datasetClosing.connect(panel.dataset_closed)
+    FilterDimming(host, panel)  # a child of the panel: lives as long as it
     _register_actions(host, panel, search)
     QTimer.singleShot(0, start_helper)  # the map's process server, while the window is small
     return panel, search
+
+
+class FilterDimming(QObject):
+    """Keeps the map's grey-out in step with the rows the table shows: whenever the table's
+    rows change (its model resets) or a map arrives, the rows not shown are dimmed."""
+
+    def __init__(self, host: Host, panel: MapPanel) -> None:
+        super().__init__(panel)
+        self.setObjectName("map_filter_dimming")
+        self.host = host
+        self.panel = panel
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)  # one update per burst of resets
+        self._timer.timeout.connect(self.update)
+        model = host.table.model()
+        if model is not None:
+            model.modelReset.connect(self._timer.start)
+        panel.mapReady.connect(lambda _result: self._timer.start())
+
+    def update(self) -> None:
+        self._timer.stop()
+        project = self.host.project
+        view = self.panel.view
+        if project is None or not self.panel.has_map():
+            return
+        n = project.dataset.height
+        if view.point_count() != n:
+            return  # the map of another dataset, or of a partial result
+        rows = self.host.view_rows()
+        mask = None
+        if rows.size < n:
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+        view.set_dim_mask(mask)
 
 
 def _first_sizes(host: Host) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from inspector.ui.data.facets_dock import FacetsDock
     from inspector.ui.junk.issues_wiring import IssuesController
     from inspector.ui.junk.learn_wiring import LearnController
     from inspector.ui.map.map_panel import MapPanel
@@ -37,6 +38,7 @@ class Features:
     select: SelectController | None = None
     issues: IssuesController | None = None
     learn: LearnController | None = None  # made with the Issues dock (its lists live there)
+    facets: FacetsDock | None = None
     command_palette: CommandPalette | None = None  # made on first use
     keymap_dialog: KeymapDialog | None = None  # while open
 
@@ -100,6 +102,16 @@ def install_learn(window: MainWindow) -> LearnController:
     return features.learn
 
 
+def install_facets(window: MainWindow) -> FacetsDock:
+    """The Facets dock: charts per column that filter the table (and so dim the map)."""
+    from inspector.ui.data.facets_dock import FacetsDock
+
+    features = window.features
+    if features.facets is None:
+        features.facets = FacetsDock(window)
+    return features.facets
+
+
 def install_all(window: MainWindow) -> MainWindow:
     """Every feature, in the order their services are needed: map, review, issues, learn."""
     install_map(window)
@@ -108,4 +120,5 @@ def install_all(window: MainWindow) -> MainWindow:
     install_select(window)
     install_issues(window)
     install_learn(window)
+    install_facets(window)
     return window

@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         self._show_count(len(rows), filtered)
         if current is not None and self.model.view_positions(np.array([current]))[0] >= 0:
             self.set_current_row(current)
-        elif len(rows):
+        elif self.model.rowCount():  # (the rows a row mask leaves, not the filter's)
             self.set_current_row(int(self.model.view_rows()[0]))
         else:
             self._current_row = None

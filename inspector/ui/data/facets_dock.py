@@ -1,0 +1,627 @@
+"""The Facets dock: a chart per chosen column that filters the table and the map.
+
+Categories (model, source, cluster, decision, flags) are bar charts, numbers (length, scores)
+histograms. Each chart shows the rows its bars hold among what the other filters let through
+(blue) over the count among all rows (grey): the cross-filter convention of
+:mod:`inspector.core.data.facets`. Click a bar to keep only its rows (Ctrl or Shift adds or
+removes a value), drag across a histogram to keep a range; each chart has a clear button and
+the dock a "Clear all". The facets' filters narrow the filter bar's rows (AND): the table
+shows the rows both let through (a row mask on its model) and the map greys out the rest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.data.dataset import LENGTH
+from inspector.core.data.facets import (
+    Categories,
+    FacetCounts,
+    FacetSet,
+    Filter,
+    Range,
+    default_facets,
+    facet_frame_columns,
+    flag_lists,
+)
+from inspector.ui.data.table_model import SampleTableModel
+
+if TYPE_CHECKING:
+    from inspector.core.project import Project
+    from inspector.ui.common.host import Host
+
+ANALYSIS_JOB = "facets-analysis"
+ISSUES_JOBS = ("issues", "issues-preview")  # the Issues dock's runs rewrite the flags
+LABEL_DEBOUNCE_MS = 250
+
+TOTAL_COLOUR = QColor("#e5e7eb")
+FILTERED_COLOUR = QColor("#4e79a7")
+CHOSEN_COLOUR = QColor("#f28e2b")
+FADED_COLOUR = QColor("#a9bfd6")
+TEXT_COLOUR = QColor("#374151")
+MUTED_COLOUR = QColor("#6b7280")
+BRUSH_COLOUR = QColor(242, 142, 43, 60)
+
+BAR_ROW = 18  # px per bar of a category chart
+LABEL_WIDTH = 120
+COUNT_WIDTH = 96
+HIST_HEIGHT = 72
+HIST_AXIS = 16
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.3g}M"
+    if abs(value) >= 1e4:
+        return f"{value / 1e3:.3g}k"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.3g}"
+
+
+class FacetChart(QWidget):
+    """One facet: bars (categories) or a histogram, the counts drawn with QPainter.
+    ``chosen(name, filter)`` fires on a click, a drag or the clear button (None: cleared)."""
+
+    chosen = Signal(str, object)
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.setObjectName(f"facet_{name}")
+        self.counts: FacetCounts | None = None
+        self._drag: tuple[float, float] | None = None  # histogram brush, in widget x
+        self.title = QLabel(name)
+        self.title.setStyleSheet("font-weight: 600;")
+        self.summary = QLabel()
+        self.summary.setStyleSheet(f"color: {MUTED_COLOUR.name()}; font-size: 8pt;")
+        self.clear_button = QToolButton()
+        self.clear_button.setObjectName(f"facet_clear_{name}")
+        self.clear_button.setText("Clear")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.setToolTip(f"Stop filtering by {name}")
+        self.clear_button.clicked.connect(lambda: self.chosen.emit(self.name, None))
+        self.clear_button.setVisible(False)
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(self.title)
+        head.addWidget(self.summary, 1)
+        head.addWidget(self.clear_button)
+        self.plot = _Plot(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.setSpacing(2)
+        layout.addLayout(head)
+        layout.addWidget(self.plot)
+
+    def set_counts(self, counts: FacetCounts) -> None:
+        self.counts = counts
+        self.clear_button.setVisible(counts.selection is not None)
+        shown = int(counts.filtered.sum())
+        total = int(counts.total.sum())
+        missing = ""
+        if counts.kind == "histogram" and counts.missing_total:
+            missing = f" · {counts.missing_filtered:,} of {counts.missing_total:,} missing"
+        self.summary.setText(f"{shown:,} of {total:,}{missing}")
+        self.plot.setFixedHeight(self.plot.wanted_height())
+        self.plot.update()
+
+    # -- what a click or drag chooses ---------------------------------------------------------
+    def click_bar(self, index: int, *, add: bool = False) -> None:
+        """Choose the bar ``index`` (``add``: toggle it in the current choice)."""
+        counts = self.counts
+        if counts is None or counts.kind == "histogram" or not 0 <= index < len(counts.labels):
+            return
+        value = counts.labels[index]
+        current = counts.selection.values if isinstance(counts.selection, Categories) else set()
+        if add:
+            values = set(current) ^ {value}
+        else:
+            values = set() if set(current) == {value} else {value}
+        self.chosen.emit(self.name, Categories(values) if values else None)
+
+    def choose_range(self, lo: float, hi: float) -> None:
+        """Keep the rows with ``lo <= value <= hi``."""
+        lo, hi = min(lo, hi), max(lo, hi)
+        self.chosen.emit(self.name, Range(float(lo), float(hi)))
+
+    def choose_bins(self, first: int, last: int) -> None:
+        """Keep the rows in bins ``first`` to ``last`` (a brush snapped to bin edges)."""
+        counts = self.counts
+        if counts is None or counts.edges is None:
+            return
+        n = len(counts.edges) - 1
+        a, b = sorted((max(0, min(first, n - 1)), max(0, min(last, n - 1))))
+        self.choose_range(float(counts.edges[a]), float(counts.edges[b + 1]))
+
+
+class _Plot(QWidget):
+    """The drawing and the mouse of a :class:`FacetChart`."""
+
+    def __init__(self, chart: FacetChart) -> None:
+        super().__init__(chart)
+        self.chart = chart
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(200)
+        self._brush: tuple[float, float] | None = None
+
+    def wanted_height(self) -> int:
+        counts = self.chart.counts
+        if counts is None:
+            return 20
+        if counts.kind == "histogram":
+            return HIST_HEIGHT + HIST_AXIS
+        return BAR_ROW * max(1, len(counts.labels))
+
+    # -- geometry --------------------------------------------------------------------------------
+    def _bar_area(self) -> QRectF:
+        return QRectF(LABEL_WIDTH, 0, max(10.0, self.width() - LABEL_WIDTH - COUNT_WIDTH), 0)
+
+    def bar_at(self, y: float) -> int:
+        """The category bar at height ``y``, or -1."""
+        counts = self.chart.counts
+        if counts is None or counts.kind == "histogram":
+            return -1
+        i = int(y // BAR_ROW)
+        return i if 0 <= i < len(counts.labels) else -1
+
+    def bin_at(self, x: float) -> int:
+        counts = self.chart.counts
+        if counts is None or counts.kind != "histogram":
+            return -1
+        n = len(counts.total)
+        return int(min(n - 1, max(0, x * n // max(1, self.width()))))
+
+    def bar_centre(self, index: int) -> QPointF:
+        """Where to click bar (or bin) ``index`` (tests click there)."""
+        counts = self.chart.counts
+        if counts is not None and counts.kind == "histogram":
+            n = len(counts.total)
+            return QPointF((index + 0.5) * self.width() / n, HIST_HEIGHT / 2)
+        return QPointF(LABEL_WIDTH + 10, index * BAR_ROW + BAR_ROW / 2)
+
+    # -- mouse -----------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt override
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        x = event.position().x()
+        self._brush = (x, x)
+        self.update()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._brush is not None:
+            self._brush = (self._brush[0], event.position().x())
+            self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._brush is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        start, _ = self._brush
+        self._brush = None
+        self.update()
+        counts = self.chart.counts
+        if counts is None:
+            return
+        pos = event.position()
+        if counts.kind == "histogram":
+            self.chart.choose_bins(self.bin_at(start), self.bin_at(pos.x()))
+            return
+        mods = event.modifiers()
+        add = bool(mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier))
+        self.chart.click_bar(self.bar_at(pos.y()), add=add)
+
+    # -- painting --------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        counts = self.chart.counts
+        if counts is None:
+            return
+        p = QPainter(self)
+        try:
+            if counts.kind == "histogram":
+                self._paint_histogram(p, counts)
+            else:
+                self._paint_bars(p, counts)
+        finally:
+            p.end()
+
+    def _paint_bars(self, p: QPainter, counts: FacetCounts) -> None:
+        area = self._bar_area()
+        top = max(1, int(counts.total.max()) if counts.total.size else 1)
+        chosen = counts.selection.values if isinstance(counts.selection, Categories) else None
+        metrics = QFontMetrics(self.font())
+        for i, label in enumerate(counts.labels):
+            y = i * BAR_ROW
+            total, filtered = int(counts.total[i]), int(counts.filtered[i])
+            picked = chosen is not None and label in chosen
+            p.setPen(TEXT_COLOUR if chosen is None or picked else MUTED_COLOUR)
+            font = self.font()
+            font.setBold(picked)
+            p.setFont(font)
+            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, LABEL_WIDTH - 8)
+            p.drawText(QRectF(0, y, LABEL_WIDTH - 6, BAR_ROW), Qt.AlignmentFlag.AlignVCenter, text)
+            w_total = area.width() * total / top
+            w_filtered = area.width() * filtered / top
+            p.fillRect(QRectF(area.left(), y + 3, w_total, BAR_ROW - 6), TOTAL_COLOUR)
+            colour = (
+                FILTERED_COLOUR if chosen is None else CHOSEN_COLOUR if picked else FADED_COLOUR
+            )
+            p.fillRect(QRectF(area.left(), y + 3, w_filtered, BAR_ROW - 6), colour)
+            p.setPen(MUTED_COLOUR)
+            font.setBold(False)
+            p.setFont(font)
+            p.drawText(
+                QRectF(area.right() + 4, y, COUNT_WIDTH - 6, BAR_ROW),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight),
+                f"{_fmt(filtered)} / {_fmt(total)}",
+            )
+
+    def _paint_histogram(self, p: QPainter, counts: FacetCounts) -> None:
+        n = len(counts.total)
+        w = self.width() / max(1, n)
+        top = max(1, int(counts.total.max()) if n else 1)
+        chosen = counts.selection if isinstance(counts.selection, Range) else None
+        edges = counts.edges if counts.edges is not None else np.arange(n + 1, dtype=float)
+        for i in range(n):
+            x = i * w
+            h_total = HIST_HEIGHT * counts.total[i] / top
+            h_filtered = HIST_HEIGHT * counts.filtered[i] / top
+            p.fillRect(QRectF(x + 0.5, HIST_HEIGHT - h_total, w - 1, h_total), TOTAL_COLOUR)
+            inside = chosen is None or (edges[i + 1] > chosen.lo and edges[i] < chosen.hi)
+            colour = (
+                FILTERED_COLOUR if chosen is None else CHOSEN_COLOUR if inside else FADED_COLOUR
+            )
+            p.fillRect(QRectF(x + 0.5, HIST_HEIGHT - h_filtered, w - 1, h_filtered), colour)
+        if self._brush is not None:
+            a, b = sorted(self._brush)
+            p.fillRect(QRectF(a, 0, max(1.0, b - a), HIST_HEIGHT), BRUSH_COLOUR)
+        p.setPen(QPen(MUTED_COLOUR))
+        lo, hi = float(edges[0]), float(edges[-1])
+        axis = QRectF(0, HIST_HEIGHT + 1, self.width(), HIST_AXIS - 1)
+        p.drawText(axis, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), _fmt(lo))
+        p.drawText(axis, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), _fmt(hi))
+        if chosen is not None:
+            text = f"{_fmt(chosen.lo)} – {_fmt(chosen.hi)}" + (" (log bins)" if counts.log else "")
+        else:
+            text = "log bins" if counts.log else ""
+        p.drawText(axis, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+class FacetsDock(QWidget):
+    """The Facets dock and its chip in the filter bar; built by
+    :func:`inspector.ui.shell.features.install_facets`."""
+
+    changed = Signal(object)  # the FacetUpdate after each recount
+
+    def __init__(self, host: Host) -> None:
+        super().__init__()
+        self.setObjectName("facets_dock")
+        self.host = host
+        self.facets: FacetSet | None = None
+        self.names: list[str] = []  # the facets shown, in order
+        self.filters: dict[str, Filter] = {}
+        self.charts: dict[str, FacetChart] = {}
+        self.last_update: Any = None  # the last FacetUpdate
+        self._project: Project | None = None
+        self._build()
+        self._labels_timer = QTimer(self)
+        self._labels_timer.setSingleShot(True)
+        self._labels_timer.setInterval(LABEL_DEBOUNCE_MS)
+        self._labels_timer.timeout.connect(self._decisions_changed)
+        self._hooked_services = False
+
+        host.add_dock(self, "Facets", Qt.DockWidgetArea.RightDockWidgetArea)
+        host.add_filter_widget(self.chip)
+        host.datasetOpened.connect(self.dataset_opened)
+        host.datasetClosing.connect(self.dataset_closed)
+        host.filterApplied.connect(self._filter_ran)
+        host.formatChanged.connect(self._format_changed)
+        host.jobs.finished.connect(self._job_finished)
+        host.actions.register(
+            "facets.clear",
+            "Clear &Facets",
+            self.clear_all,
+            menu="Edit",
+            enabled_when=lambda: bool(self.filters),
+            tip="Stop filtering by the Facets dock's charts",
+        )
+
+    # -- building ----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.columns_button = QToolButton()
+        self.columns_button.setObjectName("facets_columns")
+        self.columns_button.setText("Columns…")
+        self.columns_button.setToolTip("Choose the columns shown as charts")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self.columns_button)
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        self.columns_button.setMenu(self.columns_menu)
+        self.clear_button = QToolButton()
+        self.clear_button.setObjectName("facets_clear_all")
+        self.clear_button.setText("Clear all")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.clicked.connect(self.clear_all)
+        self.count_label = QLabel("Open a dataset.")
+        self.count_label.setObjectName("facets_count")
+        self.count_label.setStyleSheet(f"color: {MUTED_COLOUR.name()};")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.addWidget(self.columns_button)
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.clear_button)
+        self.charts_box = QWidget()
+        self.charts_layout = QVBoxLayout(self.charts_box)
+        self.charts_layout.setContentsMargins(0, 0, 0, 0)
+        self.charts_layout.setSpacing(4)
+        self.charts_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.charts_box)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(scroll, 1)
+
+        # In the filter bar: how many rows the facets leave, and a way out.
+        self.chip = QWidget()
+        self.chip.setObjectName("facets_chip")
+        self.chip_label = QLabel()
+        self.chip_label.setStyleSheet("color: #c2410c;")
+        chip_clear = QToolButton()
+        chip_clear.setText("✕")
+        chip_clear.setAutoRaise(True)
+        chip_clear.setToolTip("Clear the facets' filters")
+        chip_clear.clicked.connect(self.clear_all)
+        chip_layout = QHBoxLayout(self.chip)
+        chip_layout.setContentsMargins(6, 0, 0, 0)
+        chip_layout.setSpacing(0)
+        chip_layout.addWidget(self.chip_label)
+        chip_layout.addWidget(chip_clear)
+        self.chip.setVisible(False)
+
+    # -- the dataset -------------------------------------------------------------------------------
+    def dataset_opened(self, project: Project) -> None:
+        self._hook_services()
+        self._project = project
+        dataset = project.dataset
+        frame = dataset.frame
+        columns = facet_frame_columns(
+            frame.select(dataset.user_columns),
+            length=frame[LENGTH],
+            clusters=self._clusters(),
+            decisions=self._decisions(dataset.height),
+        )
+        self.facets = FacetSet(pl.DataFrame(list(columns.values())))
+        self.filters = {}
+        self.set_facets(default_facets(self.facets.frame))
+        self._load_analysis(project)
+
+    def dataset_closed(self) -> None:
+        self.host.jobs.cancel(ANALYSIS_JOB)
+        self._project = None
+        self.facets = None
+        self.filters = {}
+        self.last_update = None
+        self._set_model_mask(None)
+        for chart in list(self.charts.values()):
+            chart.deleteLater()
+        self.charts = {}
+        self.names = []
+        self.chip.setVisible(False)
+        self.count_label.setText("Open a dataset.")
+
+    def _hook_services(self) -> None:
+        if self._hooked_services:
+            return
+        self._hooked_services = True
+        map_ = self.host.map_service()
+        if map_ is not None:
+            map_.clusters_changed.connect(self._clusters_changed)
+        review = self.host.review_service()
+        if review is not None:
+            review.labels_changed.connect(lambda _u: self._labels_timer.start())
+
+    def _clusters(self) -> tuple[np.ndarray | None, dict[int, str] | None] | None:
+        map_ = self.host.map_service()
+        if map_ is None:
+            return None
+        coarse, names, _fine, _names_fine = map_.cluster_labels()
+        return None if coarse is None else (np.asarray(coarse), dict(names or {}))
+
+    def _decisions(self, n: int) -> np.ndarray | None:
+        review = self.host.review_service()
+        if review is None:
+            return None
+        codes = review.decision_codes()
+        return codes if len(codes) == n else None
+
+    def _set_derived(self, name: str, series: pl.Series | None) -> None:
+        if self.facets is None or series is None or len(series) != self.facets.height:
+            return
+        fresh = name not in self.facets.columns
+        self.facets.set_column(series.rename(name))
+        if fresh and name in ("cluster", "decision", "flags") and name not in self.names:
+            self.names.append(name)  # a default facet that just became available
+            self._sync_charts()
+        if name in self.filters and name not in self.names:
+            self.filters.pop(name)
+        self.recount(filters_changed=name in self.filters)
+
+    def _clusters_changed(self) -> None:
+        clusters = self._clusters()
+        if clusters is None or self.facets is None:
+            return
+        cols = facet_frame_columns(pl.DataFrame(height=self.facets.height), clusters=clusters)
+        self._set_derived("cluster", cols.get("cluster"))
+
+    def _decisions_changed(self) -> None:
+        if self.facets is None:
+            return
+        decisions = self._decisions(self.facets.height)
+        cols = facet_frame_columns(pl.DataFrame(height=self.facets.height), decisions=decisions)
+        self._set_derived("decision", cols.get("decision"))
+
+    def _format_changed(self, _spec: object) -> None:
+        project = self.host.project
+        if project is not None and self.facets is not None:
+            self._set_derived("length", project.dataset.frame[LENGTH])
+
+    def _load_analysis(self, project: Project) -> None:
+        """The flags and outlier scores of the last Issues run, read in the background."""
+
+        def load(p: Project, _progress: Any) -> dict[str, pl.Series]:
+            from inspector.core.junk.project_junk import load_analysis
+
+            table = load_analysis(p)
+            if table is None:
+                return {}
+            out = {"flags": flag_lists(table)}
+            if "outlier_score" in table.columns:
+                out["outlier score"] = table["outlier_score"].cast(pl.Float64)
+            return out
+
+        def done(columns: dict[str, pl.Series]) -> None:
+            if project is not self._project:
+                return
+            for name, series in columns.items():
+                self._set_derived(name, series)
+
+        self.host.jobs.submit(ANALYSIS_JOB, load, project, label="Reading issues", on_done=done,
+                              on_error=lambda _exc: None)  # fmt: skip
+
+    def _job_finished(self, job: Any) -> None:
+        if job.kind in ISSUES_JOBS and self._project is not None:
+            project = self._project
+            QTimer.singleShot(0, self, lambda: self._load_analysis(project))
+
+    # -- choosing facets ---------------------------------------------------------------------------
+    def available(self) -> list[str]:
+        return [] if self.facets is None else self.facets.columns
+
+    def set_facets(self, names: list[str]) -> None:
+        """Show charts for ``names`` (columns of the facet frame), in this order."""
+        if self.facets is None:
+            return
+        known = set(self.facets.columns)
+        self.names = [n for n in names if n in known]
+        dropped = [n for n in self.filters if n not in self.names]
+        for name in dropped:
+            self.filters.pop(name)
+        self._sync_charts()
+        self.recount(filters_changed=bool(dropped))
+
+    def _fill_columns_menu(self) -> None:
+        menu = self.columns_menu
+        menu.clear()
+        for name in self.available():
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name in self.names)
+            action.toggled.connect(lambda on, n=name: self._toggle_facet(n, on))
+
+    def _toggle_facet(self, name: str, on: bool) -> None:
+        names = [n for n in self.names if n != name] + ([name] if on else [])
+        self.set_facets(names)
+
+    def _sync_charts(self) -> None:
+        for name in list(self.charts):
+            if name not in self.names:
+                self.charts.pop(name).deleteLater()
+        for i, name in enumerate(self.names):
+            chart = self.charts.get(name)
+            if chart is None:
+                chart = self.charts[name] = FacetChart(name)
+                chart.chosen.connect(self.choose)
+            self.charts_layout.insertWidget(i, chart)
+
+    # -- filtering ---------------------------------------------------------------------------------
+    def choose(self, name: str, chosen: Filter | None) -> None:
+        """Filter by ``chosen`` on facet ``name`` (None: stop filtering by it)."""
+        if chosen is None:
+            if self.filters.pop(name, None) is None:
+                return
+        else:
+            self.filters[name] = chosen
+        self.recount(filters_changed=True)
+
+    def clear_all(self) -> None:
+        if self.filters:
+            self.filters = {}
+            self.recount(filters_changed=True)
+
+    def _filter_ran(self, n: int) -> None:
+        if n >= 0 and self.facets is not None:
+            self.recount()
+
+    def _base(self) -> np.ndarray | None:
+        """The filter bar's rows (None: every row)."""
+        if self.facets is None or self.host.filter_is_empty():
+            return None
+        rows = self.host.base_rows()
+        return None if rows.size == self.facets.height else rows
+
+    def recount(self, *, filters_changed: bool = False) -> None:
+        """Count again (after the filter bar ran, a column or a filter changed); when the
+        facets' filters changed, narrow the table to the rows they let through."""
+        if self.facets is None:
+            return
+        try:
+            update = self.facets.update(self.names, self.filters, self._base())
+        except (KeyError, ValueError):  # a filter left from a column that changed kind
+            self.filters = {k: v for k, v in self.filters.items() if k in self.facets.columns}
+            self.filters = {k: v for k, v in self.filters.items() if self._fits(k, v)}
+            update = self.facets.update(self.names, self.filters, self._base())
+        self.last_update = update
+        for name, counts in update.counts.items():
+            self.charts[name].set_counts(counts)
+        if filters_changed:
+            self._set_model_mask(update.filter_mask if self.filters else None)
+        total = self.facets.height
+        self.count_label.setText(
+            f"{update.matched:,} of {total:,} rows" if self.filters else f"{total:,} rows"
+        )
+        self.chip_label.setText(f"facets: {update.matched:,} rows")
+        self.chip.setVisible(bool(self.filters))
+        self.clear_button.setEnabled(bool(self.filters))
+        self.host.actions.update_enabled()
+        self.changed.emit(update)
+
+    def _fits(self, name: str, chosen: Filter) -> bool:
+        assert self.facets is not None
+        try:
+            self.facets.facet(name).mask(chosen)
+        except ValueError:
+            return False
+        return True
+
+    def _set_model_mask(self, mask: np.ndarray | None) -> None:
+        model = self.host.table.model()
+        if not isinstance(model, SampleTableModel) or model.dataset is None:
+            return
+        if mask is not None and len(mask) != model.dataset.height:
+            return
+        model.set_row_mask(mask)
+        current = self.host.current_row()
+        if current is None or not self.host.row_in_view(current):
+            first = self.host.first_view_row()
+            if first is not None:
+                self.host.set_current_row(first)
+            else:
+                self.host.sample_view.show_message("No rows match the filters.")
