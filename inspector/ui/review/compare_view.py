@@ -18,7 +18,7 @@ what the change touched. While it has focus it claims its keys before the window
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -70,6 +70,11 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+def hint_text(rows: Sequence[tuple[str, str]]) -> str:
+    """The hint line: each (keys, what) row, "no key" where the keys are empty."""
+    return " · ".join(f"{keys or 'no key:'} {what}" for keys, what in rows)
+
+
 class MarkdownBrowser(QTextBrowser):
     """Read-only Markdown that never loads a resource: an answer's ``![](file:///…)`` or
     a link must not read local files or reach the network."""
@@ -114,7 +119,7 @@ class CompareView(QWidget):
         self.scroll.setWidget(self.columns)
         self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.keys_hint = QLabel(" · ".join(f"{k} {what}" for k, what in KEYS))
+        self.keys_hint = QLabel(hint_text(KEYS))
         self.keys_hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -125,7 +130,15 @@ class CompareView(QWidget):
         self.answer_views: list[MarkdownBrowser] = []
         # a window's key table (its keymap) in place of :data:`KEYS`: event -> action or None
         self.keys_from: Callable[[QKeyEvent], Callable[[], None] | None] | None = None
+        # the key shown on each answer's title (the "best" key; a keymap may change it)
+        self.answer_keys: list[str] = [str(n) for n in range(1, MAX_KEYED + 1)]
         self.show_group(0)
+
+    def set_keys_shown(self, hint: Sequence[tuple[str, str]], answer_keys: list[str]) -> None:
+        """Show a keymap's keys: the hint line's (keys, what) rows and each answer's key."""
+        self.keys_hint.setText(hint_text(hint))
+        self.answer_keys = list(answer_keys)
+        self.refresh_marks()
 
     # -- what is shown -----------------------------------------------------------------------
     @property
@@ -184,8 +197,8 @@ class CompareView(QWidget):
             return
         marks = self.marks()
         for i, (title, answer) in enumerate(zip(self.answer_titles, group.answers)):
-            key = str(i + 1) if i < MAX_KEYED else "–"
-            text = f"<b>{key}</b>"
+            key = self.answer_keys[i] if i < len(self.answer_keys) else ""
+            text = f"<b>{escape(key or '–')}</b>"
             if answer.label:
                 text += f" · {escape(answer.label)}"
             for mark in (BEST, WORST, TIE):

@@ -16,7 +16,7 @@ the last prompt) brings the table and the reader back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -51,6 +51,39 @@ def mode_actions() -> list[tuple[str, str, list[str]]]:
         ("compare.leave", "&Leave Compare", ["Esc"]),
     ]
     return out
+
+
+def _numbered(keys: Sequence[str], default: Sequence[str]) -> str:
+    """Nine answers' keys in one hint cell: ``1-9`` as the defaults are, else each listed."""
+    if list(keys) == list(default):
+        first, last = default[0], default[-1]
+        prefix = first.rpartition("+")[0]
+        return f"{first}-{last.rpartition('+')[2]}" if prefix else f"{first}-{last}"
+    return "/".join(k or "–" for k in keys)
+
+
+def hint_rows(keys_of: Callable[[str], list[str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    """The compare view's hint rows (keys, what) and each answer's best key, from the
+    window's keymap (``keys_of``: an action id's current keys, the user's own first)."""
+    first = {id_: (keys_of(id_) or [""])[0] for id_, _title, _keys in mode_actions()}
+    best = [first[f"compare.best.{n}"] for n in range(1, MAX_KEYED + 1)]
+    worst = [first[f"compare.worst.{n}"] for n in range(1, MAX_KEYED + 1)]
+    digits = [str(n) for n in range(1, MAX_KEYED + 1)]
+
+    def all_keys(id_: str) -> str:
+        return "/".join(k for k in keys_of(id_) if k)
+
+    rows = [
+        (_numbered(best, digits), "mark that answer the best"),
+        (_numbered(worst, [f"Shift+{d}" for d in digits]), "mark that answer the worst"),
+        (all_keys("compare.tie"), "a tie: no answer is better"),
+        (all_keys("compare.skip"), "skip to the next prompt"),
+        (all_keys("compare.back"), "back to the previous prompt"),
+        (all_keys("compare.undo"), "undo"),
+        (all_keys("compare.redo"), "redo"),
+        (all_keys("compare.leave"), "leave"),
+    ]
+    return rows, best
 
 
 class CompareController(QObject):
@@ -116,6 +149,8 @@ class CompareController(QObject):
         for id_, keys in bindings.items():
             reg[id_].setShortcuts([QKeySequence(k) for k in keys if k])
         self.keys = key_table(bindings)
+        if self.view is not None:
+            self.view.set_keys_shown(*hint_rows(reg.keys))
 
     def action_for(self, event: QKeyEvent) -> Callable[[], None] | None:
         """The mode's action for a key press (the view asks, for every key it gets)."""
@@ -177,6 +212,7 @@ class CompareController(QObject):
         self._drop_view()
         view = CompareView(self.hub.book, groups)
         view.keys_from = self.action_for  # the keys from the keymap, not the view's defaults
+        view.set_keys_shown(*hint_rows(self.host.actions.keys))
         view.changed.connect(self.hub.absorb)
         view.finished.connect(self._finished)
         for id_ in self._mode_ids:
