@@ -98,22 +98,23 @@ def synthetic_analysis(tmp: Path, rows: int, seed: int = 0) -> tuple[Path, Path]
             "cluster_label": [f"topic {t % 8}" for t in topic],
             "cluster_fine": topic.astype(np.int32),
             "cluster_fine_label": [f"fine {t}" for t in topic],
-            "dup_group": pl.Series(np.where(group >= 0, group, None), dtype=pl.Int64),
-            "dup_kind": pl.Series(np.where(group >= 0, "exact_duplicate", None), dtype=pl.String),
+            "dup_group": pl.Series(group.astype(np.int64)),
+            "dup_kind": pl.Series(["exact_duplicate" if g >= 0 else None for g in group]),
             "dup_representative": pl.Series(
-                [f"r{k - 1}" if d else None for k, d in zip(range(rows), dup)], dtype=pl.String
+                [f"r{k - 1}" if d else None for k, d in enumerate(dup)]
             ),
-            "dup_matched": pl.Series(
-                [f"r{k - 1}" if d else None for k, d in zip(range(rows), dup)], dtype=pl.String
-            ),
-            "dup_similarity": pl.Series(np.where(dup, 1.0, np.nan), dtype=pl.Float32),
+            "dup_similarity": pl.Series(np.where(dup, 1.0, np.nan).astype(np.float32)),
             "dup_removed": pl.Series(dup),
             "response.too_short": pl.Series(np.where(flag, 2, 20), dtype=pl.Int64),
             "response.too_short.flag": pl.Series(flag),
             "n_flags": pl.Series(flag.astype(np.int32)),
             "any_flag": pl.Series(flag),
         }
-    ).with_columns(pl.col("dup_similarity").fill_nan(None))
+    ).with_columns(
+        pl.col("dup_representative").alias("dup_matched"),
+        pl.col("dup_similarity").fill_nan(None),
+        pl.when(pl.col("dup_group") >= 0).then(pl.col("dup_group")).alias("dup_group"),
+    )
     out = tmp / "analysis"
     out.mkdir()
     if rows > 100_000:

@@ -17,6 +17,13 @@ from inspector.cli.common import (
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("open", help="open PATH (or nothing) in the window")
     add_dataset_options(p, path_optional=True)
+    p.add_argument(
+        "--analysis",
+        metavar="DIR",
+        help="show the analysis 'inspector analyze --out DIR' wrote (local or Ray engine) "
+        "over PATH: map, clusters, flags and duplicates from DIR, nothing recomputed; "
+        "refused when DIR was made from other data",
+    )
     p.set_defaults(handler=_open)
 
     p = sub.add_parser("info", help="print the format, mapping, rows, id rule and three samples")
@@ -34,7 +41,7 @@ def _open(args: argparse.Namespace) -> int:
     from inspector.cli.common import open_options
     from inspector.ui.shell.app import run_app
 
-    return run_app(args.path, **open_options(args))
+    return run_app(args.path, analysis=args.analysis, **open_options(args))
 
 
 def info_dict(project, samples: int = 3) -> dict:

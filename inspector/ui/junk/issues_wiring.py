@@ -126,6 +126,14 @@ class IssuesController(QObject):
         )
         self.window.actions.update_enabled()
 
+    def show_analysis(self, table: pl.DataFrame, text: str) -> None:
+        """Show an analysis made elsewhere (File ▸ Open Analysis; its proposals are stored)."""
+        self.result = self.finder = None
+        self.table = table
+        self._show_table(text)
+        self._reload_review()
+        self.window.actions.update_enabled()
+
     def _closed(self) -> None:
         self.window.jobs.cancel(JOB_KIND)
         self.window.jobs.cancel(PREVIEW_KIND)

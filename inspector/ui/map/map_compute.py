@@ -59,6 +59,7 @@ class MapCompute:
         self._step_timer.setSingleShot(True)
         self._step_timer.setInterval(0)
         self._step_timer.timeout.connect(self._run_step)
+        self._given: Project | None = None  # a project whose map comes from an analysis folder
 
     def clear_steps(self) -> None:
         """Drop the steps not run yet (the map they were for is gone)."""
@@ -98,7 +99,11 @@ class MapCompute:
         self.panel._show_message("Computing the map…")
 
         def start() -> None:
-            if self.host.project is project and self.host.jobs.current(JOB_KIND) is None:
+            if (
+                self.host.project is project
+                and self._given is not project
+                and self.host.jobs.current(JOB_KIND) is None
+            ):
                 self.compute(params)
 
         QTimer.singleShot(START_DELAY_MS, self.panel, start)  # dropped if the panel is gone
@@ -143,6 +148,30 @@ class MapCompute:
 
     def cancel(self) -> None:
         self.host.jobs.cancel(JOB_KIND)
+
+    # -- a map made elsewhere (File ▸ Open Analysis: inspector.ui.shell.open_analysis) --------
+    def expect_given(self, project: Project, text: str) -> None:
+        """``project``'s map comes from elsewhere: none is computed for it unless asked."""
+        self._given = project
+        self.host.jobs.cancel(JOB_KIND)
+        self.panel._show_message(text)
+
+    def show_given(
+        self, project: Project, xy: np.ndarray, coarse, names_coarse, fine, names_fine
+    ) -> None:
+        """Show a map made elsewhere (an analysis folder) as a finished job's is shown."""
+        self.expect_given(project, "")
+        self.clear_steps()
+        self.panel._show_points(project, np.asarray(xy))
+        self.panel._show_clusters(coarse, names_coarse, fine, names_fine)
+        self.host.actions.update_enabled()
+
+    def drop_given(self, text: str) -> None:
+        """The map expected from elsewhere is not coming: say so (Compute map still works)."""
+        self._given = None
+        if self.panel._xy_shown is None:
+            self.panel._show_message(text)
+            self.panel.setup_bar.setVisible(True)
 
     def _on_job_progress(self, job: Job) -> None:
         if job.kind == JOB_KIND and self.panel.message.isVisibleTo(self.panel):
@@ -228,6 +257,7 @@ class MapCompute:
         self.panel.setup_bar.setVisible(True)
 
     def dataset_closed(self) -> None:
+        self._given = None
         self.host.jobs.cancel(JOB_KIND)
         self.panel.project = None
         self.panel._clear_map()

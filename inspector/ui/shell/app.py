@@ -199,12 +199,16 @@ def run_app(
     *,
     review_queue: str | None = None,
     resume_review: bool = False,
+    analysis: str | None = None,
     **open_opts: Any,
 ) -> int:
     """Show the window (opening ``path`` if given) and run until it closes.
 
     ``review_queue`` (e.g. ``unlabeled``) starts a review session on that list once the data
-    is open; ``resume_review`` resumes the latest unfinished one instead. ``open_opts`` go to :func:`inspector.core.project.open_project`
+    is open; ``resume_review`` resumes the latest unfinished one instead. ``analysis`` (a
+    folder ``inspector analyze --out`` wrote) is shown over the data, checked against it first
+    (without ``path``: the data its manifest names). ``open_opts`` go to
+    :func:`inspector.core.project.open_project`
     (``skip_bad_lines``, ``kind``, ``fields``, ``id_column``, ``split``, ``project_path``).
     """
     exit_if_window_cannot_start()  # Qt would abort: name the missing library or display
@@ -219,8 +223,14 @@ def run_app(
         review.resume_when_ready()
     elif review is not None and review_queue:
         review.start_when_ready(review_queue)
-    if path:
-        opts = {k: v for k, v in open_opts.items() if v is not None}
+    opts = {k: v for k, v in open_opts.items() if v is not None}
+    opener = window.features.open_analysis
+    if analysis and opener is not None:
+        if path:
+            QTimer.singleShot(0, lambda: opener.open_with(path, analysis, **opts))
+        else:
+            QTimer.singleShot(0, lambda: opener.open_folder(analysis))
+    elif path:
         QTimer.singleShot(0, lambda: window.open_path(path, **opts))
     log.info("started")
     return int(app.exec())

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from inspector.ui.shell.command_palette import CommandPalette
     from inspector.ui.shell.keymap_dialog import KeymapDialog
     from inspector.ui.shell.main_window import MainWindow
+    from inspector.ui.shell.open_analysis import OpenAnalysisController
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Features:
     facets: FacetsDock | None = None
     command_palette: CommandPalette | None = None  # made on first use
     keymap_dialog: KeymapDialog | None = None  # while open
+    open_analysis: OpenAnalysisController | None = None  # File ▸ Open Analysis…
 
 
 def install_map(window: MainWindow) -> MapPanel:
@@ -102,6 +104,17 @@ def install_learn(window: MainWindow) -> LearnController:
     return features.learn
 
 
+def install_open_analysis(window: MainWindow) -> OpenAnalysisController:
+    """File ▸ Open Analysis…: a finished ``inspector analyze --out`` folder over its data,
+    shown in the map and the Issues dock (install those first)."""
+    from inspector.ui.shell.open_analysis import OpenAnalysisController
+
+    features = window.features
+    if features.open_analysis is None:
+        features.open_analysis = OpenAnalysisController(window)
+    return features.open_analysis
+
+
 def install_facets(window: MainWindow) -> FacetsDock:
     """The Facets dock: charts per column that filter the table (and so dim the map)."""
     from inspector.ui.data.facets_dock import FacetsDock
@@ -121,4 +134,5 @@ def install_all(window: MainWindow) -> MainWindow:
     install_issues(window)
     install_learn(window)
     install_facets(window)
+    install_open_analysis(window)
     return window
