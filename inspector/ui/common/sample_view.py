@@ -174,13 +174,20 @@ def _pair_html(
                 ra, rb = runs
             else:
                 unmarked = True
-        how = {"markdown": markdown, "match": match}
-        left = block_html(_titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR, **how) if a else ""
-        right = (
-            block_html(_titled(b, "rejected"), rb, REJECTED_MARK, REJECTED_COLOUR, **how)
-            if b
-            else ""
-        )
+        left = right = ""
+        if a is not None:
+            left = block_html(
+                _titled(a, "chosen"), ra, CHOSEN_MARK, CHOSEN_COLOUR, markdown=markdown, match=match
+            )
+        if b is not None:
+            right = block_html(
+                _titled(b, "rejected"),
+                rb,
+                REJECTED_MARK,
+                REJECTED_COLOUR,
+                markdown=markdown,
+                match=match,
+            )
         rows.append(
             f"<tr><td width='50%' valign='top' {left_gap}>{left}</td>"
             f"<td width='50%' valign='top' {gap}>{right}</td></tr>"
