@@ -2,7 +2,10 @@
 
 Chat turns are labelled per role in colour, Alpaca shows instruction / input / output
 sections, preference pairs show chosen and rejected side by side, half the width each, with the
-differing words marked when the sides are similar enough for that to help, fenced code is monospace on a light background. Everything from the data is
+differing words marked when the sides are similar enough for that to help. Each text is
+rendered as Markdown (:mod:`inspector.ui.common.markdown_html`) or, with View > Raw Text, shown
+as written (:mod:`inspector.ui.common.reader_text`); in both, code and text laid out in columns
+are monospace and the filter's text matches are marked. Everything from the data is
 HTML-escaped. :func:`sample_html` is a pure function of a rendered record (testable without
 a window); :class:`SampleView` shows it.
 """
