@@ -75,6 +75,8 @@ def test_filters_combine_with_and_and_the_filter_bar_rows():
     update = facets.update(["model", "length"], filters, base=base)
     assert np.flatnonzero(update.mask).tolist() == [1, 2]
     assert update.matched == 2
+    # the facets' own mask leaves the filter bar out (the table applies that itself)
+    assert np.flatnonzero(update.filter_mask).tolist() == [1, 2, 5, 6]
 
 
 def test_a_facet_s_filtered_counts_leave_out_its_own_filter():
