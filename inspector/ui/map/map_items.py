@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
 from inspector.core.map.spatial import GridIndex, Raster, rasterize
+from inspector.ui.rendering.palette import CLUSTER_RGB, NOISE_RGB
 
 POINTS_LIMIT = 20_000  # at most this many points in view are drawn one by one
 DENSITY_BIN_PX = 2  # screen pixels per density bin (the image is scaled up smoothly)
@@ -28,19 +29,14 @@ RESCALE_TOLERANCE = 1.4  # reuse a density image within this zoom factor (a whee
 
 BACKGROUND = (250, 250, 248)
 TEXT = (32, 33, 36)
-NOISE = (178, 178, 178, 255)
+NOISE = (*NOISE_RGB, 170)  # translucent too: points in no cluster stay in the background
 UNIFORM = (66, 103, 172, 255)
 SELECTED_OUTLINE = (20, 20, 20, 255)
 HIGHLIGHT_OUTLINE = (255, 140, 0, 255)
 CURRENT_RING = (0, 90, 220, 255)
 
-# Tableau 20, reordered so that the first ten are the strong tones.
-PALETTE = [
-    (78, 121, 167), (242, 142, 43), (225, 87, 89), (118, 183, 178), (89, 161, 79),
-    (237, 201, 72), (176, 122, 161), (255, 157, 167), (156, 117, 95), (186, 176, 172),
-    (160, 203, 232), (255, 190, 125), (140, 209, 125), (134, 188, 182), (241, 206, 99),
-    (73, 152, 148), (211, 114, 149), (212, 166, 200), (182, 153, 45), (121, 112, 110),
-]  # fmt: skip
+# Distinct cluster colours (none of them grey); "none" is NOISE, which no cluster shares.
+PALETTE = list(CLUSTER_RGB)
 
 
 @dataclass
@@ -125,6 +121,20 @@ class ColourScheme:
         index = np.zeros(values.size, np.uint8)
         index[finite] = scaled[finite].astype(np.uint8) + 1
         return cls("continuous", colours, index, title, vmin=float(vmin), vmax=float(vmax))
+
+
+def with_faded(
+    colours: np.ndarray, index: np.ndarray, faded: np.ndarray | None, amount: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """The colour table with a faded copy of each colour appended, and ``index`` pointing rows
+    where ``faded`` is True at those copies (weak cluster members; later, rows a filter dims).
+    Unchanged when nothing is faded or the table would pass 256 entries."""
+    if faded is None or not faded.any() or 2 * len(colours) > 256:
+        return colours, index
+    table = np.vstack([colours, dimmed(colours, amount)])
+    out = index.copy()
+    out[faded] += len(colours)
+    return table, out
 
 
 def dimmed(colours: np.ndarray, amount: float = 0.55) -> np.ndarray:

@@ -14,9 +14,10 @@ from inspector.ui.map.map_items import BACKGROUND, PALETTE, TEXT, ColourScheme, 
 
 
 class LegendWidget(QtWidgets.QWidget):
-    """A small translucent legend (categories) or colour bar (continuous values).
+    """A small legend (categories) or colour bar (continuous values), in a column beside the
+    map (never over its points).
 
-    Hidden while the map is in a single colour.
+    Hidden while the map is in a single colour, or while turned off (:meth:`set_enabled`).
     """
 
     MAX_ROWS = 12
@@ -36,8 +37,18 @@ class LegendWidget(QtWidgets.QWidget):
         self.setFont(font)
         self._title_font = QtGui.QFont(font)
         self._title_font.setBold(True)
-        self._cache: QtGui.QPixmap | None = None  # the map repaints under us on every frame
+        self._cache: QtGui.QPixmap | None = None
+        self._enabled = True
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.hide()
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Show the legend whenever there is one to show (True) or never (False)."""
+        self._enabled = bool(enabled)
+        self.setVisible(self._enabled and self._kind != "uniform")
+
+    def enabled(self) -> bool:
+        return self._enabled
 
     # -- state ---------------------------------------------------------------------------
 
@@ -52,9 +63,9 @@ class LegendWidget(QtWidgets.QWidget):
                 (i / 8, QtGui.QColor(*(int(v) for v in scheme.colours[s])))
                 for i, s in enumerate(stops)
             ]
-        self.setVisible(scheme.kind != "uniform")
         self._cache = None
-        self.adjustSize()
+        self.setFixedSize(self.sizeHint())
+        self.setVisible(self._enabled and scheme.kind != "uniform")
         self.update()
 
     def kind(self) -> str:
@@ -194,6 +205,7 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         self._icons: dict[int, QtGui.QIcon] = {}
         self._reps: dict[str, dict[int, list[int]]] = {}
         self._preview: Callable[[int], str] | None = None
+        self._shown: tuple = (None, None, None, None)  # what set_clusters was given
         self._map = map_view
         if map_view is not None:
             # Bound methods, so Qt drops the connections when either side is deleted.
@@ -234,7 +246,20 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         (level -> code -> rows, best first), as the first words of ``preview(row)``."""
         self._reps = dict(representatives or {})
         self._preview = preview
-        self._add_samples()
+        # Rebuilt rather than edited in place (taking items out of a QTreeWidget from Python
+        # can crash PySide); the expanded clusters stay expanded.
+        expanded = set()
+        it = QtWidgets.QTreeWidgetItemIterator(self)
+        while it.value() is not None:
+            item = it.value()
+            if item.isExpanded():
+                expanded.add((item.data(0, self._LEVEL), item.data(0, self._CODE)))
+            it += 1
+        self.set_clusters(*self._shown)
+        for level, code in expanded:
+            item = self.find(str(level), int(code))
+            if item is not None:
+                item.setExpanded(True)
 
     def _add_samples(self) -> None:
         it = QtWidgets.QTreeWidgetItemIterator(self)
@@ -244,14 +269,7 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
             if item.data(0, self._LEVEL) in ("coarse", "fine"):
                 clusters.append(item)
             it += 1
-        current = self.currentItem()
-        if current is not None and current.data(0, self._LEVEL) == "sample":
-            self.setCurrentItem(current.parent())
         for item in clusters:
-            old = [item.child(i) for i in range(item.childCount())]
-            for child in old:
-                if child.data(0, self._LEVEL) == "sample":
-                    item.removeChild(child)
             level, code = str(item.data(0, self._LEVEL)), int(item.data(0, self._CODE))
             rows = self._reps.get(level, {}).get(code, [])[: self.REPRESENTATIVES]
             name = item.text(0)
@@ -296,6 +314,7 @@ class ClusterListWidget(QtWidgets.QTreeWidget):
         """Fill the list. Noise (-1) is left out; fine clusters nest under the coarse cluster
         most of their rows belong to."""
         self.clear()
+        self._shown = (coarse_codes, coarse_names, fine_codes, fine_names)
         if coarse_codes is None:
             if fine_codes is not None:  # one level only: list it flat
                 self._add_level("fine", np.asarray(fine_codes, dtype=np.int64), fine_names)

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -40,15 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("inspector.ui")
 
-FIT_MARGIN_X, FIT_MARGIN_Y = 0.12, 0.05  # of the points' extent, for names at the edges
+LEGEND_SETTING = "map/legend"
 
 
-def _finite_bounds(xy: np.ndarray) -> tuple[float, float, float, float] | None:
-    ok = np.isfinite(xy).all(axis=1)
-    if not ok.any():
-        return None
-    lo, hi = xy[ok].min(axis=0), xy[ok].max(axis=0)
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+def _setting_bool(key: str, default: bool) -> bool:
+    value = QSettings().value(key, default)
+    return value if isinstance(value, bool) else str(value).lower() in ("true", "1")
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
@@ -71,7 +68,6 @@ class MapPanel(QWidget):
         self.params: MapParams | None = None  # the params of the map shown or being made
         self.project: Project | None = None
         self._xy_shown: np.ndarray | None = None
-        self._bounds: tuple[float, float, float, float] | None = None
         # The vectors and neighbours behind the map (search and "more like this" use them).
         self.vectors: np.ndarray | None = None
         self.knn: tuple[np.ndarray, np.ndarray] | None = None
@@ -96,6 +92,15 @@ class MapPanel(QWidget):
         host.selectionChanged.connect(self._on_window_selection)
         host.jobs.progressed.connect(self.computer._on_job_progress)
         host.jobs.finished.connect(self.computer._on_job_finished)
+        self.legend_action = host.actions.register(
+            "view.legend",
+            "Map &Legend",
+            lambda: self._legend_toggled(self.legend_action.isChecked()),
+            menu="View",
+            tip="Show the colours' legend beside the map (never over it)",
+        )
+        self.legend_action.setCheckable(True)
+        self.legend_action.setChecked(_setting_bool(LEGEND_SETTING, True))
         self._show_message("Open a dataset to see its map.")
 
     # -- building ---------------------------------------------------------------------------
@@ -206,7 +211,7 @@ class MapPanel(QWidget):
     def _clear_map(self) -> None:
         self.computer.clear_steps()
         self.result = None
-        self._xy_shown = self._bounds = None
+        self._xy_shown = None
         self.vectors = self.knn = self.vectors_params = None
         self.details = None
         self.cluster_list.set_details(None, None)
@@ -222,7 +227,6 @@ class MapPanel(QWidget):
         dataset = project.dataset
         self.view.set_points(xy, ids=dataset.ids)
         self._xy_shown = xy
-        self._bounds = _finite_bounds(xy)
         self.fit_all()
         self.view.set_preview_provider(lambda row: dataset.preview(row, 600))
         self._syncing = True
@@ -237,14 +241,8 @@ class MapPanel(QWidget):
         self.host.actions.update_enabled()
 
     def fit_all(self) -> None:
-        """Show every point, with room at the sides for the names of clusters at the edge
-        (a name is centred on its cluster and would be cut off by a tight fit)."""
-        if self._bounds is None:
-            self.view.fit_all()
-            return
-        x0, y0, x1, y1 = self._bounds
-        dx, dy = (x1 - x0) * FIT_MARGIN_X, (y1 - y0) * FIT_MARGIN_Y
-        self.view.set_view_rect(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+        """Frame the bulk of the points (see :meth:`MapView.fit_all`)."""
+        self.view.fit_all()
 
     def _show_clusters(self, coarse, names_coarse, fine, names_fine) -> None:
         if self._xy_shown is None or (coarse is None and fine is None):
@@ -343,11 +341,15 @@ class MapPanel(QWidget):
             self.view.set_color_uniform()
         self.update_legend()
 
+    def _legend_toggled(self, on: bool) -> None:
+        QSettings().setValue(LEGEND_SETTING, bool(on))
+        self.update_legend()
+
     def update_legend(self, cluster_list_shown: bool | None = None) -> None:
-        """The legend, unless it would repeat the cluster list beside the map: colouring by
-        the coarse clusters while the list (whose dots are those colours) is in view.
-        ``cluster_list_shown`` comes from its dock (a dock behind another tab still counts
-        as visible to Qt)."""
+        """The legend beside the map when View ▸ Map Legend is on, unless it would repeat the
+        cluster list: colouring by the coarse clusters while the list (whose dots are those
+        colours) is in view. ``cluster_list_shown`` comes from its dock (a dock behind
+        another tab still counts as visible to Qt)."""
         if cluster_list_shown is not None:
             self._cluster_list_shown = cluster_list_shown
         legend = self.view.legend()
@@ -356,7 +358,7 @@ class MapPanel(QWidget):
             and legend.kind() == "categorical"
             and self._cluster_list_shown
         )
-        legend.setVisible(legend.kind() != "uniform" and not repeats)
+        legend.set_enabled(self.legend_action.isChecked() and not repeats)
 
     # -- keeping the map, the table and the sample pane together ---------------------------
     def _map_selection(self, rows: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from inspector.ui.map.map_items import (
     SpriteScatterItem,
     dimmed,
     premultiplied_lut,
+    with_faded,
 )
 from inspector.ui.map.map_legend import (
     ClusterLabelItem,
@@ -47,6 +48,22 @@ __all__ = ["MapView", "ClusterListWidget", "LegendWidget"]
 EMPHASIS_SPRITES_OVER_DENSITY = 2_000
 REFINE_MS = 120  # a density image drawn at another zoom is redrawn once the view rests
 FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
+FIT_PERCENTILES = (0.5, 99.5)  # "fit all" frames the bulk: outliers stay a pan or zoom away
+FIT_MARGIN = 0.06  # of the framed extent, each side (room for names at the edge)
+
+
+def bulk_bounds(xy: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The box holding the bulk of the points: the 0.5-99.5 percentile of x and of y (every
+    point when there are fewer than 200); None without finite points."""
+    ok = np.isfinite(xy).all(axis=1)
+    if not ok.any():
+        return None
+    pts = xy[ok].astype(np.float64)
+    if len(pts) >= 200:
+        lo, hi = np.percentile(pts, FIT_PERCENTILES, axis=0)
+    else:
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
 
 class MapView(QtWidgets.QWidget):
@@ -70,6 +87,7 @@ class MapView(QtWidgets.QWidget):
         self._ids: Sequence[str] | None = None
         self._preview: Callable[[int], str] | None = None
         self._scheme = ColourScheme.uniform(0)
+        self._row_index = self._scheme.index  # each row's colour as drawn (row_colours)
         self._luts: dict[str, np.ndarray] = {}
         self._base = PointLayer(STYLE_NORMAL)
         self._selected = PointLayer(STYLE_SELECTED)
@@ -85,6 +103,7 @@ class MapView(QtWidgets.QWidget):
         self.render_counts = {"density": 0, "points": 0, "reused": 0}
         self._clusters: tuple = (None, None, None, None)
         self._low_confidence: np.ndarray | None = None
+        self._bulk: tuple[float, float, float, float] | None = None  # what "fit all" frames
         self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
 
         self._view = pg.GraphicsView(background=BACKGROUND)
@@ -106,7 +125,20 @@ class MapView(QtWidgets.QWidget):
         for item in self._sprite_items:
             item.set_atlas(self._atlas)
 
-        self._legend = LegendWidget(self._view)
+        # The legend has its own column at the map's right: it never covers points.
+        self._legend = LegendWidget()
+        self._legend.setObjectName("map_legend")
+        self._legend_column = QtWidgets.QWidget()
+        self._legend_column.setObjectName("map_legend_column")
+        column = QtWidgets.QVBoxLayout(self._legend_column)
+        column.setContentsMargins(4, 8, 6, 8)
+        column.addWidget(self._legend)
+        column.addStretch(1)
+        self._legend_column.setStyleSheet(
+            "#map_legend_column { background: rgb(" + ", ".join(map(str, BACKGROUND)) + "); }"
+        )
+        self._legend_column.setVisible(False)
+        self._legend.installEventFilter(self)  # the column shows and hides with it
         self._hint = ElidedLabel()
         self._count = QtWidgets.QLabel()
         for label in (self._hint, self._count):
@@ -122,10 +154,15 @@ class MapView(QtWidgets.QWidget):
         bar.addWidget(self._hint, 1)
         bar.addSpacing(12)
         bar.addWidget(self._count)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self._view, 1)
+        row.addWidget(self._legend_column)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self._view, 1)
+        layout.addLayout(row, 1)
         layout.addLayout(bar)
         self.setFocusProxy(self._view)
         self.set_tool("pan")
@@ -153,6 +190,7 @@ class MapView(QtWidgets.QWidget):
         if ids is not None and len(ids) != len(xy):
             raise ValueError(f"set_points got {len(ids)} ids for {len(xy)} points")
         self._xy = np.ascontiguousarray(xy)
+        self._bulk = bulk_bounds(self._xy)
         self._ids = ids
         n = len(xy)
         self._selection = np.empty(0, np.int64)
@@ -224,8 +262,15 @@ class MapView(QtWidgets.QWidget):
         if len(values) != len(self._xy):
             raise ValueError(f"{what}: got {len(values)} values for {len(self._xy)} points")
 
+    def row_colours(self) -> tuple[np.ndarray, np.ndarray]:
+        """The colour table and each row's index into it, as drawn: the colour scheme with the
+        rows to fade (weak cluster members) pointed at faded copies. The one place a per-row
+        colour is decided: a later per-row dimming belongs here."""
+        return with_faded(self._scheme.colours, self._scheme.index, self._low_confidence)
+
     def _apply_scheme(self) -> None:
-        colours = self._scheme.colours
+        colours, index = self.row_colours()
+        self._row_index = index
         self._luts = {
             "normal": premultiplied_lut(colours, floor=120),
             "dim": premultiplied_lut(dimmed(colours), floor=90, gain=0.9),
@@ -235,9 +280,8 @@ class MapView(QtWidgets.QWidget):
         for item in self._sprite_items:
             item.set_atlas(self._atlas)
         for layer in self._layers:
-            layer.recolour(self._scheme.index)
+            layer.recolour(index)
         self._legend.set_scheme(self._scheme)
-        self._place_legend()
         self._schedule_render()
 
     # -- selection, highlight, current -----------------------------------------------------
@@ -251,7 +295,7 @@ class MapView(QtWidgets.QWidget):
         if np.array_equal(rows, self._selection):
             return
         self._selection = rows
-        self._selected.set_rows(rows, self._xy, self._scheme.index)
+        self._selected.set_rows(rows, self._xy, self._row_index)
         self._emphasis_changed()
         if emit:
             self.selectionChanged.emit(self._selection.copy())
@@ -262,7 +306,7 @@ class MapView(QtWidgets.QWidget):
     def set_highlight(self, rows: Sequence[int] | np.ndarray) -> None:
         """Light up ``rows`` (search hits) with an orange rim; the rest is dimmed."""
         self._highlight = self._clean_rows(rows)
-        self._found.set_rows(self._highlight, self._xy, self._scheme.index)
+        self._found.set_rows(self._highlight, self._xy, self._row_index)
         self._emphasis_changed()
 
     def set_dim_mask(self, mask: np.ndarray | None) -> None:
@@ -287,18 +331,32 @@ class MapView(QtWidgets.QWidget):
         return self._current
 
     def set_current(self, row: int, *, reveal: bool = False, emit: bool = False) -> None:
-        """Ring ``row`` (-1: none). ``reveal`` pans to it when it is out of view."""
+        """Ring ``row`` (-1: none). ``reveal`` pans to it when it is out of view; the zoom
+        stays as it is."""
         row = int(row) if 0 <= int(row) < len(self._xy) else -1
         changed = row != self._current
         self._current = row
         if reveal and row >= 0:
-            x, y = (float(v) for v in self._xy[row])
-            r = self._vb.viewRect()
-            if np.isfinite([x, y]).all() and not r.contains(QtCore.QPointF(x, y)):
-                self._vb.translateBy(x=x - r.center().x(), y=y - r.center().y())
+            self._pan_to(row)
         self._update_marks()
         if changed and emit:
             self.currentChanged.emit(row)
+
+    def _pan_to(self, row: int) -> None:
+        """Centre ``row`` when it is out of view (or at the very edge), keeping the zoom."""
+        x, y = (float(v) for v in self._xy[row])
+        r = self._vb.viewRect()
+        if not np.isfinite([x, y]).all() or r.width() <= 0 or r.height() <= 0:
+            return
+        inner = r.adjusted(
+            r.width() * 0.04, r.height() * 0.04, -r.width() * 0.04, -r.height() * 0.04
+        )
+        if inner.contains(QtCore.QPointF(x, y)):
+            return
+        w, h = r.width(), r.height()
+        # The same width and height, moved: a pan never zooms (setRange without padding on a
+        # rectangle of the view's own aspect keeps its size).
+        self._vb.setRange(QtCore.QRectF(x - w / 2, y - h / 2, w, h), padding=0)
 
     def _clean_rows(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         rows = np.unique(np.asarray(rows, dtype=np.int64).ravel())
@@ -403,10 +461,19 @@ class MapView(QtWidgets.QWidget):
         self._vb.scaleBy((1.6, 1.6))
 
     def fit_all(self) -> None:
-        if self._base.index is None:
+        """Frame the bulk of the points (their 0.5-99.5 percentile box, with a margin): a few
+        far outliers do not shrink the rest to a dot; they stay a pan or a zoom out away."""
+        if self._base.index is None or self._bulk is None:
             return
-        x0, y0, x1, y1 = self._base.index.bounds
-        self._vb.setRange(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0), padding=0.03)
+        x0, y0, x1, y1 = self._bulk
+        span = max(x1 - x0, y1 - y0, 1e-9)
+        dx = max((x1 - x0) * FIT_MARGIN, span * 0.02)
+        dy = max((y1 - y0) * FIT_MARGIN, span * 0.02)
+        self.set_view_rect(x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+
+    def bulk_rect(self) -> tuple[float, float, float, float] | None:
+        """The box "fit all" frames (before its margin)."""
+        return self._bulk
 
     def frame_selection(self) -> None:
         """Fit the view to the selection (or to the current row when nothing is selected)."""
@@ -416,7 +483,7 @@ class MapView(QtWidgets.QWidget):
         xy = xy[np.isfinite(xy).all(axis=1)]
         if xy.size == 0 or self._base.index is None:
             return
-        x0, y0, x1, y1 = self._base.index.bounds
+        x0, y0, x1, y1 = self._bulk or self._base.index.bounds
         least = 0.02 * max(x1 - x0, y1 - y0)  # one point still gets some context around it
         (ax, ay), (bx, by) = xy.min(axis=0), xy.max(axis=0)
         cx, cy = (ax + bx) / 2, (ay + by) / 2
@@ -514,7 +581,7 @@ class MapView(QtWidgets.QWidget):
         styles, xs, ys, colours = [], [], [], []
         if self._current >= 0 and keep[0]:
             x, y = self._xy[self._current]
-            colour = int(self._scheme.index[self._current])
+            colour = int(self._row_index[self._current])
             styles += [STYLE_SELECTED, STYLE_CURRENT]
             xs += [x, x]
             ys += [y, y]
@@ -536,7 +603,7 @@ class MapView(QtWidgets.QWidget):
             self._labels.setVisible(False)
             return
         x0, y0, x1, y1 = rect
-        bx0, by0, bx1, by1 = self._base.index.bounds
+        bx0, by0, bx1, by1 = self._bulk or self._base.index.bounds
         zoom = max((bx1 - bx0) / max(x1 - x0, 1e-12), (by1 - by0) / max(y1 - y0, 1e-12))
         level = "fine" if "fine" in self._anchors and (
             zoom >= FINE_LABEL_ZOOM or "coarse" not in self._anchors
@@ -549,8 +616,11 @@ class MapView(QtWidgets.QWidget):
         self._labels.setVisible(True)
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:
-        if obj is self._view and ev.type() == QtCore.QEvent.Type.Resize:
-            self._place_legend()
+        if obj is self._legend and ev.type() in (
+            QtCore.QEvent.Type.ShowToParent,
+            QtCore.QEvent.Type.HideToParent,
+        ):
+            self._legend_column.setVisible(not self._legend.isHidden())
         if (
             obj is self._view
             and ev.type() == QtCore.QEvent.Type.KeyPress
@@ -559,9 +629,9 @@ class MapView(QtWidgets.QWidget):
             return True
         return super().eventFilter(obj, ev)
 
-    def _place_legend(self) -> None:
-        self._legend.adjustSize()
-        self._legend.move(max(0, self._view.width() - self._legend.width() - 10), 10)
+    def plot_rect(self) -> QtCore.QRect:
+        """Where the points are drawn, in this widget's coordinates."""
+        return QtCore.QRect(self._view.mapTo(self, QtCore.QPoint(0, 0)), self._view.size())
 
     def _update_count(self) -> None:
         n, s, hl = len(self._xy), self._selection.size, self._highlight.size

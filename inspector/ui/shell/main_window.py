@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -65,6 +66,17 @@ from inspector.ui.shell.status_facts import StatusFacts
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
     from inspector.ui.common.services import MapService, ReviewService
+
+
+# The saved dock layout's version: layouts saved by older versions (a small map at the side)
+# are not restored; the window starts from the map-first default instead.
+LAYOUT_VERSION = 2
+DEFAULT_SIZE = (1600, 1000)  # at most; smaller screens get their available size
+MAP_WIDTH_SHARE = 0.6  # of the window's width, on a first start and after Reset Layout
+LOWER_ROW_HEIGHT = 230  # the cluster list / Review / Issues row under the map
+TABLE_SHARE = 0.4  # of the column beside the map; the sample pane has the rest
+LOWER_LEFT = ("dock_clusters", "dock_search")  # tabbed under the map, left
+LOWER_RIGHT = ("dock_issues", "dock_review")  # tabbed under the map, right (first in front)
 
 
 class MainWindow(QMainWindow):
@@ -101,6 +113,13 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._current_row: int | None = None
         self._state_restored = False
+        self._first_start = False  # no saved layout: the default one is made when first shown
+        self._default_layout_shown = False  # shown in the default layout, not a saved one
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(0)
+        self._relayout.timeout.connect(self.apply_default_layout)
+        self._default_visible: dict[str, bool] = {}
         # the dialogs last shown (tests and later features reach them here)
         self.bad_lines_dialog: BadLinesDialog | None = None
         self.format_dialog: FormatDialog | None = None
@@ -118,12 +137,13 @@ class MainWindow(QMainWindow):
         self.filter_bar.changed.connect(  # the reader marks the filter's text matches
             lambda q: self.sample_view.set_match(q.text, regex=q.regex, case=q.case)
         )
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        # The map is the big view; the table sits over the sample in the column beside it.
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("table_sample_splitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.sample_view)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 6)
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -279,43 +299,127 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
+        self._default_visible[name] = visible
         self.panels_menu.addAction(dock.toggleViewAction())
         if self._state_restored:
             self.restoreDockWidget(dock)
         dock.setVisible(visible)
+        if self._default_layout_shown:
+            # Features installed after the window showed its default layout: lay it out again
+            # with their docks in place (once, after the burst of add_dock calls).
+            self._relayout.start()
         return dock
 
     def _restore_layout(self) -> None:
         settings = QSettings()
-        geometry = settings.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1440, 880)
-            self.resizeDocks([self.docks["dock_map"]], [230], Qt.Orientation.Horizontal)
         state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        version = settings.value("window/layout_version")
+        current = str(version) == str(LAYOUT_VERSION)
+        geometry = settings.value("window/geometry")
+        if not current or geometry is None or not self.restoreGeometry(geometry):
+            self.resize(*self.default_size())
+        self._first_start = not (
+            current and state is not None and self.restoreState(state, LAYOUT_VERSION)
+        )
         splitter = settings.value("window/splitter")
-        if splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([600, 600])
+        if self._first_start or splitter is None or not self.splitter.restoreState(splitter):
+            self.splitter.setSizes([400, 600])
         self._state_restored = True
+
+    def has_saved_layout(self) -> bool:
+        """Whether the window came back in a layout saved by this version (else it makes the
+        default one when first shown)."""
+        return not self._first_start
+
+    def default_size(self) -> tuple[int, int]:
+        screen = self.screen()
+        w, h = DEFAULT_SIZE
+        if screen is not None:
+            avail = screen.availableGeometry()
+            w, h = min(w, avail.width()), min(h, avail.height())
+        return w, h
 
     def restore_dock_layout(self) -> None:
         """Put docks added after the window was built where the saved layout had them."""
         state = QSettings().value("window/state")
-        if self._state_restored and state is not None:
-            self.restoreState(state)
+        if self._state_restored and not self._first_start and state is not None:
+            self.restoreState(state, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        settings.setValue("window/layout_version", LAYOUT_VERSION)
         settings.setValue("window/splitter", self.splitter.saveState())
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._first_start:
+            self._first_start = False
+            self._default_layout_shown = True
+            self.apply_default_layout()
+
     def reset_layout(self) -> None:
-        for dock in self.docks.values():
+        """View ▸ Reset Layout: the map-first default (see :meth:`apply_default_layout`)."""
+        self.apply_default_layout()
+
+    def apply_default_layout(self) -> None:
+        """The map first: the Map dock takes the left ~60% of the window over its whole height
+        but one row, where the cluster list (with Search) and Issues/Review sit side by side;
+        the filter bar, the table and the sample pane are the column at the right. Docks the
+        layout does not know go under the map too. Panels get their default visibility."""
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        docks = self.docks
+        for dock in docks.values():
             dock.setFloating(False)
-            dock.show()
-        self.splitter.setSizes([600, 600])
+        map_dock = docks["dock_map"]
+        lower_left = [docks[n] for n in LOWER_LEFT if n in docks]
+        lower_right = [docks[n] for n in LOWER_RIGHT if n in docks]
+        known = {"dock_map", *LOWER_LEFT, *LOWER_RIGHT}
+        lower_right += [d for n, d in docks.items() if n not in known]
+        for dock in docks.values():
+            self.removeDockWidget(dock)
+        self.addDockWidget(left, map_dock)
+        # Split first, tab after: a dock split off a tabbed one would join its tabs.
+        if lower_left:
+            self.addDockWidget(left, lower_left[0])
+            self.splitDockWidget(map_dock, lower_left[0], Qt.Orientation.Vertical)
+        if lower_right:
+            self.addDockWidget(left, lower_right[0])
+            first = lower_left[0] if lower_left else map_dock
+            orientation = Qt.Orientation.Horizontal if lower_left else Qt.Orientation.Vertical
+            self.splitDockWidget(first, lower_right[0], orientation)
+        for group in (lower_left, lower_right):
+            for other in group[1:]:
+                self.tabifyDockWidget(group[0], other)
+        for name, dock in docks.items():
+            dock.setVisible(self._default_visible.get(name, True))
+        for group in (lower_left, lower_right):
+            if group:
+                group[0].raise_()
+        self._default_sizes()
+        # Once laid out (sizes set before the first layout are overridden by it).
+        QTimer.singleShot(0, self, self._default_sizes)
+
+    def _default_sizes(self) -> None:
+        docks = self.docks
+        width, height = self.width(), self.height()
+        map_dock = docks["dock_map"]
+        self.resizeDocks([map_dock], [int(width * MAP_WIDTH_SHARE)], Qt.Orientation.Horizontal)
+        lower = [docks[n] for n in (*LOWER_LEFT, *LOWER_RIGHT) if n in docks]
+        shown = [d for d in lower if d.isVisible()]
+        if shown:
+            rest = max(200, height - LOWER_ROW_HEIGHT - 80)
+            self.resizeDocks(
+                [map_dock, shown[0]], [rest, LOWER_ROW_HEIGHT], Qt.Orientation.Vertical
+            )
+        pair = [docks[n] for n in (LOWER_LEFT[0], LOWER_RIGHT[0]) if n in docks]
+        if len(pair) == 2:
+            half = int(width * MAP_WIDTH_SHARE / 2)
+            self.resizeDocks(pair, [half, half], Qt.Orientation.Horizontal)
+        total = sum(self.splitter.sizes()) or (height - 100)
+        table = int(total * TABLE_SHARE)
+        self.splitter.setSizes([table, total - table])
 
     # -- filter and sort --------------------------------------------------------------------
     def _run_filter(self, query: FilterQuery) -> None:
