@@ -20,32 +20,18 @@ from inspector.ui.map.search_panel import SearchPanel
 if TYPE_CHECKING:
     from inspector.ui.common.host import Host
 
-# On a first start (later the saved layout wins): the map's share of the window's width, the
-# cluster list's height under it, and the table's share of what is left beside the sample.
-MAP_WIDTH_SHARE = 0.39
-CLUSTERS_HEIGHT = 190
-TABLE_SHARE = 0.57
-
 
 def build_map(host: Host) -> tuple[MapPanel, SearchPanel]:
     """Add the map (replacing the placeholder), the cluster list and semantic search to the
     host's window, with their actions in a "Map" menu."""
     left = Qt.DockWidgetArea.LeftDockWidgetArea
-    window = host.main_window()
     panel = MapPanel(host)
     search = SearchPanel(host, panel)
-    map_dock = host.add_dock(panel, "Map", left)
+    host.add_dock(panel, "Map", left)
     clusters_dock = host.add_dock(panel.cluster_list, "Clusters", left)
     search_dock = host.add_dock(search, "Search", left)
-    first_start = QSettings().value("window/state") is None
-    if first_start:
-        window.splitDockWidget(map_dock, clusters_dock, Qt.Orientation.Vertical)
-        window.tabifyDockWidget(clusters_dock, search_dock)
-        clusters_dock.raise_()
-        # After the window's own first-start sizes (it runs in the constructor).
-        QTimer.singleShot(0, window, lambda: _first_sizes(host))
-    else:
-        host.restore_dock_layout()  # the saved places of the docks just added
+    # The window lays the docks out (its map-first default, or the saved layout).
+    host.restore_dock_layout()
     search.wantsFocus.connect(lambda: (search_dock.show(), search_dock.raise_()))
     clusters_dock.visibilityChanged.connect(panel.update_legend)
     host.datasetClosing.connect(panel.dataset_closed)
@@ -88,34 +74,6 @@ class FilterDimming(QObject):
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
         view.set_dim_mask(mask)
-
-
-def _first_sizes(host: Host) -> None:
-    window = host.main_window()
-    docks = host.docks
-    if "dock_map" not in docks:
-        return
-    width = int(window.width() * MAP_WIDTH_SHARE)
-    window.resizeDocks([docks["dock_map"]], [width], Qt.Orientation.Horizontal)
-    rest = max(200, window.height() - CLUSTERS_HEIGHT - 120)
-    window.resizeDocks(
-        [docks["dock_map"], docks["dock_clusters"]],
-        [rest, CLUSTERS_HEIGHT],
-        Qt.Orientation.Vertical,
-    )
-    QTimer.singleShot(0, window, lambda: _split_central(host, 0))
-
-
-def _split_central(host: Host, tries: int) -> None:
-    """Give the table its share beside the sample pane once the splitter is laid out (sizes
-    set before that are overridden by the window's first layout)."""
-    splitter = host.splitter
-    if not splitter.isVisible() or splitter.width() < 100:
-        if tries < 40:
-            QTimer.singleShot(25, splitter, lambda: _split_central(host, tries + 1))
-        return
-    total = sum(splitter.sizes())
-    splitter.setSizes([int(total * TABLE_SHARE), total - int(total * TABLE_SHARE)])
 
 
 def _register_actions(host: Host, panel: MapPanel, search: SearchPanel) -> None:
