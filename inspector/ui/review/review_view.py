@@ -92,6 +92,7 @@ def show_sample(view: SampleView, dataset: Dataset, row: int) -> None:
         ident=str(dataset.ids[row]),
         where=locator(dataset, row),
         length=int(dataset.frame[LENGTH][row]),
+        markdown=not view.raw,
     )
     view.row = row
     view.current_html = html
