@@ -133,3 +133,14 @@ def test_open_analysis_in_the_file_menu_opens_the_data_it_names(
     qtbot.waitUntil(lambda: opener.opened is not None, timeout=WAIT_MS)
     assert window.project.dataset.height == 35 and window.features.map.has_map()
     assert no_recompute == []
+
+
+def test_inspector_path_analysis_dir_reaches_the_window(monkeypatch, tmp_path):
+    import inspector.ui.shell.app as app
+    from inspector.cli import main
+
+    seen: dict = {}
+    monkeypatch.setattr(app, "run_app", lambda path, **kw: seen.update(path=path, **kw) or 0)
+    assert main([str(tmp_path / "train.jsonl"), "--analysis", str(tmp_path / "out")]) == 0
+    assert seen["path"] == str(tmp_path / "train.jsonl")
+    assert seen["analysis"] == str(tmp_path / "out")
