@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -62,21 +62,11 @@ from inspector.ui.shell.features import Features
 from inspector.ui.shell.keymap_dialog import show_keymap_dialog
 from inspector.ui.shell.opening import DatasetOpener
 from inspector.ui.shell.status_facts import StatusFacts
+from inspector.ui.shell.window_layout import WindowLayout
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
     from inspector.ui.common.services import MapService, ReviewService
-
-
-# The saved dock layout's version: layouts saved by older versions (a small map at the side)
-# are not restored; the window starts from the map-first default instead.
-LAYOUT_VERSION = 2
-DEFAULT_SIZE = (1600, 1000)  # at most; smaller screens get their available size
-MAP_WIDTH_SHARE = 0.6  # of the window's width, on a first start and after Reset Layout
-LOWER_ROW_HEIGHT = 230  # the cluster list / Review / Issues row under the map
-TABLE_SHARE = 0.4  # of the column beside the map; the sample pane has the rest
-LOWER_LEFT = ("dock_clusters", "dock_search")  # tabbed under the map, left
-LOWER_RIGHT = ("dock_issues", "dock_review")  # tabbed under the map, right (first in front)
 
 
 class MainWindow(QMainWindow):
@@ -112,14 +102,6 @@ class MainWindow(QMainWindow):
         self.actions = ActionRegistry(self)
         self.docks: dict[str, QDockWidget] = {}
         self._current_row: int | None = None
-        self._state_restored = False
-        self._first_start = False  # no saved layout: the default one is made when first shown
-        self._default_layout_shown = False  # shown in the default layout, not a saved one
-        self._relayout = QTimer(self)
-        self._relayout.setSingleShot(True)
-        self._relayout.setInterval(0)
-        self._relayout.timeout.connect(self.apply_default_layout)
-        self._default_visible: dict[str, bool] = {}
         # the dialogs last shown (tests and later features reach them here)
         self.bad_lines_dialog: BadLinesDialog | None = None
         self.format_dialog: FormatDialog | None = None
@@ -152,6 +134,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.layout_keeper = WindowLayout(self, self.docks, self.splitter)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
@@ -163,7 +146,7 @@ class MainWindow(QMainWindow):
         )
         self.add_dock(self._map_placeholder, "Map", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.help_overlay = HelpOverlay(self.actions, self)
-        self._restore_layout()
+        self.layout_keeper.restore()
         self._update_status()
         self.actions.update_enabled()
 
@@ -299,127 +282,35 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
-        self._default_visible[name] = visible
         self.panels_menu.addAction(dock.toggleViewAction())
-        if self._state_restored:
-            self.restoreDockWidget(dock)
-        dock.setVisible(visible)
-        if self._default_layout_shown:
-            # Features installed after the window showed its default layout: lay it out again
-            # with their docks in place (once, after the burst of add_dock calls).
-            self._relayout.start()
+        self.layout_keeper.dock_added(name, dock, visible)
         return dock
-
-    def _restore_layout(self) -> None:
-        settings = QSettings()
-        state = settings.value("window/state")
-        version = settings.value("window/layout_version")
-        current = str(version) == str(LAYOUT_VERSION)
-        geometry = settings.value("window/geometry")
-        if not current or geometry is None or not self.restoreGeometry(geometry):
-            self.resize(*self.default_size())
-        self._first_start = not (
-            current and state is not None and self.restoreState(state, LAYOUT_VERSION)
-        )
-        splitter = settings.value("window/splitter")
-        if self._first_start or splitter is None or not self.splitter.restoreState(splitter):
-            self.splitter.setSizes([400, 600])
-        self._state_restored = True
 
     def has_saved_layout(self) -> bool:
         """Whether the window came back in a layout saved by this version (else it makes the
         default one when first shown)."""
-        return not self._first_start
+        return self.layout_keeper.has_saved_layout()
 
     def default_size(self) -> tuple[int, int]:
-        screen = self.screen()
-        w, h = DEFAULT_SIZE
-        if screen is not None:
-            avail = screen.availableGeometry()
-            w, h = min(w, avail.width()), min(h, avail.height())
-        return w, h
+        return self.layout_keeper.default_size()
 
     def restore_dock_layout(self) -> None:
         """Put docks added after the window was built where the saved layout had them."""
-        state = QSettings().value("window/state")
-        if self._state_restored and not self._first_start and state is not None:
-            self.restoreState(state, LAYOUT_VERSION)
+        self.layout_keeper.restore_docks()
 
     def save_layout(self) -> None:
-        settings = QSettings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
-        settings.setValue("window/layout_version", LAYOUT_VERSION)
-        settings.setValue("window/splitter", self.splitter.saveState())
+        self.layout_keeper.save()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._first_start:
-            self._first_start = False
-            self._default_layout_shown = True
-            self.apply_default_layout()
+        self.layout_keeper.shown()
 
     def reset_layout(self) -> None:
-        """View ▸ Reset Layout: the map-first default (see :meth:`apply_default_layout`)."""
-        self.apply_default_layout()
+        """View ▸ Reset Layout: the map-first default (:mod:`inspector.ui.shell.window_layout`)."""
+        self.layout_keeper.apply_default()
 
     def apply_default_layout(self) -> None:
-        """The map first: the Map dock takes the left ~60% of the window over its whole height
-        but one row, where the cluster list (with Search) and Issues/Review sit side by side;
-        the filter bar, the table and the sample pane are the column at the right. Docks the
-        layout does not know go under the map too. Panels get their default visibility."""
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        docks = self.docks
-        for dock in docks.values():
-            dock.setFloating(False)
-        map_dock = docks["dock_map"]
-        lower_left = [docks[n] for n in LOWER_LEFT if n in docks]
-        lower_right = [docks[n] for n in LOWER_RIGHT if n in docks]
-        known = {"dock_map", *LOWER_LEFT, *LOWER_RIGHT}
-        lower_right += [d for n, d in docks.items() if n not in known]
-        for dock in docks.values():
-            self.removeDockWidget(dock)
-        self.addDockWidget(left, map_dock)
-        # Split first, tab after: a dock split off a tabbed one would join its tabs.
-        if lower_left:
-            self.addDockWidget(left, lower_left[0])
-            self.splitDockWidget(map_dock, lower_left[0], Qt.Orientation.Vertical)
-        if lower_right:
-            self.addDockWidget(left, lower_right[0])
-            first = lower_left[0] if lower_left else map_dock
-            orientation = Qt.Orientation.Horizontal if lower_left else Qt.Orientation.Vertical
-            self.splitDockWidget(first, lower_right[0], orientation)
-        for group in (lower_left, lower_right):
-            for other in group[1:]:
-                self.tabifyDockWidget(group[0], other)
-        for name, dock in docks.items():
-            dock.setVisible(self._default_visible.get(name, True))
-        for group in (lower_left, lower_right):
-            if group:
-                group[0].raise_()
-        self._default_sizes()
-        # Once laid out (sizes set before the first layout are overridden by it).
-        QTimer.singleShot(0, self, self._default_sizes)
-
-    def _default_sizes(self) -> None:
-        docks = self.docks
-        width, height = self.width(), self.height()
-        map_dock = docks["dock_map"]
-        self.resizeDocks([map_dock], [int(width * MAP_WIDTH_SHARE)], Qt.Orientation.Horizontal)
-        lower = [docks[n] for n in (*LOWER_LEFT, *LOWER_RIGHT) if n in docks]
-        shown = [d for d in lower if d.isVisible()]
-        if shown:
-            rest = max(200, height - LOWER_ROW_HEIGHT - 80)
-            self.resizeDocks(
-                [map_dock, shown[0]], [rest, LOWER_ROW_HEIGHT], Qt.Orientation.Vertical
-            )
-        pair = [docks[n] for n in (LOWER_LEFT[0], LOWER_RIGHT[0]) if n in docks]
-        if len(pair) == 2:
-            half = int(width * MAP_WIDTH_SHARE / 2)
-            self.resizeDocks(pair, [half, half], Qt.Orientation.Horizontal)
-        total = sum(self.splitter.sizes()) or (height - 100)
-        table = int(total * TABLE_SHARE)
-        self.splitter.setSizes([table, total - table])
+        self.layout_keeper.apply_default()
 
     # -- filter and sort --------------------------------------------------------------------
     def _run_filter(self, query: FilterQuery) -> None:
