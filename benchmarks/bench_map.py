@@ -3,8 +3,10 @@ method comparison, clusters and the vector cache at 1M rows, and (when
 ``bench_map_view.measure_frames`` exists) the map view's frame times.
 
     python3 benchmarks/bench_map.py [--rows 100000] [--quick]
+    python3 benchmarks/bench_map.py --names [--rows 100000]
 
-Prints JSON and writes benchmarks/results/bench_map.json. Uses a throw-away
+Prints JSON and writes benchmarks/results/bench_map.json (``--names``: only the cluster
+names, noise reassignment and representatives figures, to bench_map_names.json). Uses a throw-away
 INSPECTOR_HOME; the default model is taken from INSPECTOR_MODEL_DIR when set (else it is
 distilled once into the throw-away home and the time is reported). Cold and warm map runs
 each happen in a fresh Python process, so imports and numba compilation are counted, as
@@ -31,6 +33,7 @@ SAMPLE = ROOT.parent / "shared" / "data" / "alpaca_eval_sample.jsonl"
 if not SAMPLE.exists():
     SAMPLE = Path("/work/shared/data/alpaca_eval_sample.jsonl")
 RESULTS = ROOT / "benchmarks" / "results" / "bench_map.json"
+NAMES_RESULTS = ROOT / "benchmarks" / "results" / "bench_map_names.json"
 sys.path.insert(0, str(ROOT))
 
 
@@ -165,6 +168,117 @@ def bench_map(n: int, home: Path) -> dict:
     return out
 
 
+NAMES_CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from inspector.core.map import clusters
+from inspector.core.map.mapping import build_map
+sys.path.insert(0, sys.argv[2])
+from bench_map import name_word_share
+texts = [json.loads(l)["text"] for l in open(sys.argv[1], encoding="utf-8")]
+t1 = time.perf_counter()
+r = build_map(texts)
+t2 = time.perf_counter()
+# The reassignment's own time: HDBSCAN again (not counted), then reassign_noise alone.
+raw = clusters._hdbscan(r.xy, clusters.fine_min_size(len(r.xy)))
+t3 = time.perf_counter()
+clusters.reassign_noise(r.xy, raw)
+reassign_s = time.perf_counter() - t3
+share = name_word_share(texts, r.cluster_fine, r.names_fine)
+print(json.dumps({
+    "read_s": t1 - t0, "build_map_s": t2 - t1, "file_to_map_s": t2 - t0,
+    "stages_s": r.timings, "reassign_noise_s": reassign_s,
+    "names_and_representatives_s": r.timings["clusters_names"],
+    "names_reassign_representatives_share_of_map": (
+        (r.timings["clusters_names"] + reassign_s) / (t2 - t1)),
+    "noise_fraction_fine_before_reassignment": float((raw < 0).mean()),
+    "noise_fraction_fine": float((r.cluster_fine < 0).mean()),
+    "noise_fraction_coarse": float((r.cluster_coarse < 0).mean()),
+    "low_confidence_fraction": float(r.details.low_confidence.mean()),
+    "coarse_clusters": len(r.names_coarse), "fine_clusters": len(r.names_fine),
+    "median_name_word_member_share_fine": float(np.median(list(share.values()))) if share else None,
+    "example_names_coarse": [r.names_coarse[c] for c in sorted(r.names_coarse)[:8]],
+    "example_names_fine": [r.names_fine[c] for c in sorted(r.names_fine)[:12]],
+}))
+""".replace("import json, sys, time", "import json, sys, time\nimport numpy as np")
+
+
+def name_word_share(texts: list[str], labels: np.ndarray, names: dict[int, str]) -> dict:
+    """Fine cluster -> share of its members whose text holds at least one of its name terms
+    (whole words, case-insensitive; a pair as the two words in a row). One measure for the
+    old names (single words) and the new (words and pairs)."""
+    low = [t.lower() for t in texts]
+    order = np.argsort(labels, kind="stable")
+    out = {}
+    for c, name in names.items():
+        terms = [t for t in name.split(" · ") if t]
+        rows = order[np.searchsorted(labels[order], c) : np.searchsorted(labels[order], c, "right")]
+        if not terms or len(rows) == 0:
+            out[c] = 0.0
+            continue
+        pattern = re.compile(
+            "|".join(r"\b" + r"\W+".join(map(re.escape, t.split())) + r"\b" for t in terms)
+        )
+        out[c] = float(np.mean([bool(pattern.search(low[i])) for i in rows]))
+    return out
+
+
+def bench_names_sample() -> dict:
+    """The shared AlpacaEval sample mapped twice, as a user would: embedding the prompt
+    (instruction + input, the default) and embedding all the text; the names come from the
+    prompt side in both (see project_map.name_texts). Member shares are measured on the
+    prompts."""
+    from inspector.core.map.mapping import build_map
+
+    rows = [json.loads(line) for line in SAMPLE.open(encoding="utf-8")]
+    prompts = [r["instruction"] + ("\n\n" + r["input"] if r.get("input") else "") for r in rows]
+    everything = [p + "\n\n" + r["output"] for p, r in zip(prompts, rows, strict=True)]
+    out: dict = {"rows": len(rows), "file": SAMPLE.name}
+    for field, texts in (("prompt", prompts), ("all", everything)):
+        t = time.perf_counter()
+        r = build_map(texts, name_texts=prompts)
+        share = name_word_share(prompts, r.cluster_fine, r.names_fine)
+        out[field] = {
+            "build_map_s": time.perf_counter() - t,
+            "noise_fraction_fine": float((r.cluster_fine < 0).mean()),
+            "low_confidence_fraction": float(r.details.low_confidence.mean()),
+            "fine_clusters": len(r.names_fine),
+            "coarse_clusters": len(r.names_coarse),
+            "median_name_word_member_share_fine": float(np.median(list(share.values()))),
+            "names_fine": [r.names_fine[c] for c in sorted(r.names_fine)[:15]],
+            "names_coarse": [r.names_coarse[c] for c in sorted(r.names_coarse)],
+        }
+    return out
+
+
+def bench_names_100k(n: int, home: Path) -> dict:
+    path = home / f"texts_{n}.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for t in make_texts(n, seed=2):
+            f.write(json.dumps({"text": t}) + "\n")
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", NAMES_CHILD, str(path), str(ROOT / "benchmarks")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures["process_wall_s"] = wall
+    figures["rows"] = n
+    figures["how_made"] = (
+        "make_texts(n, seed=2): the sample's 2,415 instructions, then rows that are an "
+        "instruction with two words swapped plus one sentence of its answer (35%) or 2-4 "
+        "consecutive answer sentences (65%); plain text, so names come from the text itself"
+    )
+    figures["targets"] = {"file_to_map_cold_s": 180, "names_reassign_representatives_share": 0.10}
+    return figures
+
+
 def bench_knn_methods(n: int) -> dict:
     """ivf (our default above 20k rows) beside pynndescent in a fresh process."""
     from inspector.core.map.embed import embed_texts
@@ -292,7 +406,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="skip the 1M and view figures")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--names", action="store_true", help="only the names figures")
     args = parser.parse_args()
+    if args.names:
+        bench_names(args)
+        return
 
     home = Path(tempfile.mkdtemp(prefix="bench-map-home-"))
     os.environ["INSPECTOR_HOME"] = str(home)
@@ -324,6 +442,49 @@ def main() -> None:
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(text + "\n", encoding="utf-8")
+
+
+def bench_names(args: argparse.Namespace) -> None:
+    home = Path(tempfile.mkdtemp(prefix="bench-map-names-"))
+    os.environ["INSPECTOR_HOME"] = str(home)
+    os.environ.setdefault("INSPECTOR_MODEL_DIR", str(home / "models"))
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    result: dict = {
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "uptime_at_start": uptime.strip(),
+        },
+        "before": BEFORE,
+        "sample": bench_names_sample(),
+        "map_100k_cold": bench_names_100k(args.rows, home),
+    }
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout
+    result["machine"]["uptime_at_end"] = uptime.strip()
+    text = json.dumps(_round(result), indent=2)
+    print(text)
+    if not args.no_write:
+        NAMES_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        NAMES_RESULTS.write_text(text + "\n", encoding="utf-8")
+
+
+# The same sample measured before issue 12's names (code at da0b305: unigram c-TF-IDF on
+# the embedded text, HDBSCAN noise left as noise), by the same name_word_share measure.
+BEFORE = {
+    "commit": "da0b305",
+    "prompt": {
+        "noise_fraction_fine": 0.224,
+        "fine_clusters": 85,
+        "median_name_word_member_share_fine": 0.5,
+        "example": ["bites · dust · gone", "points · book · experiences"],
+    },
+    "all": {
+        "noise_fraction_fine": 0.314,
+        "fine_clusters": 47,
+        "median_name_word_member_share_fine_vs_naming_text": 0.714,
+        "median_name_word_member_share_fine_vs_prompt": 0.395,
+    },
+}
 
 
 if __name__ == "__main__":
