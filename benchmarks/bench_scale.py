@@ -1,6 +1,7 @@
 """The local engine against ``--engine ray`` on one synthetic set, and a two-node Ray run.
 
     python benchmarks/bench_scale.py --rows 1000000 [--skip-local] [--skip-two-node]
+    python benchmarks/bench_scale.py --placement [--fit 20000 --place 100000]
 
 Rows are made from ``../shared/data/alpaca_eval_sample.jsonl`` with variations (a number and
 a few random words added, 8% exact copies, 8% near copies), in shards of 250k rows. Each
@@ -10,6 +11,14 @@ from /proc every 0.5 s) of each process of the run (the CLI, Ray's workers, rayl
 The two-node run starts a head and a worker node with ``ray start`` (127.0.0.1 only, one CPU
 each), joins them with ``--ray-address``, then stops both. Results go to
 ``benchmarks/results/bench_scale.json`` (keyed by row count).
+
+``--placement`` compares the two ways of placing rows that are not in the UMAP sample, on
+synthetic clustered vectors (a seeded mixture of 50 Gaussians, 64 dimensions, normalised):
+UMAP's own ``transform`` (its NNDescent index and a short optimisation per batch) against what
+the Ray engine does (``output.write_block``: the similarity-weighted mean of the 10 nearest
+sample rows). Seconds per 100k rows, the mean displacement between the two placements (in
+units of the sample layout's standard deviation) and the trustworthiness (k=10) of each
+placement on 3,000 placed rows. Stored under ``"placement"``, with the load average.
 """
 
 from __future__ import annotations
@@ -184,13 +193,94 @@ def two_node(data: Path, out: Path, port: int = 6391) -> dict:
     return result
 
 
+def placement(fit: int, place: int, seed: int = 0) -> dict:
+    """UMAP ``transform`` against interpolation from the nearest sample rows (see above)."""
+    import warnings
+
+    import numpy as np
+    import umap
+    from sklearn.manifold import trustworthiness
+
+    from inspector.core.map.neighbors import top_k_rows
+    from inspector.core.scale.output import PLACE_K
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, 64)).astype(np.float32)
+    topic = rng.integers(0, 50, fit + place)
+    v = centres[topic] + 0.35 * rng.normal(size=(fit + place, 64)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    vs, vr = v[:fit], v[fit:]
+    load_before = [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+    t0 = time.monotonic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reducer = umap.UMAP(n_neighbors=15, metric="cosine", min_dist=0.1, random_state=seed)
+        xy_s = reducer.fit_transform(vs).astype(np.float32)
+        fit_s = time.monotonic() - t0
+        reducer.transform(vr[:256])  # numba compiles on the first call: not timed
+        t0 = time.monotonic()
+        xy_t = reducer.transform(vr).astype(np.float32)
+    transform_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    xy_i = np.zeros((place, 2), np.float32)
+    for s in range(0, place, 2048):  # as write_block does, a block of 2,048 rows at a time
+        idx, sims = top_k_rows(vr[s : s + 2048], vs, PLACE_K)
+        w = np.maximum(sims, 0.0) + 1e-4
+        xy_i[s : s + 2048] = np.einsum("ik,ikd->id", w, xy_s[idx]) / w.sum(1)[:, None]
+    interp_s = time.monotonic() - t0
+    scale = float(xy_s.std(axis=0).mean())
+    shift = np.linalg.norm(xy_t - xy_i, axis=1) / scale
+    check = rng.choice(place, min(3000, place), replace=False)
+    from sklearn.neighbors import NearestNeighbors
+
+    on_map = NearestNeighbors(n_neighbors=1).fit(xy_s)
+
+    def near_topic(xy: np.ndarray) -> float:
+        """Share of placed rows whose nearest sample point on the map is of their cluster."""
+        nearest = on_map.kneighbors(xy[check], return_distance=False)[:, 0]
+        return round(float(np.mean(topic[:fit][nearest] == topic[fit:][check])), 3)
+
+    per = 100_000 / place
+    return {
+        "fit_rows": fit,
+        "placed_rows": place,
+        "vectors": "50 Gaussian clusters, 64 dims, sigma 0.35, normalised",
+        "umap_fit_seconds": round(fit_s, 1),
+        "transform_seconds_per_100k": round(transform_s * per, 2),
+        "interpolation_seconds_per_100k": round(interp_s * per, 2),
+        "interpolation_speedup": round(transform_s / max(interp_s, 1e-9), 1),
+        "displacement_mean_in_layout_sd": round(float(shift.mean()), 3),
+        "displacement_median_in_layout_sd": round(float(np.median(shift)), 3),
+        "trustworthiness_k10_transform": round(
+            float(trustworthiness(vr[check], xy_t[check], n_neighbors=10, metric="cosine")), 4
+        ),
+        "trustworthiness_k10_interpolation": round(
+            float(trustworthiness(vr[check], xy_i[check], n_neighbors=10, metric="cosine")), 4
+        ),
+        "same_cluster_as_nearest_sample_point_transform": near_topic(xy_t),
+        "same_cluster_as_nearest_sample_point_interpolation": near_topic(xy_i),
+        "load_before": load_before,
+        "load_after": [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--skip-local", action="store_true")
     ap.add_argument("--skip-two-node", action="store_true")
     ap.add_argument("--map-sample", type=int, default=100_000)
+    ap.add_argument("--placement", action="store_true", help="only the placement comparison")
+    ap.add_argument("--fit", type=int, default=20_000, help="--placement: UMAP's sample rows")
+    ap.add_argument("--place", type=int, default=100_000, help="--placement: rows placed")
     args = ap.parse_args()
+    if args.placement:
+        figures = placement(args.fit, args.place)
+        results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        results["placement"] = figures
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(figures, indent=2))
+        return
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         data = work / "data"
