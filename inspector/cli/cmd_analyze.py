@@ -15,6 +15,7 @@ from inspector.cli.cmd_map import add_map_options, downloads_from
 from inspector.cli.common import (
     add_dataset_options,
     open_from_args,
+    print_table,
     run_guarded,
     terminal_progress,
 )
@@ -86,14 +87,18 @@ def _analyze(args: argparse.Namespace) -> int:
         return _analyze_ray(args)
     from inspector.core.export.filterfile import export_filter
     from inspector.core.export.outputs import check_outputs
+    from inspector.core.junk.duplicates import prepare_kernels
     from inspector.core.junk.finder_sets import parse_only
     from inspector.core.junk.project_junk import AnalysisParams, run_analysis
     from inspector.core.map.project_map import MapParams
 
     out = Path(args.out)
     started = time.monotonic()
+    only = parse_only(args.only)
+    if only is None or "duplicates" in only:
+        start_in_background(prepare_kernels)
     params = AnalysisParams(
-        only=parse_only(args.only),
+        only=only,
         map=MapParams(model=args.model, embed_field=args.embed_field, vectors_column=args.vectors),
         dedup_on=args.dedup_on,
         against=args.against,
@@ -140,6 +145,20 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def start_in_background(work) -> None:
+    """Run ``work()`` in a daemon thread; a failure there only means the main thread does
+    that work itself when it gets to it."""
+    import threading
+
+    def guarded() -> None:
+        try:
+            work()
+        except Exception:  # noqa: BLE001 - the main thread loads whatever is missing
+            pass
+
+    threading.Thread(target=guarded, name=getattr(work, "__name__", "work"), daemon=True).start()
+
+
 def write_run_json(out: Path, rows: int, seconds: float, stages: dict, result) -> None:
     """DIR/run.json: the run's seconds per stage (the keys the Ray engine's run.json has)."""
     import json
@@ -161,28 +180,23 @@ def write_run_json(out: Path, rows: int, seconds: float, stages: dict, result) -
 
 
 def print_summary(result, n_rows: int) -> None:
-    """Counts per finder as a rich table on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Issues · semantic threshold {result.threshold:.3f} ({result.model})")
-    table.add_column("finder")
-    table.add_column("rows", justify="right")
-    table.add_column("% rows", justify="right")
-    table.add_column("groups", justify="right")
+    """Counts per finder on stdout: a rich table on a terminal, plain columns otherwise."""
     from inspector.core.junk.finder_sets import FINDERS, family
 
+    title = f"Issues · semantic threshold {result.threshold:.3f} ({result.model})"
+    header = ("finder", "rows", "% rows", "groups")
     partial = len(result.only) < len(FINDERS)
+    rows_out = []
     for finder, rows, groups in result.summary().iter_rows():
         if partial and family(finder) not in result.only:
             continue
         pct = f"{100 * rows / n_rows:.1f}" if n_rows else "-"
-        table.add_row(finder, f"{rows:,}", pct, "" if groups is None else f"{groups:,}")
-    console = Console(width=110)
-    console.print(table)
-    for finding in result.findings:  # dataset-level: not a count of rows to remove
-        name = str(finding.get("finder", "finding")).replace("_", " ")
-        console.print(f"{name.capitalize()}: {finding.get('message', '')}", highlight=False)
+        rows_out.append((finder, f"{rows:,}", pct, "" if groups is None else f"{groups:,}"))
+    findings = [  # dataset-level: not a count of rows to remove
+        f"{str(f.get('finder', 'finding')).replace('_', ' ').capitalize()}: {f.get('message', '')}"
+        for f in result.findings
+    ]
+    print_table(title, header, rows_out, findings)
 
 
 def _analyze_ray(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import contextlib
 import shlex
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
@@ -109,9 +109,20 @@ def report_labels(project) -> None:
         )
 
 
+def is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
 @contextlib.contextmanager
 def terminal_progress(description: str = "working") -> Iterator[Progress]:
-    """A Progress drawn as a rich progress bar (rows/s and time left) on stderr."""
+    """A Progress drawn as a rich progress bar (rows/s and time left) on stderr; a plain
+    Progress when stderr is not a terminal (nothing would be drawn: rich is not loaded)."""
+    if not is_terminal(sys.stderr):
+        yield Progress()
+        return
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -148,6 +159,40 @@ def terminal_progress(description: str = "working") -> Iterator[Progress]:
 
     with bar:
         yield Progress(on_update=update)
+
+
+def print_table(
+    title: str,
+    header: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    notes: Sequence[str] = (),
+) -> None:
+    """A small table on stdout (first column left, the others right-aligned), then ``notes``
+    line by line: drawn by rich on a terminal, plain columns otherwise (a pipe, a file, a
+    script reading it), where rich is not loaded."""
+    if is_terminal(sys.stdout):
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for i, name in enumerate(header):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console = Console(width=110)
+        console.print(table)
+        for note in notes:
+            console.print(note, highlight=False)
+        return
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [title]
+    for row in [header, *rows]:
+        cells = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    print("\n".join([*lines, *notes]))
 
 
 def fail(message: str) -> int:

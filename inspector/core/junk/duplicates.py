@@ -284,6 +284,42 @@ def exact_keys(
     return pl.DataFrame({"h1": h1, "h2": h2, "nonempty": nonempty})
 
 
+def prepare_kernels() -> None:
+    """Load the compiled kernels the exact and MinHash finders call, without running them.
+
+    numba's start-up (its import, its compiler's registries, each kernel's cached code)
+    costs ~0.5 s of CPU once per process; ``inspector analyze`` pays it in a thread while
+    the model embeds. Nothing runs here, so no parallel kernel is ever launched from two
+    threads at once. The argument types are those the finders pass (same helpers, same
+    dtypes): a call afterwards finds its overload loaded (tests/core/test_dedup_speed_loading)."""
+    from numba import typeof
+
+    kernels = minhash._kernels()
+    offsets, data = minhash.string_buffers(pl.Series("text", ["a b c"]))
+    u64, flags = np.zeros(1, np.uint64), np.zeros(1, bool)
+    i64, sims = np.zeros(1, np.int64), np.zeros(1, np.float32)
+
+    def load(kernel: Any, *args: Any) -> None:
+        kernel.compile(tuple(typeof(a) for a in args))
+
+    fold = minhash.fold_table(EXACT.unicode)
+    load(
+        kernels.exact_keys, offsets, data, fold, True,
+        EXACT.case, EXACT.whitespace, EXACT.accents, u64, u64, flags, flags,
+    )  # fmt: skip
+    params, lex = minhash.MinHashParams(), LEXICAL
+    a, b = minhash._permutations(params.num_perm, params.seed)
+    sig = np.zeros((1, params.num_perm), np.uint32)
+    load(
+        kernels.folded_word_signatures, offsets, data, minhash.fold_table(lex.unicode), True,
+        params.ngram, lex.case, lex.digits, lex.punctuation, lex.accents, lex.whitespace,
+        a, b, sig, flags,
+    )  # fmt: skip
+    load(kernels.band_keys, sig, 1, 1, np.zeros((1, 1), np.uint64))
+    load(kernels.bucket_pairs, i64, u64, minhash.BUCKET_ALL_PAIRS, i64, i64)
+    load(kernels.agreement, sig, sig, i64, i64, sims)
+
+
 def find_exact_duplicates(
     texts: pl.Series | Sequence[str | None],
     *,

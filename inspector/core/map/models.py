@@ -176,17 +176,50 @@ class StaticEmbedder(Embedder):
     kind = "static"
 
     def __init__(self, name: str, path: Path, identity: str) -> None:
-        from model2vec import StaticModel
-
         self.name = name
         self.identity = identity
-        self.model = StaticModel.from_pretrained(str(path))
+        self.model = load_static_model(path)
         self.dim = int(self.model.dim)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         # model2vec threads over its own 1,024-row batches above the threshold; a lower
         # threshold keeps our per-chunk calls as fast as one big call.
         return self.model.encode(texts, batch_size=1024, multiprocessing_threshold=2048)
+
+
+STATIC_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+
+def load_static_model(path: Path) -> Any:
+    """``StaticModel.from_pretrained(path)`` for a folder in model2vec's own layout, without
+    ``model2vec.persistence``: that module imports the Hugging Face hub client (~0.2 s of a
+    dedup run that never downloads). The same tensors, tokenizer and config go to the same
+    constructor, so the model encodes identically; other layouts go to ``from_pretrained``."""
+    from model2vec import StaticModel
+
+    files = [path / name for name in STATIC_FILES]
+    if not all(f.is_file() for f in files):
+        return StaticModel.from_pretrained(str(path))
+    import safetensors
+    from tokenizers import Tokenizer
+
+    with safetensors.safe_open(str(files[0]), framework="numpy") as tensors:
+        names = set(tensors.keys())
+        if "embeddings" not in names:
+            return StaticModel.from_pretrained(str(path))
+        embeddings = tensors.get_tensor("embeddings")
+        weights = tensors.get_tensor("weights") if "weights" in names else None
+        mapping = tensors.get_tensor("mapping") if "mapping" in names else None
+    config = json.loads(files[2].read_text("utf-8"))
+    return StaticModel(
+        vectors=embeddings,
+        tokenizer=Tokenizer.from_file(str(files[1])),
+        config=config,
+        normalize=config.get("normalize", False),
+        weights=weights,
+        token_mapping=mapping,
+        max_length=config.get("max_length", 512),
+    )
 
 
 class TransformerEmbedder(Embedder):
