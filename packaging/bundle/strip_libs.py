@@ -4,12 +4,16 @@ OpenBLAS: "ELF load command address/offset not page-aligned"), so every library 
 with ``dlopen`` after stripping, beside the original (so ``$ORIGIN`` paths still resolve), and
 the original is kept whenever the stripped copy fails to load.
 
+Then identical copies of a library (numpy's and SciPy's wheels each vendor the same
+libgfortran and libquadmath) become relative symbolic links to one of them.
+
     python3 packaging/bundle/strip_libs.py BUNDLE_INTERNAL_DIR
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import os
 import shutil
 import subprocess
@@ -37,6 +41,23 @@ def loads(path: Path) -> bool:
     return True
 
 
+def link_duplicates(libraries: list[Path]) -> int:
+    """Replace each later byte-identical copy with a relative link to the first; bytes saved.
+    The dynamic loader follows the link and, by the shared soname, loads the library once."""
+    first: dict[tuple[int, str], Path] = {}
+    saved = 0
+    for lib in libraries:
+        key = (lib.stat().st_size, hashlib.sha256(lib.read_bytes()).hexdigest())
+        if key not in first:
+            first[key] = lib
+            continue
+        target = os.path.relpath(first[key], lib.parent)
+        lib.unlink()
+        lib.symlink_to(target)
+        saved += key[0]
+    return saved
+
+
 def main() -> int:
     folder = Path(sys.argv[1])
     strip = shutil.which("strip")
@@ -62,6 +83,8 @@ def main() -> int:
             kept += 1
             trial.unlink()
     print(f"strip_libs: {saved / 2**20:.0f} MB of symbols removed; {kept} libraries kept whole")
+    linked = link_duplicates(shared_libraries(folder))
+    print(f"strip_libs: {linked / 2**20:.1f} MB of duplicate libraries made links")
     return 0
 
 
