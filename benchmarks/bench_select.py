@@ -3,7 +3,7 @@
     python3 benchmarks/bench_select.py [--rows 1000000] [--only coverage,million]
 
 - coverage at N = 1%, 5%, 10% of the same vectors: ours (``--by diversity``: cluster quotas,
-  then farthest-point picks) against random sampling (mean of 5 seeds) and against semhash's
+  then facility-location picks within cells) against random sampling (mean of 5 seeds) and against semhash's
   representative selection (``self_find_representative``: centrality ranking then MMR), as
   the mean cosine distance from every row to its nearest selected row (lower is better) and
   the clusters with at least one selected row. Vectors: AlpacaEval answers embedded with

@@ -5,10 +5,13 @@
 - **Quotas**: N shared out over the clusters in proportion to their eligible rows (largest
   remainder, ties by a seeded order), at least one per cluster while N allows, so a small
   topic is not lost to a big one; a cluster's quota is shared over its cells the same way.
-- **Within a cell**: greedy max-min (farthest-point) selection: the first pick is the row
-  with the best weight x closeness to the cell's centre, then each next pick maximises
-  ``weight x cosine distance to the nearest row picked so far``. With all weights 1 this is
-  the classic 2-approximation of the k-center problem.
+- **Within a cell**: greedy facility location: each pick is the row with the best
+  ``weight x gain``, the gain being how much it raises the summed cosine of the cell's rows
+  to their nearest pick. That is the coverage a subset is judged by (mean distance from a
+  row to its nearest selected row; the greedy is within 1 - 1/e of the best). Farthest-point
+  (max-min) picks, used before, minimise the *largest* distance instead: they spend the
+  quota on a cell's outliers, and lost to random sampling on the mean at 5-10%
+  (benchmarks/results/bench_select.json).
 - **Caps**: ``per`` codes (e.g. one code per prompt) with at most ``cap`` picks per code.
 - What the quotas could not fill (caps, small cells) is filled by weight over all rows left.
 
@@ -111,55 +114,77 @@ def cells_within(
 
 
 @njit(cache=True)
-def _greedy_cells(  # type: ignore[no-untyped-def]
-    v, weights, rows, starts, quota, codes, cap, counts, chosen
+def _cover_cell(  # type: ignore[no-untyped-def]
+    sims, weights, rows, quota, codes, cap, counts, chosen
 ):
-    """Farthest-point picks inside each cell (``rows[starts[c]:starts[c+1]]``), at most
-    ``quota[c]`` per cell and ``cap`` per code (``counts`` updated); marks ``chosen``."""
-    dim = v.shape[1]
-    for c in range(len(starts) - 1):
-        lo, hi = starts[c], starts[c + 1]
-        q = quota[c]
-        m = hi - lo
-        if q <= 0 or m == 0:
-            continue
-        centre = np.zeros(dim, dtype=np.float32)
-        for i in range(lo, hi):
-            centre += v[rows[i]]
-        norm = np.sqrt(np.sum(centre * centre))
-        if norm > 1e-12:
-            centre /= norm
-        mind = np.full(m, np.inf, dtype=np.float32)
-        taken = np.zeros(m, dtype=np.bool_)
-        picked = 0
-        while picked < q:
-            best = -1
-            best_score = -np.inf
+    """Greedy facility location in one cell: ``quota`` picks, each the row ``j`` with the best
+    ``weights[j] x gain(j)``, where gain is how much picking ``j`` raises the cell's summed
+    cosine of every row to its nearest pick (the coverage bench_select measures). The gain
+    of a row only shrinks as picks are added, so a stale gain is an upper bound and only the
+    leader's is recomputed (lazy greedy). At most ``cap`` picks per code (``counts``)."""
+    m = sims.shape[0]
+    best = np.full(m, -1.0, dtype=np.float32)  # each row's cosine to its nearest pick
+    bound = np.zeros(m, dtype=np.float64)
+    for j in range(m):
+        g = 0.0
+        for i in range(m):
+            g += sims[i, j] + 1.0
+        bound[j] = g
+    fresh = np.ones(m, dtype=np.bool_)
+    taken = np.zeros(m, dtype=np.bool_)
+    picked = 0
+    while picked < quota:
+        while True:
+            lead = -1
+            lead_score = -np.inf
             for j in range(m):
-                r = rows[lo + j]
+                r = rows[j]
                 if taken[j] or chosen[r] or (cap > 0 and counts[codes[r]] >= cap):
                     continue
-                if picked == 0:
-                    score = weights[r] * (1.0 + np.dot(v[r], centre))
-                else:
-                    score = weights[r] * mind[j]
-                if score > best_score:
-                    best_score = score
-                    best = j
-            if best < 0:
+                score = weights[r] * bound[j]
+                if score > lead_score:
+                    lead_score = score
+                    lead = j
+            if lead < 0 or fresh[lead]:
                 break
-            r = rows[lo + best]
-            taken[best] = True
-            chosen[r] = True
-            counts[codes[r]] += 1
-            picked += 1
-            vr = v[r]
-            for j in range(m):
-                if not taken[j]:
-                    d = np.float32(1.0) - np.dot(v[rows[lo + j]], vr)
-                    if d < mind[j]:
-                        mind[j] = d
+            g = 0.0
+            for i in range(m):
+                d = sims[i, lead] - best[i]
+                if d > 0:
+                    g += d
+            bound[lead] = g
+            fresh[lead] = True
+        if lead < 0:
+            break
+        r = rows[lead]
+        taken[lead] = True
+        chosen[r] = True
+        counts[codes[r]] += 1
+        picked += 1
+        for i in range(m):
+            if sims[i, lead] > best[i]:
+                best[i] = sims[i, lead]
+        fresh[:] = False
     return chosen
+
+
+def _cover_cells(
+    v: np.ndarray,
+    weights: np.ndarray,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    quota: np.ndarray,
+    codes: np.ndarray,
+    cap: int,
+    counts: np.ndarray,
+    chosen: np.ndarray,
+) -> None:
+    """:func:`_cover_cell` over each cell ``rows[starts[c]:starts[c+1]]`` with a quota."""
+    for c in np.flatnonzero(quota > 0):
+        members = rows[starts[c] : starts[c + 1]]
+        if len(members):
+            vc = v[members]
+            _cover_cell(vc @ vc.T, weights, members, int(quota[c]), codes, cap, counts, chosen)
 
 
 def select_diverse(
@@ -174,8 +199,8 @@ def select_diverse(
     seed: int = 0,
     diverse: bool = True,
 ) -> np.ndarray:
-    """Indices (sorted) of at most ``n`` eligible rows: stratified quotas and farthest-point
-    picks weighted by ``weights`` (``diverse``), or the best weights (not ``diverse``);
+    """Indices (sorted) of at most ``n`` eligible rows: stratified quotas and coverage
+    (facility-location) picks weighted by ``weights`` (``diverse``), or the best weights (not ``diverse``);
     at most ``cap`` rows per value of ``codes`` when ``cap`` > 0."""
     total = len(vectors)
     rng = np.random.default_rng(seed)
@@ -203,7 +228,7 @@ def select_diverse(
             cell_q[ids] = quotas(np.bincount(inv), int(group_q[g]), rng.permutation(len(ids)))
         order = sub[np.lexsort((tie[sub], cell[sub]))]
         starts = np.searchsorted(cell[order], np.arange(len(cell_q) + 1))
-        _greedy_cells(v, w, order, starts, cell_q, code, int(cap), counts, chosen)
+        _cover_cells(v, w, order, starts, cell_q, code, int(cap), counts, chosen)
     left = n - int(chosen.sum())
     if left > 0:  # by weight over what is left (caps and small cells leave gaps)
         rest = rows_ok[~chosen[rows_ok]]
