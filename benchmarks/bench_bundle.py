@@ -69,6 +69,35 @@ def size_report(bundle: Path) -> dict:
     }
 
 
+# What the bundle leaves out (packaging/bundle/inspector.spec), checked in the built folder.
+LEFT_OUT = (
+    "torch",
+    "transformers",
+    "sentence_transformers",
+    "ray",
+    "nvidia",
+    "pandas",
+    "pygments",
+    "hypothesis",
+    "PySide6/Qt/translations",
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+)
+
+
+def left_out_report(bundle: Path) -> dict:
+    internal = bundle / "_internal"
+    return {
+        "absent": [name for name in LEFT_OUT if not (internal / name).exists()],
+        "present": [name for name in LEFT_OUT if (internal / name).exists()],
+        # strip_libs.py's links (PyInstaller's own links to libraries sit at the top level)
+        "duplicate_libraries_linked": sorted(
+            str(p.relative_to(internal))
+            for p in internal.rglob("*.so*")
+            if p.is_symlink() and p.parent != internal
+        ),
+    }
+
+
 def start_once(kind: str, bundle: Path, work: Path) -> float:
     """Seconds from launch to the demo table's first paint, in a fresh HOME."""
     home = Path(tempfile.mkdtemp(prefix=f"home-{kind}-", dir=work))
@@ -113,6 +142,7 @@ def main() -> int:
     else:
         bundle, result["build"] = build(work / "out")
     result["size"] = size_report(bundle)
+    result["left_out"] = left_out_report(bundle)
     times: dict[str, list[float]] = {"wheel": [], "bundle": []}
     for _ in range(args.repeat):
         for kind in ("wheel", "bundle"):
