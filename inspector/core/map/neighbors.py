@@ -276,3 +276,158 @@ def _ivf(
         idx = np.where(missing, (rows + 1) % n, idx)
         sims = np.where(missing, np.einsum("ij,ij->i", v, v[(np.arange(n) + 1) % n])[:, None], sims)
     return idx.astype(np.int32), sims.astype(np.float32)
+
+
+# -- pairs above a threshold (semantic duplicates without a kNN graph) -------------------------
+
+PAIR_LEAF = 256  # rows per fine cell the threshold search compares at a time
+PAIR_NPROBE = 3  # fine cells each row is compared with (its own and the nearest others)
+PAIR_CAP = 64  # most pairs kept per row and cell (the most similar; enough to join a group)
+PAIR_STAGE = "similar pairs"
+
+
+def threshold_pairs(
+    vectors: np.ndarray,
+    threshold: float,
+    progress: Progress | None = None,
+    seed: int = 0,
+    leaf: int = PAIR_LEAF,
+    nprobe: int = PAIR_NPROBE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(a, b, similarity)``: pairs ``a < b`` of rows with cosine ≥ ``threshold``, without a
+    kNN graph: what semantic duplicates need, at a fraction of the graph's cost at 1M rows.
+
+    Up to ``4 * leaf`` rows every pair is compared. Above, rows are cut into cells of about
+    ``leaf`` rows by a two-level spherical k-means (coarse cells, then fine cells within
+    each, so that placing a row costs ~2*sqrt(n/leaf) products, not n/leaf); each row is
+    compared with the members of its ``nprobe`` nearest fine cells (within its two nearest
+    coarse cells). Approximate: a pair split across cells neither row probes is missed
+    (recall vs exact in benchmarks/results/bench_junk.json). Zero vectors pair with nothing;
+    a row keeps at most :data:`PAIR_CAP` pairs per cell it probes (its most similar).
+    """
+    progress = progress if progress is not None else Progress()
+    v = as_unit_vectors(vectors)
+    n = len(v)
+    live = np.linalg.norm(v, axis=1) > 0.5
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if n <= 4 * leaf:
+        progress.status(PAIR_STAGE, n, f"pairs of {n:,} rows above {threshold:.3f}")
+        rows = np.arange(n)
+        found.append(_pairs_between(v, rows, rows, threshold))
+        progress.advance(n)
+    else:
+        home, probes = _two_level_cells(v, leaf, nprobe, seed, progress)
+        cells = int(home.max()) + 1
+        members_order = np.argsort(home, kind="stable")
+        members_start = np.searchsorted(home[members_order], np.arange(cells + 1))
+        flat = probes.ravel()
+        pair_order = np.argsort(flat, kind="stable")
+        pair_start = np.searchsorted(flat[pair_order], np.arange(cells + 1))
+        width = probes.shape[1]
+        progress.status(PAIR_STAGE, cells, f"pairs of {n:,} rows above {threshold:.3f}")
+        for c in range(cells):
+            base = members_order[members_start[c] : members_start[c + 1]]
+            queries = pair_order[pair_start[c] : pair_start[c + 1]] // width
+            if len(base) and len(queries):
+                found.append(_pairs_between(v, queries, base, threshold))
+            progress.advance()
+            if c % 64 == 0:
+                progress.check()
+    a = np.concatenate([f[0] for f in found]) if found else np.zeros(0, np.int64)
+    b = np.concatenate([f[1] for f in found]) if found else np.zeros(0, np.int64)
+    s = np.concatenate([f[2] for f in found]) if found else np.zeros(0, np.float32)
+    keep = live[a] & live[b]
+    a, b, s = a[keep], b[keep], s[keep]
+    code = a.astype(np.uint64) * np.uint64(max(n, 1)) + b.astype(np.uint64)
+    code, first = np.unique(code, return_index=True)  # sorted by (a, b); one of each pair
+    return a[first], b[first], s[first]
+
+
+def _pairs_between(
+    v: np.ndarray, queries: np.ndarray, base: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (min, max, sim) of ``queries`` x ``base`` rows with sim ≥ threshold, self
+    excluded; each query keeps its :data:`PAIR_CAP` most similar (ties: lower row)."""
+    out_a, out_b, out_s = [], [], []
+    vb = v[base]
+    step = max(1, (1 << 22) // max(1, len(base)))  # <= 16 MB of similarities at a time
+    for s0 in range(0, len(queries), step):
+        q = queries[s0 : s0 + step]
+        sims = v[q] @ vb.T
+        qi, bi = np.nonzero(sims >= threshold)
+        if not len(qi):
+            continue
+        sv = sims[qi, bi]
+        ra, rb = q[qi], base[bi]
+        ok = ra != rb
+        qi, ra, rb, sv = qi[ok], ra[ok], rb[ok], sv[ok]
+        counts = np.bincount(qi, minlength=len(q))
+        if counts.max(initial=0) > PAIR_CAP:
+            order = np.lexsort((rb, -sv, qi))  # per query: most similar first
+            qi, ra, rb, sv = qi[order], ra[order], rb[order], sv[order]
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            rank = np.arange(len(qi)) - starts[qi]
+            keep = rank < PAIR_CAP
+            ra, rb, sv = ra[keep], rb[keep], sv[keep]
+        out_a.append(np.minimum(ra, rb))
+        out_b.append(np.maximum(ra, rb))
+        out_s.append(sv.astype(np.float32))
+    if not out_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return (
+        np.concatenate(out_a).astype(np.int64),
+        np.concatenate(out_b).astype(np.int64),
+        np.concatenate(out_s),
+    )
+
+
+def _two_level_cells(
+    v: np.ndarray, leaf: int, nprobe: int, seed: int, progress: Progress
+) -> tuple[np.ndarray, np.ndarray]:
+    """(home fine cell per row, the ``nprobe`` nearest fine cells per row, home first)."""
+    n = len(v)
+    coarse_k = int(max(2, round(np.sqrt(n / leaf))))
+    progress.status(PAIR_STAGE, None, f"cutting {n:,} rows into cells of ~{leaf}")
+    coarse = _spherical_kmeans(v, coarse_k, seed)
+    top2 = np.empty((n, 2), dtype=np.int64)
+    for start in range(0, n, 8192):
+        scores = v[start : start + 8192] @ coarse.T
+        part = np.argpartition(-scores, 1, axis=1)[:, :2]
+        first = np.take_along_axis(scores, part, axis=1)
+        swap = first[:, 1] > first[:, 0]
+        part[swap] = part[swap][:, ::-1]
+        top2[start : start + 8192] = part
+    fine_centres: list[np.ndarray] = []
+    fine_owner: list[np.ndarray] = []
+    for c in range(coarse_k):
+        rows = np.flatnonzero(top2[:, 0] == c)
+        k = int(max(1, np.ceil(len(rows) / leaf)))
+        if len(rows) == 0:
+            continue
+        centres = _spherical_kmeans(v[rows], min(k, len(rows)), seed + 1 + c)
+        fine_centres.append(centres)
+        fine_owner.append(np.full(len(centres), c, dtype=np.int64))
+        progress.check()
+    centres = np.concatenate(fine_centres)
+    owner = np.concatenate(fine_owner)
+    owner_order = np.argsort(owner, kind="stable")
+    owner_start = np.searchsorted(owner[owner_order], np.arange(coarse_k + 1))
+    width = min(nprobe, len(centres))
+    best_s = np.full((n, width), -np.inf, dtype=np.float32)
+    best_i = np.zeros((n, width), dtype=np.int64)
+    for slot in range(2):  # the fine cells of each row's nearest and second coarse cell
+        for c in range(coarse_k):
+            rows = np.flatnonzero(top2[:, slot] == c)
+            ids = owner_order[owner_start[c] : owner_start[c + 1]]
+            if not len(rows) or not len(ids):
+                continue
+            for start in range(0, len(rows), 8192):
+                r = rows[start : start + 8192]
+                scores = v[r] @ centres[ids].T
+                cand_s = np.concatenate([best_s[r], scores], axis=1)
+                cand_i = np.concatenate([best_i[r], np.broadcast_to(ids, scores.shape)], axis=1)
+                order = np.lexsort((cand_i, -cand_s), axis=1)[:, :width]
+                best_s[r] = np.take_along_axis(cand_s, order, axis=1)
+                best_i[r] = np.take_along_axis(cand_i, order, axis=1)
+        progress.check()
+    return best_i[:, 0].copy(), best_i
