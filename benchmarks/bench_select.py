@@ -203,9 +203,14 @@ def main() -> None:
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(report, indent=2)
     print(text)
-    if args.out:
+    if args.out:  # parts not run this time keep their last figures
+        previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        runs = previous.get("runs", [])
+        runs.append({"parts": args.only, **report["machine"]})
+        previous.update(report)
+        previous["runs"] = runs
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+        args.out.write_text(json.dumps(previous, indent=2) + "\n")
 
 
 if __name__ == "__main__":
