@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 SCORES = "scores.parquet"
 MODEL = "quality_model.json"
+SIGNAL_FLAGS = "signal_flags.parquet"
 
 
 @dataclass(frozen=True)
@@ -228,22 +229,75 @@ def save_learned(result: LearnResult, folder: Path, *, versioned: bool = False) 
     import hashlib
     import io
 
-    from inspector.core.atomic import atomic_write, write_atomic
+    from inspector.core.atomic import atomic_write
 
     folder.mkdir(parents=True, exist_ok=True)
+    flags = signal_flags_by_id(result)
     if not versioned:
         atomic_write(folder / SCORES, lambda tmp: result.scores.write_parquet(tmp))
-        return save_model(result.model, folder)
-    buf = io.BytesIO()
-    result.scores.write_parquet(buf)
-    data = buf.getvalue()
-    name = f"scores-{hashlib.sha256(data).hexdigest()[:16]}.parquet"
-    write_atomic(folder / name, lambda f: f.write(data), fsync=True)
-    path = save_model(result.model, folder, extra={"scores": name})
-    for old in folder.glob("scores-*.parquet"):
-        if old.name != name:
-            old.unlink(missing_ok=True)
+        atomic_write(folder / SIGNAL_FLAGS, lambda tmp: flags.write_parquet(tmp))
+        return save_model(result.model, folder, extra={"signal_flags": SIGNAL_FLAGS})
+    names: dict[str, str] = {}
+    for key, stem, frame in (
+        ("scores", "scores", result.scores),
+        ("signal_flags", "signals", flags),
+    ):
+        buf = io.BytesIO()
+        frame.write_parquet(buf)
+        data = buf.getvalue()
+        names[key] = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.parquet"
+        _write_synced(folder / names[key], data)
+    path = save_model(result.model, folder, extra=names)
+    for key, stem in (("scores", "scores"), ("signal_flags", "signals")):
+        for old in folder.glob(f"{stem}-*.parquet"):
+            if old.name != names[key]:
+                old.unlink(missing_ok=True)
     return path
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    from inspector.core.atomic import write_atomic
+
+    write_atomic(path, lambda f: f.write(data), fsync=True)
+
+
+def signal_flags_by_id(result: LearnResult) -> pl.DataFrame:
+    """The run's signal flags (:meth:`SignalTable.flags`) with each row's id, as saved: the
+    reader's "why flagged" after a reopen, matched to the rows by id."""
+    flags = result.signals.flags()
+    ids = result.scores.get_column("id").cast(pl.String)
+    if not flags.height:
+        return pl.DataFrame(schema={"id": pl.String, "row": pl.Int64})
+    return flags.with_columns(id=ids.gather(flags.get_column("row")))
+
+
+def learned_signal_flags(project: Project) -> pl.DataFrame | None:
+    """The signal flags the saved model's run found, on the rows of the data as it is now
+    (``row`` renumbered by id; flags of rows gone are dropped). None without a model, or
+    with a model saved before flags were kept."""
+    import json
+
+    folder = learn_dir(project)
+    if not (folder / MODEL).exists():
+        return None
+    name = json.loads((folder / MODEL).read_text()).get("signal_flags")
+    if not name or not (folder / Path(name).name).exists():
+        return None
+    flags = pl.read_parquet(folder / Path(name).name)
+    if "id" not in flags.columns:
+        return None
+    where = pl.DataFrame(
+        {
+            "id": project.dataset.ids.cast(pl.String),
+            "__row": pl.int_range(project.dataset.height, eager=True),
+        }
+    )
+    return (
+        flags.join(where, on="id", how="inner", maintain_order="left")
+        .with_columns(pl.col("__row").cast(pl.Int64).alias("row"))
+        .drop("__row")
+        .sort("row", "signal")
+    )
 
 
 def load_learned(project: Project) -> tuple[QualityModel, pl.DataFrame] | None:

@@ -22,7 +22,11 @@ from inspector.core.labels import states
 from inspector.core.labels.queues import learned_rows
 from inspector.core.learn import retrain
 from inspector.core.learn.model import LearnError
-from inspector.core.learn.project_learn import learned_keep_probability, learned_lists
+from inspector.core.learn.project_learn import (
+    learned_keep_probability,
+    learned_lists,
+    learned_signal_flags,
+)
 
 if TYPE_CHECKING:
     from inspector.core.jobs import Progress
@@ -75,7 +79,7 @@ class LearnController(QObject):
         self.retrainer: retrain.Retrainer | None = None
         self.keep_probability: np.ndarray | None = None
         self.lists: LearnedLists | None = None
-        self.signal_flags: pl.DataFrame | None = None  # the last run's signals (this window)
+        self.signal_flags: pl.DataFrame | None = None  # the saved model's run's signals
         self.last_error: str | None = None
         self._colour_added = False
         self._hooked_review = False
@@ -125,6 +129,7 @@ class LearnController(QObject):
             try:
                 self.keep_probability = learned_keep_probability(project)
                 self.lists = self._lists(project)
+                self.signal_flags = learned_signal_flags(project)  # kept with the model
             except Exception as exc:  # noqa: BLE001 - an unreadable model: say so, keep going
                 self.last_error = f"Could not read the learned quality model: {exc}"
                 self.host.statusBar().showMessage(self.last_error, 10_000)

@@ -2,9 +2,9 @@
 (:class:`MapLink`): two collaborators of the review controller.
 
 Lists: all rows, unlabelled rows, a random sample, a map cluster, the table/map selection,
-the search or filter results, and the junk finders' duplicate groups and quality flags. The
-map (when the host has one) offers "decision" as a colour and rings the sample on screen
-during a session.
+the search or filter results, the junk finders' duplicate groups and quality flags, and the
+learned model's lists (likely drop, most uncertain). The map (when the host has one) offers
+"decision" as a colour and rings the sample on screen during a session.
 """
 
 from __future__ import annotations
@@ -74,7 +74,24 @@ class QueueSources:
         if flags:
             options = tuple((r, f"{r} ({k:,})") for r, k in flags.items())
             choices.append(QueueChoice("flag", "A quality flag", len(options), options))
+        choices.append(self._learned_choice())
         return choices
+
+    def _learned_choice(self) -> QueueChoice:
+        """The learned model's lists (``learn:likely-drop``, ``learn:uncertain``) with the rows
+        each queue holds: rows without a decision that the model scored, likely drop those
+        under the cut. Without a saved model the choice is offered disabled, saying why."""
+        p = self._keep_probability()
+        if p is None or len(p) != len(self.hub.codes):
+            return QueueChoice("learn", "A learned list (no quality model yet)", 0)
+        open_rows = (self.hub.codes == states.NO_DECISION) & ~np.isnan(p)
+        drop = int(np.count_nonzero(open_rows & (p < queues.LEARN_CUT)))
+        unsure = int(np.count_nonzero(open_rows))
+        options = (
+            ("likely-drop", f"Likely drop (learned, p < {queues.LEARN_CUT:g}) ({drop:,})"),
+            ("uncertain", f"Most uncertain (learned), least sure first ({unsure:,})"),
+        )
+        return QueueChoice("learn", "A learned list", len(options), options)
 
     def build_queue(
         self, spec: queues.QueueSpec, *, seed: int | None = None
