@@ -3,10 +3,14 @@
 Fine: HDBSCAN (fast_hdbscan: parallel Borůvka over a k-d tree, ~3 s at 100k points on
 2 cores) with ``min_cluster_size`` about n/250. Coarse: the fine clusters grouped into
 regions by a size-weighted, seeded k-means of their centres (about sqrt(#fine) regions,
-at most ``MAX_COARSE``; six or fewer fine clusters are their own regions), so every coarse region is a union of fine clusters and zooming in
+at most ``MAX_COARSE``; six or fewer fine clusters are their own regions), so every
+coarse region is a union of fine clusters (checked: :func:`fine_to_coarse`) and zooming in
 splits a region, never reshuffles it. (HDBSCAN with a large ``min_cluster_size`` tends to
-return one giant cluster on UMAP maps of chat data.) Noise is ``-1`` at both levels.
-Labels are numbered by size (0 = largest).
+return one giant cluster on UMAP maps of chat data.) Noise is ``-1`` at both levels, on
+the same rows. Labels are numbered by size (0 = largest). Above ``FIT_MAX`` points HDBSCAN
+runs on a seeded sample of ``FIT_MAX`` and every other point takes the label of its nearest
+sampled point (k-d tree): fast_hdbscan takes ~3 s at 200k points here but ~55 s at 1M,
+while the sample-and-assign route takes ~5 s at 1M.
 
 Noise: HDBSCAN leaves 30-40% of a UMAP map of text unclustered (the sparse bridges between
 dense regions). As BERTopic's ``reduce_outliers`` does, noise points then join a cluster
@@ -17,11 +21,8 @@ point stays noise only when it is truly far: its nearest clustered point is more
 such points, at most ``MAX_NOISE_SHARE`` of all. Reassigned points are marked
 ``low_confidence``. The layout rather than the embedding decides because the map is what
 the curator reads: a point drawn inside a blue region is called blue, and the vote needs
-only a 2-D k-d tree (well under a second at 1M points). Above ``FIT_MAX`` points HDBSCAN runs on a
-seeded sample of ``FIT_MAX`` and every other point takes the label of its nearest sampled
-point (k-d tree): fast_hdbscan takes ~3 s at 200k points here but ~55 s at 1M, while the
-sample-and-assign route takes ~5 s at 1M. Cached in ``cache_dir()/clusters`` keyed by the
-layout.
+only a 2-D k-d tree (0.3 s at 100k points here, ``benchmarks/bench_map.py --names``).
+Labels and low-confidence flags are cached in ``cache_dir()/clusters`` keyed by the layout.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ already picked, where two terms that share a word are the same (no "assistant ·
 helpful") and otherwise their similarity is the cosine of their occurrence over the
 cluster's members (words that always come together say one thing, "bites · dust").
 
-Tokenising is polars (Rust), not Python: ~1 s for 40k texts. Large sets are named from a
+Tokenising runs in polars (Rust), not a Python loop per word. Large sets are named from a
 seeded sample (every cluster keeps at least ``MIN_PER_CLUSTER`` texts), each text cut to
 ``MAX_CHARS`` characters; a cluster's ``member_share`` (members whose text holds at least
 one name term) is measured on the same sample.
@@ -102,10 +102,10 @@ def name_clusters(
     rows = _sample_rows(labels_list, n, seed)
     docs = [(texts[i] or "")[:MAX_CHARS] for i in rows]
     matrix, vocab = doc_terms(docs, min_df=2 if len(docs) >= 50 else 1)
+    ids = {t: i for i, t in enumerate(vocab)}
     out = []
     for labels in labels_list:
         terms = _ctfidf_mmr(matrix, labels[rows], vocab, words)
-        ids = {t: i for i, t in enumerate(vocab)}
         shares = _member_share(
             matrix, labels[rows], {c: [ids[t] for t in ts] for c, ts in terms.items()}
         )
