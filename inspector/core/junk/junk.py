@@ -172,6 +172,7 @@ def analyze_junk(
     vectors: np.ndarray | None = None,
     semantic_threshold: float | None = None,
     side_vectors: Callable[[list[str]], np.ndarray] | None = None,
+    learned_sides: tuple[np.ndarray, np.ndarray] | None = None,
     eval: EvalSet | None = None,
     rules: RuleSet | None = None,
     keep_policy: duplicates.KeepPolicy | str = "first",
@@ -194,6 +195,8 @@ def analyze_junk(
     copies only when every field is near on its own (:class:`PairSides`): ``side_vectors``
     embeds the candidate rows' field texts (the model that made ``knn``) for the semantic
     finder's per-field cosine; without it each field must be a MinHash near copy.
+    ``learned_sides``: the learned model's keep probability of each pair's chosen and rejected
+    side (the pair check ``chosen_flagged``).
     """
     progress = progress or NULL_PROGRESS
     if id_col not in frame.columns:
@@ -330,6 +333,7 @@ def analyze_junk(
             chosen_col,
             rejected_col,
             qual,
+            learned=learned_sides,
         )
         table = pl.concat([table, checks], how="horizontal")
         flag_cols += [f for f in PROPOSED if f in checks.columns]

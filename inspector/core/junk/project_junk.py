@@ -331,6 +331,7 @@ def run_analysis(
         vectors=mapped.vectors if mapped.vectors.shape[1] else None,
         semantic_threshold=threshold,
         side_vectors=None if map_params.vectors_column else _embedder(map_params.model, progress),
+        learned_sides=_learned_sides(project) if "quality" in only else None,
         eval=eval_set,
         rules=rules,
         keep_policy=policy,
@@ -387,6 +388,12 @@ def run_analysis(
         stages,
         tuple(f for f in FINDERS if f in only),
     )
+
+
+def _learned_sides(project: Project) -> tuple[np.ndarray, np.ndarray] | None:
+    from inspector.core.learn.project_learn import learned_pair_scores
+
+    return learned_pair_scores(project)
 
 
 def _embedder(model: str, progress: Progress) -> Callable[[list[str]], np.ndarray]:

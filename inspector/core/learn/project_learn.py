@@ -195,6 +195,9 @@ def learn_on(
             "in_training": in_training,
         }
     )
+    rejected = _score_rejected(ds, model, pv, params.model, progress)
+    if rejected is not None:
+        scores = scores.with_columns(rejected_keep_probability=rejected)
     from inspector import __version__
 
     report = {
@@ -218,6 +221,33 @@ def learn_on(
     }
     model.report = report
     return LearnResult(model, scores, signals, report)
+
+
+def _score_rejected(
+    ds: Dataset, model: QualityModel, pv: np.ndarray, embed_model: str, progress: Progress
+) -> np.ndarray | None:
+    """Preference data: the model's keep probability of each pair's rejected side, scored as
+    an answer to the prompt like the chosen side (its embedding, signals and length), so the
+    pair checks can ask whether the model would drop the chosen side and keep the rejected."""
+    from inspector.core.data import formats
+
+    expr = formats.rejected_expr(ds.spec)
+    if expr is None:
+        return None
+    from inspector.core.learn.signals import compute_signals
+    from inspector.core.map.embed import embed_texts
+
+    prompts = ds.prompt()
+    texts = ds.frame.select(expr.cast(pl.String).fill_null("")).to_series()
+    rv = embed_texts(texts.to_list(), embed_model, progress)
+    sv = compute_signals(prompts, texts, pv, rv, progress=progress).values()
+    lengths = np.column_stack(
+        [prompts.str.len_chars().fill_null(0).to_numpy(), texts.str.len_chars().to_numpy()]
+    )
+    keep, _unc = score(
+        model, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), ds.height, progress
+    )
+    return np.asarray(keep, dtype=np.float64)
 
 
 def save_learned(result: LearnResult, folder: Path, *, versioned: bool = False) -> Path:
@@ -335,6 +365,28 @@ def learned_keep_probability(project: Project) -> np.ndarray | None:
         .get_column("keep_probability")
     )
     return aligned.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+def learned_pair_scores(project: Project) -> tuple[np.ndarray, np.ndarray] | None:
+    """Preference data with a saved model that scored both sides: the keep probability of
+    each row's chosen and rejected side, in row order (NaN: not scored). None otherwise."""
+    saved = load_learned(project)
+    if saved is None or "rejected_keep_probability" not in saved[1].columns:
+        return None
+    ids = pl.DataFrame({"id": project.dataset.ids.cast(pl.String)})
+    aligned = ids.join(
+        saved[1].select(
+            pl.col("id").cast(pl.String), "keep_probability", "rejected_keep_probability"
+        ),
+        on="id",
+        how="left",
+        maintain_order="left",
+    )
+    chosen, rejected = (
+        aligned.get_column(c).cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        for c in ("keep_probability", "rejected_keep_probability")
+    )
+    return chosen, rejected
 
 
 def learned_proposals(project: Project, below: float) -> pl.DataFrame:

@@ -8,7 +8,9 @@ Per row (columns ``pairs.<name>`` with a ``pairs.<name>.flag``):
 - ``swapped_elsewhere``: another pair has the same prompt with the two sides swapped: the
   pairs contradict each other. Proposed for removal (both), a person keeps one or neither.
 - ``chosen_flagged``: the chosen side has a quality flag and the rejected side none (the
-  value: how many flags the chosen side has). Listed, not proposed.
+  value: how many flags the chosen side has). The learned quality model, when it scored both
+  sides, counts as one more flag on a side whose keep probability is under the cut.
+  Listed, not proposed.
 
 Identical or near-identical sides (``pair.chosen_rejected_similarity``), an empty side
 (``pair.empty_side``) and a cut-off side (``chosen.cut_off``, ``rejected.cut_off``) are
@@ -34,6 +36,7 @@ LISTED_ONLY = (SAME_PROMPT_CHOSEN + ".flag", CHOSEN_FLAGGED + ".flag")
 #: Flags proposed for removal.
 PROPOSED = (SWAPPED_ELSEWHERE + ".flag",)
 
+LEARNED_CUT = 0.5  # a side the learned model keeps with p under this counts as flagged
 MUCH_LONGER = 2.0  # chosen ≥ this many times the rejected side's characters
 BIASED_SHARE = 0.25  # a set is length-biased when this share of pairs or more is, and...
 BIASED_OVER = 2.0  # ...at least this many times the share the other way round
@@ -56,9 +59,13 @@ def pair_columns(
     chosen_col: str,
     rejected_col: str,
     quality: pl.DataFrame | None = None,
+    learned: tuple[np.ndarray, np.ndarray] | None = None,
+    cut: float = LEARNED_CUT,
 ) -> pl.DataFrame:
     """The per-row pair checks (see the module doc) for ``frame``; ``quality`` is the quality
-    rules' table (its ``chosen.*.flag`` / ``rejected.*.flag`` columns) for ``chosen_flagged``."""
+    rules' table (its ``chosen.*.flag`` / ``rejected.*.flag`` columns) and ``learned`` the
+    learned model's keep probability of the chosen and the rejected side (NaN: not scored),
+    for ``chosen_flagged``."""
     p = _keys(frame.get_column(prompt_col))
     c = _keys(frame.get_column(chosen_col))
     r = _keys(frame.get_column(rejected_col))
@@ -83,25 +90,24 @@ def pair_columns(
         SWAPPED_ELSEWHERE: pl.Series(SWAPPED_ELSEWHERE, swapped_flag.astype(np.int32)),
         SWAPPED_ELSEWHERE + ".flag": pl.Series(SWAPPED_ELSEWHERE + ".flag", swapped_flag),
     }
+    n_chosen = np.zeros(frame.height, dtype=np.int32)
+    n_rejected = np.zeros(frame.height, dtype=np.int32)
+    measured = False
     if quality is not None:
-        chosen = [f for f in quality.columns if f.startswith("chosen.") and f.endswith(".flag")]
-        rejected = [f for f in quality.columns if f.startswith("rejected.") and f.endswith(".flag")]
-        if chosen:
-            n_chosen = quality.select(
-                pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in chosen])
-            ).to_series()
-            n_rejected = (
-                quality.select(
-                    pl.sum_horizontal([pl.col(f).fill_null(False).cast(pl.Int32) for f in rejected])
-                ).to_series()
-                if rejected
-                else pl.Series([0] * frame.height)
-            )
-            worse = (n_chosen > 0) & (n_rejected == 0)
-            out[CHOSEN_FLAGGED] = pl.Series(
-                CHOSEN_FLAGGED, np.where(worse.to_numpy(), n_chosen.to_numpy(), 0), pl.Int32
-            )
-            out[CHOSEN_FLAGGED + ".flag"] = worse.alias(CHOSEN_FLAGGED + ".flag")
+        for side, count in (("chosen.", n_chosen), ("rejected.", n_rejected)):
+            cols = [f for f in quality.columns if f.startswith(side) and f.endswith(".flag")]
+            measured |= side == "chosen." and bool(cols)
+            for f in cols:
+                count += quality.get_column(f).fill_null(False).to_numpy().astype(np.int32)
+    if learned is not None:
+        measured = True
+        for p, count in zip(learned, (n_chosen, n_rejected)):
+            p = np.asarray(p, dtype=np.float64)
+            count += (~np.isnan(p) & (np.nan_to_num(p, nan=1.0) < cut)).astype(np.int32)
+    if measured:
+        worse = (n_chosen > 0) & (n_rejected == 0)
+        out[CHOSEN_FLAGGED] = pl.Series(CHOSEN_FLAGGED, np.where(worse, n_chosen, 0), pl.Int32)
+        out[CHOSEN_FLAGGED + ".flag"] = pl.Series(CHOSEN_FLAGGED + ".flag", worse)
     return pl.DataFrame(out)
 
 
