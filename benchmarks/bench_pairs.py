@@ -2,7 +2,8 @@
 
     python3 benchmarks/bench_pairs.py [--rows 100000] [--model default] [--prompts 300]
 
-- analysis (``run_analysis``: map, exact/MinHash/semantic duplicates on the whole pair, the
+- analysis (``run_analysis``: map, exact/MinHash/semantic duplicates of whole pairs, each
+  side near on its own (``junk.PairSides``), the
   quality rules, the pair checks, length bias) of ``--rows`` synthetic preference pairs made
   from benchmarks' real sample (/work/shared/data/alpaca_eval_pairs_sample.jsonl, or
   ``--sample``): groups of five pairs share a prompt and its chosen side (a real pair's,
@@ -217,13 +218,18 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=300)
     args = parser.parse_args()
     report: dict = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
     }
     with tempfile.TemporaryDirectory() as tmp:
         report["analysis"] = bench_analysis(args, Path(tmp))
         print(json.dumps(report["analysis"], indent=1))
         report["compare_view"] = bench_compare_view(args.prompts, Path(tmp))
         print(json.dumps(report["compare_view"], indent=1))
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
