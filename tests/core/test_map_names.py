@@ -226,3 +226,21 @@ def test_a_map_of_all_the_text_is_named_from_the_prompts(tmp_path) -> None:
         assert name_texts(project, MapParams(embed_field="response")) is None
     finally:
         project.close()
+
+
+def test_chat_fillers_are_never_names() -> None:
+    """Greetings and request fillers ("Hi, did you...", "please", "trying") open many prompts of
+    one region by chance; they say nothing about its topic."""
+    rng = np.random.default_rng(5)
+    fillers = ["Hi,", "Hello,", "Hey,", "Please", "Thanks!", "I did", "I'm trying to", "OK so"]
+    texts, labels = [], []
+    for g, words in enumerate(TOPICS.values()):
+        vocab = words.split()
+        for i in range(60):
+            lead = fillers[g % 2] if i % 3 else str(rng.choice(fillers))
+            texts.append(f"{lead} {' '.join(rng.choice(vocab, size=2))} {i}")
+            labels.append(g)
+    (keywords,) = cluster_keywords(texts, [np.array(labels, dtype=np.int32)], top=3)
+    filler_words = {"hi", "hello", "hey", "please", "thanks", "did", "trying", "ok"}
+    for terms in keywords.values():
+        assert not {w for t in terms for w in t.split()} & filler_words, terms

@@ -49,6 +49,8 @@ EXTRA_STOP_WORDS = frozenset(
     aren couldn didn doesn don hadn hasn haven isn ll re shouldn ve wasn weren won wouldn
     generate given good help just know know let like make need new provide question really
     response sure tell thing things think use used using want way ways write yes
+    hi hello hey dear thanks thank please ok okay did doing got gets getting going try trying
+    tried wanted wants
     """.split()
 )
 # A word: a letter, then letters or marks, with inner apostrophes ("don't", "john's").

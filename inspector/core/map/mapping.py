@@ -32,7 +32,7 @@ from inspector.core.map.vector_cache import digest_hashes, hash_texts
 from inspector.core.paths import cache_dir
 
 STAGES = (EMBED_STAGE, KNN_STAGE, LAYOUT_STAGE, CLUSTER_STAGE)
-_NAMES_VERSION = "3"
+_NAMES_VERSION = "4"  # 4: chat fillers (hi, did, trying…) are stop words
 
 
 @dataclass
