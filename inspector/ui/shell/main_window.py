@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.filter_bar = FilterBar()
         self.filter_bar.changed.connect(self._run_filter)
         self.model = SampleTableModel(self)
+        self._filtered = False  # whether the filter bar's query narrows the rows
+        self.model.modelReset.connect(self._count_after_reset)
         self.table = SampleTable(self.model)
         self.table.currentDatasetRowChanged.connect(self._on_table_current)
         self.table.selectedRowsChanged.connect(self.selectionChanged)
@@ -354,9 +356,17 @@ class MainWindow(QMainWindow):
         self.filterApplied.emit(len(rows))
 
     def _show_count(self, n: int, filtered: bool) -> None:
+        self._filtered = filtered
         shown = self.shown_dataset()
         total = shown.height if shown is not None else 0
+        if self.model.row_mask() is not None:  # the facets narrow the filter's rows further
+            n, filtered = self.model.rowCount(), True
         self.filter_bar.set_count(n, total, filtered)
+
+    def _count_after_reset(self) -> None:
+        """The table's rows changed under the filter (the facets' row mask): recount."""
+        if self.shown_dataset() is not None:
+            self._show_count(self.model.rowCount(), self._filtered)
 
     def sort_by(self, column: str, descending: bool = False) -> None:
         """Sort the table by ``id``, ``length`` or ``source`` ("" for file order)."""
