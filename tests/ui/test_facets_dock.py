@@ -81,7 +81,8 @@ def test_a_click_on_a_bar_filters_the_table_ctrl_adds_and_clear_restores(
     click_bar(qtbot, dock, "model", "b")
     assert window.model.rowCount() == 10
     assert set(window.view_rows().tolist()) == model_rows(window, "b")
-    assert dock.chip.isVisibleTo(window) and "10 rows" in dock.chip_label.text()
+    assert dock.chip.isVisibleTo(window) and "10 rows" in dock.chip.toolTip()
+    assert window.filter_bar.count_label.text() == "10 of 30 rows match"
     # the other charts count the rows left; model's own bars still show every value
     assert int(dock.charts["length"].counts.filtered.sum()) == 10
     assert dock.charts["model"].counts.filtered.tolist() == [15, 10, 5]

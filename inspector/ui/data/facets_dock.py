@@ -341,7 +341,9 @@ class FacetsDock(QWidget):
         self.count_label.setText(
             f"{update.matched:,} of {total:,} rows" if self.filters else f"{total:,} rows"
         )
-        self.chip_label.setText(f"facets: {update.matched:,} rows")
+        # short: the filter bar's count already says how many rows the table shows
+        self.chip_label.setText("facets")
+        self.chip.setToolTip(f"{update.matched:,} rows pass the facets; ✕ clears them")
         self.chip.setVisible(bool(self.filters))
         self.clear_button.setEnabled(bool(self.filters))
         self.host.actions.update_enabled()

@@ -52,6 +52,7 @@ class FilterBar(QWidget):
         self.text_box.setObjectName("filter_text")
         self.text_box.setPlaceholderText("Search the samples' text…")
         self.text_box.setClearButtonEnabled(True)
+        self.text_box.setMinimumWidth(160)  # stays usable when features add widgets
         self.regex_button = self._toggle(".*", "Regular expression")
         self.case_button = self._toggle("Aa", "Match case")
         self.expr_box = QLineEdit()
