@@ -1,10 +1,13 @@
 """`inspector learn PATH --out DIR`: learn the curator's keep/drop judgment and score every row.
 
 Trains on the project's decisions (or on a column of the data such as a judge score) and
-writes DIR/scores.parquet (id, keep_probability, uncertainty, in_training) and
+writes DIR/scores.parquet (id, keep_probability, uncertainty, in_training; for preference
+data also rejected_keep_probability, the rejected side scored the same way),
 DIR/quality_model.json (labels per class, features, model chosen, cross-validated AUC,
-precision and recall at cuts, seconds, tool version). The model and scores are also saved
-beside the project database (``<project>.learn/``) so reopening needs no retraining.
+precision and recall at cuts, seconds, tool version) and DIR/signal_flags.parquet (each
+no-label signal that fired: id, row, signal, value, threshold, span). The model, scores and
+flags are also saved beside the project database (``<project>.learn/``) so reopening needs
+no retraining.
 Nothing is written unless training succeeded.
 """
 
