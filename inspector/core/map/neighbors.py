@@ -283,6 +283,7 @@ def _ivf(
 PAIR_LEAF = 256  # rows per fine cell the threshold search compares at a time
 PAIR_NPROBE = 3  # fine cells each row is compared with (its own and the nearest others)
 PAIR_CAP = 64  # most pairs kept per row and cell (the most similar; enough to join a group)
+PAIR_MARGIN = 0.1  # a row probes a further cell only when its centre is this close to home
 PAIR_STAGE = "similar pairs"
 
 
@@ -293,15 +294,16 @@ def threshold_pairs(
     seed: int = 0,
     leaf: int = PAIR_LEAF,
     nprobe: int = PAIR_NPROBE,
+    margin: float = PAIR_MARGIN,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(a, b, similarity)``: pairs ``a < b`` of rows with cosine ≥ ``threshold``, without a
     kNN graph: what semantic duplicates need, at a fraction of the graph's cost at 1M rows.
 
     Up to ``4 * leaf`` rows every pair is compared. Above, rows are cut into cells of about
     ``leaf`` rows by a two-level spherical k-means (coarse cells, then fine cells within
-    each, so that placing a row costs ~2*sqrt(n/leaf) products, not n/leaf); each row is
-    compared with the members of its ``nprobe`` nearest fine cells (within its two nearest
-    coarse cells). Approximate: a pair split across cells neither row probes is missed
+    each, so that placing a row costs ~3*sqrt(n/leaf) products, not n/leaf); each row is
+    compared with the members of its own fine cell and of those of its ``nprobe`` nearest
+    (within its two nearest coarse cells) whose centre is within ``margin`` of its own's. Approximate: a pair split across cells neither row probes is missed
     (recall vs exact in benchmarks/results/bench_junk.json). Zero vectors pair with nothing;
     a row keeps at most :data:`PAIR_CAP` pairs per cell it probes (its most similar).
     """
@@ -316,11 +318,15 @@ def threshold_pairs(
         found.append(_pairs_between(v, rows, rows, threshold))
         progress.advance(n)
     else:
-        home, probes = _two_level_cells(v, leaf, nprobe, seed, progress)
-        cells = int(home.max()) + 1
+        probes, scores = _two_level_cells(v, leaf, nprobe, seed, progress)
+        home = probes[:, 0]
+        cells = int(probes.max()) + 1
         members_order = np.argsort(home, kind="stable")
         members_start = np.searchsorted(home[members_order], np.arange(cells + 1))
-        flat = probes.ravel()
+        # a further cell only for rows near its border: a pair at a high cosine is close,
+        # so a row deep inside its own cell has its partners there
+        near = scores >= scores[:, :1] - margin
+        flat = np.where(near, probes, cells).ravel()
         pair_order = np.argsort(flat, kind="stable")
         pair_start = np.searchsorted(flat[pair_order], np.arange(cells + 1))
         width = probes.shape[1]
@@ -384,11 +390,12 @@ def _pairs_between(
 def _two_level_cells(
     v: np.ndarray, leaf: int, nprobe: int, seed: int, progress: Progress
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(home fine cell per row, the ``nprobe`` nearest fine cells per row, home first)."""
+    """The ``nprobe`` nearest fine cells of each row (home first) and their centres'
+    cosines to the row."""
     n = len(v)
     coarse_k = int(max(2, round(np.sqrt(n / leaf))))
     progress.status(PAIR_STAGE, None, f"cutting {n:,} rows into cells of ~{leaf}")
-    coarse = _spherical_kmeans(v, coarse_k, seed)
+    coarse = _cell_centres(v, coarse_k, seed)
     top2 = np.empty((n, 2), dtype=np.int64)
     for start in range(0, n, 8192):
         scores = v[start : start + 8192] @ coarse.T
@@ -404,7 +411,7 @@ def _two_level_cells(
         k = int(max(1, np.ceil(len(rows) / leaf)))
         if len(rows) == 0:
             continue
-        centres = _spherical_kmeans(v[rows], min(k, len(rows)), seed + 1 + c)
+        centres = _cell_centres(v[rows], min(k, len(rows)), seed + 1 + c)
         fine_centres.append(centres)
         fine_owner.append(np.full(len(centres), c, dtype=np.int64))
         progress.check()
@@ -426,8 +433,32 @@ def _two_level_cells(
                 scores = v[r] @ centres[ids].T
                 cand_s = np.concatenate([best_s[r], scores], axis=1)
                 cand_i = np.concatenate([best_i[r], np.broadcast_to(ids, scores.shape)], axis=1)
-                order = np.lexsort((cand_i, -cand_s), axis=1)[:, :width]
-                best_s[r] = np.take_along_axis(cand_s, order, axis=1)
-                best_i[r] = np.take_along_axis(cand_i, order, axis=1)
+                top = np.argpartition(-cand_s, width - 1, axis=1)[:, :width]
+                top_s = np.take_along_axis(cand_s, top, axis=1)
+                top_i = np.take_along_axis(cand_i, top, axis=1)
+                order = np.lexsort((top_i, -top_s), axis=1)  # best first, ties by cell
+                best_s[r] = np.take_along_axis(top_s, order, axis=1)
+                best_i[r] = np.take_along_axis(top_i, order, axis=1)
         progress.check()
-    return best_i[:, 0].copy(), best_i
+    return best_i, best_s
+
+
+def _cell_centres(v: np.ndarray, cells: int, seed: int, iters: int = 5) -> np.ndarray:
+    """Unit centres of ``cells`` cosine k-means cells trained on a seeded sample of 32 rows
+    per cell (the threshold search only needs cells of similar rows, not the best ones)."""
+    rng = np.random.default_rng(seed)
+    n = len(v)
+    cells = max(1, min(cells, n))
+    train = v[np.sort(rng.choice(n, min(n, 32 * cells), replace=False))]
+    centres = train[np.sort(rng.choice(len(train), cells, replace=False))].copy()
+    for _ in range(iters):
+        assign = np.argmax(train @ centres.T, axis=1)
+        order = np.argsort(assign, kind="stable")
+        counts = np.bincount(assign, minlength=cells)
+        alive = np.flatnonzero(counts)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[alive]
+        sums = np.add.reduceat(train[order], starts, axis=0)
+        norms = np.linalg.norm(sums, axis=1)
+        ok = norms > 1e-9
+        centres[alive[ok]] = sums[ok] / norms[ok, None]  # empty cells keep their centre
+    return centres
