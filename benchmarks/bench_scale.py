@@ -10,7 +10,18 @@ run is ``inspector analyze`` in a subprocess; seconds per stage come from its ``
 from /proc every 0.5 s) of each process of the run (the CLI, Ray's workers, raylet, GCS).
 The two-node run starts a head and a worker node with ``ray start`` (127.0.0.1 only, one CPU
 each), joins them with ``--ray-address``, then stops both. Results go to
-``benchmarks/results/bench_scale.json`` (keyed by row count).
+``benchmarks/results/bench_scale.json`` (keyed by row count), each run with the load average
+(``/proc/loadavg``) before and after it, since the machine is shared.
+
+Every run gets a fresh ``INSPECTOR_HOME`` (cold caches: no vectors, graph or layout from an
+earlier run), into which the prepared models are copied first (``--models``, by default
+``/tmp/insp-home-main/cache/models`` when it exists, else this process's models folder) so the
+default model is not distilled again. A run that fails is recorded with its message.
+
+The two-node run gives Ray a temp folder of its own (``--temp-dir``) and finds which node ran
+tasks from the process tree: a worker is a child of its node's raylet, which descends from
+that node's ``ray start`` process, and a worker whose title names a task (``ray::MapBatches``
+...) ran one. Ray's state API needs the dashboard, which these nodes do not start.
 
 ``--placement`` compares the two ways of placing rows that are not in the UMAP sample, on
 synthetic clustered vectors (a seeded mixture of 50 Gaussians, 64 dimensions, normalised):
@@ -39,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "alpaca_eval_sample.jsonl"
 RESULTS = ROOT / "benchmarks" / "results" / "bench_scale.json"
 SHARD_ROWS = 250_000
+MODELS = Path("/tmp/insp-home-main/cache/models")
 WORDS = "data model answer question table window river number market music light".split()
 
 
@@ -87,10 +99,15 @@ def make_set(folder: Path, rows: int, seed: int = 0) -> None:
 
 
 class PeakRss:
-    """Largest VmRSS seen per process whose command line names ray or inspector."""
+    """Largest VmRSS seen per process, polled from /proc every 0.5 s. Only the processes of
+    the run count: ``roots`` (the CLI, the ``ray start`` nodes) and their descendants (Ray's
+    GCS, raylets and workers), not other people's jobs on the shared machine."""
 
     def __init__(self) -> None:
+        self.roots: set[int] = set()
         self.peak: dict[int, tuple[str, int]] = {}
+        self.parent: dict[int, int] = {}
+        self.titles: dict[int, set[str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -108,88 +125,208 @@ class PeakRss:
             for entry in Path("/proc").iterdir():
                 if not entry.name.isdigit() or int(entry.name) == me:
                     continue
+                pid = int(entry.name)
                 try:
-                    cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-                    if "ray" not in cmd and "inspector" not in cmd:
+                    status = (entry / "status").read_text().splitlines()
+                    ppid = next(int(ln.split()[1]) for ln in status if ln.startswith("PPid:"))
+                    self.parent[pid] = ppid
+                    if not self._ours(pid):
                         continue
-                    for line in (entry / "status").read_text().splitlines():
-                        if line.startswith("VmRSS:"):
-                            kb = int(line.split()[1])
-                            old = self.peak.get(int(entry.name), ("", 0))[1]
-                            if kb > old:
-                                self.peak[int(entry.name)] = (cmd[:80], kb)
-                except (OSError, ValueError):
+                    cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                    self.titles.setdefault(pid, set()).add(cmd.split("(")[0].strip()[:60])
+                    rss = [int(ln.split()[1]) for ln in status if ln.startswith("VmRSS:")]
+                    if rss and rss[0] > self.peak.get(pid, ("", 0))[1]:
+                        self.peak[pid] = (cmd[:80], rss[0])
+                except (OSError, ValueError, StopIteration):
                     continue
             self._stop.wait(0.5)
+
+    def _under(self, pid: int, roots: set[int]) -> int | None:
+        """The root ``pid`` descends from (itself included), or None."""
+        for _ in range(30):
+            if pid in roots:
+                return pid
+            if pid not in self.parent:
+                return None
+            pid = self.parent[pid]
+        return None
+
+    def _ours(self, pid: int) -> bool:
+        return self._under(pid, self.roots) is not None
 
     def summary(self) -> dict:
         top = sorted(self.peak.values(), key=lambda v: -v[1])
         return {
             "max_process_rss_mb": round(top[0][1] / 1024, 1) if top else None,
             "processes": len(top),
-            "top": [{"cmd": c, "rss_mb": round(kb / 1024, 1)} for c, kb in top[:5]],
+            "sum_of_peaks_mb": round(sum(kb for _, kb in top) / 1024, 1),
+            "top": [{"cmd": c, "rss_mb": round(kb / 1024, 1)} for c, kb in top[:8]],
         }
 
+    def tasks_under(self, root: int) -> dict:
+        """Processes under ``root`` that ran a task (a ``ray::`` title other than IDLE), and
+        the task names they showed."""
+        ran: set[str] = set()
+        workers = 0
+        for pid, titles in self.titles.items():
+            if self._under(pid, {root}) is None:
+                continue
+            named = {
+                t
+                for t in titles
+                if t.startswith("ray::") and t != "ray::IDLE" and not t.endswith("Agent")
+            }
+            if named:
+                workers += 1
+                ran |= named
+        return {"workers_that_ran_tasks": workers, "task_names": sorted(ran)}
 
-def analyze(data: Path, out: Path, *extra: str) -> dict:
+
+def load() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def models_source(models: Path | None) -> Path:
     from inspector.core.paths import models_dir
 
-    # a cold cache (the local engine would reuse vectors, graph and layout of an earlier
-    # run on the same rows), the prepared models kept
-    home = out.parent / f"{out.name}-home"
-    env = dict(
-        os.environ,
-        RAY_USAGE_STATS_ENABLED="0",
-        INSPECTOR_HOME=str(home),
-        INSPECTOR_MODEL_DIR=str(models_dir()),
-    )
+    return models if models is not None else (MODELS if MODELS.is_dir() else models_dir())
+
+
+def fresh_home(home: Path, models: Path | None) -> Path:
+    """A cold INSPECTOR_HOME with the prepared models copied in (not distilled again)."""
+    shutil.copytree(models_source(models), home / "cache" / "models")
+    return home
+
+
+def analyze(
+    data: Path,
+    out: Path,
+    *extra: str,
+    models: Path | None = None,
+    env_add=None,
+    rss: PeakRss | None = None,
+) -> dict:
+    """One ``inspector analyze`` in a subprocess, on a cold INSPECTOR_HOME (models copied);
+    a failure is returned as ``{"failed": ..., "message": ...}``."""
+    home = fresh_home(out.parent / f"{out.name}-home", models)
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", INSPECTOR_HOME=str(home))
+    env.pop("INSPECTOR_MODEL_DIR", None)
+    env.update(env_add or {})
+    before = load()
     t0 = time.monotonic()
-    with PeakRss() as rss:
-        done = subprocess.run(
-            [sys.executable, "-m", "inspector", "analyze", str(data), "--out", str(out), *extra],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
+    log = out.parent / f"{out.name}.log"
+    with rss if rss is not None else PeakRss() as seen, log.open("w+") as sink:
+        cli = [sys.executable, "-m", "inspector", "analyze", str(data), "--out", str(out)]
+        proc = subprocess.Popen([*cli, *extra], stdout=sink, stderr=subprocess.STDOUT, env=env)
+        seen.roots.add(proc.pid)
+        code = proc.wait()
+        sink.seek(0)
+        said = sink.read()
     seconds = time.monotonic() - t0
-    if done.returncode:
-        raise SystemExit(done.stdout[-3000:] + done.stderr[-3000:])
-    result = {"seconds": round(seconds, 1), "memory": rss.summary()}
+    result: dict = {
+        "seconds": round(seconds, 1),
+        "load_before": before,
+        "load_after": load(),
+        "memory": seen.summary(),
+        "cold_home_models_copied_from": str(models_source(models)),
+    }
+    if code:
+        result["failed"] = code
+        result["message"] = said[-4000:].strip()
+        return result
     run = out / "run.json"
     if run.is_file():
         result["run"] = json.loads(run.read_text())
+    rows = result.get("run", {}).get("rows") or 0
+    result["rows_per_second"] = round(rows / max(seconds, 1e-9), 1)
     return result
 
 
-def two_node(data: Path, out: Path, port: int = 6391) -> dict:
-    """A head and a worker node, each its own ``ray start --block`` process (stopped by
-    their pids at the end). Ray >= 2.5x turns token authentication on for ``ray start``:
-    every node and the client read the token (RAY_AUTH_MODE=token)."""
+def _stop_nodes(nodes: list[subprocess.Popen], tag: str) -> list[int]:
+    """Stop each ``ray start --block`` by its pid (it stops its node's processes), the worker
+    node first, then end by pid any process left whose command line names this run's Ray temp
+    folder. ``ray stop`` is not used: it stops every Ray process on the machine, other
+    people's too."""
+    for node in reversed(nodes):
+        node.terminate()
+        try:
+            node.wait(60)
+        except subprocess.TimeoutExpired:
+            node.kill()
+            node.wait(10)
+    left = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if tag in cmd:
+            try:
+                os.kill(int(entry.name), 9)
+                left.append(int(entry.name))
+            except OSError:
+                pass
+    return left
+
+
+def two_node(data: Path, out: Path, port: int = 6391, models: Path | None = None) -> dict:
+    """A head and a worker node, each its own ``ray start --block`` process with one CPU and a
+    temp folder of this run (stopped by their pids at the end, also on failure). Ray >= 2.5x
+    turns token authentication on for ``ray start``: every node and the client read the token
+    (RAY_AUTH_MODE=token)."""
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rb2n-", dir="/tmp"))  # short: socket paths
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")
     ray = shutil.which("ray") or "ray"
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats", "--block"]
-    nodes = []
+    nodes: list[subprocess.Popen] = []
     logs = out.parent / f"{out.name}-nodes.log"
+    result: dict = {"ray_temp_dir": str(ray_tmp)}
+    rss = PeakRss()
     with logs.open("w") as log:
         try:
-            head = [ray, "start", "--head", f"--port={port}", "--include-dashboard=false"]
+            head = [
+                ray,
+                "start",
+                "--head",
+                f"--port={port}",
+                "--include-dashboard=false",
+                f"--temp-dir={ray_tmp}",
+            ]
             nodes.append(subprocess.Popen([*head, *common], env=env, stdout=log, stderr=log))
+            rss.roots.add(nodes[-1].pid)
             time.sleep(15)
             worker = [ray, "start", f"--address=127.0.0.1:{port}", *common]
             nodes.append(subprocess.Popen(worker, env=env, stdout=log, stderr=log))
+            rss.roots.add(nodes[-1].pid)
             time.sleep(15)
-            os.environ["RAY_AUTH_MODE"] = "token"
-            result = analyze(data, out, "--engine", "ray", "--ray-address", f"127.0.0.1:{port}")
+            result.update(
+                analyze(
+                    data,
+                    out,
+                    "--engine",
+                    "ray",
+                    "--ray-address",
+                    f"127.0.0.1:{port}",
+                    models=models,
+                    env_add={"RAY_AUTH_MODE": "token"},
+                    rss=rss,
+                )
+            )
+            result["tasks_per_node"] = {
+                "head": rss.tasks_under(nodes[0].pid),
+                "worker": rss.tasks_under(nodes[1].pid),
+            }
+        except Exception as exc:  # recorded, the nodes still stopped below
+            result["failed"] = repr(exc)
         finally:
-            for node in reversed(nodes):
-                node.terminate()
-                try:
-                    node.wait(60)
-                except subprocess.TimeoutExpired:
-                    node.kill()
+            result["killed_left_over_pids"] = _stop_nodes(nodes, str(ray_tmp))
+            shutil.rmtree(ray_tmp, ignore_errors=True)
+    result["nodes_log_tail"] = logs.read_text()[-1500:]
     run = result.get("run", {})
     rows, cpus = run.get("rows", 0), run.get("workers", 1)
-    result["rows_per_second_per_cpu"] = round(rows / max(result["seconds"], 1e-9) / cpus, 1)
+    result["rows_per_second_per_cpu"] = round(rows / max(result.get("seconds", 0), 1e-9) / cpus, 1)
     return result
 
 
@@ -264,12 +401,24 @@ def placement(fit: int, place: int, seed: int = 0) -> dict:
     }
 
 
+def per_cpu_rates(run: dict, cpus: int) -> dict:
+    """Rows per second per CPU of each stage (from run.json's seconds per stage)."""
+    rows = run.get("rows") or 0
+    return {
+        stage: round(rows / sec / cpus, 1)
+        for stage, sec in (run.get("seconds_per_stage") or {}).items()
+        if sec and sec > 0.05
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--skip-local", action="store_true")
+    ap.add_argument("--skip-one-node", action="store_true", help="no one-node Ray run")
     ap.add_argument("--skip-two-node", action="store_true")
     ap.add_argument("--map-sample", type=int, default=100_000)
+    ap.add_argument("--models", type=Path, default=None, help="prepared models to copy in")
     ap.add_argument("--placement", action="store_true", help="only the placement comparison")
     ap.add_argument("--fit", type=int, default=20_000, help="--placement: UMAP's sample rows")
     ap.add_argument("--place", type=int, default=100_000, help="--placement: rows placed")
@@ -289,23 +438,48 @@ def main() -> None:
         figures: dict = {"rows": args.rows, "make_seconds": round(time.monotonic() - t0, 1)}
         sample = ["--map-sample", str(args.map_sample)]
         if not args.skip_local:
-            figures["local"] = analyze(data, work / "local", "--project", str(work / "p.db"))
-        figures["ray_one_node_2cpu"] = analyze(
-            data, work / "ray", "--engine", "ray", "--ray-cpus", "2", *sample
-        )
-        if "local" in figures:
-            figures["ray_over_local"] = round(
-                figures["ray_one_node_2cpu"]["seconds"] / figures["local"]["seconds"], 2
+            local = analyze(
+                data, work / "local", "--project", str(work / "p.db"), models=args.models
             )
+            if "run" in local:
+                local["rows_per_second_per_stage"] = per_cpu_rates(local["run"], 1)
+            figures["local"] = local
+            save(args.rows, figures)
+        if not args.skip_one_node:
+            ray1 = analyze(
+                data,
+                work / "ray",
+                "--engine",
+                "ray",
+                "--ray-cpus",
+                "2",
+                *sample,
+                models=args.models,
+            )
+            if "run" in ray1:
+                ray1["rows_per_second_per_cpu_per_stage"] = per_cpu_rates(ray1["run"], 2)
+            figures["ray_one_node_2cpu"] = ray1
+            local = figures.get("local", {})
+            if "failed" not in local and "failed" not in ray1 and local:
+                figures["ray_over_local"] = round(ray1["seconds"] / local["seconds"], 2)
+            save(args.rows, figures)
         if not args.skip_two_node:
-            figures["ray_two_nodes_1cpu_each"] = two_node(data, work / "ray2")
-        results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-        results.setdefault(str(args.rows), {}).update(figures)  # runs with --skip-* add up
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+            two = two_node(data, work / "ray2", models=args.models)
+            if "run" in two:
+                two["rows_per_second_per_cpu_per_stage"] = per_cpu_rates(two["run"], 2)
+            figures["ray_two_nodes_1cpu_each"] = two
+            save(args.rows, figures)
         print(json.dumps(figures, indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def save(rows: int, figures: dict) -> None:
+    """Merge into the results file after each run (runs with --skip-* add up)."""
+    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    results.setdefault(str(rows), {}).update(figures)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
