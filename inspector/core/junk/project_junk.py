@@ -102,7 +102,8 @@ class AnalysisResult:
 
 #: What ``--dedup-on`` compares when it is not given, per format (the help and README say so).
 DEDUP_DEFAULTS = {
-    "preference": "prompt, chosen and rejected together (the whole pair)",
+    "preference": "prompt, chosen and rejected (the whole pair): a copy only when each of "
+    "the three is a (near) copy on its own",
     "instruction": "prompt and response together; rows that share a prompt are duplicates "
     "only when their responses are (near) copies too",
     "text": "the text",
