@@ -91,7 +91,9 @@ def signal_figures(table, kinds: np.ndarray) -> dict:
     }
 
 
-def auc_curves(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds=(0, 1, 2)) -> dict:
+def auc_curves(
+    X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds: tuple[int, ...] = (0, 1, 2)
+) -> dict:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
 
@@ -108,6 +110,17 @@ def auc_curves(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds=(0, 1, 2)
         m = train(X[rows], y[rows], [str(r) for r in rows], names, seed=seed, min_labels=10)
         return float(roc_auc_score(y[test], m.keep_probability(X[test]))), m
 
+    def record(arm: str, n: int, rows: np.ndarray, seed: int) -> None:
+        auc, m = fit_auc(rows, seed)
+        slot = out[arm].setdefault(
+            str(n), {"aucs": [], "labels": [], "drops": [], "model": [], "cv_auc": []}
+        )
+        slot["aucs"].append(round(auc, 4))
+        slot["labels"].append(int(len(rows)))
+        slot["drops"].append(int((y[rows] == 0).sum()))  # the class balance of the draw
+        slot["model"].append(m.kind)  # type: ignore[attr-defined]
+        slot["cv_auc"].append(m.report["cv_auc"])  # type: ignore[attr-defined]
+
     def first(n: int, rng: np.random.Generator) -> np.ndarray:
         # a random start that holds both classes (the model needs both)
         while True:
@@ -116,10 +129,8 @@ def auc_curves(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds=(0, 1, 2)
                 return rows
 
     for n in LABEL_COUNTS:
-        aucs = []
         for s in seeds:
-            aucs.append(fit_auc(first(n, np.random.default_rng(1000 + s)), s)[0])
-        out["random"][str(n)] = {"auc_mean": round(float(np.mean(aucs)), 4), "aucs": aucs}
+            record("random", n, first(n, np.random.default_rng(1000 + s)), s)
     for s in seeds:
         # warm start: random rows from each cluster in turn, until both classes have the
         # model's minimum (those extra labels count); then batches of 25 from active_batch
@@ -135,11 +146,13 @@ def auc_curves(X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds=(0, 1, 2)
                 mask = np.isin(pool, labelled)
                 take = active_batch(p, mask, groups[pool], min(25, n - len(labelled)), seed=s)
                 labelled = np.r_[labelled, pool[take]]
-            auc = fit_auc(labelled, s)[0]
-            out["active"].setdefault(str(n), {"aucs": [], "labels": []})["aucs"].append(auc)
-            out["active"][str(n)]["labels"].append(int(len(labelled)))
-    for v in out["active"].values():
-        v["auc_mean"] = round(float(np.mean(v["aucs"])), 4)
+            record("active", n, labelled, s)
+    for arm in ("random", "active"):
+        for v in out[arm].values():
+            v["auc_mean"] = round(float(np.mean(v["aucs"])), 4)
+            v["auc_sd"] = round(float(np.std(v["aucs"], ddof=1)), 4) if len(v["aucs"]) > 1 else 0.0
+            v["auc_median"] = round(float(np.median(v["aucs"])), 4)
+    out["seeds"] = list(seeds)
     target = out["random"][str(LABEL_COUNTS[-1])]["auc_mean"]
     reach = [n for n in LABEL_COUNTS if out["active"][str(n)]["auc_mean"] >= target]
     out["active_labels_to_reach_random_300"] = reach[0] if reach else None
@@ -264,7 +277,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--skip-1m", action="store_true")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the AUC-vs-labels runs")
+    parser.add_argument(
+        "--only",
+        choices=("auc", "timing"),
+        help="run only the AUC curves or only the 1M train+score timing; the other figures "
+        "are kept from the results file",
+    )
     args = parser.parse_args()
+    if args.only:
+        return partial(args)
 
     from inspector.core.learn.model import feature_matrix, kmeans_groups
     from inspector.core.learn.signals import compute_signals
@@ -309,7 +331,7 @@ def main() -> None:
     y = (kinds == "real").astype(np.int8)
     groups = kmeans_groups(rv, 20, seed=0)
     t0 = time.perf_counter()
-    report["auc_vs_labels"] = auc_curves(X, y, groups)
+    report["auc_vs_labels"] = auc_curves(X, y, groups, tuple(range(args.seeds)))
     report["auc_vs_labels"]["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(report["auc_vs_labels"], indent=1))
 
@@ -329,6 +351,36 @@ def main() -> None:
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
+
+
+def partial(args: argparse.Namespace) -> None:
+    """``--only auc|timing``: rerun one part and update it in the results file."""
+    from inspector.core.learn.model import feature_matrix, kmeans_groups
+    from inspector.core.learn.signals import compute_signals
+    from inspector.core.map.embed import embed_texts
+
+    report = json.loads(args.out.read_text()) if args.out.exists() else {}
+    load = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+    if args.only == "auc":
+        prompts, answers, kinds, _ids = planted_data()
+        pv, rv = embed_texts(prompts), embed_texts(answers)
+        table = compute_signals(prompts, answers, pv, rv)
+        lengths = np.column_stack([[len(p) for p in prompts], [len(a) for a in answers]])
+        X = feature_matrix(pv, rv, table.values(), lengths)
+        y = (kinds == "real").astype(np.int8)
+        groups = kmeans_groups(rv, 20, seed=0)
+        t0 = time.perf_counter()
+        part = auc_curves(X, y, groups, tuple(range(args.seeds)))
+        part["seconds"] = round(time.perf_counter() - t0, 1)
+        report["auc_vs_labels"] = part
+    else:
+        part = {"runs": [timing(100_000)] + ([] if args.skip_1m else [timing(1_000_000)])}
+        report["train_score_timing"] = part["runs"]
+    load["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report.setdefault("machine", {})[f"load_{args.only}"] = load
+    print(json.dumps(part, indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -139,10 +139,17 @@ def train(
             progress.advance()
         oof[kind] = scores
         aucs[kind] = float(roc_auc_score(y, scores))
-    best = max(candidates, key=lambda k: (round(aucs[k], 3), k == LOGISTIC))
+    ranked = sorted(candidates, key=lambda k: (round(aucs[k], 3), k == LOGISTIC), reverse=True)
+    best, fitted = ranked[0], None
+    for kind in ranked:
+        progress.status("fitting", None, f"{kind} on {len(y):,} labels")
+        fitted = _fit(kind, X, y, seed)
+        best = kind
+        # a model whose scores are one constant ranks nothing (boosting cannot split with
+        # fewer than 20 rows a leaf): take the next candidate
+        if np.ptp(_sk_raw(kind, fitted, X)) > 0:
+            break
     a, b = _platt(oof[best], y)
-    progress.status("fitting", None, f"{best} on {len(y):,} labels")
-    fitted = _fit(best, X, y, seed)
     arrays = _export(best, fitted)
     model = QualityModel(best, list(features), arrays, (a, b), list(ids), y.copy())
     oof_p = _sigmoid(a * oof[best] + b)
