@@ -205,10 +205,12 @@ def analyze(
     models: Path | None = None,
     env_add=None,
     rss: PeakRss | None = None,
+    home: Path | None = None,
 ) -> dict:
     """One ``inspector analyze`` in a subprocess, on a cold INSPECTOR_HOME (models copied);
     a failure is returned as ``{"failed": ..., "message": ...}``."""
-    home = fresh_home(out.parent / f"{out.name}-home", models)
+    if home is None:
+        home = fresh_home(out.parent / f"{out.name}-home", models)
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", INSPECTOR_HOME=str(home))
     env.pop("INSPECTOR_MODEL_DIR", None)
     env.update(env_add or {})
@@ -271,13 +273,20 @@ def _stop_nodes(nodes: list[subprocess.Popen], tag: str) -> list[int]:
     return left
 
 
-def two_node(data: Path, out: Path, port: int = 6391, models: Path | None = None) -> dict:
+def two_node(
+    data: Path, out: Path, *extra: str, port: int = 6391, models: Path | None = None
+) -> dict:
     """A head and a worker node, each its own ``ray start --block`` process with one CPU and a
     temp folder of this run (stopped by their pids at the end, also on failure). Ray >= 2.5x
     turns token authentication on for ``ray start``: every node and the client read the token
     (RAY_AUTH_MODE=token)."""
     ray_tmp = Path(tempfile.mkdtemp(prefix="rb2n-", dir="/tmp"))  # short: socket paths
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token")
+    # the nodes' workers load the model: they get the run's cold home too
+    home = fresh_home(out.parent / f"{out.name}-home", models)
+    env = dict(
+        os.environ, RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="token", INSPECTOR_HOME=str(home)
+    )
+    env.pop("INSPECTOR_MODEL_DIR", None)
     ray = shutil.which("ray") or "ray"
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats", "--block"]
     nodes: list[subprocess.Popen] = []
@@ -309,9 +318,11 @@ def two_node(data: Path, out: Path, port: int = 6391, models: Path | None = None
                     "ray",
                     "--ray-address",
                     f"127.0.0.1:{port}",
+                    *extra,
                     models=models,
                     env_add={"RAY_AUTH_MODE": "token"},
                     rss=rss,
+                    home=home,
                 )
             )
             result["tasks_per_node"] = {
@@ -459,12 +470,13 @@ def main() -> None:
             if "run" in ray1:
                 ray1["rows_per_second_per_cpu_per_stage"] = per_cpu_rates(ray1["run"], 2)
             figures["ray_one_node_2cpu"] = ray1
-            local = figures.get("local", {})
+            stored = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+            local = figures.get("local") or stored.get(str(args.rows), {}).get("local", {})
             if "failed" not in local and "failed" not in ray1 and local:
                 figures["ray_over_local"] = round(ray1["seconds"] / local["seconds"], 2)
             save(args.rows, figures)
         if not args.skip_two_node:
-            two = two_node(data, work / "ray2", models=args.models)
+            two = two_node(data, work / "ray2", *sample, models=args.models)
             if "run" in two:
                 two["rows_per_second_per_cpu_per_stage"] = per_cpu_rates(two["run"], 2)
             figures["ray_two_nodes_1cpu_each"] = two
