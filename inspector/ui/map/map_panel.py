@@ -201,7 +201,8 @@ class MapPanel(QWidget):
         if params.vectors_column:
             self.text_label.setText(f"Vectors: {params.vectors_column}")
         else:
-            self.text_label.setText(f"Text: {params.embed_field or 'prompt'}")
+            field = params.embed_field or "prompt"
+            self.text_label.setText(f"Text: {self.setup_bar.field_label(field)}")
 
     def chosen_params(self) -> MapParams:
         """The params the choices describe now (a typed model name or path counts)."""

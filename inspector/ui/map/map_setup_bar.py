@@ -26,6 +26,9 @@ BUILTIN_MODELS = (
 )
 
 
+TEXT_LABEL = "the text"  # plain text's one text choice
+
+
 def is_vector_column(dtype: pl.DataType) -> bool:
     return isinstance(dtype, pl.List | pl.Array) and dtype.inner.is_numeric()
 
@@ -110,7 +113,11 @@ class MapSetupBar(QWidget):
         self.fill_models(project, scan=False)
         frame = project.dataset.frame
         self.field_combo.clear()
-        for label, value in (("prompt", "prompt"), ("response", "response"), ("all", "all")):
+        if project.dataset.spec.kind == "text":  # one text per row: its prompt side is the text
+            choices = [(TEXT_LABEL, "prompt")]
+        else:
+            choices = [("prompt", "prompt"), ("response", "response"), ("all", "all")]
+        for label, value in choices:
             self.field_combo.addItem(label, value)
         for column in project.dataset.user_columns:
             dtype = frame.schema[column]
@@ -175,6 +182,9 @@ class MapSetupBar(QWidget):
             else:
                 self.model_combo.setEditText(params.model)
         j = self.field_combo.findData(params.embed_field or "prompt")
+        if j < 0 and params.embed_field:  # a choice this dataset's list lacks (an older map)
+            self.field_combo.addItem(params.embed_field, params.embed_field)
+            j = self.field_combo.count() - 1
         self.field_combo.setCurrentIndex(max(j, 0))
         self._model_changed()
 
@@ -189,6 +199,12 @@ class MapSetupBar(QWidget):
             return MapParams(vectors_column=column)
         field = self.field_combo.currentData() or "prompt"
         return MapParams(model=text or "default", embed_field=field)
+
+    def field_label(self, value: str) -> str:
+        """What the text choice ``value`` is called for this dataset ("the text" for plain
+        text's "prompt")."""
+        i = self.field_combo.findData(value)
+        return self.field_combo.itemText(i) if i >= 0 else value
 
     def _model_changed(self, *_args: object) -> None:
         self.field_combo.setEnabled(self._chosen_vectors() is None)
