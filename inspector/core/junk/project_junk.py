@@ -347,7 +347,7 @@ def run_analysis(
         result.listed_columns = [f for f in result.listed_columns if family(f) in only]
     progress.status("writing")
     table = _analysis_table(map_frame(project, mapped), result.table, eval_set is not None)
-    proposals = _proposals(result)
+    proposals = proposals_with_keepers(result)
     if params.save:
         from inspector.core.export.filterfile import save_proposals
 
@@ -468,7 +468,7 @@ def _analysis_table(mapped: pl.DataFrame, junk: pl.DataFrame, has_eval: bool) ->
     return table
 
 
-def _proposals(result: JunkResult) -> pl.DataFrame:
+def proposals_with_keepers(result: JunkResult) -> pl.DataFrame:
     """Removals from ``JunkResult.proposals`` plus each duplicate group's kept row (action
     keep, reason its group's kind) so a review shows whole groups."""
     removals = result.proposals()

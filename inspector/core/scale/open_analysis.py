@@ -311,7 +311,7 @@ def proposals_from(table: pl.DataFrame, rules: Any) -> pl.DataFrame:
     """The store's proposals for ``table``, as Find issues saves them: removals and flags
     (:meth:`JunkResult.proposals`) and each duplicate group's kept row (action keep)."""
     from inspector.core.junk.junk import JunkResult
-    from inspector.core.junk.project_junk import flag_columns
+    from inspector.core.junk.project_junk import flag_columns, proposals_with_keepers
     from inspector.core.pairs.finders import LISTED_ONLY
 
     if "dup_removed" not in table.columns:
@@ -325,20 +325,7 @@ def proposals_from(table: pl.DataFrame, rules: Any) -> pl.DataFrame:
     table = table.with_columns(pl.col("id").cast(pl.String), pl.col("dup_removed").fill_null(False))
     flags = [f for f in flag_columns(table) if f not in LISTED_ONLY]
     table = table.with_columns(pl.col(f).fill_null(False) for f in flags)
-    removals = JunkResult(table, rules, flag_columns=flags).proposals()
-    keepers = table.filter(pl.col("dup_group").is_not_null() & (pl.col("dup_group") >= 0))
-    keepers = keepers.filter(~pl.col("dup_removed")).select(
-        "id",
-        action=pl.lit("keep"),
-        reason=pl.col("dup_kind"),
-        group_id=pl.col("dup_group"),
-        representative_id=pl.col("id"),
-        similarity=pl.lit(1.0, pl.Float32),
-        score=pl.lit(None, pl.Float64),
-    )
-    return pl.concat([removals, keepers.cast(dict(removals.schema))]).with_columns(  # type: ignore[arg-type]
-        pl.col("group_id").cast(pl.String)
-    )
+    return proposals_with_keepers(JunkResult(table, rules, flag_columns=flags))
 
 
 def open_analysis(
