@@ -58,6 +58,7 @@ class LearnResult:
     scores: pl.DataFrame  # id, keep_probability, uncertainty, in_training
     signals: SignalTable
     report: dict[str, Any]
+    vectors: tuple[np.ndarray, np.ndarray] | None = None  # (prompt, answer) embeddings used
 
 
 def learn_dir(project: Project) -> Path:
@@ -220,7 +221,7 @@ def learn_on(
         "tool_version": __version__,
     }
     model.report = report
-    return LearnResult(model, scores, signals, report)
+    return LearnResult(model, scores, signals, report, (pv, rv))
 
 
 def _score_rejected(

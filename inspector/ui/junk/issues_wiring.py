@@ -73,6 +73,7 @@ class IssuesController(QObject):
         self.sample_stack = QStackedWidget()
         self.sample_stack.setObjectName("sample_stack")
         self.why = WhyFlaggedView()
+        self.why.rowLinkClicked.connect(window.set_current_row)
         self.sample_pane = QSplitter(Qt.Orientation.Vertical)
         self.sample_pane.setObjectName("sample_pane")
         splitter = window.splitter
@@ -192,6 +193,7 @@ class IssuesController(QObject):
                 rules=self._project_rules(project),
                 score=self.learn.score_of(row),
                 model=self.learn.model_facts(),
+                learned=self.learn.explain_row(row),
             )
             if self.learn.signal_flags is not None:
                 more = row_explanation(

@@ -21,7 +21,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from inspector.core.labels import states
 from inspector.core.labels.queues import learned_rows
 from inspector.core.learn import retrain
-from inspector.core.learn.model import LearnError
+from inspector.core.learn.explain import Explainer, LearnedExplanation
+from inspector.core.learn.model import LearnError, QualityModel
 from inspector.core.learn.project_learn import (
     learned_keep_probability,
     learned_lists,
@@ -29,11 +30,13 @@ from inspector.core.learn.project_learn import (
 )
 
 if TYPE_CHECKING:
+    from inspector.core.data.dataset import Dataset
     from inspector.core.jobs import Progress
     from inspector.core.project import Project
     from inspector.ui.common.host import Host
 
 JOB_KIND = "learn"
+EXPLAIN_KIND = "learn-explain"  # the reader's explainer of a saved model, after a reopen
 COLOUR = "learned: keep probability"
 UNCERTAIN_BAND = 0.2  # "most uncertain": keep_probability within this of 0.5 (learned_lists)
 
@@ -60,10 +63,46 @@ class LearnedLists:
 
 def _train(
     params: retrain.RetrainParams, progress: Progress
-) -> tuple[retrain.RetrainResult, pl.DataFrame]:
-    """The job: train and save (retrain.run), and the signals' flags the reader shows."""
+) -> tuple[retrain.RetrainResult, pl.DataFrame, Explainer | None]:
+    """The job: train and save (retrain.run), the signals' flags the reader shows, and the
+    reader's explainer of the new model (from the run's own arrays: nothing is recomputed)."""
     result = retrain.run(params, progress)
-    return result, result.result.signals.flags()
+    learned = result.result
+    explainer = None
+    if learned.vectors is not None:
+        explainer = _explainer(params.dataset, learned.model, learned.vectors, learned.signals)
+    learned.vectors = None  # the explainer keeps its own (float16) copy
+    return result, learned.signals.flags(), explainer
+
+
+def _explainer(
+    ds: Dataset, model: QualityModel, vectors: tuple[np.ndarray, np.ndarray], signals: Any
+) -> Explainer | None:
+    answers = ds.response()
+    lengths = np.column_stack(
+        [
+            ds.prompt().str.len_chars().fill_null(0).to_numpy(),
+            answers.str.len_chars().fill_null(0).to_numpy(),
+        ]
+    )
+    try:
+        return Explainer(
+            model, vectors[0], vectors[1], signals.values(), lengths, list(signals.signals),
+            ds.ids, answers,
+        )  # fmt: skip
+    except ValueError:  # a model of other features (embedding model, signal set): no words
+        return None
+
+
+def _explain_saved(params: tuple[Dataset, QualityModel], progress: Progress) -> Explainer | None:
+    """The job after a reopen: the saved model's explainer (signals and cached embeddings of
+    the data as it is now)."""
+    from inspector.core.learn.signals import dataset_signals
+
+    ds, model = params
+    embed_model = str(model.report.get("features", {}).get("embedding_model", "default"))
+    signals, pv, rv = dataset_signals(ds, embed_model, progress)
+    return _explainer(ds, model, (pv, rv), signals)
 
 
 class LearnController(QObject):
@@ -80,6 +119,7 @@ class LearnController(QObject):
         self.keep_probability: np.ndarray | None = None
         self.lists: LearnedLists | None = None
         self.signal_flags: pl.DataFrame | None = None  # the saved model's run's signals
+        self.explainer: Explainer | None = None  # what drove each row's score (the reader)
         self.last_error: str | None = None
         self._colour_added = False
         self._hooked_review = False
@@ -106,13 +146,16 @@ class LearnController(QObject):
         self.project = project
         self.retrainer = retrain.Retrainer.for_project(project)
         self.signal_flags = None
+        self.explainer = None
         self._hook_review()
         self._load_saved()
+        self._explain_saved()
 
     def _closed(self) -> None:
         self.host.jobs.cancel(JOB_KIND)
+        self.host.jobs.cancel(EXPLAIN_KIND)
         self.project = self.retrainer = None
-        self.keep_probability = self.lists = self.signal_flags = None
+        self.keep_probability = self.lists = self.signal_flags = self.explainer = None
         self.scoresChanged.emit()
 
     def _hook_review(self) -> None:
@@ -208,6 +251,40 @@ class LearnController(QObject):
     def model_facts(self) -> dict[str, Any] | None:
         return None if self.lists is None else self.lists.facts
 
+    def explain_row(self, row: int) -> LearnedExplanation | None:
+        """What drove ``row``'s score (None: no model, its explainer not ready, or the row
+        not scored). Cheap: one matrix-vector product (core/learn/explain.py)."""
+        explainer = self.explainer
+        if explainer is None or self.score_of(row) is None or not 0 <= row < len(explainer.rv):
+            return None
+        return explainer.explain(row)
+
+    def _explain_saved(self) -> None:
+        """After a reopen: build the saved model's explainer in the background."""
+        project = self.project
+        if project is None or self.keep_probability is None:
+            return
+        from inspector.core.learn.project_learn import load_learned
+
+        saved = load_learned(project)
+        if saved is None:
+            return
+        model = saved[0]
+        self.host.jobs.submit(
+            EXPLAIN_KIND,
+            _explain_saved,
+            (project.dataset, model),
+            label="Preparing the quality model's explanations",
+            on_done=lambda explainer: self._explained(project, model, explainer),
+            on_error=lambda _exc: None,  # the reader then shows the score without the why
+        )
+
+    def _explained(self, project: Project, model: QualityModel, explainer: Any) -> None:
+        if project is not self.project or self.explainer is not None or explainer is None:
+            return  # another project, or a newer model trained meanwhile
+        self.explainer = explainer
+        self.scoresChanged.emit()
+
     # -- retraining --------------------------------------------------------------------------
     def _labels_changed(self, update: Any) -> None:
         before = np.asarray(getattr(update, "before", ()))
@@ -270,13 +347,17 @@ class LearnController(QObject):
         )
         return True
 
-    def _done(self, project: Project, out: tuple[retrain.RetrainResult, pl.DataFrame]) -> None:
-        result, flags = out
+    def _done(
+        self, project: Project, out: tuple[retrain.RetrainResult, pl.DataFrame, Explainer | None]
+    ) -> None:
+        result, flags, explainer = out
         if project is not self.project or self.retrainer is None:
             return
         if not self.retrainer.finished(result):
             return
         self.signal_flags = flags
+        self.host.jobs.cancel(EXPLAIN_KIND)  # the old model's: this run brings its own
+        self.explainer = explainer
         self._load_saved()
         auc = result.result.report.get("cv_auc_chosen")
         self._say(

@@ -1,5 +1,7 @@
-"""The "Why flagged" section under the sample pane: the current row's learned score and each
-quality flag with its plain name, field, value, threshold and the matched span highlighted.
+"""The "Why flagged" section under the sample pane: the current row's learned score and what
+drove it (the nearest rows the curator labelled, the signals that moved the score: see
+:mod:`inspector.core.learn.explain`), and each quality flag with its plain name, field,
+value, threshold and the matched span highlighted. A labelled neighbour is a link to its row.
 
 :func:`row_explanation` gathers it (Qt-free values: the rules' flags from
 :func:`inspector.core.junk.quality.explain_row` over the saved analysis, the learned signals'
@@ -10,14 +12,19 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTextBrowser, QWidget
+
+if TYPE_CHECKING:
+    from inspector.core.learn.explain import LearnedExplanation
 
 CONTEXT_CHARS = 80  # characters shown either side of a matched span
 WHOLE_CHARS = 160  # characters shown of a text judged as a whole
 MARK = "background:#ffd54f"
+ROW_LINK = "row:"  # href of a labelled neighbour: row:<row number>
 
 
 @dataclass
@@ -41,6 +48,7 @@ class RowExplanation:
     score: float | None = None  # learned keep probability
     model: dict[str, Any] | None = None  # learned_lists() facts (labels, model, AUC)
     flags: list[FlagNote] = field(default_factory=list)
+    learned: LearnedExplanation | None = None  # what drove the score
 
     @property
     def empty(self) -> bool:
@@ -73,11 +81,12 @@ def row_explanation(
     signal_flags: pl.DataFrame | None = None,
     score: float | None = None,
     model: dict[str, Any] | None = None,
+    learned: LearnedExplanation | None = None,
 ) -> RowExplanation:
     """What the reader says about ``row``: the learned score, the rules' flags (``table``: the
     analysis, with ``frame``/``fields`` the texts as the rules saw them) and the learned
     signals' flags (``signal_flags``: :meth:`SignalTable.flags` of the dataset's rows)."""
-    out = RowExplanation(score, model)
+    out = RowExplanation(score, model, learned=learned if score is not None else None)
     fields = fields or {}
 
     def text_of(name: str) -> str:
@@ -164,6 +173,8 @@ def explanation_html(ex: RowExplanation) -> str:
             + (f" <small>({html.escape(about)})</small>" if about else "")
             + "</p>"
         )
+        if ex.learned is not None:
+            parts.append(learned_html(ex.learned))
     if ex.flags:
         parts.append(f"<p><b>Why flagged</b> ({len(ex.flags)})</p><ul>")
         for f in ex.flags:
@@ -183,14 +194,48 @@ def explanation_html(ex: RowExplanation) -> str:
     return "".join(parts)
 
 
+def learned_html(ex: LearnedExplanation) -> str:
+    """The nearest labelled rows (links to them) and the drivers of the score."""
+    parts: list[str] = []
+    if ex.own_label:
+        parts.append(
+            f"<p>You labelled this row <b>{ex.own_label}</b>; the model learned from it.</p>"
+        )
+    if ex.summary:
+        items = "".join(
+            f'<li><a href="{ROW_LINK}{n.row}">{"kept" if n.keep else "dropped"}</a> '
+            f"<small>(similarity {n.similarity:.2f})</small>"
+            + (f" “{html.escape(n.snippet)}”" if n.snippet else f" {html.escape(n.id)}")
+            + "</li>"
+            for n in ex.neighbours
+        )
+        parts.append(
+            f"<p><b>{html.escape(ex.summary)}</b> (nearest labelled rows)</p><ul>{items}</ul>"
+        )
+    drivers = list(ex.drivers) + ([ex.content] if ex.content is not None else [])
+    if drivers:
+        title = (
+            "What moved the score"
+            if ex.model_kind == "logistic"
+            else "Signals outside their usual range"
+        )
+        lines = "".join(f"<li>{html.escape(d.text)}</li>" for d in drivers)
+        parts.append(f"<p><b>{title}</b></p><ul>{lines}</ul>")
+    return "".join(parts)
+
+
 class WhyFlaggedView(QTextBrowser):
-    """The current row's learned score and flags; hidden when there is nothing to say."""
+    """The current row's learned score and flags; hidden when there is nothing to say.
+    A click on a labelled neighbour emits :attr:`rowLinkClicked` with its row."""
+
+    rowLinkClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("why_flagged")
         self.setOpenLinks(False)
-        self.setMaximumHeight(180)
+        self.anchorClicked.connect(self._anchor)
+        self.setMaximumHeight(260)
         self.explanation = RowExplanation()
         self.current_html = ""
         self.setVisible(False)
@@ -200,6 +245,11 @@ class WhyFlaggedView(QTextBrowser):
         self.current_html = explanation_html(ex)
         self.setHtml(self.current_html)
         self.setVisible(not ex.empty)
+
+    def _anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith(ROW_LINK) and text[len(ROW_LINK) :].isdigit():
+            self.rowLinkClicked.emit(int(text[len(ROW_LINK) :]))
 
     def clear_explanation(self) -> None:
         self.show_explanation(RowExplanation())
