@@ -273,6 +273,250 @@ def signals_timing(prompts: list[str], answers: list[str], vectors, target: int)
     return {"rows": len(prompts) * reps, "seconds": round(time.perf_counter() - t0, 2)}
 
 
+# -- decision keys while the model trains (--only keys) ----------------------------------------
+KEYS_OUT = ROOT / "benchmarks/results/bench_learn_keys.json"
+
+
+def _keys_data(folder: Path, n_rows: int, dim: int, labels: int) -> Path:
+    """A Parquet file of ``n_rows`` short rows (bench_session's shape) whose every row has
+    cached synthetic embeddings of the default model (prepared beforehand), so the real retrain
+    path finds its embeddings: "once embeddings exist". Rows ``< labels`` whose number is a
+    multiple of 3 answer in symbols (the drop labels)."""
+    import polars as pl
+
+    from inspector.core.map.models import model_identity
+    from inspector.core.map.vector_cache import VectorCache, hash_texts
+
+    i = pl.int_range(n_rows, dtype=pl.Int64, eager=True)
+    s = i.cast(pl.String)
+    frame = pl.DataFrame(
+        {
+            "id": "id-" + s,
+            "instruction": "Write a short note about topic " + s + " and its history.",
+            "output": pl.when((i < labels) & (i % 3 == 0))
+            .then("} } } verify }:param withObject " + s)
+            .otherwise("Topic " + s + " began long ago; this is answer " + s + "."),
+        }
+    )
+    path = folder / "rows.parquet"
+    frame.write_parquet(path, row_group_size=100_000)
+    store = VectorCache(model_identity("default"))
+    dim = store.dim or dim
+    rng = np.random.default_rng(0)
+    for col in ("instruction", "output"):
+        texts = frame[col].to_list()
+        for start in range(0, n_rows, 200_000):
+            chunk = texts[start : start + 200_000]
+            v = rng.normal(size=(len(chunk), dim)).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            store.append(hash_texts(chunk), v.astype(np.float16))
+    return path
+
+
+def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0.1) -> dict:
+    """Decision key -> label saved and the next sample painted, in the real window (offscreen)
+    on ``n_rows`` rows: ``keys`` presses with nothing running, then presses every ``gap_s``
+    while the quality model retrains in the background (started the window's own way: the
+    review hub labels ``labels`` rows, the learn controller sees them and starts the job)."""
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.ui.shell.app import make_app
+    from inspector.ui.shell.features import install_learn, install_review
+    from inspector.ui.shell.main_window import MainWindow
+
+    tmp = Path(tempfile.mkdtemp(prefix="inspector-bench-keys-"))
+    t0 = time.perf_counter()
+    data = _keys_data(tmp, n_rows, 256, labels)
+    prepare_s = time.perf_counter() - t0
+    app = make_app()
+    QSettings().setValue("map/auto", False)
+    window = MainWindow()
+    review = install_review(window)
+    learn = install_learn(window)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    opened: list[object] = []
+    window.datasetOpened.connect(opened.append)
+    window.open_path(data, project_path=tmp / "project.sqlite")
+    while not opened:
+        app.processEvents()
+        time.sleep(0.002)
+    session = review.start("all")
+    app.processEvents()
+    view = review.view
+    painted: list[tuple[float, int | None]] = []
+
+    class PaintHook(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802
+            if event.type() == QEvent.Type.Paint:
+                painted.append((time.perf_counter(), view.sample.row))
+            return False
+
+    hook = PaintHook()
+    view.sample.viewport().installEventFilter(hook)
+
+    def key_to_paint(key) -> tuple[float, float]:
+        widget = QApplication.focusWidget()
+        painted.clear()
+        t0 = time.perf_counter()
+        QTest.keyClick(widget, key)
+        handled = time.perf_counter() - t0
+        want = session.current_row()
+        deadline = t0 + 10
+        while time.perf_counter() < deadline:
+            app.processEvents()
+            if any(row == want for _t, row in painted):
+                break
+        else:
+            raise RuntimeError(f"row {want} was never painted")
+        return next(t for t, row in painted if row == want) - t0, handled
+
+    def stats(values: list[float]) -> dict:
+        ms = np.array(values) * 1000
+        return {
+            "n": len(ms),
+            "median_ms": round(float(np.median(ms)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2),
+            "max_ms": round(float(ms.max()), 2),
+        }
+
+    # the decision keys of the review session (keep, drop, unsure) on rows past the labels
+    decide = [Qt.Key.Key_A, Qt.Key.Key_X, Qt.Key.Key_Space]
+    for _ in range(10):
+        key_to_paint(Qt.Key.Key_Right)
+    while (session.current_row() or 0) < labels + 5:
+        key_to_paint(Qt.Key.Key_Right)
+    idle_total, idle_in = [], []
+    load_idle = os.getloadavg()
+    for n in range(keys):
+        total, inside = key_to_paint(decide[n % 3])
+        idle_total.append(total)
+        idle_in.append(inside)
+    # the labels that make training due, then keys until the run has ended
+    hub = review.hub
+    rows = np.arange(labels)
+    hub.decide(rows[rows % 3 != 0], "keep")
+    hub.decide(rows[rows % 3 == 0], "drop")
+    t_start = time.perf_counter()
+    while window.jobs.current("learn") is None and time.perf_counter() - t_start < 30:
+        app.processEvents()
+    if window.jobs.current("learn") is None:
+        raise RuntimeError(f"training did not start: {learn.last_error}")
+    busy_total, busy_in = [], []
+    load_busy = os.getloadavg()
+    while learn.retrainer is not None and learn.retrainer.running is not None:
+        total, inside = key_to_paint(decide[len(busy_total) % 3])
+        busy_total.append(total)
+        busy_in.append(inside)
+        until = time.perf_counter() + gap_s
+        while time.perf_counter() < until:
+            app.processEvents()
+            time.sleep(0.005)
+    train_s = time.perf_counter() - t_start
+    view.sample.viewport().removeEventFilter(hook)
+    out = {
+        "rows": n_rows,
+        "labels": labels,
+        "prepare_seconds": round(prepare_s, 1),
+        "idle": {
+            "key_to_paint": stats(idle_total),
+            "in_key_handler": stats(idle_in),
+            "load_average": [round(x, 2) for x in load_idle],
+        },  # fmt: skip
+        "while_training": {
+            "key_to_paint": stats(busy_total),
+            "in_key_handler": stats(busy_in),
+            "load_average": [round(x, 2) for x in load_busy],
+            "training_seconds": round(train_s, 1),
+            "trained_at": None if learn.retrainer is None else learn.retrainer.trained_at,
+            "error": learn.last_error,
+        },
+        "note": "real window (offscreen), review session 'all', keys a/x/space; a key's time "
+        "is from the press to the paint of the next sample (the label saved with fsync "
+        "inside the key handler); while training: a key every ~0.1 s until the run ends. "
+        "Embeddings: synthetic 256-d vectors put in the default model's cache beforehand",
+    }
+    window.close()
+    return out
+
+
+def explain_timing(n_rows: int, dim: int = 256, n_signals: int = 8, labels: int = 300) -> dict:
+    """The reader's explanation of one row (core/learn/explain.py) at ``n_rows`` rows
+    (synthetic vectors, as ``timing``): building the explainer once per model, then
+    ``explain(row)`` for 1,000 random rows, with the linear model and with boosting."""
+    from inspector.core.learn.explain import Explainer
+    from inspector.core.learn.model import BOOSTING, LOGISTIC, feature_matrix, feature_names, train
+
+    rng = np.random.default_rng(0)
+    pv = rng.normal(size=(n_rows, dim)).astype(np.float32)
+    rv = rng.normal(size=(n_rows, dim)).astype(np.float32)
+    sv = rng.random((n_rows, n_signals)).astype(np.float32)
+    lengths = rng.integers(10, 5000, size=(n_rows, 2))
+    y_all = (rv[:, 0] + sv[:, 0] > 0.5).astype(np.int8)
+    rows = rng.choice(n_rows, labels, replace=False)
+    signals = ["off_topic", "shared_answer", "word_salad", "symbol_soup", "language_mismatch",
+               "cut_off", "repetition_loop", "ai_boilerplate"][:n_signals]  # fmt: skip
+    names = feature_names(dim, signals)
+    ids = [f"id-{i}" for i in range(n_rows)]
+    X = feature_matrix(pv, rv, sv, lengths, rows)
+    out: dict = {"rows": n_rows, "labels": labels, "dim": dim}
+    probe = rng.choice(n_rows, 1000, replace=False)
+    for kind in (LOGISTIC, BOOSTING):
+        model = train(X, y_all[rows], [ids[r] for r in rows], names, candidates=(kind,))
+        t0 = time.perf_counter()
+        explainer = Explainer(model, pv, rv, sv, lengths, signals, ids)
+        build = time.perf_counter() - t0
+        per_row = []
+        for r in probe:
+            t = time.perf_counter()
+            explainer.explain(int(r))
+            per_row.append((time.perf_counter() - t) * 1000)
+        out[kind] = {
+            "build_seconds": round(build, 2),
+            "explain_ms_median": round(float(np.median(per_row)), 3),
+            "explain_ms_p95": round(float(np.percentile(per_row, 95)), 3),
+            "explain_ms_max": round(float(np.max(per_row)), 3),
+        }
+    return out
+
+
+def explain_main(args: argparse.Namespace) -> None:
+    """``--only explain``: the per-row explanation timing, into KEYS_OUT ("explain")."""
+    report = json.loads(KEYS_OUT.read_text()) if KEYS_OUT.exists() else {}
+    load = [round(x, 2) for x in os.getloadavg()]
+    part = explain_timing(args.rows or 1_000_000)
+    part["load_average"] = {"start": load, "end": [round(x, 2) for x in os.getloadavg()]}
+    report["explain"] = part
+    print(json.dumps(part, indent=1))
+    KEYS_OUT.parent.mkdir(parents=True, exist_ok=True)
+    KEYS_OUT.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def keys_main(args: argparse.Namespace) -> None:
+    """``--only keys``: decision-key figures with and without training, into KEYS_OUT."""
+    report = json.loads(KEYS_OUT.read_text()) if KEYS_OUT.exists() else {}
+    run = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },  # fmt: skip
+        **keys_timing(args.rows or 1_000_000, keys=args.keys),
+    }
+    run["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report.setdefault("runs", []).append(run)
+    report["latest"] = run
+    text = json.dumps(report, indent=2, ensure_ascii=False)
+    print(json.dumps(run, indent=1))
+    KEYS_OUT.parent.mkdir(parents=True, exist_ok=True)
+    KEYS_OUT.write_text(text + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
@@ -280,11 +524,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the AUC-vs-labels runs")
     parser.add_argument(
         "--only",
-        choices=("auc", "timing"),
+        choices=("auc", "timing", "keys", "explain"),
         help="run only the AUC curves or only the 1M train+score timing; the other figures "
         "are kept from the results file",
     )
+    parser.add_argument("--rows", type=int, default=0, help="--only keys/explain: rows (1M)")
+    parser.add_argument("--keys", type=int, default=200, help="--only keys: idle key presses")
     args = parser.parse_args()
+    if args.only == "keys":
+        return keys_main(args)
+    if args.only == "explain":
+        return explain_main(args)
     if args.only:
         return partial(args)
 
