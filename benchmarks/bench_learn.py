@@ -287,16 +287,15 @@ def _keys_data(folder: Path, n_rows: int, dim: int, labels: int) -> Path:
     from inspector.core.map.models import model_identity
     from inspector.core.map.vector_cache import VectorCache, hash_texts
 
-    i = pl.int_range(n_rows, dtype=pl.Int64, eager=True)
+    i = pl.int_range(n_rows, dtype=pl.Int64)
     s = i.cast(pl.String)
-    frame = pl.DataFrame(
-        {
-            "id": "id-" + s,
-            "instruction": "Write a short note about topic " + s + " and its history.",
-            "output": pl.when((i < labels) & (i % 3 == 0))
-            .then("} } } verify }:param withObject " + s)
-            .otherwise("Topic " + s + " began long ago; this is answer " + s + "."),
-        }
+    frame = pl.select(
+        ("id-" + s).alias("id"),
+        ("Write a short note about topic " + s + " and its history.").alias("instruction"),
+        pl.when((i < labels) & (i % 3 == 0))
+        .then("} } } verify }:param withObject " + s)
+        .otherwise("Topic " + s + " began long ago; this is answer " + s + ".")
+        .alias("output"),
     )
     path = folder / "rows.parquet"
     frame.write_parquet(path, row_group_size=100_000)
@@ -393,10 +392,15 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
         key_to_paint(Qt.Key.Key_Right)
     idle_total, idle_in = [], []
     load_idle = os.getloadavg()
+    assert learn.retrainer is not None
+    min_labels = learn.retrainer.min_labels
+    learn.retrainer.min_labels = 10**9  # the idle keys' labels must not start a training
     for n in range(keys):
         total, inside = key_to_paint(decide[n % 3])
         idle_total.append(total)
         idle_in.append(inside)
+    app.processEvents()
+    learn.retrainer.min_labels = min_labels
     # the labels that make training due, then keys until the run has ended
     hub = review.hub
     rows = np.arange(labels)
@@ -409,7 +413,9 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
         raise RuntimeError(f"training did not start: {learn.last_error}")
     busy_total, busy_in = [], []
     load_busy = os.getloadavg()
-    while learn.retrainer is not None and learn.retrainer.running is not None:
+    generation = learn.retrainer.running
+    # until this run ends (the keys' own labels would start the next run when it does)
+    while learn.retrainer is not None and learn.retrainer.running == generation:
         total, inside = key_to_paint(decide[len(busy_total) % 3])
         busy_total.append(total)
         busy_in.append(inside)
@@ -418,6 +424,8 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
             app.processEvents()
             time.sleep(0.005)
     train_s = time.perf_counter() - t_start
+    learn.retrainer.min_labels = 10**9
+    window.jobs.cancel("learn")
     view.sample.viewport().removeEventFilter(hook)
     out = {
         "rows": n_rows,
