@@ -1,6 +1,7 @@
 """The local engine against ``--engine ray`` on one synthetic set, and a two-node Ray run.
 
-    python benchmarks/bench_scale.py --rows 1000000 [--skip-local] [--skip-two-node]
+    python benchmarks/bench_scale.py --rows 1000000 [--skip-local] [--skip-one-node]
+        [--skip-two-node] [--map-sample 20000] [--models DIR]
     python benchmarks/bench_scale.py --placement [--fit 20000 --place 100000]
 
 Rows are made from ``../shared/data/alpaca_eval_sample.jsonl`` with variations (a number and
