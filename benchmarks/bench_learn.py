@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -517,6 +518,7 @@ def keys_main(args: argparse.Namespace) -> None:
         **keys_timing(args.rows or 1_000_000, keys=args.keys),
     }
     run["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    run["machine"]["switch_interval_s"] = sys.getswitchinterval()  # the window sets it
     report.setdefault("runs", []).append(run)
     report["latest"] = run
     text = json.dumps(report, indent=2, ensure_ascii=False)

@@ -164,9 +164,18 @@ def app_icon() -> QIcon:
         return QIcon()
 
 
+# How often Python hands the GIL between threads in the window's process (default 5 ms).
+# A key press releases the GIL several times (the label's SQLite write, the paint); with a
+# background job holding it (retraining the quality model) each release cost up to 5 ms:
+# bench_learn --only keys at 100k rows, key p95 while training 153 ms at 5 ms, 44 ms at 0.5 ms,
+# with no slower training (bench_learn_keys.json).
+UI_SWITCH_INTERVAL_S = 0.0005
+
+
 def make_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (made once), named for the settings, with a consistent style."""
     shield_none_refcount()
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     configure_settings()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
