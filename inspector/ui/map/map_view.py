@@ -34,12 +34,11 @@ from inspector.ui.map.map_items import (
     with_faded,
 )
 from inspector.ui.map.map_legend import (
-    ClusterLabelItem,
     ClusterListWidget,
     ElidedLabel,
     LegendWidget,
-    cluster_anchors,
 )
+from inspector.ui.map.map_names import MapNames
 
 __all__ = ["MapView", "ClusterListWidget", "LegendWidget"]
 
@@ -47,7 +46,6 @@ __all__ = ["MapView", "ClusterListWidget", "LegendWidget"]
 # thousands of outlined sprites merge into a dark blob.
 EMPHASIS_SPRITES_OVER_DENSITY = 2_000
 REFINE_MS = 120  # a density image drawn at another zoom is redrawn once the view rests
-FINE_LABEL_ZOOM = 2.0  # zoomed in at least this much over "fit all": fine cluster names
 FIT_PERCENTILES = (0.5, 99.5)  # "fit all" frames the bulk: outliers stay a pan or zoom away
 FIT_MARGIN = 0.06  # of the framed extent, each side (room for names at the edge)
 
@@ -101,10 +99,8 @@ class MapView(QtWidgets.QWidget):
         self.renders = 0  # view changes handled so far
         # Per layer: images binned, sprite sets refilled, frames reused as they were.
         self.render_counts = {"density": 0, "points": 0, "reused": 0}
-        self._clusters: tuple = (None, None, None, None)
         self._low_confidence: np.ndarray | None = None
         self._bulk: tuple[float, float, float, float] | None = None  # what "fit all" frames
-        self._anchors: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]] = {}
 
         self._view = pg.GraphicsView(background=BACKGROUND)
         self._view.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
@@ -113,7 +109,8 @@ class MapView(QtWidgets.QWidget):
         self._view.setCentralItem(self._vb)
         self._vb.disableAutoRange()
         self._marks = SpriteScatterItem()
-        self._labels = ClusterLabelItem()
+        self.names = MapNames()  # the cluster names layer
+        self._labels = self.names.item
         self._lasso_item = lasso_item()
         items = [item for layer in self._layers for item in (layer.density, layer.points)]
         for z, item in enumerate((*items, self._marks, self._labels, self._lasso_item)):
@@ -200,9 +197,8 @@ class MapView(QtWidgets.QWidget):
         self._base.set_rows(np.arange(n), self._xy, self._scheme.index)
         self._selected.set_rows(self._selection, self._xy, self._scheme.index)
         self._found.set_rows(self._highlight, self._xy, self._scheme.index)
-        self._clusters = (None, None, None, None)
+        self.names.clear()
         self._low_confidence = None
-        self._anchors = {}
         self._apply_scheme()
         self._update_count()
         self.clustersChanged.emit()
@@ -377,28 +373,20 @@ class MapView(QtWidgets.QWidget):
     ) -> None:
         """Name clusters on the map: coarse names when zoomed out, fine ones zoomed in. Each
         name sits on its cluster's most central point; -1 (noise) has no name."""
-        self._anchors = {}
-        for level, codes, names in (
-            ("coarse", coarse_codes, coarse_names),
-            ("fine", fine_codes, fine_names),
-        ):
-            if codes is None:
-                continue
-            self._check_length(codes, f"set_cluster_labels {level}_codes")
-            self._anchors[level] = cluster_anchors(
-                self._xy, np.asarray(codes, np.int64), names or {}
-            )
-        self._clusters = (coarse_codes, coarse_names, fine_codes, fine_names)
+        for level, codes in (("coarse", coarse_codes), ("fine", fine_codes)):
+            if codes is not None:
+                self._check_length(codes, f"set_cluster_labels {level}_codes")
+        self.names.set(self._xy, coarse_codes, coarse_names, fine_codes, fine_names)
         self.clustersChanged.emit()
         self._schedule_render()
 
     def cluster_labels(self) -> tuple:
         """(coarse_codes, coarse_names, fine_codes, fine_names) as last set."""
-        return self._clusters
+        return self.names.clusters
 
     def select_cluster(self, level: str, code: int) -> None:
         """Select every row of a cluster ("coarse" or "fine"), emit, and frame it."""
-        codes = self._clusters[0 if level == "coarse" else 2]
+        codes = self.names.clusters[0 if level == "coarse" else 2]
         if codes is None:
             return
         self.set_selection(np.flatnonzero(np.asarray(codes) == code), emit=True)
@@ -406,19 +394,16 @@ class MapView(QtWidgets.QWidget):
 
     def visible_labels(self) -> list[str]:
         """The cluster names drawn right now."""
-        return self._labels.texts() if self._labels.isVisible() else []
+        return self.names.texts()
 
     def label_rects(self) -> list[QtCore.QRectF]:
         """Where the drawn cluster names lie, in :meth:`viewport` pixels (their text)."""
-        if not self._labels.isVisible():
-            return []
-        rects = []
-        for lab in self._labels.placed():
-            w, h = self._labels.text_size(lab.text, lab.bold)
-            scene = self._vb.mapViewToScene(QtCore.QPointF(lab.x, lab.y))
-            c = QtCore.QPointF(self._view.mapFromScene(scene))
-            rects.append(QtCore.QRectF(c.x() - w / 2, c.y() - h / 2, w, h))
-        return rects
+
+        def to_viewport(x: float, y: float) -> QtCore.QPointF:
+            scene = self._vb.mapViewToScene(QtCore.QPointF(x, y))
+            return QtCore.QPointF(self._view.mapFromScene(scene))
+
+        return self.names.rects(to_viewport)
 
     # -- view --------------------------------------------------------------------------------
 
@@ -599,21 +584,8 @@ class MapView(QtWidgets.QWidget):
         )  # fmt: skip
 
     def _place_labels(self, rect: tuple[float, float, float, float], w: float, h: float) -> None:
-        if not self._anchors or self._base.index is None:
-            self._labels.setVisible(False)
-            return
-        x0, y0, x1, y1 = rect
-        bx0, by0, bx1, by1 = self._bulk or self._base.index.bounds
-        zoom = max((bx1 - bx0) / max(x1 - x0, 1e-12), (by1 - by0) / max(y1 - y0, 1e-12))
-        level = "fine" if "fine" in self._anchors and (
-            zoom >= FINE_LABEL_ZOOM or "coarse" not in self._anchors
-        ) else "coarse"  # fmt: skip
-        codes, ax, ay, texts = self._anchors[level]
-        inside = np.flatnonzero((ax >= x0) & (ax <= x1) & (ay >= y0) & (ay <= y1))
-        candidates = [(ax[i], ay[i], texts[i]) for i in inside[:400]]
-        kx, ky = w / max(x1 - x0, 1e-12), h / max(y1 - y0, 1e-12)
-        self._labels.place(candidates, (x0, y0, kx, ky), bold=level == "coarse", size=(w, h))
-        self._labels.setVisible(True)
+        bulk = None if self._base.index is None else (self._bulk or self._base.index.bounds)
+        self.names.place(rect, bulk, w, h)
 
     def eventFilter(self, obj: QtCore.QObject, ev: QtCore.QEvent) -> bool:
         if obj is self._legend and ev.type() in (
