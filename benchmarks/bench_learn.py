@@ -8,9 +8,10 @@ ending in a loop, answers in another language. Figures:
 
 - no-label signals: recall per planted kind and overall, and the share of real answers flagged;
 - AUC on a held-out 30% against the number of labels (25, 50, 100, 150, 300), labels chosen at
-  random or by active learning (core/learn/active.py: a warm start of random rows from each
-  k-means partition in turn, then batches of 25: uncertain rows spread over the partitions
-  plus 30% random ones), 3 seeds;
+  random or by active learning (a warm start of random rows from each k-means partition in
+  turn, core/learn/active.py; then, as the window does, retrain every 25 labels and label the
+  top of the learn:uncertain queue, queues.learned_rows), ``--seeds`` seeds (``--labels``,
+  ``--jobs`` for quicker trials);
 - train + score seconds at 100k and 1M rows (synthetic vectors), signals seconds at ~100k rows,
   the retrain job at 1M rows on a worker thread with label writes on the main thread.
 
@@ -93,71 +94,111 @@ def signal_figures(table, kinds: np.ndarray) -> dict:
 
 
 def auc_curves(
-    X: np.ndarray, y: np.ndarray, groups: np.ndarray, seeds: tuple[int, ...] = (0, 1, 2)
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    labels: tuple[int, ...] = LABEL_COUNTS,
+    jobs: int = 1,
 ) -> dict:
-    from sklearn.metrics import roc_auc_score
+    """Held-out AUC against the number of labels, labels drawn at random or by active
+    learning, one run per (arm, seed); ``jobs`` runs them in that many processes."""
     from sklearn.model_selection import train_test_split
 
-    from inspector.core.learn.active import active_batch, warm_start
-    from inspector.core.learn.model import train
-
-    names = [f"f{i}" for i in range(X.shape[1])]
     idx = np.arange(len(y))
     pool, test = train_test_split(idx, test_size=0.3, stratify=y, random_state=0)
+    _AUC_DATA.update(X=X, y=y, groups=groups, pool=pool, test=test, labels=tuple(labels))
+    tasks = [(arm, s) for arm in ("random", "active") for s in seeds]
+    if jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(jobs) as workers:
+            runs = workers.starmap(_auc_run, tasks)
+    else:
+        runs = [_auc_run(arm, s) for arm, s in tasks]
     out: dict = {"test_rows": int(len(test)), "pool_rows": int(len(pool)), "random": {}}
     out["active"] = {}
-
-    def fit_auc(rows: np.ndarray, seed: int) -> tuple[float, object]:
-        m = train(X[rows], y[rows], [str(r) for r in rows], names, seed=seed, min_labels=10)
-        return float(roc_auc_score(y[test], m.keep_probability(X[test]))), m
-
-    def record(arm: str, n: int, rows: np.ndarray, seed: int) -> None:
-        auc, m = fit_auc(rows, seed)
-        slot = out[arm].setdefault(
-            str(n), {"aucs": [], "labels": [], "drops": [], "model": [], "cv_auc": []}
-        )
-        slot["aucs"].append(round(auc, 4))
-        slot["labels"].append(int(len(rows)))
-        slot["drops"].append(int((y[rows] == 0).sum()))  # the class balance of the draw
-        slot["model"].append(m.kind)  # type: ignore[attr-defined]
-        slot["cv_auc"].append(m.report["cv_auc"])  # type: ignore[attr-defined]
-
-    def first(n: int, rng: np.random.Generator) -> np.ndarray:
-        # a random start that holds both classes (the model needs both)
-        while True:
-            rows = rng.choice(pool, n, replace=False)
-            if 5 <= y[rows].sum() <= n - 5:
-                return rows
-
-    for n in LABEL_COUNTS:
-        for s in seeds:
-            record("random", n, first(n, np.random.default_rng(1000 + s)), s)
-    for s in seeds:
-        # warm start: random rows from each cluster in turn, until both classes have the
-        # model's minimum (those extra labels count); then batches of 25 from active_batch
-        order = warm_start(groups[pool], len(pool), seed=1000 + s)
-        k = LABEL_COUNTS[0]
-        while not (5 <= y[pool[order[:k]]].sum() <= k - 5):
-            k += 1
-        labelled = pool[order[:k]]
-        for n in LABEL_COUNTS:
-            while len(labelled) < n:
-                _, m = fit_auc(labelled, s)
-                p = m.keep_probability(X[pool])
-                mask = np.isin(pool, labelled)
-                take = active_batch(p, mask, groups[pool], min(25, n - len(labelled)), seed=s)
-                labelled = np.r_[labelled, pool[take]]
-            record("active", n, labelled, s)
+    for (arm, _s), records in zip(tasks, runs):
+        for n, rec in records:
+            slot = out[arm].setdefault(
+                str(n), {"aucs": [], "labels": [], "drops": [], "model": [], "cv_auc": []}
+            )
+            for key, value in rec.items():
+                slot[key].append(value)
     for arm in ("random", "active"):
         for v in out[arm].values():
             v["auc_mean"] = round(float(np.mean(v["aucs"])), 4)
             v["auc_sd"] = round(float(np.std(v["aucs"], ddof=1)), 4) if len(v["aucs"]) > 1 else 0.0
             v["auc_median"] = round(float(np.median(v["aucs"])), 4)
     out["seeds"] = list(seeds)
-    target = out["random"][str(LABEL_COUNTS[-1])]["auc_mean"]
-    reach = [n for n in LABEL_COUNTS if out["active"][str(n)]["auc_mean"] >= target]
-    out["active_labels_to_reach_random_300"] = reach[0] if reach else None
+    out["label_counts"] = list(labels)
+    target = out["random"][str(max(labels))]["auc_mean"]
+    reach = [n for n in labels if out["active"][str(n)]["auc_mean"] >= target]
+    out[f"active_labels_to_reach_random_{max(labels)}"] = reach[0] if reach else None
     return out
+
+
+_AUC_DATA: dict = {}  # the AUC runs' data, set before the runs (inherited by forked workers)
+ACTIVE_ROUND = 25  # labels between retrains, as the window retrains (retrain.RETRAIN_EVERY)
+
+
+def _auc_fit(rows: np.ndarray, seed: int) -> tuple[float, dict, object]:
+    from sklearn.metrics import roc_auc_score
+
+    from inspector.core.learn.model import train
+
+    d = _AUC_DATA
+    X, y, test = d["X"], d["y"], d["test"]
+    names = [f"f{i}" for i in range(X.shape[1])]
+    m = train(X[rows], y[rows], [str(r) for r in rows], names, seed=seed, min_labels=10)
+    auc = float(roc_auc_score(y[test], m.keep_probability(X[test])))
+    rec = {
+        "aucs": round(auc, 4),
+        "labels": int(len(rows)),
+        "drops": int((y[rows] == 0).sum()),  # the class balance of the draw
+        "model": m.kind,
+        "cv_auc": m.report["cv_auc"],
+    }
+    return auc, rec, m
+
+
+def _auc_run(arm: str, seed: int) -> list[tuple[int, dict]]:
+    """One seed of one arm: a record per label count."""
+    from inspector.core.labels.queues import learned_rows
+    from inspector.core.labels.states import DECISION_CODES, NO_DECISION
+    from inspector.core.learn.active import warm_start
+
+    d = _AUC_DATA
+    X, y, groups, pool = d["X"], d["y"], d["groups"], d["pool"]
+    records = []
+    if arm == "random":
+        rng = np.random.default_rng(1000 + seed)
+        for n in d["labels"]:
+            while True:  # a random draw that holds both classes (the model needs both)
+                rows = rng.choice(pool, n, replace=False)
+                if 5 <= y[rows].sum() <= n - 5:
+                    break
+            records.append((n, _auc_fit(rows, seed)[1]))
+        return records
+    # active: the curator's first labels spread over the clusters (warm_start) until both
+    # classes have the model's minimum (those extra labels count); then, as in the window,
+    # retrain every ACTIVE_ROUND labels and label the top of the learn:uncertain queue
+    # (queues.learned_rows, the code the window's queue runs)
+    order = warm_start(groups[pool], len(pool), seed=1000 + seed)
+    k = ACTIVE_ROUND
+    while not (5 <= y[pool[order[:k]]].sum() <= k - 5):
+        k += 1
+    labelled = pool[order[:k]]
+    for n in d["labels"]:
+        while len(labelled) < n:
+            _, _, m = _auc_fit(labelled, seed)
+            p = m.keep_probability(X[pool])  # type: ignore[attr-defined]
+            codes = np.full(len(pool), NO_DECISION, dtype=np.int64)
+            codes[np.isin(pool, labelled)] = DECISION_CODES["keep"]  # decided: not queued
+            queue = learned_rows("uncertain", p, codes, groups[pool])
+            labelled = np.r_[labelled, pool[queue[: min(ACTIVE_ROUND, n - len(labelled))]]]
+        records.append((n, _auc_fit(labelled, seed)[1]))
+    return records
 
 
 def timing(n_rows: int, dim: int = 256, n_signals: int = 8, labels: int = 300) -> dict:
@@ -533,6 +574,13 @@ def main() -> None:
     parser.add_argument("--skip-1m", action="store_true")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the AUC-vs-labels runs")
     parser.add_argument(
+        "--labels",
+        type=lambda t: tuple(int(x) for x in t.split(",")),
+        default=LABEL_COUNTS,
+        help="AUC label counts, e.g. 150,300 (other than the default: printed, not written)",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="AUC runs in this many processes")
+    parser.add_argument(
         "--only",
         choices=("auc", "timing", "keys", "explain"),
         help="run only the AUC curves or only the 1M train+score timing; the other figures "
@@ -591,7 +639,7 @@ def main() -> None:
     y = (kinds == "real").astype(np.int8)
     groups = kmeans_groups(rv, 20, seed=0)
     t0 = time.perf_counter()
-    report["auc_vs_labels"] = auc_curves(X, y, groups, tuple(range(args.seeds)))
+    report["auc_vs_labels"] = auc_curves(X, y, groups, tuple(range(args.seeds)), jobs=args.jobs)
     report["auc_vs_labels"]["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(report["auc_vs_labels"], indent=1))
 
@@ -630,8 +678,12 @@ def partial(args: argparse.Namespace) -> None:
         y = (kinds == "real").astype(np.int8)
         groups = kmeans_groups(rv, 20, seed=0)
         t0 = time.perf_counter()
-        part = auc_curves(X, y, groups, tuple(range(args.seeds)))
+        part = auc_curves(X, y, groups, tuple(range(args.seeds)), args.labels, args.jobs)
         part["seconds"] = round(time.perf_counter() - t0, 1)
+        part["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        if tuple(args.labels) != LABEL_COUNTS:  # a trial: shown, the results file kept
+            print(json.dumps(part, indent=1))
+            return
         report["auc_vs_labels"] = part
     else:
         part = {"runs": [timing(100_000)] + ([] if args.skip_1m else [timing(1_000_000)])}
