@@ -107,12 +107,15 @@ def auc_curves(
 
     idx = np.arange(len(y))
     pool, test = train_test_split(idx, test_size=0.3, stratify=y, random_state=0)
-    _AUC_DATA.update(X=X, y=y, groups=groups, pool=pool, test=test, labels=tuple(labels))
+    data = dict(X=X, y=y, groups=groups, pool=pool, test=test, labels=tuple(labels))
+    _AUC_DATA.update(data)
     tasks = [(arm, s) for arm in ("random", "active") for s in seeds]
     if jobs > 1:
         import multiprocessing
 
-        with multiprocessing.get_context("fork").Pool(jobs) as workers:
+        # spawn: a forked worker hung (threads of the embedding run held locks at the fork)
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(jobs, initializer=_auc_init, initargs=(data,)) as workers:
             runs = workers.starmap(_auc_run, tasks)
     else:
         runs = [_auc_run(arm, s) for arm, s in tasks]
@@ -138,7 +141,13 @@ def auc_curves(
     return out
 
 
-_AUC_DATA: dict = {}  # the AUC runs' data, set before the runs (inherited by forked workers)
+_AUC_DATA: dict = {}  # the AUC runs' data, set before the runs (and in each worker)
+
+
+def _auc_init(data: dict) -> None:
+    _AUC_DATA.update(data)
+
+
 ACTIVE_ROUND = 25  # labels between retrains, as the window retrains (retrain.RETRAIN_EVERY)
 
 

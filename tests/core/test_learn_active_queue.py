@@ -32,7 +32,7 @@ def test_uncertain_queue_puts_the_most_uncertain_rows_first_across_clusters():
     # the first rows of the queue come from cluster 0, not one each in turn
     p = np.r_[np.linspace(0.40, 0.60, 10), np.linspace(0.97, 0.99, 10)].astype(np.float32)
     groups = np.r_[np.zeros(10, int), np.ones(10, int)]
-    q = uncertain_queue(p, np.zeros(20, bool), groups, 5)
+    q = uncertain_queue(p, np.zeros(20, bool), groups, 5)  # the default: uncertainty alone
     assert set(groups[q].tolist()) == {0}
     assert np.all(np.diff(uncertainty(p[q])) <= 0)
 
