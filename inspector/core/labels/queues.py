@@ -184,8 +184,8 @@ def learned_rows(
 ) -> np.ndarray:
     """Rows without a decision from the learned scores (NaN: not scored, skipped).
 
-    ``uncertain``: keep_probability nearest 0.5 first, taken in turns from each group
-    (cluster) so one region does not fill the queue (active learning). ``likely-drop``:
+    ``uncertain``: keep_probability nearest 0.5 first (active learning; see
+    ``learn.model.uncertain_queue`` for why not in turns from each cluster). ``likely-drop``:
     rows under ``cut``, least likely kept first."""
     from inspector.core.learn.model import likely_drop_queue, uncertain_queue
 
@@ -231,8 +231,7 @@ def build_queue(
 ) -> Queue:
     """Build a queue by name from what it needs; says clearly what is missing.
     ``keep_probability``: the learned scores per row (``core.learn.project_learn.
-    learned_keep_probability``), for the ``learn:`` lists; ``cluster_codes`` spread
-    ``learn:uncertain`` over the map's clusters when given."""
+    learned_keep_probability``), for the ``learn:`` lists."""
     if isinstance(spec, str):
         spec = parse_queue(spec)
 

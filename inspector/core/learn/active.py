@@ -3,8 +3,8 @@
 A session starts cold: :func:`warm_start` takes rows at random from every cluster in turn, so
 the first labels cover the data rather than its densest region. Once a model exists, the rows
 to label are the top of the ``learn:uncertain`` queue
-(:func:`inspector.core.learn.model.uncertain_queue`: most uncertain first, a few per cluster a
-turn), retrained every ``retrain.RETRAIN_EVERY`` labels. A share of random rows in each round
+(:func:`inspector.core.learn.model.uncertain_queue`: most uncertain first), retrained every
+``retrain.RETRAIN_EVERY`` labels. A share of random rows in each round
 (tried: 30%) cost AUC in bench_learn rather than finding unseen kinds of bad rows: the warm
 start already covers every cluster.
 """
