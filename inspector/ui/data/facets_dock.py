@@ -42,7 +42,31 @@ if TYPE_CHECKING:
     from inspector.ui.common.host import Host
 
 ANALYSIS_JOB = "facets-analysis"
-ISSUES_JOBS = ("issues", "issues-preview")  # the Issues dock's runs rewrite the flags
+# the Issues dock's runs rewrite the flags; the quality model's ("learn") the learned scores
+ISSUES_JOBS = ("issues", "issues-preview", "learn")
+
+
+def score_facets(project: Project) -> dict[str, pl.Series]:
+    """The facets the last Issues run and the saved quality model give: flags, outlier score,
+    duplicate similarity (removed rows' similarity to their keeper) and keep probability."""
+    from inspector.core.junk.project_junk import load_analysis
+    from inspector.core.learn.project_learn import learned_keep_probability
+
+    out: dict[str, pl.Series] = {}
+    table = load_analysis(project)
+    n = project.dataset.height
+    if table is not None and table.height == n:
+        out["flags"] = flag_lists(table)
+        if "outlier_score" in table.columns:
+            out["outlier score"] = table["outlier_score"].cast(pl.Float64)
+        if "dup_similarity" in table.columns:
+            out["duplicate similarity"] = table["dup_similarity"].cast(pl.Float64)
+    keep = learned_keep_probability(project)
+    if keep is not None and len(keep) == n:
+        out["keep probability"] = pl.Series(keep, dtype=pl.Float64).fill_nan(None)
+    return out
+
+
 LABEL_DEBOUNCE_MS = 250
 
 
@@ -231,15 +255,7 @@ class FacetsDock(QWidget):
         """The flags and outlier scores of the last Issues run, read in the background."""
 
         def load(p: Project, _progress: Any) -> dict[str, pl.Series]:
-            from inspector.core.junk.project_junk import load_analysis
-
-            table = load_analysis(p)
-            if table is None:
-                return {}
-            out = {"flags": flag_lists(table)}
-            if "outlier_score" in table.columns:
-                out["outlier score"] = table["outlier_score"].cast(pl.Float64)
-            return out
+            return score_facets(p)
 
         def done(columns: dict[str, pl.Series]) -> None:
             if project is not self._project:
