@@ -35,7 +35,7 @@ import polars as pl
 from inspector.core.data.readers import ReadLimits
 from inspector.core.errors import DataError
 from inspector.core.jobs import NULL_PROGRESS, Progress
-from inspector.core.junk.project_junk import parse_dedup_on
+from inspector.core.junk.junk_inputs import parse_dedup_on
 from inspector.core.scale import blocks, resolve
 
 MAP_SAMPLE = 100_000  # rows UMAP is fitted on (and k-means, names)
@@ -171,7 +171,7 @@ def _plan(params: ScaleParams) -> Plan:
     from inspector.core.data.dataset import dataset_root
     from inspector.core.data.sources import find_sources
     from inspector.core.junk import minhash
-    from inspector.core.junk.project_junk import default_threshold
+    from inspector.core.junk.junk_inputs import default_threshold
     from inspector.core.junk.quality_rules import load_rules
 
     sources = replace(find_sources(params.path, params.split), limits=params.limits)
