@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from inspector.core.data import transcripts
+
 KINDS = (
     "preference",
     "completions",
@@ -243,9 +245,34 @@ def detect_format(frame: pl.DataFrame, sample_size: int = 1000) -> FormatSpec:
         if score > best_score + 1e-9:  # earlier (more specific) kinds win ties
             best, best_score = spec, score
     if best is not None and best_score >= 0.5:
-        return best
+        return mark_transcripts(best, sample)
     strings = [c for c, d in user.schema.items() if _is_text(d)]
     return FormatSpec("generic", {f"text{i}": c for i, c in enumerate(strings)})
+
+
+def mark_transcripts(spec: FormatSpec, sample: pl.DataFrame) -> FormatSpec:
+    """``spec`` with its Human/Assistant transcript columns marked (see
+    :mod:`inspector.core.data.transcripts`): a pair's string chosen/rejected/prompt columns,
+    and a plain-text column, which then reads as a chat (kind ``messages``)."""
+    roles = {"text": ("text",), "preference": ("chosen", "rejected", "prompt")}.get(spec.kind)
+    if roles is None:
+        return spec
+    marked = {
+        spec.fields[r]: transcripts.TRANSCRIPT_KEYS
+        for r in roles
+        if r in spec.fields
+        and spec.fields[r] not in spec.message_keys
+        and transcripts.looks_like_transcripts(sample[spec.fields[r]])
+    }
+    if not marked:
+        return spec
+    if spec.kind == "text":
+        return FormatSpec("messages", {"messages": spec.fields["text"]}, marked)
+    if spec.kind == "preference" and not {spec.fields["chosen"], spec.fields["rejected"]} <= set(
+        marked
+    ):
+        return spec  # one side a transcript and the other not: leave both as text
+    return FormatSpec(spec.kind, dict(spec.fields), {**spec.message_keys, **marked})
 
 
 def _present(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -326,7 +353,10 @@ def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None
     if role == "completions":
         return completions_expr(spec)
     if col in spec.message_keys:
-        return turns_expr(col, spec.message_keys[col], roles)
+        keys = spec.message_keys[col]
+        if transcripts.is_transcript(keys):
+            return transcripts.turns_expr(col, roles)
+        return turns_expr(col, keys, roles)
     return pl.col(col).cast(pl.String)
 
 

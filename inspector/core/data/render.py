@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.core.data import transcripts
 from inspector.core.data.formats import SHAREGPT_ROLES, FormatSpec
 
 
@@ -51,6 +52,8 @@ def _as_text(value: Any) -> str:
 
 
 def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
+    if transcripts.is_transcript(keys) and isinstance(value, str):
+        return [Block(s, text, role) for s, role, text in transcripts.split_turns(value)]
     if isinstance(value, list) and keys:
         role_key, content_key = keys
         blocks = []
