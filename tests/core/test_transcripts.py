@@ -109,3 +109,18 @@ def test_split_keeps_a_preamble_and_odd_separators():
     # the record separator the vectorised split uses never cuts a turn in two
     prompt = pl.DataFrame({"t": [text]}).select(formats.prompt_expr(spec)).item()
     assert prompt == "a b"
+
+
+def test_pair_with_a_prompt_column_does_not_repeat_the_prompt():
+    """UltraFeedback-binarized: a prompt column and both sides as messages that start with it."""
+    turns = lambda answer: [  # noqa: E731
+        {"role": "user", "content": "Name a colour."},
+        {"role": "assistant", "content": answer},
+    ]
+    row = {"prompt": "Name a colour.", "chosen": turns("Blue."), "rejected": turns("Seven.")}
+    spec = formats.detect_format(pl.DataFrame([row]))
+    assert spec.kind == "preference" and "prompt" in spec.fields
+    shown = render_record(row, spec)
+    assert [b.text for b in shown.blocks] == ["Name a colour."]
+    assert [b.text for b in shown.chosen or []] == ["Blue."]
+    assert [b.text for b in shown.rejected or []] == ["Seven."]

@@ -97,15 +97,17 @@ def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
             ]
         chosen = _turns(record.get(f["chosen"]), mk.get(f["chosen"]))
         rejected = _turns(record.get(f["rejected"]), mk.get(f["rejected"]))
-        if "prompt" not in f and f["chosen"] in mk:
-            # The prompt is implicit: the turns shared by both sides come first.
+        if f["chosen"] in mk:
+            # The turns shared by both sides (the prompt, earlier turns) come first, once;
+            # a turn that only repeats the prompt column is not shown again.
             shared = 0
             while (
                 shared < min(len(chosen), len(rejected)) - 1
                 and chosen[shared].text == rejected[shared].text
             ):
                 shared += 1
-            out.blocks = chosen[:shared]
+            asked = {b.text.strip() for b in out.blocks}
+            out.blocks += [b for b in chosen[:shared] if b.text.strip() not in asked]
             chosen, rejected = chosen[shared:], rejected[shared:]
         out.chosen = [
             Block("chosen" if b.title == "text" else b.title, b.text, "assistant") for b in chosen
