@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,10 +52,15 @@ class RetrainParams:
 
 @dataclass(frozen=True)
 class RetrainResult:
+    """A finished run: its generation, how many labels it learned from, the run itself
+    (None when it ran in a child process: :mod:`retrain_process`; the scores are then read
+    from the saved model at ``path``) and the saved model's report."""
+
     generation: int
     labels: int
-    result: LearnResult
+    result: LearnResult | None
     path: Path
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def run(params: RetrainParams, progress: Progress = NULL_PROGRESS) -> RetrainResult:
@@ -65,8 +70,9 @@ def run(params: RetrainParams, progress: Progress = NULL_PROGRESS) -> RetrainRes
         params.dataset, params.rows, params.y, "project decisions", params.learn, progress
     )
     progress.check()  # a cancelled run saves nothing
+    progress.status("saving the model")
     path = save_learned(result, params.folder, versioned=True)
-    return RetrainResult(params.generation, len(params.y), result, path)
+    return RetrainResult(params.generation, len(params.y), result, path, result.report)
 
 
 @dataclass
