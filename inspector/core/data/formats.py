@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -106,12 +107,37 @@ def message_keys(dtype: pl.DataType) -> tuple[str, str] | None:
     """(role key, content key) if ``dtype`` is a list of chat-turn structs."""
     if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
         return None
-    names = {f.name for f in dtype.inner.fields}
-    if {"role", "content"} <= names:
-        return ("role", "content")
-    if {"from", "value"} <= names:
-        return ("from", "value")
+    fields = {f.name: f.dtype for f in dtype.inner.fields}
+    for role, content in (("role", "content"), ("from", "value")):
+        if role in fields and content in fields:
+            return (role, content + _parts_suffix(fields[content]))
     return None
+
+
+# A content key that ends so names turns whose content is a list of parts (OpenAI's
+# ``[{"type": "text", "text": ...}, {"type": "image_url", ...}]``) or of strings.
+PARTS = "[].text"
+STRINGS = "[]"
+
+
+def _parts_suffix(dtype: Any) -> str:
+    if not isinstance(dtype, pl.List):
+        return ""
+    if isinstance(dtype.inner, pl.Struct) and "text" in {f.name for f in dtype.inner.fields}:
+        return PARTS
+    return STRINGS if dtype.inner == pl.String else ""
+
+
+def _content(element: pl.Expr, content_key: str) -> pl.Expr:
+    """The text of one turn: its content, or its text parts joined by newlines."""
+    if content_key.endswith(PARTS):
+        parts = element.struct.field(content_key[: -len(PARTS)])
+        texts = parts.list.eval(pl.element().struct.field("text").cast(pl.String))
+        return texts.list.drop_nulls().list.join("\n")
+    if content_key.endswith(STRINGS):
+        parts = element.struct.field(content_key[: -len(STRINGS)])
+        return parts.list.drop_nulls().list.join("\n")
+    return element.struct.field(content_key).cast(pl.String)
 
 
 def completion_keys(dtype: pl.DataType) -> tuple[str, str] | None:
@@ -326,7 +352,7 @@ def turns_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Ex
     """Join the contents of the turns whose (normalised) role is in ``roles`` (None = all)."""
     role_key, content_key = keys
     element = pl.element()
-    content = element.struct.field(content_key).cast(pl.String)
+    content = _content(element, content_key)
     if roles is None:
         picked = content
     else:

@@ -51,18 +51,57 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, default=str)
 
 
+def content_text(content: Any) -> str:
+    """A turn's content as text: a string as is; a list of parts (OpenAI's ``{"type":
+    "text", "text": ...}``) as its texts, other parts named in brackets (``[image_url]``)."""
+    if isinstance(content, str) and content.startswith('[{"type"'):
+        try:  # a reader that met text in some rows and parts in others kept parts as JSON
+            content = json.loads(content)
+        except ValueError:
+            return content
+    if not isinstance(content, list):
+        return _as_text(content)
+    out = []
+    for part in content:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            out.append(part["text"])
+        elif isinstance(part, dict):
+            out.append(f"[{part.get('type') or 'part'}]")
+    return "\n".join(out)
+
+
+def turn_text(turn: dict[str, Any], content_key: str) -> str:
+    """What a turn says, with its tool calls (``→ name(arguments)``) after the text."""
+    text = content_text(turn.get(content_key))
+    calls = turn.get("tool_calls") or turn.get("function_call")
+    if isinstance(calls, dict):
+        calls = [calls]
+    lines = [text] if text else []
+    for call in calls if isinstance(calls, list) else []:
+        if not isinstance(call, dict):
+            continue
+        fn: dict[str, Any] = call["function"] if isinstance(call.get("function"), dict) else call
+        args = fn.get("arguments")
+        args = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+        lines.append(f"→ {fn.get('name') or 'call'}({'' if args == 'null' else args})")
+    return "\n".join(lines)
+
+
 def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
     if transcripts.is_transcript(keys) and isinstance(value, str):
         return [Block(s, text, role) for s, role, text in transcripts.split_turns(value)]
     if isinstance(value, list) and keys:
         role_key, content_key = keys
         blocks = []
+        content_key = content_key.split("[]", 1)[0]
         for turn in value:
             if not isinstance(turn, dict):
                 continue
             raw = str(turn.get(role_key) or "")
             role = SHAREGPT_ROLES.get(raw, raw or "turn")
-            blocks.append(Block(raw or role, _as_text(turn.get(content_key)), role))
+            blocks.append(Block(raw or role, turn_text(turn, content_key), role))
         return blocks
     return [Block("text", _as_text(value))]
 
