@@ -124,3 +124,45 @@ def test_pair_with_a_prompt_column_does_not_repeat_the_prompt():
     assert [b.text for b in shown.blocks] == ["Name a colour."]
     assert [b.text for b in shown.chosen or []] == ["Blue."]
     assert [b.text for b in shown.rejected or []] == ["Seven."]
+
+
+def test_lima_conversations_alternate_user_and_assistant(tmp_path):
+    rows = [
+        {"conversations": [f"question {i}?", f"answer {i}.", "more?", "more."], "source": "se"}
+        for i in range(8)
+    ]
+    _write(tmp_path / "lima.jsonl", rows)
+    ds = open_dataset(tmp_path / "lima.jsonl")
+    assert ds.spec.kind == "sharegpt"
+    assert ds.spec.fields == {"conversations": "conversations"}
+    assert ds.prompt()[2] == "question 2?\n\nmore?"
+    assert ds.response()[2] == "answer 2.\n\nmore."
+    blocks = render_record(rows[2], ds.spec).blocks
+    assert [(b.role, b.text) for b in blocks][:2] == [
+        ("user", "question 2?"),
+        ("assistant", "answer 2."),
+    ]
+
+
+def test_a_list_of_strings_under_another_name_is_not_a_chat(tmp_path):
+    rows = [{"text": f"doc {i}", "tags": ["a", "b"]} for i in range(8)]
+    _write(tmp_path / "tags.jsonl", rows)
+    assert open_dataset(tmp_path / "tags.jsonl").spec.kind == "text"
+
+
+def test_orca_system_prompt_is_shown(tmp_path):
+    rows = [
+        {"id": f"n{i}", "system_prompt": "Be brief.", "question": f"q{i}?", "response": f"r{i}."}
+        for i in range(6)
+    ]
+    _write(tmp_path / "orca.jsonl", rows)
+    ds = open_dataset(tmp_path / "orca.jsonl")
+    assert ds.spec.kind == "prompt_completion"
+    assert ds.spec.fields["system"] == "system_prompt"
+    assert ds.prompt()[1] == "q1?"
+    blocks = render_record(rows[1], ds.spec).blocks
+    assert [(b.role, b.text) for b in blocks] == [
+        ("system", "Be brief."),
+        ("user", "q1?"),
+        ("assistant", "r1."),
+    ]

@@ -186,6 +186,9 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
     """Every format whose columns exist in ``schema``, most specific first."""
     specs: list[FormatSpec] = []
     found = {name: message_keys(dtype) for name, dtype in schema.items()}
+    for name, dtype in schema.items():
+        if name in transcripts.ALTERNATING_NAMES and dtype == pl.List(pl.String):
+            found[name] = transcripts.ALTERNATING_KEYS
     keys = {k: v for k, v in found.items() if v is not None}
 
     chosen = _find(schema, "chosen", _is_text_or_turns)
@@ -220,7 +223,7 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
     for name, (role_key, _content_key) in keys.items():
         if name in ("chosen", "rejected", "prompt", "completion"):
             continue
-        kind = "messages" if role_key == "role" else "sharegpt"
+        kind = "messages" if role_key == "role" or name == "messages" else "sharegpt"
         specs.append(
             FormatSpec(
                 kind, {kind if kind == "messages" else "conversations": name}, {name: keys[name]}
@@ -239,9 +242,11 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
         specs.append(FormatSpec("alpaca", fields))
     if prompt and completion:
         mk = {c: keys[c] for c in (prompt, completion) if c in keys}
-        specs.append(
-            FormatSpec("prompt_completion", {"prompt": prompt, "completion": completion}, mk)
-        )
+        fields = {"prompt": prompt, "completion": completion}
+        system = _find(schema, "system", _is_text)
+        if system:  # OpenOrca's system_prompt / question / response
+            fields["system"] = system
+        specs.append(FormatSpec("prompt_completion", fields, mk))
     text = _find(schema, "text", _is_text)
     if text:
         specs.append(FormatSpec("text", {"text": text}))
@@ -382,6 +387,8 @@ def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None
         keys = spec.message_keys[col]
         if transcripts.is_transcript(keys):
             return transcripts.turns_expr(col, roles)
+        if transcripts.is_alternating(keys):
+            return transcripts.alternating_expr(col, roles)
         return turns_expr(col, keys, roles)
     return pl.col(col).cast(pl.String)
 

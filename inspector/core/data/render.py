@@ -92,6 +92,8 @@ def turn_text(turn: dict[str, Any], content_key: str) -> str:
 def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
     if transcripts.is_transcript(keys) and isinstance(value, str):
         return [Block(s, text, role) for s, role, text in transcripts.split_turns(value)]
+    if transcripts.is_alternating(keys) and isinstance(value, list):
+        return [Block(s, text, role) for s, role, text in transcripts.alternating_turns(value)]
     if isinstance(value, list) and keys:
         role_key, content_key = keys
         blocks = []
@@ -163,7 +165,9 @@ def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
         out.answers = completion_blocks(record.get(f["completions"]), mk.get(f["completions"]))
         out.blocks += out.answers
     elif k in ("unpaired_preference", "prompt_completion"):
-        out.blocks = [
+        if record.get(f.get("system", "")):
+            out.blocks.append(Block("system", _as_text(record[f["system"]]), "system"))
+        out.blocks += [
             Block("prompt", b.text, "user") if b.title == "text" else b
             for b in _turns(record.get(f["prompt"]), mk.get(f["prompt"]))
         ]

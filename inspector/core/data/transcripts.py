@@ -1,6 +1,7 @@
 """Conversations written as one string: ``"\\n\\nHuman: ...\\n\\nAssistant: ..."`` (Anthropic's
 HH-RLHF chosen/rejected columns) or ``"### Human: ...### Assistant: ..."`` (OpenAssistant
-Guanaco's ``text`` column).
+Guanaco's ``text`` column), and conversations kept as a bare list of strings whose turns
+alternate user, assistant (LIMA's ``conversations``).
 
 Such a column is a chat in disguise: read as plain text, the prompt side of a pair would be the
 whole transcript and nothing would know where the answer starts. Detection marks the column
@@ -28,6 +29,11 @@ _ROLES = {"Human": "user", "Assistant": "assistant"}
 _PREFIX = {"user": "Human:", "assistant": "Assistant:"}
 _STARTS = re.compile(r"^\s*(?:###[ \t]*)?Human:")
 _SPLIT = re.compile(_MARK)
+
+# The marker for a list of strings that alternate user, assistant, user...
+ALTERNATING_KEYS = ("__alternating__", "text")
+# Column names that hold such a list (a list of strings under another name is not a chat).
+ALTERNATING_NAMES = ("conversations", "conversation", "messages", "turns", "dialog", "dialogue")
 
 SHARE_NEEDED = 0.8  # of the sampled non-empty values must look like a transcript
 
@@ -84,3 +90,28 @@ def split_turns(text: str) -> list[tuple[str, str, str]]:
     for speaker, body in zip(pieces[1::2], pieces[2::2], strict=False):
         turns.append((speaker, _ROLES[speaker], body.strip()))
     return turns
+
+
+def is_alternating(keys: tuple[str, str] | None) -> bool:
+    return keys == ALTERNATING_KEYS
+
+
+def alternating_expr(col: str, roles: set[str] | None) -> pl.Expr:
+    """The turns of alternating list ``col`` whose role is in ``roles`` (even places are the
+    user's, odd ones the assistant's; None: every turn), joined by blank lines."""
+    turns = pl.col(col)
+    if roles is None or {"user", "assistant"} <= roles:
+        picked = turns
+    elif "user" in roles:
+        picked = turns.list.gather_every(2, 0)
+    elif "assistant" in roles:
+        picked = turns.list.gather_every(2, 1)
+    else:
+        return pl.lit("", dtype=pl.String)
+    return picked.list.drop_nulls().list.join("\n\n")
+
+
+def alternating_turns(value: list) -> list[tuple[str, str, str]]:
+    """``(speaker, role, text)`` for each string of an alternating list."""
+    roles = ("user", "assistant")
+    return [(roles[i % 2], roles[i % 2], "" if t is None else str(t)) for i, t in enumerate(value)]
