@@ -2,8 +2,10 @@
 
 Retrains in the background (:mod:`inspector.core.learn.retrain`) every ``RETRAIN_EVERY`` new
 keep/drop labels or on request (Labels ▸ Train Quality Model): the labels are read on the
-main thread once the key press that added them has been handled, the training runs on the
-host's job runner, and the saved scores are read back when it ends. It offers the map colour
+main thread once the key press that added them has been handled, the training runs in a child
+process (:mod:`inspector.core.learn.retrain_process`: its GIL is not the window's) watched from
+the host's job runner, which also reads the saved scores back and builds the lists and the
+reader's explainer; the main thread only swaps them in. It offers the map colour
 "learned: keep probability", the two learned lists for the Issues dock
 (:class:`LearnedLists`), and each row's score for the reader. Reopening a project shows the
 saved scores without retraining.
@@ -11,7 +13,8 @@ saved scores without retraining.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,12 +23,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from inspector.core.labels import states
 from inspector.core.labels.queues import learned_rows
-from inspector.core.learn import retrain
+from inspector.core.learn import retrain, retrain_process
 from inspector.core.learn.explain import Explainer, LearnedExplanation
-from inspector.core.learn.model import LearnError, QualityModel
+from inspector.core.learn.model import LearnError, QualityModel, load_model
 from inspector.core.learn.project_learn import (
+    MODEL,
+    learn_dir,
     learned_keep_probability,
-    learned_lists,
     learned_signal_flags,
 )
 
@@ -35,10 +39,16 @@ if TYPE_CHECKING:
     from inspector.core.project import Project
     from inspector.ui.common.host import Host
 
+log = logging.getLogger("inspector.ui")
+
 JOB_KIND = "learn"
 EXPLAIN_KIND = "learn-explain"  # the reader's explainer of a saved model, after a reopen
 COLOUR = "learned: keep probability"
 UNCERTAIN_BAND = 0.2  # "most uncertain": keep_probability within this of 0.5 (learned_lists)
+LIKELY_DROP_CUT = 0.5  # "likely drop": keep_probability under this (learned_lists' cut)
+# Train in a child process (retrain_process: the window keeps its GIL); False trains on the job
+# runner's thread, as the CLI does.
+ISOLATE = True
 
 
 @dataclass(frozen=True)
@@ -61,18 +71,154 @@ class LearnedLists:
         return iter((self.likely_drop, self.uncertain))
 
 
-def _train(
-    params: retrain.RetrainParams, progress: Progress
-) -> tuple[retrain.RetrainResult, pl.DataFrame, Explainer | None]:
-    """The job: train and save (retrain.run), the signals' flags the reader shows, and the
-    reader's explainer of the new model (from the run's own arrays: nothing is recomputed)."""
-    result = retrain.run(params, progress)
-    learned = result.result
+@dataclass
+class Saved:
+    """The saved model as the window shows it: read on the job thread, swapped in on the main
+    thread. ``lists`` were made with the decisions at the job's start (see ``_current``)."""
+
+    keep_probability: np.ndarray | None = None
+    signal_flags: pl.DataFrame | None = None
+    lists: LearnedLists | None = None
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """What a training job gets, taken on the main thread: the run's snapshot, the project
+    (only its dataset and the learn folder's path are read: never the store), the decisions
+    and clusters for the lists, and the current explainer, whose arrays (embeddings, signals:
+    the same for every run on these rows) the new model's explainer reuses."""
+
+    params: retrain.RetrainParams
+    project: Project
+    codes: np.ndarray
+    groups: np.ndarray | None
+    explainer: Explainer | None
+    isolate: bool = True
+
+
+@dataclass
+class Trained:
+    result: retrain.RetrainResult
+    saved: Saved
+    explainer: Explainer | None
+
+
+def _train(job: TrainJob, progress: Progress) -> Trained:
+    """The job: train and save (in a child process, else retrain.run in this thread), then
+    read the saved scores, the signals' flags and the lists, and build the reader's explainer
+    of the new model, so the main thread only swaps them in."""
+    ds = job.params.dataset
     explainer = None
-    if learned.vectors is not None:
-        explainer = _explainer(params.dataset, learned.model, learned.vectors, learned.signals)
-    learned.vectors = None  # the explainer keeps its own (float16) copy
-    return result, learned.signals.flags(), explainer
+    if job.isolate:
+        reuse = job.explainer if _fits(job.explainer, ds.height) else None
+        try:
+            out = retrain_process.run_isolated(job.params, progress, want_vectors=reuse is None)
+        except retrain_process.ChildUnavailable:
+            log.warning("no learn process; training in the window's process", exc_info=True)
+            return _train(replace(job, isolate=False), progress)
+        result = out.retrain
+        progress.status("reading the scores")
+        model = load_model(result.path)
+        if out.vectors is not None:
+            v = out.vectors
+            arrays = (v["prompt_vectors"], v["answer_vectors"], v["signal_values"], v["lengths"])
+            explainer = _explainer_of(model, *arrays, out.signal_names, ds)
+        elif reuse is not None:
+            arrays = (reuse.pv, reuse.rv, reuse.sv, reuse.lengths)
+            explainer = _explainer_of(model, *arrays, reuse.signal_names, ds)
+    else:
+        result = retrain.run(job.params, progress)
+        learned = result.result
+        assert learned is not None
+        if learned.vectors is not None:
+            explainer = _explainer(ds, learned.model, learned.vectors, learned.signals)
+        learned.vectors = None  # the explainer keeps its own (float16) copy
+        progress.status("reading the scores")
+    progress.check()
+    return Trained(result, _read_saved(job.project, job.codes, job.groups), explainer)
+
+
+def _fits(explainer: Explainer | None, height: int) -> bool:
+    return explainer is not None and len(explainer.rv) == height
+
+
+def _explainer_of(
+    model: QualityModel,
+    pv: np.ndarray,
+    rv: np.ndarray,
+    sv: np.ndarray,
+    lengths: np.ndarray,
+    names: list[str],
+    ds: Dataset,
+) -> Explainer | None:
+    try:
+        return Explainer(model, pv, rv, sv, lengths, names, ds.ids, ds.response())
+    except ValueError:  # a model of other features (embedding model, signal set): no words
+        return None
+
+
+def _read_saved(project: Project, codes: np.ndarray, groups: np.ndarray | None) -> Saved:
+    """The saved scores on the data's rows, the signals' flags and the learned lists (reads
+    the learn folder and the dataset, never the store: safe on a job thread)."""
+    p = learned_keep_probability(project)
+    if p is None:
+        return Saved()
+    model = load_model(learn_dir(project) / MODEL)
+    flags = learned_signal_flags(project)
+    return Saved(p, flags, _make_lists(model, p, codes, groups))
+
+
+def _make_lists(
+    model: QualityModel, p: np.ndarray, codes: np.ndarray, groups: np.ndarray | None
+) -> LearnedLists:
+    """The two learned lists and their facts, as ``project_learn.learned_lists`` counts them:
+    rows without a decision, scored, under the cut / within the band of 0.5."""
+    cut = LIKELY_DROP_CUT
+    drop = learned_rows("likely-drop", p, codes, cut=cut)
+    uncertain = learned_rows("uncertain", p, codes, groups)
+    uncertain = uncertain[np.abs(p[uncertain] - 0.5) <= UNCERTAIN_BAND]
+    at_cut = next((c for c in model.report.get("at_cuts", []) if c["cut"] == cut), None)
+    facts = {
+        "cut": cut,
+        "likely_drop": len(drop),
+        "uncertain": len(uncertain),
+        "cv_drop_precision": None if at_cut is None else at_cut["drop_precision"],
+        "cv_drop_recall": None if at_cut is None else at_cut["drop_recall"],
+        "cv_auc": model.report.get("cv_auc_chosen"),
+        "labels": model.report.get("labels"),
+        "model": model.kind,
+    }
+    precision = facts["cv_drop_precision"]
+    at = f"p < {cut:g}"
+    note = (
+        f"cross-validated precision {precision:.2f} at {at}"
+        if precision is not None
+        else f"at {at}"
+    )
+    return LearnedLists(
+        LearnedList("learn:likely-drop", "Likely drop (learned)", drop, note),
+        LearnedList(
+            "learn:uncertain",
+            "Most uncertain (learned)",
+            uncertain,
+            f"p within {UNCERTAIN_BAND:g} of 0.5 · {note}",
+        ),
+        facts,
+    )
+
+
+def _current(lists: LearnedLists | None, codes: np.ndarray) -> LearnedLists | None:
+    """``lists`` without the rows decided since they were made (cheap: their rows only)."""
+    if lists is None:
+        return None
+    still = [rows[codes[rows] == states.NO_DECISION] for rows in (lists.likely_drop.rows,
+             lists.uncertain.rows)]  # fmt: skip
+    if all(len(a) == len(b.rows) for a, b in zip(still, lists, strict=True)):
+        return lists
+    facts = {**lists.facts, "likely_drop": len(still[0]), "uncertain": len(still[1])}
+    return LearnedLists(
+        replace(lists.likely_drop, rows=still[0]), replace(lists.uncertain, rows=still[1]), facts
+    )
 
 
 def _explainer(
@@ -167,45 +313,25 @@ class LearnController(QObject):
     def _load_saved(self) -> None:
         """Read the saved scores (none: no model yet) and tell the views."""
         project = self.project
-        self.keep_probability = self.lists = None
+        saved = Saved()
         if project is not None:
             try:
-                self.keep_probability = learned_keep_probability(project)
-                self.lists = self._lists(project)
-                self.signal_flags = learned_signal_flags(project)  # kept with the model
+                codes = self._codes(project)
+                saved = _read_saved(project, codes, self._clusters(project.dataset.height))
             except Exception as exc:  # noqa: BLE001 - an unreadable model: say so, keep going
                 self.last_error = f"Could not read the learned quality model: {exc}"
                 self.host.statusBar().showMessage(self.last_error, 10_000)
+        self._show(saved)
+
+    def _show(self, saved: Saved) -> None:
+        """Swap in what was read (on a job thread or here) and tell the views."""
+        self.keep_probability = saved.keep_probability
+        self.lists = None
+        if self.project is not None and saved.lists is not None:
+            self.lists = _current(saved.lists, self._codes(self.project))
+        self.signal_flags = saved.signal_flags  # kept with the model
         self._offer_colour()
         self.scoresChanged.emit()
-
-    def _lists(self, project: Project) -> LearnedLists | None:
-        p = self.keep_probability
-        facts = learned_lists(project, band=UNCERTAIN_BAND)
-        if p is None or facts is None:
-            return None
-        codes = self._codes(project)
-        drop = learned_rows("likely-drop", p, codes, cut=facts["cut"])
-        groups = self._clusters(len(p))
-        uncertain = learned_rows("uncertain", p, codes, groups)
-        uncertain = uncertain[np.abs(p[uncertain] - 0.5) <= UNCERTAIN_BAND]
-        precision = facts.get("cv_drop_precision")
-        at = f"p < {facts['cut']:g}"
-        note = (
-            f"cross-validated precision {precision:.2f} at {at}"
-            if precision is not None
-            else f"at {at}"
-        )
-        return LearnedLists(
-            LearnedList("learn:likely-drop", "Likely drop (learned)", drop, note),
-            LearnedList(
-                "learn:uncertain",
-                "Most uncertain (learned)",
-                uncertain,
-                f"p within {UNCERTAIN_BAND:g} of 0.5 · {note}",
-            ),
-            facts,
-        )
 
     def _codes(self, project: Project) -> np.ndarray:
         review = self.host.review_service()
@@ -337,29 +463,32 @@ class LearnController(QObject):
             self._fail(f"Cannot train the quality model: {exc}")
             return False
         self._say(f"Training the quality model on {len(params.y):,} labels…")
+        n = project.dataset.height
+        job = TrainJob(
+            params, project, self._codes(project).copy(), self._clusters(n), self.explainer,
+            ISOLATE,
+        )  # fmt: skip
         self.host.jobs.submit(
             JOB_KIND,
             _train,
-            params,
+            job,
             label="Training the quality model",
             on_done=lambda result: self._done(project, result),
             on_error=lambda exc: self._failed(project, params.generation, exc),
         )
         return True
 
-    def _done(
-        self, project: Project, out: tuple[retrain.RetrainResult, pl.DataFrame, Explainer | None]
-    ) -> None:
-        result, flags, explainer = out
+    def _done(self, project: Project, out: Trained) -> None:
+        """On the main thread: only the swap (the job read the scores and made the lists)."""
+        result = out.result
         if project is not self.project or self.retrainer is None:
             return
         if not self.retrainer.finished(result):
             return
-        self.signal_flags = flags
         self.host.jobs.cancel(EXPLAIN_KIND)  # the old model's: this run brings its own
-        self.explainer = explainer
-        self._load_saved()
-        auc = result.result.report.get("cv_auc_chosen")
+        self.explainer = out.explainer
+        self._show(out.saved)
+        auc = result.report.get("cv_auc_chosen")
         self._say(
             f"Quality model trained on {result.labels:,} labels"
             + (f" (cross-validated AUC {auc:.2f})" if auc is not None else "")
