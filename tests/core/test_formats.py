@@ -434,3 +434,22 @@ def test_preview_is_one_line_of_the_prompt(tmp_path):
 def test_length_counts_the_text_a_person_reads(tmp_path):
     ds = opened(tmp_path, [{"instruction": "héllo", "input": "", "output": "wörld!"}])
     assert ds.frame["__length"].to_list() == [11]  # characters, not bytes
+
+
+@pytest.mark.parametrize(
+    ("prompt", "completion"),
+    [
+        ("Question", "Answer"),  # capitalised
+        ("input", "output"),  # no instruction column
+        ("inputs", "targets"),  # FLAN / xP3
+        ("problem", "solution"),  # maths sets
+        ("human", "assistant"),
+        ("prompt", "chosen"),  # an SFT cut of preference data
+    ],
+)
+def test_more_column_names_for_prompt_and_completion(prompt, completion):
+    frame = pl.DataFrame({prompt: ["what is two and two?"] * 4, completion: ["four"] * 4})
+    spec = formats.detect_format(frame)
+    assert spec.kind == "prompt_completion"
+    assert spec.fields == {"prompt": prompt, "completion": completion}
+    assert frame.select(formats.response_expr(spec)).to_series().to_list() == ["four"] * 4

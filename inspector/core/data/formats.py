@@ -29,10 +29,19 @@ KINDS = (
 
 # role -> column names that usually hold it, in order of preference
 ALIASES: dict[str, tuple[str, ...]] = {
-    "prompt": ("prompt", "question", "query"),
+    "prompt": ("prompt", "question", "query", "input", "inputs", "problem", "human"),
     "chosen": ("chosen", "chosen_response", "response_chosen"),
     "rejected": ("rejected", "rejected_response", "response_rejected"),
-    "completion": ("completion", "response", "answer"),
+    "completion": (
+        "completion",
+        "response",
+        "answer",
+        "output",
+        "targets",
+        "solution",
+        "assistant",
+        "chosen",  # an SFT cut of preference data: prompt and chosen only
+    ),
     "label": ("label",),
     "instruction": ("instruction",),
     "input": ("input", "context"),
@@ -176,9 +185,15 @@ def _is_label(dtype: pl.DataType) -> bool:
 
 
 def _find(schema: pl.Schema, role: str, check) -> str | None:
+    """The column that plays ``role``: its usual names in order, spelt exactly, then in any
+    case (``Question``/``Answer``)."""
+    folded: dict[str, str] = {}
+    for column in schema:
+        folded.setdefault(column.lower(), column)
     for name in ALIASES.get(role, (role,)):
-        if name in schema and check(schema[name]):
-            return name
+        for column in (name, folded.get(name)):
+            if column is not None and column in schema and check(schema[column]):
+                return column
     return None
 
 
@@ -240,6 +255,8 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
         if "history" in schema and isinstance(schema["history"], pl.List):
             fields["history"] = "history"
         specs.append(FormatSpec("alpaca", fields))
+    if completion is not None and completion == chosen and rejected:
+        completion = None  # a pair set, even where some rows lack the rejected side
     if prompt and completion:
         mk = {c: keys[c] for c in (prompt, completion) if c in keys}
         fields = {"prompt": prompt, "completion": completion}
