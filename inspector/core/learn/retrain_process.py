@@ -297,7 +297,7 @@ def _child_main(conn: Any, work: str, meta: dict[str, Any], env: dict[str, str])
                     ds.response().str.len_chars().fill_null(0).to_numpy(),
                 ]
             )
-            arrays = (
+            arrays: tuple[np.ndarray, ...] = (
                 np.asarray(pv, dtype=np.float16),
                 np.asarray(rv, dtype=np.float16),
                 np.asarray(learned.signals.values(), dtype=np.float32),
