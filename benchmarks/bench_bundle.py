@@ -12,7 +12,7 @@ runs the same launcher (packaging/bundle/launcher.py) with this Python, so both 
 the same code; the bundle runs with a bare environment (``HOME`` and ``PATH=/usr/bin:/bin``).
 The kinds take turns; each figure is the best and the median of ``--repeat`` runs (other work
 on a shared machine only ever adds time). Target: bundle <= 1.5 x wheel; size <= 500 MB.
-Results go to benchmarks/results/bench_bundle.json.
+Each run is added to benchmarks/results/bench_bundle.json (``runs``, oldest first).
 """
 
 from __future__ import annotations
@@ -61,11 +61,18 @@ def size_report(bundle: Path) -> dict:
             return p.stat().st_size
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and not f.is_symlink())
 
-    parts = {p.name: size(p) for p in (bundle / "_internal").iterdir()}
+    internal = bundle / "_internal"
+    parts = {p.name: size(p) for p in internal.iterdir()}
     biggest = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:15]
+    files = [(str(p.relative_to(internal)), size(p)) for p in internal.rglob("*") if p.is_file()]
+    files.append(
+        ("inspector (the executable: launcher and Python modules)", size(bundle / "inspector"))
+    )
+    largest = sorted(files, key=lambda kv: kv[1], reverse=True)[:15]
     return {
         "total_mb": round(size(bundle) / 2**20, 1),
         "biggest_mb": {name: round(n / 2**20, 1) for name, n in biggest},
+        "largest_files_mb": {name: round(n / 2**20, 1) for name, n in largest},
     }
 
 
@@ -81,7 +88,10 @@ LEFT_OUT = (
     "hypothesis",
     "PySide6/Qt/translations",
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
+    "libreadline.so.8",
 )
+# Rebuilt smaller by build-bundle.sh: ICU's data (trim_icu.py), libarrow_substrait (stub_libs.py)
+REDUCED = ("PySide6/Qt/lib/libicudata.so.*", "pyarrow/libarrow_substrait.so.*")
 
 
 def left_out_report(bundle: Path) -> dict:
@@ -89,6 +99,12 @@ def left_out_report(bundle: Path) -> dict:
     return {
         "absent": [name for name in LEFT_OUT if not (internal / name).exists()],
         "present": [name for name in LEFT_OUT if (internal / name).exists()],
+        "reduced_mb": {
+            str(p.relative_to(internal)): round(p.stat().st_size / 2**20, 2)
+            for pattern in REDUCED
+            for p in internal.glob(pattern)
+            if not p.is_symlink()
+        },
         # strip_libs.py's links (PyInstaller's own links to libraries sit at the top level)
         "duplicate_libraries_linked": sorted(
             str(p.relative_to(internal))
@@ -121,14 +137,25 @@ def start_once(kind: str, bundle: Path, work: Path) -> float:
     return float(probe.read_text()) - started
 
 
+def earlier_runs() -> list[dict]:
+    """The runs recorded before, oldest first (a file of one run, the old layout, is one)."""
+    if not OUT.is_file():
+        return []
+    recorded = json.loads(OUT.read_text())
+    return recorded["runs"] if "runs" in recorded else [recorded]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", help="a built bundle folder (OUT_DIR/inspector)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--note", default="", help="what this run measures (kept with it)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
     result: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "note": args.note,
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),
@@ -164,7 +191,7 @@ def main() -> int:
     print(text)
     if not args.no_write:
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(text + "\n")
+        OUT.write_text(json.dumps({"runs": [*earlier_runs(), result]}, indent=2) + "\n")
     return 0
 
 
