@@ -1,0 +1,165 @@
+"""Reading back the ``rows/`` folder the read stage wrote (Parquet shards, one row per
+record): the head's compact arrays, the id rule, rows fetched by position, and the list
+columns as matrices (moved from ``engine``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from inspector.core.errors import DataError
+from inspector.core.scale import blocks, resolve
+
+if TYPE_CHECKING:
+    from inspector.core.scale.plan import Plan
+
+
+def schema_names(rows_dir: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    first = sorted(rows_dir.glob("*.parquet"))[0]
+    return list(pq.read_schema(first).names)
+
+
+def as_frame(table: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def get_value(value: Any) -> Any:
+    """A value passed to a UDF: Ray hands ObjectRefs in ``fn_args`` over as they are."""
+    import ray
+
+    return ray.get(value) if isinstance(value, ray.ObjectRef) else value
+
+
+def row_positions(batch: Any, offsets: Any) -> np.ndarray:
+    offsets = get_value(offsets)
+    file = np.asarray(batch["file"], dtype=np.int64)
+    rec = np.asarray(batch["rec"], dtype=np.int64)
+    return offsets[file] + rec
+
+
+def compact_arrays(rd: Any, rows_dir: Path, plan: Plan) -> dict[str, Any]:
+    """The head's per-row arrays in dataset order (see ``resolve``)."""
+    flags = [c for c in schema_names(rows_dir) if c.startswith("q:") and c.endswith(".flag")]
+    wanted = ["file", "rec", "chash", "h1", "h2", "nonempty", "length", *flags]
+    parts: list[pl.DataFrame] = []
+    for batch in rd.read_parquet(str(rows_dir), columns=wanted).iter_batches(
+        batch_format="pyarrow", batch_size=200_000
+    ):
+        frame = as_frame(batch)
+        hi, lo = resolve.hash_words(frame["chash"])
+        nf = (
+            frame.select(pl.sum_horizontal([pl.col(f).cast(pl.Int32) for f in flags])).to_series()
+            if flags
+            else pl.Series(np.zeros(frame.height, np.int32))
+        )
+        parts.append(
+            frame.select("file", "rec", "h1", "h2", "nonempty", "length").with_columns(
+                pl.Series("hi", hi), pl.Series("lo", lo), nf.cast(pl.Int32).alias("n_flags")
+            )
+        )
+    table = pl.concat(parts).sort("file", "rec")
+    counts = table.group_by("file").len().sort("file")
+    file_rows = np.zeros(len(plan.files), np.int64)
+    file_rows[counts["file"].to_numpy()] = counts["len"].to_numpy()
+    if not file_rows.sum():
+        raise DataError("no readable records", file=plan.target)
+    plan.file_rows = file_rows.tolist()
+    plan.rows = int(file_rows.sum())
+    offsets = np.concatenate([[0], np.cumsum(file_rows)[:-1]]).astype(np.int64)
+    return {
+        "offsets": offsets,
+        "h1": table["h1"].to_numpy(),
+        "h2": table["h2"].to_numpy(),
+        "nonempty": table["nonempty"].to_numpy(),
+        "length": table["length"].to_numpy(),
+        "n_flags": table["n_flags"].to_numpy(),
+        "hi": table["hi"].to_numpy(),
+        "lo": table["lo"].to_numpy(),
+    }
+
+
+def id_rule(rd: Any, rows_dir: Path, plan: Plan, compact: dict[str, Any]) -> dict[str, Any]:
+    """The id rule (an id column when one is unique and complete, else content hashes)."""
+    from inspector.core.data.dataset import file_sha256
+
+    plan.file_sha = [file_sha256(p) for p in plan.files]  # the manifest's, as the local engine's
+    for name in plan.block.id_candidates:
+        col = f"idc:{name}"
+        parts = []
+        for batch in rd.read_parquet(str(rows_dir), columns=["file", "rec", col]).iter_batches(
+            batch_format="pyarrow", batch_size=500_000
+        ):
+            parts.append(as_frame(batch))
+        frame = pl.concat(parts).sort("file", "rec")
+        values = frame[col]
+        ok = values.null_count() == 0 and values.n_unique() == frame.height
+        if ok:
+            plan.id_rule = f"column:{name}"
+            return {"nth": None, "column": values.alias("id")}
+        if len(plan.block.id_candidates) == 1 and name not in blocks.ID_CANDIDATES:
+            raise DataError(
+                f"the id column '{name}' is not unique and complete",
+                field=name,
+                hint="choose a unique column, or leave it out to use content hashes",
+            )
+    return {"nth": resolve.occurrences(compact["hi"], compact["lo"]), "column": None}
+
+
+def fetch(
+    rd: Any, rows_dir: Path, columns: list[str], positions: np.ndarray, offsets_ref: Any
+) -> pl.DataFrame:
+    """The given columns of the rows at ``positions`` (sorted), in that order."""
+    positions = np.asarray(positions, dtype=np.int64)
+    if not len(positions):
+        return pl.DataFrame({c: [] for c in columns})
+    import ray
+
+    want_ref = ray.put(positions)
+
+    def pick(batch: Any, offsets: np.ndarray, want: np.ndarray) -> Any:
+        import pyarrow as pa
+
+        pos = row_positions(batch, offsets)
+        keep = np.isin(pos, get_value(want))
+        table = batch.filter(pa.array(keep))
+        return table.append_column("pos", pa.array(pos[keep]))
+
+    got = (
+        rd.read_parquet(str(rows_dir), columns=["file", "rec", *columns])
+        .map_batches(pick, fn_args=(offsets_ref, want_ref), batch_format="pyarrow")
+        .to_arrow_refs()
+    )
+    tables = [as_frame(t) for t in ray.get(got)]
+    frame = pl.concat([t for t in tables if t.height], how="vertical")
+    frame = frame.sort("pos")
+    if frame.height != len(positions):
+        raise RuntimeError(f"fetched {frame.height} of {len(positions)} rows")
+    return frame.select(columns)
+
+
+def matrix(column: Any) -> np.ndarray:
+    """A fixed-size list column as a float32 matrix."""
+    import pyarrow as pa
+
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    width = arr.type.list_size
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(
+        -1, width
+    )
+
+
+def matrix_u64(column: Any) -> np.ndarray:
+    import pyarrow as pa
+
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    width = arr.type.list_size
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint64).reshape(
+        -1, width
+    )

@@ -1,0 +1,106 @@
+"""The neighbours stage of ``--engine ray``: k-means on a sample cuts the rows into
+partitions of similar rows; a shuffle groups each partition; inside it an exact kNN graph
+gives the outlier score and the semantic-duplicate pairs, as SemDeDup does (moved from
+``engine``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from inspector.core.scale.rows import as_frame, get_value, matrix, row_positions
+
+
+def partition_centres(svec: np.ndarray, parts: int, seed: int) -> np.ndarray:
+    from inspector.core.map.models import normalise
+
+    if parts <= 1 or len(svec) <= parts:
+        return np.zeros((1, svec.shape[1]), np.float32)
+    from sklearn.cluster import MiniBatchKMeans
+
+    km = MiniBatchKMeans(n_clusters=parts, random_state=seed, n_init=1, batch_size=4096)
+    km.fit(normalise(svec))
+    return normalise(km.cluster_centers_.astype(np.float32))
+
+
+def semantic_neighbours(
+    rd: Any,
+    ray: Any,
+    rows_dir: Path,
+    centres: np.ndarray,
+    offsets_ref: Any,
+    threshold: float,
+    n: int,
+) -> tuple[np.ndarray, pl.DataFrame]:
+    centres_ref = ray.put(centres)
+
+    def assign(batch: Any, offsets: np.ndarray, c: np.ndarray) -> Any:
+        import pyarrow as pa
+
+        pos = row_positions(batch, offsets)
+        emb = matrix(batch["emb"])
+        c = get_value(c)
+        part = (
+            np.argmax(emb @ c.T, axis=1).astype(np.int32)
+            if len(c) > 1
+            else np.zeros(len(pos), np.int32)
+        )
+        return pa.table(
+            {"pos": pos, "part": part, "emb": batch["emb"], "nonempty": batch["nonempty"]}
+        )
+
+    def within(group: Any, thr: float) -> Any:
+        import pyarrow as pa
+
+        from inspector.core.scale.partitions import neighbours
+
+        pos = np.asarray(group["pos"], dtype=np.int64)
+        emb = matrix(group["emb"])
+        score, pairs = neighbours(pos, emb, np.asarray(group["nonempty"]), thr)
+        pa_list = pa.array([None] * len(pos), pa.list_(pa.int64()))
+        sims_list = pa.array([None] * len(pos), pa.list_(pa.float32()))
+        if pairs.height:
+            per = pairs.group_by("a").agg("b", "similarity")
+            where = {int(a): i for i, a in enumerate(per["a"].to_list())}
+            bs_, ss_ = per["b"].to_list(), per["similarity"].to_list()
+            pa_list = pa.array(
+                [bs_[where[p]] if p in where else None for p in pos.tolist()], pa.list_(pa.int64())
+            )
+            sims_list = pa.array(
+                [ss_[where[p]] if p in where else None for p in pos.tolist()],
+                pa.list_(pa.float32()),
+            )
+        return pa.table(
+            {"pos": pos, "score": score.astype(np.float32), "pb": pa_list, "ps": sims_list}
+        )
+
+    ds = (
+        rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "nonempty"])
+        .map_batches(assign, fn_args=(offsets_ref, centres_ref), batch_format="pyarrow")
+        .groupby("part")
+        .map_groups(within, fn_args=(threshold,), batch_format="pyarrow")
+    )
+    score = np.full(n, np.nan, np.float32)
+    pa_: list[np.ndarray] = []
+    pb_: list[np.ndarray] = []
+    ps_: list[np.ndarray] = []
+    for batch in ds.iter_batches(batch_format="pyarrow", batch_size=200_000):
+        frame = as_frame(batch)
+        score[frame["pos"].to_numpy()] = frame["score"].to_numpy()
+        pairs = frame.select("pos", "pb", "ps").drop_nulls("pb").explode("pb", "ps")
+        pa_.append(pairs["pos"].to_numpy())
+        pb_.append(pairs["pb"].to_numpy())
+        ps_.append(pairs["ps"].to_numpy())
+    pairs = pl.DataFrame(
+        {
+            "a": np.concatenate(pa_) if pa_ else np.zeros(0, np.int64),
+            "b": np.concatenate(pb_) if pb_ else np.zeros(0, np.int64),
+            "similarity": np.concatenate(ps_).astype(np.float32)
+            if ps_
+            else np.zeros(0, np.float32),
+        }
+    )
+    return score, pairs
