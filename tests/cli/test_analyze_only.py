@@ -46,6 +46,7 @@ def test_only_duplicates_needs_no_layout_and_no_rules(tmp_path, data, monkeypatc
         "inspector.core.map.mapping.layout_2d",
         "inspector.core.map.mapping.cluster_map",
         "inspector.core.junk.quality.text_values",
+        "inspector.core.map.mapping.knn_graph",  # semantic pairs need no graph
     )
     out = analyze(tmp_path, data, "--only", "duplicates")
     found = reasons(out)
@@ -56,9 +57,10 @@ def test_only_duplicates_needs_no_layout_and_no_rules(tmp_path, data, monkeypatc
     run = json.loads((out / "run.json").read_text())
     assert run["engine"] == "local" and run["rows"] == 35 and run["only"] == ["duplicates"]
     stages = run["seconds_per_stage"]
-    assert {"read", "embedding", "neighbours", "exact", "minhash", "semantic", "write"} <= set(
+    assert {"read", "embedding", "similar_pairs", "exact", "minhash", "semantic", "write"} <= set(
         stages
     )
+    assert "neighbours" not in stages
     assert "layout" not in stages and "clusters" not in stages
     table = pl.read_parquet(out / "analysis.parquet")
     assert table["x"].is_nan().all() and (table["cluster"] == -1).all()
@@ -126,3 +128,19 @@ def test_only_duplicates_reuses_a_cached_map(tmp_path, data, monkeypatch):
     again = pl.read_parquet(analyze(tmp_path, data, "--only", "duplicates") / "analysis.parquet")
     assert again["x"].to_list() == full["x"].to_list()
     assert again["cluster"].to_list() == full["cluster"].to_list()
+
+
+def test_only_duplicates_finds_the_groups_the_whole_analysis_finds(tmp_path, data, monkeypatch):
+    """Without the graph (--only duplicates compares every pair) the duplicate columns are
+    those of the whole analysis, which finds its semantic pairs on the kNN graph."""
+    monkeypatch.setenv("INSPECTOR_HOME", str(tmp_path / "home"))
+    cols = ["id", "dup_group", "dup_kind", "dup_representative", "dup_similarity", "dup_removed"]
+    full = pl.read_parquet(analyze(tmp_path, data) / "analysis.parquet").select(cols)
+    forbid(monkeypatch, "inspector.core.map.mapping.knn_graph")
+    only = pl.read_parquet(analyze(tmp_path, data, "--only", "duplicates") / "analysis.parquet")
+    assert only.select(cols).equals(full)
+    assert full["dup_kind"].drop_nulls().unique().sort().to_list() == [
+        "exact_duplicate",
+        "minhash_duplicate",
+        "semantic_duplicate",
+    ]

@@ -1,8 +1,8 @@
 """``inspector analyze --only``: which finders run, what each needs, and how a partial run
 leaves the other finders' stored proposals alone.
 
-duplicates need the vectors and the kNN graph (no layout); outliers the graph; leaks the
-vectors (and an eval set); quality neither. Nothing here computes a layout.
+duplicates need the vectors (their semantic pairs are found without a graph); outliers the
+kNN graph; leaks the vectors (and an eval set); quality neither. Nothing here computes a layout.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ STAGE_NAMES = {
     "map": "map",
     "embedding": "embedding",
     "neighbours": "neighbours",
+    "similar pairs": "similar_pairs",  # semantic pairs without a graph (--only duplicates)
     "layout": "layout",
     "clusters": "clusters",
     "quality rules": "quality",

@@ -171,6 +171,7 @@ def analyze_junk(
     knn: tuple[np.ndarray, np.ndarray] | None = None,
     vectors: np.ndarray | None = None,
     semantic_threshold: float | None = None,
+    pairs_from_vectors: bool = False,
     side_vectors: Callable[[list[str]], np.ndarray] | None = None,
     learned_sides: tuple[np.ndarray, np.ndarray] | None = None,
     eval: EvalSet | None = None,
@@ -189,7 +190,9 @@ def analyze_junk(
     ``text_cols`` are the fields compared for duplicates (default: prompt and response).
     ``knn`` is the shared neighbour graph ``(indices, sims)`` of the rows' embeddings; with it
     come semantic duplicates (cosine ≥ ``semantic_threshold``) and the outlier score.
-    ``vectors`` (optional) give exact cosines to each group's representative.
+    ``vectors`` (optional) give exact cosines to each group's representative. With
+    ``pairs_from_vectors`` (and no ``knn``) the semantic pairs are found from ``vectors``
+    directly (:func:`duplicates.threshold_semantic_pairs`): for a run that needs no graph.
 
     Preference pairs (``chosen_col`` and ``rejected_col``) compared on several fields are near
     copies only when every field is near on its own (:class:`PairSides`): ``side_vectors``
@@ -282,10 +285,16 @@ def analyze_junk(
         absorb(groups, alive)
         results["minhash"] = _lift(groups, alive, n)
         progress.advance()
-    if knn is not None:
+    by_vectors = knn is None and pairs_from_vectors and vectors is not None
+    if knn is not None or by_vectors:
         progress.status("semantic duplicates", total=1)
         threshold = DEFAULT_SEMANTIC_THRESHOLD if semantic_threshold is None else semantic_threshold
-        pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
+        if knn is not None:
+            pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
+        else:
+            assert vectors is not None
+            pairs = duplicates.threshold_semantic_pairs(vectors, threshold, valid, progress)
+            progress.status("semantic duplicates", total=1)  # the pairs are a stage of their own
         if isinstance(guard, PairSides) and guard.embed is not None and len(pairs):
             # a pair is as similar as its least similar field
             least = guard.least_cosine(pairs["a"].to_numpy(), pairs["b"].to_numpy(), progress)

@@ -145,14 +145,16 @@ def run_analysis(
     ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`).
 
     With ``params.only`` only those finders run, each with what it needs: duplicates the
-    vectors and kNN graph, outliers the graph, leaks the vectors (and ``against``), quality
-    neither; the layout and clusters are then taken from the caches or left empty (x, y
+    vectors (up to ``PAIRS_WITHOUT_GRAPH_MAX`` rows their semantic pairs are found without a
+    graph, unless outliers build one; above, the kNN graph too),
+    outliers the kNN graph, leaks the vectors (and ``against``), quality neither; the layout and clusters are then taken from the caches or left empty (x, y
     null, cluster -1). The stored proposals of the finders that did not run are kept.
 
     ``map_runner`` computes the whole map (default :func:`compute_map`, in this process); the
     window passes :func:`inspector.core.map.process.compute_map_isolated`, as its map dock
     does, so an uncached map never holds the window's interpreter."""
     from inspector.core.jobs import StageClock
+    from inspector.core.junk.duplicates import PAIRS_WITHOUT_GRAPH_MAX
     from inspector.core.junk.finder_sets import (
         FINDERS,
         STAGE_NAMES,
@@ -185,11 +187,19 @@ def run_analysis(
     rules = load_rules(params.rules_path or project_rules_path(project))
     if params.only is not None:
         rules = rules_for(rules, only)
-    graph = bool(only & {"duplicates", "outliers"})
+    # the full map and the outliers need the kNN graph; duplicates alone, up to the size the
+    # graph is exact, compare every pair instead (the same groups, faster): above it the cell
+    # search misses pairs the graph finds (benchmarks/results/bench_junk.json)
+    graph = (
+        params.only is None
+        or "outliers" in only
+        or project.dataset.height > PAIRS_WITHOUT_GRAPH_MAX
+    )
+    dedup = "duplicates" in only
     progress.status("map")
     if params.only is None:
         mapped = (map_runner or compute_map)(project, map_params, progress, remember=False)
-    elif graph or (params.against and "leaks" in only):
+    elif graph or dedup or (params.against and "leaks" in only):
         mapped = compute_map(
             project, map_params, progress, layout=False, neighbours=graph, remember=False
         )
@@ -202,13 +212,13 @@ def run_analysis(
     eval_set = None
     if params.against and "leaks" in only:
         eval_set = _eval_set(project, params, map_params, kwargs["text_cols"], progress)
-    dedup = "duplicates" in only
     result = analyze_junk(
         frame,
         **kwargs,
-        knn=mapped.knn if dedup else None,
+        knn=mapped.knn if dedup and graph else None,
         vectors=mapped.vectors if mapped.vectors.shape[1] else None,
         semantic_threshold=threshold,
+        pairs_from_vectors=dedup and not graph,
         side_vectors=None if map_params.vectors_column else _embedder(map_params.model, progress),
         learned_sides=_learned_sides(project) if "quality" in only else None,
         eval=eval_set,

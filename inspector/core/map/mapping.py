@@ -148,7 +148,8 @@ def build_graph(
         idx, sims = _graph(v, k, progress, seed, cache, digest, timings)
     else:
         idx, sims = np.zeros((n, 0), np.int32), np.zeros((n, 0), np.float32)
-    xy = cached_layout(n, digest, idx.shape[1], seed) if neighbours and cache else None
+    # the layout's cache key holds the graph's k (capped at n - 1), computed or not
+    xy = cached_layout(n, digest, max(0, min(k, n - 1)), seed) if cache else None
     if xy is None:
         nan = np.full((n, 2), np.nan, np.float32)
         none = np.full(n, -1, np.int32)
