@@ -74,7 +74,7 @@ def minhash_pairs(
     ds = (
         rd.read_parquet(str(rows_dir), columns=["file", "rec", "bands", "empty_sig"])
         .map_batches(explode, fn_args=(offsets_ref, mask_ref, parts), batch_format="pyarrow")
-        .groupby("part")
+        .groupby("part", num_partitions=parts)
         .map_groups(buckets, batch_format="pyarrow")
     )
     frames = [as_frame(b) for b in ds.iter_batches(batch_format="pyarrow", batch_size=500_000)]

@@ -80,7 +80,7 @@ def semantic_neighbours(
     ds = (
         rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "nonempty"])
         .map_batches(assign, fn_args=(offsets_ref, centres_ref), batch_format="pyarrow")
-        .groupby("part")
+        .groupby("part", num_partitions=len(centres))  # Ray's default: 200 reduce tasks
         .map_groups(within, fn_args=(threshold,), batch_format="pyarrow")
     )
     score = np.full(n, np.nan, np.float32)
