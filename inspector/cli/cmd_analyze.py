@@ -79,7 +79,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="ROWS",
         help="--engine ray: rows UMAP is fitted on; the rest are placed from them",
     )
-    p.set_defaults(handler=run_guarded(_analyze))
+    # run as a process, it ends without the interpreter's teardown (cli.exit_at_once)
+    p.set_defaults(handler=run_guarded(_analyze), exit_at_once=True)
 
 
 def _analyze(args: argparse.Namespace) -> int:
