@@ -25,11 +25,17 @@ STUBBED = {
 }
 
 
-def dynamic_symbols(nm: str, path: Path, defined: bool) -> set[str]:
+def dynamic_symbols(nm: str, paths: list[Path], defined: bool) -> set[str]:
+    """The dynamic symbols the libraries define (or use), without versions; one ``nm`` run
+    per 200 libraries (one run per library takes ~20 s over a bundle, this under a second)."""
     flag = "--defined-only" if defined else "--undefined-only"
-    done = subprocess.run([nm, "-D", flag, str(path)], capture_output=True, text=True)
-    # "ADDR T name@@VERSION" / "U name@VERSION": the name, without its version
-    return {line.split()[-1].split("@")[0] for line in done.stdout.splitlines() if line.strip()}
+    found: set[str] = set()
+    for start in range(0, len(paths), 200):
+        chunk = [str(p) for p in paths[start : start + 200]]
+        done = subprocess.run([nm, "-D", "-A", flag, *chunk], capture_output=True, text=True)
+        # "FILE: ADDR T name@@VERSION" / "FILE: U name@VERSION": the name, without its version
+        found |= {ln.split()[-1].split("@")[0] for ln in done.stdout.splitlines() if ln.strip()}
+    return found
 
 
 def elf_files(folder: Path) -> list[Path]:
@@ -67,12 +73,9 @@ def main() -> int:
     ]
     if not targets:
         return 0
-    wanted: set[str] = set()
-    for lib in libraries:
-        if lib not in targets:
-            wanted |= dynamic_symbols(nm, lib, defined=False)
+    wanted = dynamic_symbols(nm, [lib for lib in libraries if lib not in targets], defined=False)
     for lib in targets:
-        used = dynamic_symbols(nm, lib, defined=True) & wanted
+        used = dynamic_symbols(nm, [lib], defined=True) & wanted
         if used:
             print(f"stub_libs: {lib.name} stays: {len(used)} of its symbols are used")
             continue

@@ -62,10 +62,10 @@ def test_an_unused_library_becomes_a_stub_and_a_used_one_stays(stub_libs, tmp_pa
 
     assert stub_libs.main() == 0
 
-    assert "unused_f" not in stub_libs.dynamic_symbols("nm", unused, defined=True)
+    assert "unused_f" not in stub_libs.dynamic_symbols("nm", [unused], defined=True)
     assert unused.stat().st_size <= before
     assert os.access(unused, os.X_OK)
-    assert "used_f" in stub_libs.dynamic_symbols("nm", used, defined=True)
+    assert "used_f" in stub_libs.dynamic_symbols("nm", [used], defined=True)
     # the library that lists both as NEEDED still loads and calls the one it uses
     lib = ctypes.CDLL(str(user), mode=os.RTLD_LOCAL)
     assert lib.user_f() == 42
