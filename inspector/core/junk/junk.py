@@ -228,6 +228,8 @@ def analyze_junk(
     from inspector.core.junk.quality import evaluate
 
     texts = combined_text(frame, cols) if cols else pl.Series("text", [""] * n)
+    # the exact finder's keys (the quality rules' too): timed as its stage, not the one before
+    progress.status("exact duplicates" if exact and cols else "quality rules", total=1)
     keys = duplicates.exact_keys(texts, normalization)
     valid = keys.get_column("nonempty").to_numpy()  # empty texts: zero vectors
     qual = evaluate(frame, fields, rules, knn=knn, valid=valid, progress=progress)
