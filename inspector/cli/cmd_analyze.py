@@ -98,6 +98,8 @@ def _analyze(args: argparse.Namespace) -> int:
     only = parse_only(args.only)
     if only is None or "duplicates" in only:
         start_in_background(prepare_kernels)
+    if _embeds_with_default_model(args, only):
+        start_in_background(_load_default_model)  # while the data is read
     params = AnalysisParams(
         only=only,
         map=MapParams(model=args.model, embed_field=args.embed_field, vectors_column=args.vectors),
@@ -144,6 +146,23 @@ def _analyze(args: argparse.Namespace) -> int:
         + f"); wrote {result.path}, {export.path} ({export.rows:,} rows) and {out / 'run.json'}"
     )
     return 0
+
+
+def _embeds_with_default_model(args: argparse.Namespace, only: tuple[str, ...] | None) -> bool:
+    """This run embeds with the default model, which is already prepared (loading it takes
+    no download, no distillation and no progress to show)."""
+    from inspector.core.map.models import DEFAULT_NAME, is_default_prepared
+
+    needs_vectors = only is None or bool({"duplicates", "leaks", "outliers"} & set(only))
+    return (
+        needs_vectors and not args.vectors and args.model == DEFAULT_NAME and is_default_prepared()
+    )
+
+
+def _load_default_model() -> None:
+    from inspector.core.map.models import DEFAULT_NAME, load_embedder
+
+    load_embedder(DEFAULT_NAME)  # kept loaded: the embedding step finds it
 
 
 def start_in_background(work) -> None:
