@@ -53,9 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--only",
         metavar="FINDER[,FINDER]",
-        help="run only these finders and what they need: duplicates (vectors and the "
-        "neighbour graph, no map layout), quality (the text rules), leaks (needs --against), "
-        "outliers (the neighbour graph). Default: everything, with the map",
+        help="run only these finders and what they need: duplicates (vectors, no map "
+        "layout; the neighbour graph only above 20,000 rows), quality (the text rules), leaks "
+        "(needs --against), outliers (the neighbour graph). Default: everything, with the map",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="print the seconds of every stage")
     p.add_argument(
