@@ -8,7 +8,8 @@ its params are a snapshot taken on the caller's thread (the labels as rows and 0
 dataset, which is only read), so the job never touches the store or the window. The saved
 model and scores stay in place until the job has written the new ones (scores file first,
 then the model JSON that names it, each atomically: ``save_learned(versioned=True)``);
-until then the caller keeps showing the old scores.
+until then the caller keeps showing the old scores. The window runs :func:`run` in a child
+process (:mod:`inspector.core.learn.retrain_process`), whose GIL is not the window's.
 """
 
 from __future__ import annotations

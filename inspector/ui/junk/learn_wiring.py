@@ -32,6 +32,7 @@ from inspector.core.learn.project_learn import (
     learned_keep_probability,
     learned_signal_flags,
 )
+from inspector.core.map.process import start_helper
 
 if TYPE_CHECKING:
     from inspector.core.data.dataset import Dataset
@@ -284,6 +285,8 @@ class LearnController(QObject):
             enabled_when=lambda: host.project is not None,
             tip="Learn keep/drop from your labels and score every row (runs in the background)",
         )
+        # the process server the training's child is forked from, while the window is small
+        QTimer.singleShot(0, start_helper)
         if host.project is not None:
             self._opened(host.project)
 
