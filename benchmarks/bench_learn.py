@@ -375,6 +375,8 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    from inspector.core.learn import retrain_process
+    from inspector.ui.junk import learn_wiring
     from inspector.ui.shell.app import make_app
     from inspector.ui.shell.features import install_learn, install_review
     from inspector.ui.shell.main_window import MainWindow
@@ -452,6 +454,30 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
         idle_in.append(inside)
     app.processEvents()
     learn.retrainer.min_labels = min_labels
+    # the main thread's share of a finished run: the swap of what the job read (timed)
+    swaps: list[float] = []
+    done = learn._done
+
+    parts: dict[str, float] = {}
+    for name in ("_show", "check_due"):  # what the swap spends its time on
+        inner = getattr(learn, name)
+
+        def timed(*a, _inner=inner, _name=name):
+            t = time.perf_counter()
+            try:
+                return _inner(*a)
+            finally:
+                parts[_name] = parts.get(_name, 0.0) + time.perf_counter() - t
+
+        setattr(learn, name, timed)
+
+    def timed_done(project, out) -> None:
+        parts.clear()
+        t = time.perf_counter()
+        done(project, out)
+        swaps.append(time.perf_counter() - t)
+
+    learn._done = timed_done
     # the labels that make training due, then keys until the run has ended
     hub = review.hub
     rows = np.arange(labels)
@@ -466,9 +492,14 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
     load_busy = os.getloadavg()
     generation = learn.retrainer.running
     # until this run ends (the keys' own labels would start the next run when it does)
+    stages: list[str] = []  # the run's stage at each key (the child's, as the job sees it)
+    when: list[float] = []  # seconds into the run
     while learn.retrainer is not None and learn.retrainer.running == generation:
+        job = window.jobs.current("learn")
+        stages.append(job.progress.stage if job is not None else "")
         total, inside = key_to_paint(decide[len(busy_total) % 3])
         busy_total.append(total)
+        when.append(time.perf_counter() - t_start)
         busy_in.append(inside)
         until = time.perf_counter() + gap_s
         while time.perf_counter() < until:
@@ -494,11 +525,29 @@ def keys_timing(n_rows: int, keys: int = 200, labels: int = 30, gap_s: float = 0
             "training_seconds": round(train_s, 1),
             "trained_at": None if learn.retrainer is None else learn.retrainer.trained_at,
             "error": learn.last_error,
+            "isolated": learn_wiring.ISOLATE,
+            "child_nice": retrain_process.NICE,
+            "done_on_main_thread_ms": [round(x * 1000, 1) for x in swaps],
+            "done_parts_ms": {k: round(v * 1000, 1) for k, v in parts.items()},
+            "slowest_keys": [
+                {
+                    "ms": round(busy_total[i] * 1000, 1),
+                    "at_s": round(when[i], 1),
+                    "stage": stages[i],
+                }
+                for i in np.argsort(busy_total)[::-1][:10]
+            ],
+            "key_to_paint_by_stage": {
+                stage: stats([t for t, st in zip(busy_total, stages, strict=True) if st == stage])
+                for stage in dict.fromkeys(stages)
+            },
         },
         "note": "real window (offscreen), review session 'all', keys a/x/space; a key's time "
         "is from the press to the paint of the next sample (the label saved with fsync "
         "inside the key handler); while training: a key every ~0.1 s until the run ends. "
-        "Embeddings: synthetic 256-d vectors put in the default model's cache beforehand",
+        "Embeddings: synthetic 256-d vectors put in the default model's cache beforehand. "
+        "isolated: the run in a child process (core/learn/retrain_process.py); "
+        "done_on_main_thread_ms: the finished run's swap on the main thread",
     }
     window.close()
     return out
@@ -571,7 +620,7 @@ def keys_main(args: argparse.Namespace) -> None:
     run["machine"]["switch_interval_s"] = sys.getswitchinterval()  # the window sets it
     report.setdefault("runs", []).append(run)
     report["latest"] = run
-    text = json.dumps(report, indent=2, ensure_ascii=False)
+    text = json.dumps(report, indent=1, ensure_ascii=False)  # as the file is kept
     print(json.dumps(run, indent=1))
     KEYS_OUT.parent.mkdir(parents=True, exist_ok=True)
     KEYS_OUT.write_text(text + "\n")

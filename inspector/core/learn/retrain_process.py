@@ -54,7 +54,7 @@ POLL_S = 0.05
 SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage changes at once)
 ERRORS: dict[str, type[DataError]] = {"LearnError": LearnError, "DataError": DataError}
 SHM_BYTES_PER_ROW = 8 * 1024  # the hand-over's size, generously: two 1024-d float16 rows + texts
-NICE = 10  # the child's CPU priority below the window's: a key press wins a busy core
+NICE = 19  # the child at the lowest CPU priority: a key press wins a busy core (bench_learn keys)
 VECTORS = ("prompt_vectors", "answer_vectors", "signal_values", "lengths")  # the explainer's
 # files the saved model may name; anything else of these shapes is a leftover
 SAVED_GLOBS = {"scores": "scores-*.parquet", "signal_flags": "signals-*.parquet",
@@ -108,6 +108,7 @@ def run_isolated(
             "generation": params.generation,
             "learn": params.learn,
             "want_vectors": want_vectors,
+            "nice": NICE,
         }
         done = _run_child(work, meta, params.folder, progress, on_start)
         vectors = None
@@ -289,7 +290,7 @@ def _child_main(conn: Any, work: str, meta: dict[str, Any], env: dict[str, str])
     os.environ.update(env)
     if hasattr(os, "nice"):  # POSIX; elsewhere the child keeps the window's priority
         try:
-            os.nice(NICE)
+            os.nice(int(meta.get("nice", NICE)))
         except OSError:
             pass
     folder = Path(work)
