@@ -1,7 +1,8 @@
 """Benchmark the junk finders against their peers, side by side, and print JSON.
 
     python3 benchmarks/bench_junk.py [--rows 1000000]
-        [--only defaults,rules,semantic,dedup_cli,million,million_dedup,pair_recall,embed_rate]
+        [--only defaults,rules,semantic,dedup_cli,million,million_dedup,pair_recall,embed_rate,
+                semantic_routes,graph] [--cli-rows 2415] [--cli-repeat 3] [--repeat 1]
 
 - semantic dedup beside semhash, same texts, same model (time ratio, pair F1);
 - ``inspector analyze --only duplicates`` beside a semhash script, each a fresh process from
@@ -413,6 +414,7 @@ def bench_dedup_cli(
         script = root / "semhash_dedup.py"
         script.write_text(SEMHASH_SCRIPT)
         for rows in sizes:
+            load_before = [round(x, 2) for x in os.getloadavg()]
             data = root / f"answers-{rows}.jsonl"
             sample = frame if rows == len(frame) else varied_answers(frame, rows)
             sample.write_ndjson(data)
@@ -446,8 +448,21 @@ def bench_dedup_cli(
             warm = _timed_process(ours_cmd, env)  # the last home's caches now hold the vectors
             best_ours = min(ours_runs, key=lambda x: x["wall"])
             best_theirs = min(theirs_runs, key=lambda x: x["wall"])
+            walls_ours = [x["wall"] for x in ours_runs]
+            walls_theirs = [x["wall"] for x in theirs_runs]
             report["sizes"][str(rows)] = {
                 "rows": rows,
+                "load_average_before": load_before,
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "median": {
+                    "inspector_wall": float(np.median(walls_ours)),
+                    "semhash_wall": float(np.median(walls_theirs)),
+                    "inspector_cpu": float(np.median([x["cpu"] for x in ours_runs])),
+                    "semhash_cpu": float(np.median([x["cpu"] for x in theirs_runs])),
+                    "wall_ratio_semhash_over_inspector": round(
+                        float(np.median(walls_theirs)) / float(np.median(walls_ours)), 2
+                    ),
+                },
                 "inspector_cold": best_ours,
                 "inspector_warm": {"wall": warm["wall"], "cpu": warm["cpu"]},
                 "semhash": best_theirs,
@@ -604,6 +619,50 @@ def pair_recall(rows: int = 50_000, threshold: float = 0.98) -> dict[str, Any]:
     }
 
 
+def semantic_routes(frame: pl.DataFrame, rows: int = 32_192, t: float = 0.98) -> dict[str, Any]:
+    """On real answers (:func:`varied_answers`, the default model's vectors, cached after a
+    first run): the pairs at cosine >= ``t`` and their groups by the cell search
+    (``threshold_pairs``), by the kNN graph (ivf, k=15: analyze's route above 20k rows) and
+    by comparing every pair (analyze --only duplicates up to 20k rows), against all pairs."""
+    from inspector.core.junk.duplicates import components, semantic_pairs
+    from inspector.core.map.embed import embed_texts
+    from inspector.core.map.neighbors import knn_graph, threshold_pairs
+
+    v = embed_texts(varied_answers(frame, rows).get_column("output").to_list(), "default")
+    clock = _Clock()
+    a, b, _s = threshold_pairs(v, t)
+    t_cells = clock.lap()
+    idx, sims = knn_graph(v, k=15, cache=False, method="ivf")
+    graph = semantic_pairs(idx, sims, t)
+    t_graph = clock.lap()
+    exact: set[tuple[int, int]] = set()
+    for start in range(0, rows, 2048):
+        qa, qb = np.nonzero(v[start : start + 2048] @ v.T >= t)
+        qa = qa + start
+        keep = qa < qb
+        exact.update(zip(qa[keep].tolist(), qb[keep].tolist(), strict=True))
+    t_all = clock.lap()
+    pairs = np.array(sorted(exact), dtype=np.int64).reshape(-1, 2)
+    truth = components(rows, pairs[:, 0], pairs[:, 1])
+    out: dict[str, Any] = {"rows": rows, "threshold": t, "pairs_all": len(exact)}
+    routes = {
+        "cells": (a, b, t_cells),
+        "graph_ivf_k15": (graph["a"].to_numpy(), graph["b"].to_numpy(), t_graph),
+    }
+    for name, (ra, rb, secs) in routes.items():
+        found = set(zip(ra.tolist(), rb.tolist(), strict=True))
+        group = components(rows, ra, rb)
+        out[name] = {
+            "recall": round(len(found & exact) / max(1, len(exact)), 4),
+            "false_pairs": len(found - exact),
+            "rows_in_groups": int((group >= 0).sum()),
+            "same_groups_as_all_pairs": bool(np.array_equal(group, truth)),
+            "seconds": secs,
+        }
+    out["all_pairs"] = {"rows_in_groups": int((truth >= 0).sum()), "seconds": t_all}
+    return out
+
+
 def embed_rate(frame: pl.DataFrame, rows: int = 20_000) -> dict[str, Any]:
     """Rows per second of the default model on ``rows`` varied answers, no cache: what a
     cold 1M-row run adds before any duplicate is found."""
@@ -621,13 +680,16 @@ def embed_rate(frame: pl.DataFrame, rows: int = 20_000) -> dict[str, Any]:
     }
 
 
-def bench_million(frame: pl.DataFrame, rows: int, quality: bool = True) -> dict[str, Any]:
+def bench_million(
+    frame: pl.DataFrame, rows: int, quality: bool = True, graph: bool = False
+) -> dict[str, Any]:
     from inspector.core.data.normalize import LEXICAL, combined_text
     from inspector.core.junk import minhash
     from inspector.core.junk.duplicates import find_exact_duplicates, find_minhash_duplicates
     from inspector.core.junk.quality import evaluate
     from inspector.core.junk.quality_rules import load_rules, published_rules
 
+    load_before = [round(x, 2) for x in os.getloadavg()]
     t0 = time.perf_counter()
     big, planted = million_rows(frame, rows)
     t_build = time.perf_counter() - t0
@@ -660,12 +722,19 @@ def bench_million(frame: pl.DataFrame, rows: int, quality: bool = True) -> dict[
         "target_seconds": 120,
     }
     del sig, texts
-    out["semantic_synthetic_vectors"] = semantic_million(rows)
+    out["semantic_synthetic_vectors"] = semantic_million(rows, knn=graph)
     out["exact_minhash_semantic_total_wall"] = round(
         out["exact_minhash"]["seconds"]["total_wall"]
         + out["semantic_synthetic_vectors"]["seconds"]["total_wall"],
         1,
     )
+    out["exact_minhash_semantic_total_cpu"] = round(
+        out["exact_minhash"]["seconds"]["total_cpu"]
+        + out["semantic_synthetic_vectors"]["seconds"]["total_cpu"],
+        1,
+    )
+    out["load_average_before"] = load_before
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     out["condition"] = (
         "vectors already computed (cached from an earlier run, or a column of the file); a "
         "cold run embeds first: see embedding_rate"
@@ -708,12 +777,40 @@ def default_flag_rate(frame: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+def merge_keeping_history(previous: dict[str, Any], report: dict[str, Any], run: int) -> None:
+    """``report``'s parts into ``previous``; a figure it replaces moves to ``history`` (with
+    the index in ``runs`` of the run that replaced it), and dedup_cli sizes not measured
+    this time stay."""
+    history = previous.setdefault("history", [])
+    for key, value in report.items():
+        old = previous.get(key)
+        if key in ("machine", "sample") or old is None:
+            previous[key] = value
+            continue
+        if key == "dedup_cli_vs_semhash" and "sizes" in old:
+            for size, entry in value["sizes"].items():
+                if size in old["sizes"]:
+                    history.append({"key": f"{key}.sizes.{size}", "replaced_by_run": run,
+                                    "value": old["sizes"][size]})  # fmt: skip
+                old["sizes"][size] = entry
+            previous[key] = {**old, **{k: v for k, v in value.items() if k != "sizes"}}
+            continue
+        history.append({"key": key, "replaced_by_run": run, "value": old})
+        previous[key] = value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--only", default="defaults,rules,semantic,million")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--repeat", type=int, default=3, help="million_dedup: runs (best kept)")
+    parser.add_argument(
+        "--cli-rows", default="", help="dedup_cli: sizes, comma-separated (default 2415,32192)"
+    )
+    parser.add_argument(
+        "--cli-repeat", type=int, default=3, help="dedup_cli: runs of each side (median kept)"
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     frame = pl.read_ndjson(SAMPLE)
@@ -733,19 +830,26 @@ def main() -> None:
         report["semantic_vs_semhash"] = bench_semantic(frame, (0.9, 0.95, 0.98))
         report["default_model_calibration"] = calibration_on_sample(frame)
     if "dedup_cli" in only:
-        report["dedup_cli_vs_semhash"] = bench_dedup_cli(frame, (len(frame), 32_192))
+        sizes = tuple(int(r) for r in args.cli_rows.split(",") if r) or (len(frame), 32_192)
+        report["dedup_cli_vs_semhash"] = bench_dedup_cli(frame, sizes, args.cli_repeat)
     if "million" in only:
         report["million_rows"] = bench_million(frame, args.rows)
     if "million_dedup" in only:  # exact + MinHash + semantic only (no quality rules)
-        runs = [bench_million(frame, args.rows, quality=False) for _ in range(args.repeat)]
+        graph = "graph" in only  # also the kNN-graph route, which analyze takes above 20k rows
+        runs = [
+            bench_million(frame, args.rows, quality=False, graph=graph) for _ in range(args.repeat)
+        ]
         best = min(runs, key=lambda r: r["exact_minhash_semantic_total_wall"])
         report["million_rows_dedup"] = {
             **best,
             "all_totals_wall": [r["exact_minhash_semantic_total_wall"] for r in runs],
+            "all_totals_cpu": [r["exact_minhash_semantic_total_cpu"] for r in runs],
             "target_seconds": 120,
         }
     if "pair_recall" in only:
         report["threshold_pairs_recall"] = pair_recall()
+    if "semantic_routes" in only:
+        report["semantic_routes_real"] = semantic_routes(frame)
     if "embed_rate" in only:
         report["embedding_rate"] = embed_rate(frame)
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -757,7 +861,7 @@ def main() -> None:
         if not runs and "machine" in previous:
             runs.append({"parts": "defaults,rules,semantic,million", **previous["machine"]})
         runs.append({"parts": args.only, **report["machine"]})
-        previous.update(report)
+        merge_keeping_history(previous, report, len(runs) - 1)
         previous["runs"] = runs
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(previous, indent=2, ensure_ascii=False) + "\n")
