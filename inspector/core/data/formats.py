@@ -188,8 +188,8 @@ def _find(schema: pl.Schema, role: str, check) -> str | None:
     """The column that plays ``role``: its usual names in order, spelt exactly, then in any
     case (``Question``/``Answer``)."""
     folded: dict[str, str] = {}
-    for column in schema:
-        folded.setdefault(column.lower(), column)
+    for present in schema:
+        folded.setdefault(present.lower(), present)
     for name in ALIASES.get(role, (role,)):
         for column in (name, folded.get(name)):
             if column is not None and column in schema and check(schema[column]):
