@@ -23,14 +23,11 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing as mp
 import os
 import re
 import shutil
 import sys
 import tempfile
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +36,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inspector.core import child
 from inspector.core.atomic import TEMP_MARK
 from inspector.core.data import formats
 from inspector.core.data.dataset import ID, Dataset
@@ -50,8 +48,6 @@ from inspector.core.learn.retrain import RetrainParams, RetrainResult
 
 log = logging.getLogger("inspector.learn")
 
-POLL_S = 0.05
-SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage changes at once)
 ERRORS: dict[str, type[DataError]] = {"LearnError": LearnError, "DataError": DataError}
 SHM_BYTES_PER_ROW = 8 * 1024  # the hand-over's size, generously: two 1024-d float16 rows + texts
 NICE = 19  # the child at the lowest CPU priority: a key press wins a busy core (bench_learn keys)
@@ -61,8 +57,7 @@ SAVED_GLOBS = {"scores": "scores-*.parquet", "signal_flags": "signals-*.parquet"
                "arrays": "quality_model-*.npz"}  # fmt: skip
 
 
-class ChildUnavailable(RuntimeError):
-    """No child process could be started here; the caller runs the job in its own process."""
+ChildUnavailable = child.ChildUnavailable
 
 
 class RetrainProcessDied(RuntimeError):
@@ -150,12 +145,9 @@ def _input_frame(ds: Dataset) -> pl.DataFrame:
     return ds.frame.select([c for c in ds.frame.columns if c in columns])
 
 
-def _context() -> mp.context.SpawnContext | mp.context.ForkServerContext:
-    """forkserver where there is one (the map's server, see core/map/process.py), else spawn:
-    plain fork would copy the window's threads' locks in whatever state they are in."""
-    if "forkserver" in mp.get_all_start_methods():
-        return mp.get_context("forkserver")
-    return mp.get_context("spawn")
+def _context() -> Any:
+    """forkserver where there is one (the map's server, see core/map/process.py), else spawn."""
+    return child.context()
 
 
 def _run_child(
@@ -165,62 +157,21 @@ def _run_child(
     progress: Progress,
     on_start: Callable[[int], None] | None,
 ) -> dict[str, Any]:
-    ctx = _context()
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child_main, args=(theirs, str(work), meta, _environment()), name="inspector-learn"
-    )
-    try:
-        proc.start()
-    except (OSError, RuntimeError, ValueError) as exc:  # no fork server, an unguarded __main__
-        ours.close()
-        theirs.close()
-        raise ChildUnavailable(str(exc)) from exc
-    theirs.close()
-    finished = False
-    try:
-        if on_start is not None and proc.pid is not None:
-            on_start(proc.pid)
-        while True:
-            progress.check()
-            if not ours.poll(POLL_S):
-                if not proc.is_alive() and not ours.poll():
-                    raise _died(proc)
-                continue
-            try:
-                message = ours.recv()
-            except EOFError:
-                proc.join(1)
-                raise _died(proc) from None
-            kind = message[0]
-            if kind == "progress":
-                _, stage, done, total, text = message
-                if (stage, total, text) != (progress.stage, progress.total, progress.message):
-                    progress.status(stage, total, text)
-                if done > progress.done:
-                    progress.advance(done - progress.done)
-            elif kind == "error":
-                _, name, fields, details = message
-                log.info("the learn process failed:\n%s", details)
-                finished = True
-                proc.join(5)
-                if name in ERRORS:
-                    raise ERRORS[name](fields.pop("message"), **fields)
-                raise RuntimeError(f"{name}: {fields['message']}")
-            elif kind == "done":
-                finished = True
-                proc.join(5)
-                return message[1]
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(1)
-        ours.close()
-        if not finished and proc.pid is not None:
+    args = (str(work), meta, child.environment())
+    proc, conn = child.start(_context(), _child_main, args, "inspector-learn")
+
+    def tidy(ended: bool) -> None:
+        if not ended and proc.pid is not None:
             tidy_after_kill(folder, proc.pid)
+
+    if on_start is not None and proc.pid is not None:
+        try:
+            on_start(proc.pid)
+        except BaseException:
+            tidy(False)
+            proc.kill()
+            raise
+    return child.pump(proc, conn, progress, what="learn", died=_died, errors=ERRORS, on_exit=tidy)
 
 
 def _died(proc: Any) -> RetrainProcessDied:
@@ -257,31 +208,7 @@ def tidy_after_kill(folder: Path, pid: int) -> list[Path]:
     return removed
 
 
-def _environment() -> dict[str, str]:
-    """The variables that say where caches and models are (the fork server may predate a
-    change to them)."""
-    prefixes = ("INSPECTOR_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "XDG_")
-    return {k: v for k, v in os.environ.items() if k.startswith(prefixes)}
-
-
 # -- the child ---------------------------------------------------------------------------
-
-
-class _PipeProgress(Progress):
-    """Progress that goes down the pipe: stage changes at once, counts every 50 ms."""
-
-    def __init__(self, conn: Any) -> None:
-        super().__init__(on_update=self._update)
-        self._conn = conn
-        self._sent: tuple = ()
-        self._last = 0.0
-
-    def _update(self, p: Progress) -> None:
-        head = (p.stage, p.total, p.message)
-        now = time.monotonic()
-        if head != self._sent or now - self._last >= SEND_EVERY_S:
-            self._sent, self._last = head, now
-            self._conn.send(("progress", p.stage, p.done, p.total, p.message))
 
 
 def _child_main(conn: Any, work: str, meta: dict[str, Any], env: dict[str, str]) -> None:
@@ -305,7 +232,7 @@ def _child_main(conn: Any, work: str, meta: dict[str, Any], env: dict[str, str])
             meta["generation"],
             meta["learn"],
         )
-        progress = _PipeProgress(conn)
+        progress = child.PipeProgress(conn)
         out = retrain.run(params, progress)
         learned = out.result
         assert learned is not None
@@ -341,18 +268,7 @@ def _child_main(conn: Any, work: str, meta: dict[str, Any], env: dict[str, str])
             )
         )
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        name = next((n for n, t in ERRORS.items() if type(exc) is t), type(exc).__name__)
-        if isinstance(exc, DataError) and name not in ERRORS:
-            name = "DataError"  # a subclass the parent does not know: its message survives
-        if isinstance(exc, DataError):
-            fields = {"message": exc.message, "file": exc.file, "line": exc.line,
-                      "field": exc.field, "hint": exc.hint}  # fmt: skip
-        else:
-            fields = {"message": str(exc)}
-        try:
-            conn.send(("error", name, fields, traceback.format_exc()))
-        except (OSError, ValueError):
-            pass
+        child.report_error(conn, exc, ERRORS)
         sys.exit(1)
     finally:
         conn.close()

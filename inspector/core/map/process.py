@@ -21,8 +21,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-import traceback
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +28,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from inspector.core import child
 from inspector.core.errors import DataError
 from inspector.core.jobs import Progress
 from inspector.core.map.mapping import MapResult, build_map
@@ -39,8 +38,7 @@ log = logging.getLogger("inspector.ui")
 
 TEXT = "__text"
 NAME_TEXT = "__name_text"  # the texts that name the clusters, when not the embedded ones
-POLL_S = 0.05
-SEND_EVERY_S = 0.05  # the child reports progress at most this often (stage changes at once)
+PARTIALS = ("layout", "clusters")  # small; vectors and neighbours come as files
 BIG = ("vectors", "knn_indices", "knn_sims")
 
 
@@ -106,20 +104,12 @@ def compute_map_isolated(
     return result
 
 
-class ChildUnavailable(RuntimeError):
-    """No child process could be started here; the map is then computed in this process."""
+ChildUnavailable = child.ChildUnavailable
 
 
 def _context() -> mp.context.SpawnContext | mp.context.ForkServerContext:
-    """forkserver where there is one: children forked from a small single-threaded server that
-    has this module loaded (quick to start, and the parent never forks its big, threaded
-    self); elsewhere spawn. Plain fork would copy the window's threads' locks (Qt, polars'
-    thread pool, numba's) in whatever state they are in."""
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return mp.get_context("spawn")
+    """The fork server (this module preloaded in it), else spawn: see :func:`child.context`."""
+    return child.context([__name__])
 
 
 def start_helper() -> None:
@@ -136,93 +126,16 @@ def start_helper() -> None:
 
 
 def _run_child(folder: Path, params: MapParams, progress: Progress) -> dict:
-    ctx = _context()
-    ours, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(
-        target=_child_main,
-        args=(theirs, str(folder), params.model, params.vectors_column, _environment()),
-        name="inspector-map",
-    )
-    try:
-        proc.start()
-    except (OSError, RuntimeError, ValueError) as exc:  # no fork server, an unguarded __main__
-        ours.close()
-        theirs.close()
-        raise ChildUnavailable(str(exc)) from exc
-    theirs.close()
-    try:
-        while True:
-            progress.check()
-            if not ours.poll(POLL_S):
-                if not proc.is_alive() and not ours.poll():
-                    raise RuntimeError(
-                        f"the map process ended unexpectedly (exit code {proc.exitcode})"
-                    )
-                continue
-            try:
-                message = ours.recv()
-            except EOFError:
-                proc.join(1)
-                raise RuntimeError(
-                    f"the map process ended unexpectedly (exit code {proc.exitcode})"
-                ) from None
-            kind = message[0]
-            if kind == "progress":
-                _, stage, done, total, text = message
-                if (stage, total, text) != (progress.stage, progress.total, progress.message):
-                    progress.status(stage, total, text)
-                if done > progress.done:
-                    progress.advance(done - progress.done)
-            elif kind == "partial":
-                progress.partial(message[1], message[2])
-            elif kind == "error":
-                _, name, text, details = message
-                log.info("the map process failed:\n%s", details)
-                if name == "DataError":
-                    raise DataError(text)
-                raise RuntimeError(f"{name}: {text}")
-            elif kind == "done":
-                proc.join(5)
-                return message[1]
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-            proc.join(2)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(1)
-        ours.close()
+    args = (str(folder), params.model, params.vectors_column, child.environment())
+    proc, conn = child.start(_context(), _child_main, args, "inspector-map")
+    return child.pump(proc, conn, progress, what="map", died=_died)
 
 
-def _environment() -> dict[str, str]:
-    """The variables that say where caches and models are: the fork server started earlier
-    and its children must still follow the window's current ones."""
-    prefixes = ("INSPECTOR_", "HF_", "TRANSFORMERS_", "SENTENCE_TRANSFORMERS_", "XDG_")
-    return {k: v for k, v in os.environ.items() if k.startswith(prefixes)}
+def _died(proc: Any) -> RuntimeError:
+    return RuntimeError(f"the map process ended unexpectedly (exit code {proc.exitcode})")
 
 
 # -- the child ---------------------------------------------------------------------------
-
-
-class _PipeProgress(Progress):
-    """Progress that goes down the pipe: stage changes at once, counts every 50 ms."""
-
-    def __init__(self, conn: Any) -> None:
-        super().__init__(on_update=self._update, on_partial=self._send_partial)
-        self._conn = conn
-        self._sent: tuple = ()
-        self._last = 0.0
-
-    def _update(self, p: Progress) -> None:
-        head = (p.stage, p.total, p.message)
-        now = time.monotonic()
-        if head != self._sent or now - self._last >= SEND_EVERY_S:
-            self._sent, self._last = head, now
-            self._conn.send(("progress", p.stage, p.done, p.total, p.message))
-
-    def _send_partial(self, name: str, value: Any) -> None:
-        if name in ("layout", "clusters"):  # small; vectors and neighbours come as files
-            self._conn.send(("partial", name, value))
 
 
 def _child_main(
@@ -241,7 +154,11 @@ def _child_main(
             vectors = vectors_from_column(shim, vectors_column)  # type: ignore[arg-type]
         del frame
         result = build_map(
-            texts, model=model, progress=_PipeProgress(conn), vectors=vectors, name_texts=naming
+            texts,
+            model=model,
+            progress=child.PipeProgress(conn, PARTIALS),
+            vectors=vectors,
+            name_texts=naming,
         )
         for name in BIG:
             np.save(Path(folder) / f"{name}.npy", np.ascontiguousarray(getattr(result, name)))
@@ -261,12 +178,7 @@ def _child_main(
             )
         )
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which decides
-        text = exc.describe() if isinstance(exc, DataError) else str(exc)
-        name = "DataError" if isinstance(exc, DataError) else type(exc).__name__  # subclasses too
-        try:
-            conn.send(("error", name, text, traceback.format_exc()))
-        except (OSError, ValueError):
-            pass
+        child.report_error(conn, exc)
         sys.exit(1)
     finally:
         conn.close()
