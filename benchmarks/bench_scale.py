@@ -3,6 +3,7 @@
     python benchmarks/bench_scale.py --rows 1000000 [--skip-local] [--skip-one-node]
         [--skip-two-node] [--map-sample 20000] [--models DIR]
     python benchmarks/bench_scale.py --placement [--fit 20000 --place 100000]
+    python benchmarks/bench_scale.py --embed
 
 Rows are made from ``../shared/data/alpaca_eval_sample.jsonl`` with variations (a number and
 a few random words added, 8% exact copies, 8% near copies), in shards of 250k rows. Each
@@ -31,6 +32,9 @@ the Ray engine does (``output.write_block``: the similarity-weighted mean of the
 sample rows). Seconds per 100k rows, the mean displacement between the two placements (in
 units of the sample layout's standard deviation) and the trustworthiness (k=10) of each
 placement on 3,000 placed rows. Stored under ``"placement"``, with the load average.
+
+``--embed`` profiles the default model on 4,096 texts (see ``embed_profile``); stored under
+``"embed_profile"``.
 """
 
 from __future__ import annotations
@@ -413,6 +417,60 @@ def placement(fit: int, place: int, seed: int = 0) -> dict:
     }
 
 
+def embed_profile(rows: int = 4096) -> dict:
+    """The default model's throughput on the texts the analysis embeds ('all': prompt and
+    answer; and the prompt alone), from this set's rows and from the shared sample: model2vec's
+    own ``encode`` (one thread) against ``static_encode.ChunkEncoder`` (cold: a new cache; warm:
+    the same rows again), in rows per CPU-second of this process (``time.process_time``, so
+    less distorted by other jobs than wall time), with the tokenizer's share of model2vec's
+    time. The vectors are compared element by element."""
+    import numpy as np
+    import polars as pl
+
+    from inspector.core.data import formats
+    from inspector.core.map.models import load_embedder
+    from inspector.core.map.static_encode import ChunkEncoder
+
+    model = load_embedder("default").model  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory() as tmp:
+        make_set(Path(tmp) / "d", rows)
+        sets = {"bench_scale rows": Path(tmp) / "d" / "part-00000.jsonl", "shared sample": SAMPLE}
+        out: dict = {"load_before": load()}
+        for name, path in sets.items():
+            frame = pl.read_ndjson(path)
+            spec = formats.detect_format(frame)
+            for field in ("all", "prompt"):
+                expr = formats.embed_field_expr(spec, field, frame.schema).fill_null("")
+                texts = frame.select(expr).to_series().to_list()[:rows]
+                cut = [t[: model.max_length * model.median_token_length] for t in texts]
+                model._set_max_length_in_tokenizer(model.max_length)
+                t0 = time.process_time()
+                ids = model.tokenize(cut)
+                tokenize = time.process_time() - t0
+                t0 = time.process_time()
+                want = model.encode(texts, use_multiprocessing=False)
+                old = time.process_time() - t0
+                enc = ChunkEncoder(model)
+                t0 = time.process_time()
+                got = enc.encode(texts)
+                cold = time.process_time() - t0
+                t0 = time.process_time()
+                enc.encode(texts)
+                warm = time.process_time() - t0
+                out[f"{name}, {field}"] = {
+                    "rows": len(texts),
+                    "chars_per_row": round(float(np.mean([len(t) for t in texts])), 1),
+                    "tokens_per_row": round(sum(map(len, ids)) / len(texts), 1),
+                    "model2vec_rows_per_cpu_s": round(len(texts) / old),
+                    "model2vec_tokenizer_share": round(tokenize / old, 2),
+                    "chunked_cold_rows_per_cpu_s": round(len(texts) / cold),
+                    "chunked_warm_rows_per_cpu_s": round(len(texts) / warm),
+                    "vectors_identical": bool(np.array_equal(got, want)),
+                }
+        out["load_after"] = load()
+    return out
+
+
 def per_cpu_rates(run: dict, cpus: int) -> dict:
     """Rows per second per CPU of each stage (from run.json's seconds per stage)."""
     rows = run.get("rows") or 0
@@ -434,7 +492,15 @@ def main() -> None:
     ap.add_argument("--placement", action="store_true", help="only the placement comparison")
     ap.add_argument("--fit", type=int, default=20_000, help="--placement: UMAP's sample rows")
     ap.add_argument("--place", type=int, default=100_000, help="--placement: rows placed")
+    ap.add_argument("--embed", action="store_true", help="only the embedding profile")
     args = ap.parse_args()
+    if args.embed:
+        figures = embed_profile()
+        results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        results["embed_profile"] = figures
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(figures, indent=2))
+        return
     if args.placement:
         figures = placement(args.fit, args.place)
         results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}

@@ -7,7 +7,8 @@ Names a user can give:
   (the standalone bundle ships it, distilled at build time). Needs no network, and no PyTorch
   once distilled (model2vec runs on numpy and tokenizers). Per CPU core: ~10,000 rows/s
   through model2vec's own encode for ~40-token prompts, ~1,200 for ~360-token prompt+answer
-  texts; ``static_encode`` gives the same vectors at ~50,000 and ~2,000-6,000 (cold-warm).
+  texts; ``static_encode`` gives the same vectors at ~33,000-38,000 and ~2,900-3,700
+  (a new chunk cache; bench_scale.py --embed).
 - ``"minilm"``: the full all-MiniLM-L6-v2 sentence-transformers model from that package.
 - a local directory: a model2vec model (``config.json`` says ``"model_type": "model2vec"``)
   or a sentence-transformers model.

@@ -181,7 +181,10 @@ def _run(
         fn_constructor_args=(params.model,),
         batch_size=4096,
         batch_format="pyarrow",
-        concurrency=(1, workers),  # room for the read tasks beside the actors
+        # Ray fuses the read into these actors; an actor takes up to 4 blocks in flight, so
+        # with few files one actor took them all and the pool never grew (1M rows in 4 files
+        # ran on 1 of 2 CPUs): start one actor per file, up to the CPUs.
+        concurrency=(max(1, min(workers, len(plan.files))), workers),
     )
     ds.write_parquet(str(rows_dir))
 
