@@ -593,12 +593,15 @@ def semantic_million(
 def pair_recall(rows: int = 50_000, threshold: float = 0.98) -> dict[str, Any]:
     """``threshold_pairs`` against every pair (blocked products over all rows) on
     :func:`planted_vectors`: recall, and the seconds of each."""
+    from inspector.core.junk.cosine_pairs import cosine_pairs
     from inspector.core.map.neighbors import threshold_pairs
 
     v, _ = planted_vectors(rows)
     clock = _Clock()
     a, b, _s = threshold_pairs(v, threshold)
     t_cells = clock.lap()
+    ea, eb, _es = cosine_pairs(v, threshold)
+    t_tree = clock.lap()
     exact: set[tuple[int, int]] = set()
     for start in range(0, rows, 2048):
         sims = v[start : start + 2048] @ v.T
@@ -616,6 +619,18 @@ def pair_recall(rows: int = 50_000, threshold: float = 0.98) -> dict[str, Any]:
         "recall": round(len(found & exact) / max(1, len(exact)), 4),
         "false_pairs": len(found - exact),
         "seconds": {"threshold_pairs": t_cells, "all_pairs": t_all},
+        "exact_tree": _route_score(ea, eb, exact, t_tree),
+    }
+
+
+def _route_score(a: np.ndarray, b: np.ndarray, exact: set, secs: Any) -> dict[str, Any]:
+    found = set(zip(a.tolist(), b.tolist(), strict=True))
+    return {
+        "method": "cosine_pairs (exact: k-means cell tree, angle bound)",
+        "pairs_found": len(found),
+        "recall": round(len(found & exact) / max(1, len(exact)), 4),
+        "false_pairs": len(found - exact),
+        "seconds": secs,
     }
 
 
@@ -624,6 +639,7 @@ def semantic_routes(frame: pl.DataFrame, rows: int = 32_192, t: float = 0.98) ->
     first run): the pairs at cosine >= ``t`` and their groups by the cell search
     (``threshold_pairs``), by the kNN graph (ivf, k=15: analyze's route above 20k rows) and
     by comparing every pair (analyze --only duplicates up to 20k rows), against all pairs."""
+    from inspector.core.junk.cosine_pairs import cosine_pairs
     from inspector.core.junk.duplicates import components, semantic_pairs
     from inspector.core.map.embed import embed_texts
     from inspector.core.map.neighbors import knn_graph, threshold_pairs
@@ -635,6 +651,8 @@ def semantic_routes(frame: pl.DataFrame, rows: int = 32_192, t: float = 0.98) ->
     idx, sims = knn_graph(v, k=15, cache=False, method="ivf")
     graph = semantic_pairs(idx, sims, t)
     t_graph = clock.lap()
+    ea, eb, _es = cosine_pairs(v, t)
+    t_tree = clock.lap()
     exact: set[tuple[int, int]] = set()
     for start in range(0, rows, 2048):
         qa, qb = np.nonzero(v[start : start + 2048] @ v.T >= t)
@@ -648,6 +666,7 @@ def semantic_routes(frame: pl.DataFrame, rows: int = 32_192, t: float = 0.98) ->
     routes = {
         "cells": (a, b, t_cells),
         "graph_ivf_k15": (graph["a"].to_numpy(), graph["b"].to_numpy(), t_graph),
+        "exact_tree": (ea, eb, t_tree),
     }
     for name, (ra, rb, secs) in routes.items():
         found = set(zip(ra.tolist(), rb.tolist(), strict=True))
@@ -733,6 +752,17 @@ def bench_million(
         + out["semantic_synthetic_vectors"]["seconds"]["total_cpu"],
         1,
     )
+    knn_route = out["semantic_synthetic_vectors"].get("knn_route")
+    if knn_route:  # what analyze runs above 20,000 rows: the ivf graph, then its pairs
+        secs = knn_route["seconds"]
+        em = out["exact_minhash"]["seconds"]
+        out["analyze_route_total"] = {
+            "what": "exact + MinHash + semantic by the ivf kNN graph (k=15) and its pairs",
+            "wall": round(
+                em["total_wall"] + secs["knn"]["wall"] + secs["pairs_and_groups"]["wall"], 1
+            ),
+            "cpu": round(em["total_cpu"] + secs["knn"]["cpu"] + secs["pairs_and_groups"]["cpu"], 1),
+        }
     out["load_average_before"] = load_before
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     out["condition"] = (
