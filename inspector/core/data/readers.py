@@ -32,6 +32,16 @@ from inspector.core.data.compression import (
     decompress,
     line_too_long,
 )
+from inspector.core.data.json_bytes import (
+    error_pos,
+    json_message,
+    line_starts,
+    nests_deeper,
+    nonblank_lines,
+    opens_per_line,
+    preview,
+    stringify_deep,
+)
 from inspector.core.errors import BadRecord, DataError, os_error, reraise_interrupt
 
 __all__ = ["FileRead", "ReadLimits", "decompress", "read_file", "sniff_file", "strip_compression"]
@@ -220,35 +230,12 @@ def _read_in_memory(path: Path, suffix: str, skip_bad_lines: bool, limits: ReadL
 # -- JSON -------------------------------------------------------------------------------------
 
 
-def _line_starts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of every line (end excludes the newline)."""
-    newlines = _positions(np.frombuffer(data, dtype=np.uint8), (10,))
-    starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
-    ends = np.concatenate((newlines, [len(data)])).astype(np.int64)
-    if starts[-1] >= len(data):  # trailing newline: no last line
-        starts, ends = starts[:-1], ends[:-1]
-    return starts, ends
-
-
-def _nonblank_lines(data: bytes) -> np.ndarray:
-    """0-based numbers of the lines that hold something other than whitespace."""
-    starts, ends = _line_starts(data)
-    lengths = ends - starts
-    keep = lengths > 0
-    # Lines of only '\r' or spaces are rare; check the short ones individually.
-    short = np.flatnonzero(keep & (lengths <= 2))
-    for i in short:
-        if not data[starts[i] : ends[i]].strip():
-            keep[i] = False
-    return np.flatnonzero(keep)
-
-
 def _read_json_lines(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
-    lines = _nonblank_lines(data)
+    lines = nonblank_lines(data)
     # polars (and orjson) recurse per nesting level and overflow the C stack on very deep
     # values (a segfault near 900 levels): such files take the per-line path, which turns
     # deep values into JSON text before any parser sees them.
-    if not _nests_deeper(data, MAX_DEPTH):
+    if not nests_deeper(data, MAX_DEPTH):
         try:
             frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
             if frame.height == len(lines):
@@ -278,11 +265,11 @@ def _read_json_lines_in_chunks(path: Path, limits: ReadLimits) -> FileRead | Non
                 raise line_too_long(path, line + piece.count(b"\n", 0, max(start, 0)) + 1, cap)
             if not line:
                 piece = piece.removeprefix(UTF8_BOM)  # not part of the first record
-            opens = _opens_per_line(piece)
+            opens = opens_per_line(piece)
             newlines = len(opens) - 1
             in_piece = newlines + (piece[-1:] != b"\n")
             if _NON_SPACE.search(piece):
-                if _nests_deeper(piece, MAX_DEPTH, opens):
+                if nests_deeper(piece, MAX_DEPTH, opens):
                     return None
                 try:
                     frame = pl.read_ndjson(io.BytesIO(piece), infer_schema_length=None)
@@ -292,7 +279,7 @@ def _read_json_lines_in_chunks(path: Path, limits: ReadLimits) -> FileRead | Non
                 lines = (
                     np.arange(in_piece, dtype=np.int64)
                     if frame.height == in_piece
-                    else _nonblank_lines(piece)
+                    else nonblank_lines(piece)
                 )
                 if frame.height != lines.size:
                     return None
@@ -308,95 +295,11 @@ def _read_json_lines_in_chunks(path: Path, limits: ReadLimits) -> FileRead | Non
     return FileRead(frame, np.concatenate(rows).astype(np.int64), "jsonl", None)
 
 
-def _positions(arr: np.ndarray, values: tuple[int, ...], chunk: int = 1 << 26) -> np.ndarray:
-    """Offsets of the bytes equal to any of ``values`` (in chunks, to bound temporaries)."""
-    found = []
-    for lo in range(0, arr.size, chunk):
-        part = arr[lo : lo + chunk]
-        mask = part == values[0]
-        for v in values[1:]:
-            mask |= part == v
-        found.append(np.flatnonzero(mask) + lo)
-    return np.concatenate(found) if found else np.zeros(0, np.int64)
-
-
-_ALL_BUT_OPENS = bytes(b for b in range(256) if b not in b"{[\n")
-
-
-def _opens_per_line(data: bytes) -> list[bytes]:
-    """Each line's opening brackets (one cheap pass); one more entry than newlines."""
-    return data.translate(None, _ALL_BUT_OPENS).split(b"\n")
-
-
-def _nests_deeper(data: bytes, limit: int, opens: list[bytes] | None = None) -> bool:
-    """Whether some line of ``data`` nests JSON containers deeper than ``limit``.
-
-    A line with at most ``limit`` opening brackets cannot, so only the others are parsed
-    for their structure (usually none). ``opens``: ``_opens_per_line(data)`` if known."""
-    opens = _opens_per_line(data) if opens is None else opens
-    if max(map(len, opens)) <= limit:
-        return False
-    starts, ends = _line_starts(data)
-    for line, found in enumerate(opens):
-        if len(found) > limit:
-            depth = _bracket_depths(data[starts[line] : ends[line]])[1]
-            if depth.size and int(depth.max()) > limit:
-                return True
-    return False
-
-
-def _bracket_depths(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Offsets of the brackets outside strings in JSON text, and the depth after each."""
-    arr = np.frombuffer(raw, dtype=np.uint8)
-    quotes = np.flatnonzero(arr == ord('"'))
-    # A quote is escaped when an odd number of backslashes precede it.
-    escaped = np.zeros(quotes.size, dtype=bool)
-    pending = np.flatnonzero(quotes > 0)
-    back = 1
-    while pending.size:
-        before = quotes[pending] - back
-        pending = pending[(before >= 0) & (arr[np.maximum(before, 0)] == ord("\\"))]
-        escaped[pending] ^= True
-        back += 1
-        pending = pending[quotes[pending] - back >= 0]
-    quotes = quotes[~escaped]
-    brackets = _positions(arr, (ord("{"), ord("["), ord("}"), ord("]")))
-    brackets = brackets[np.searchsorted(quotes, brackets) % 2 == 0]
-    opening = (arr[brackets] == ord("{")) | (arr[brackets] == ord("["))
-    return brackets, np.cumsum(np.where(opening, 1, -1))
-
-
-def _stringify_deep(raw: bytes, level: int, limit: int) -> bytes:
-    """``raw`` with every value that opens at nesting ``level`` and goes deeper than ``limit``
-    replaced by its JSON text as a string, so that no parser has to recurse into it."""
-    pos, depth = _bracket_depths(raw)
-    if not depth.size or int(depth.max()) <= limit:
-        return raw
-    opening = np.flatnonzero((depth == level) & (np.diff(depth, prepend=0) > 0))
-    if not opening.size:
-        return raw
-    deepest = np.maximum.reduceat(depth, opening)
-    closing = np.flatnonzero(depth == level - 1)
-    parts: list[bytes] = []
-    last = 0
-    for i in opening[deepest > limit].tolist():
-        after = np.searchsorted(closing, i)
-        end = int(pos[closing[after]]) + 1 if after < closing.size else len(raw)
-        start = int(pos[i])
-        if start < last:
-            continue
-        text = raw[start:end].decode("utf-8", "replace")
-        parts += [raw[last:start], json.dumps(text, ensure_ascii=False).encode()]
-        last = end
-    parts.append(raw[last:])
-    return b"".join(parts)
-
-
 def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> FileRead:
     """Parse line by line to name every bad line; deep values become JSON text."""
     import orjson
 
-    starts, ends = _line_starts(data)
+    starts, ends = line_starts(data)
     good: list[bytes] = []
     rows: list[int] = []
     bad: list[BadRecord] = []
@@ -418,11 +321,11 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
             )
             continue
         if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
-            raw = _stringify_deep(raw, 2, MAX_DEPTH)
+            raw = stringify_deep(raw, 2, MAX_DEPTH)
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            bad.append(BadRecord(str(path), i + 1, _json_message(exc), _preview(raw)))
+            bad.append(BadRecord(str(path), i + 1, json_message(exc), preview(raw)))
             continue
         if not isinstance(record, dict):
             bad.append(
@@ -430,7 +333,7 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
                     str(path),
                     i + 1,
                     f"expected a JSON object, found {type(record).__name__}",
-                    _preview(raw),
+                    preview(raw),
                 )
             )
             continue
@@ -473,18 +376,6 @@ def _frame_from_mixed(records: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def _json_message(exc: Exception) -> str:
-    """orjson says "line 1 column 7 (char 6)" of the one line it saw: keep only the column."""
-    import re
-
-    text = re.sub(r":? ?line 1 column (\d+) \(char \d+\)", r" at column \1", str(exc))
-    return f"invalid JSON: {text}"
-
-
-def _preview(raw: bytes) -> str:
-    return raw[:120].decode("utf-8", "replace")
-
-
 def _reject_single_object(data: bytes, path: Path) -> None:
     """Refuse a file that is one JSON object spread over several lines (``{"data": [...]}``
     pretty-printed): it is neither JSON lines nor an array of records."""
@@ -496,7 +387,7 @@ def _reject_single_object(data: bytes, path: Path) -> None:
         return
     first = data[start:newline]
     if first.count(b"{") + first.count(b"[") > MAX_DEPTH:
-        first = _stringify_deep(first, 2, MAX_DEPTH)  # orjson recurses too
+        first = stringify_deep(first, 2, MAX_DEPTH)  # orjson recurses too
     try:
         orjson.loads(first)
         return  # the first line is a record of its own: JSON lines
@@ -504,7 +395,7 @@ def _reject_single_object(data: bytes, path: Path) -> None:
         pass
     body = data.strip()
     if body.count(b"{") + body.count(b"[") > MAX_DEPTH:
-        body = _stringify_deep(body, 2, MAX_DEPTH)
+        body = stringify_deep(body, 2, MAX_DEPTH)
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -528,11 +419,11 @@ def _read_json_array(data: bytes, path: Path) -> FileRead:
     import orjson
 
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH + 1:  # +1: the array's own level
-        data = _stringify_deep(data, 3, MAX_DEPTH + 1)
+        data = stringify_deep(data, 3, MAX_DEPTH + 1)
     try:
         records = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        line = data[: _error_pos(str(exc))].count(b"\n") + 1
+        line = data[: error_pos(str(exc))].count(b"\n") + 1
         raise DataError(f"invalid JSON: {exc}", file=path, line=line) from exc
     if not isinstance(records, list):
         raise DataError("expected a top-level JSON array of objects", file=path)
@@ -548,13 +439,6 @@ def _read_json_array(data: bytes, path: Path) -> FileRead:
     result.container = "json"
     result.row_index = np.arange(result.frame.height, dtype=np.int64)
     return result
-
-
-def _error_pos(message: str) -> int:
-    import re
-
-    m = re.search(r"char (\d+)", message)
-    return int(m.group(1)) if m else 0
 
 
 # -- binary and delimited --------------------------------------------------------------------

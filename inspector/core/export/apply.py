@@ -32,7 +32,8 @@ import polars as pl
 from inspector.core.atomic import clean_stale_temps, disk_full, fsync_dir, is_disk_full, temp_path
 from inspector.core.data.compression import UTF8_BOM
 from inspector.core.data.dataset import ID, ROW, SOURCE, FileInfo
-from inspector.core.data.readers import ReadLimits, _line_starts, decompress, strip_compression
+from inspector.core.data.json_bytes import line_starts
+from inspector.core.data.readers import ReadLimits, decompress, strip_compression
 from inspector.core.export.filterfile import FilterError, read_filter
 from inspector.core.export.outputs import check_not_input, check_outputs
 from inspector.core.jobs import NULL_PROGRESS, Progress
@@ -260,7 +261,7 @@ def _compress(data: bytes, compression: str | None) -> bytes:
 def _without_lines(data: bytes, drop: np.ndarray) -> bytes:
     if not drop.size:
         return data
-    starts, _ends = _line_starts(data)
+    starts, _ends = line_starts(data)
     bounds = np.append(starts, len(data))
     pieces = []
     prev = 0

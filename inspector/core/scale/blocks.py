@@ -77,7 +77,7 @@ def _json_line_blocks(
 ) -> Iterator[tuple[pl.DataFrame, np.ndarray]]:
     """The local reader's 64 MB pieces, each parsed alone; a piece that is not plain JSON
     lines sends the whole file to the careful reader (which names the bad line)."""
-    from inspector.core.data.readers import _nonblank_lines
+    from inspector.core.data.json_bytes import nonblank_lines
 
     line = 0
     pieces: list[tuple[pl.DataFrame, np.ndarray]] = []
@@ -91,7 +91,7 @@ def _json_line_blocks(
             if piece.strip():
                 try:
                     frame = pl.read_ndjson(io.BytesIO(piece), infer_schema_length=None)
-                    lines = _nonblank_lines(piece)
+                    lines = nonblank_lines(piece)
                     if frame.height != lines.size:
                         raise ValueError("record count")
                 except Exception:  # noqa: BLE001 - the careful reader says what is wrong
