@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from inspector.core.learn.degrade import FOREIGN, plant
+from inspector.core.learn.language import identify_language
 from inspector.core.learn.signals import (
     REMOVE,
     SIGNALS,
     compute_signals,
     cut_off,
-    identify_language,
     repetition_loop,
 )
 

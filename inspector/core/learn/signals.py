@@ -14,16 +14,15 @@ last assistant turn.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.learn.language import language_mismatch
 from inspector.core.learn.text_checks import cut_off, repetition_loop
 
 if TYPE_CHECKING:
@@ -145,10 +144,6 @@ MIN_WORDS_SALAD = 15
 MIN_ROWS_SALAD = 100  # word-pair counts from fewer rows say nothing
 MAX_WORDS_SALAD = 300  # words per answer counted (the start decides)
 MIN_TOKENS_SOUP = 8
-MIN_LETTERS_LANGUAGE = 30
-MIN_PROMPTS_DOMINANT = 20  # identified prompts needed to speak of the data's language
-DOMINANT_SHARE = 0.8
-LANGUAGE_CHARS = 600
 WORD = r"\p{L}+(?:['’]\p{L}+)*"
 _CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import|#include|function |const |let |var |return\b|"
@@ -163,12 +158,6 @@ ASKS_VERSE = re.compile(
     r"ballad|jingle|rhymes?|stanzas?)\b"
 )
 _ASKS_REPEAT = re.compile(r"(?i)\b(?:song|lyrics?|poem|chant|rap|verse|chorus|repeat|times)\b")
-_ASKS_LANGUAGE = re.compile(
-    r"(?i)translat|\blanguage|\b(?:english|french|spanish|german|italian|portuguese|dutch|"
-    r"russian|chinese|mandarin|cantonese|japanese|korean|arabic|hindi|bengali|turkish|polish|"
-    r"greek|hebrew|latin|swedish|norwegian|danish|finnish|czech|ukrainian|vietnamese|thai|"
-    r"indonesian|malay|persian|farsi|urdu|swahili|romanian|hungarian|catalan|tagalog)\b"
-)
 BOILERPLATE = re.compile(
     r"(?i)\bas an ai(?: language model| assistant| model|, i)\b|\bas a (?:large )?language "
     r"model\b|\bi(?:'m| am) (?:just |only )?an? (?:ai|artificial intelligence|language model)\b"
@@ -496,68 +485,6 @@ def looks_like_code(responses: pl.Series) -> np.ndarray:
     return fence | (code_lines.fill_null(0).to_numpy() >= 3)
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    """py3langid's identifier: its model ships inside the wheel (no download, no pickle)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-def identify_language(text: str) -> tuple[str, float]:
-    """(ISO 639 code, probability) of ``text``'s language; ("", 0) with too few letters."""
-    text = _language_text(text)
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS_LANGUAGE:
-        return "", 0.0
-    lang, prob = _identifier().classify(text)
-    return str(lang), float(prob)
-
-
-def language_mismatch(prompts: pl.Series, responses: pl.Series) -> tuple[np.ndarray, list]:
-    """min(prompt, response) language confidence where the two languages differ and the
-    prompt mentions no language or translation; NaN otherwise. Plus "prompt xx, response yy".
-
-    A prompt too short to identify ("What is Atlantis?") is taken to be in the data's own
-    language when ``DOMINANT_SHARE`` of the prompts that can be identified share one, unless
-    its own best guess is the answer's language ("Hola, ¿qué tal?" answered in Spanish)."""
-    n = len(prompts)
-    out = np.full(n, np.nan)
-    detail: list[str | None] = [None] * n
-    cache: dict[str, tuple[str, float]] = {}
-
-    def lang(text: str) -> tuple[str, float]:
-        hit = cache.get(text)
-        if hit is None:
-            hit = cache[text] = identify_language(text)
-        return hit
-
-    plist, rlist = prompts.to_list(), responses.to_list()
-    found = [lang(p) if p else ("", 0.0) for p in plist]
-    known = [lp for lp, _ in found if lp]
-    dominant = ""
-    if len(known) >= MIN_PROMPTS_DOMINANT:
-        top, count = Counter(known).most_common(1)[0]
-        dominant = top if count >= DOMINANT_SHARE * len(known) else ""
-    for i, (p, r) in enumerate(zip(plist, rlist)):
-        if not p or not r or _ASKS_LANGUAGE.search(p):
-            continue
-        lp, pp = found[i]
-        if not lp and not dominant:
-            continue
-        lr, pr = identify_language(r)
-        if not lr:
-            continue
-        if lp and lp != lr:
-            out[i] = min(pp, pr)
-            detail[i] = f"prompt {lp}, response {lr}"
-        elif not lp and lr != dominant and _identifier().classify(p)[0] != lr:
-            out[i] = pr
-            detail[i] = (
-                f"prompt too short to identify (the data's prompts: {dominant}), response {lr}"
-            )
-    return out, detail
-
-
 def _as_series(values: Sequence[str] | pl.Series) -> pl.Series:
     if isinstance(values, pl.Series):
         return values.cast(pl.String).fill_null("")
@@ -577,12 +504,6 @@ def _normalised(s: pl.Series) -> pl.Series:
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
-
-
-def _language_text(text: str) -> str:
-    text = re.sub(r"```.*?(```|$)", " ", text[: LANGUAGE_CHARS * 3], flags=re.S)
-    text = re.sub(r"https?://\S+|`[^`]*`", " ", text)
-    return text[:LANGUAGE_CHARS]
 
 
 def _lengths(s: pl.Series) -> np.ndarray:
