@@ -268,21 +268,39 @@ def _sha256_hashlib(frame: pl.DataFrame, canonical: pl.Expr) -> pl.Series:
 
 
 def _sha256_each(texts: pl.Series) -> list[str]:
-    """Hex sha256 of each string's UTF-8 bytes, read straight from the Arrow buffers."""
-    import pyarrow as pa
-
-    arr = texts.to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.type != pa.large_string():
-        arr = arr.cast(pa.large_string())
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
-        arr.offset : arr.offset + len(arr) + 1
-    ]
-    data = memoryview(arr.buffers()[2] or b"")
+    """Hex sha256 of each string's UTF-8 bytes."""
+    offsets, data = utf8_buffers(texts)
+    view = data.data
     bounds = offsets.tolist()
     sha = hashlib.sha256
-    return [sha(data[a:b]).hexdigest() for a, b in zip(bounds, bounds[1:])]
+    return [sha(view[a:b]).hexdigest() for a, b in zip(bounds, bounds[1:])]
+
+
+UTF8_PIECE = 1 << 30  # bytes joined at a time (one polars string holds under 4 GiB)
+
+
+def utf8_buffers(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets int64 (n+1,), UTF-8 bytes uint8) of a String Series with no nulls: the
+    Arrow large_string layout, built with polars and numpy alone (no pyarrow: the bundle
+    leaves it out). The bytes are the rows joined, a piece of rows at a time."""
+    lengths = texts.str.len_bytes().to_numpy().astype(np.int64, copy=False)
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = int(offsets[-1])
+    if total <= UTF8_PIECE:
+        joined = texts.str.join("").cast(pl.Binary).item() if total else b""
+        return offsets, np.frombuffer(joined, dtype=np.uint8)
+    data = np.empty(total, dtype=np.uint8)
+    start = 0
+    while start < len(texts):
+        # the rows from ``start`` whose bytes fit in one piece (at least one row)
+        end = max(
+            int(np.searchsorted(offsets, offsets[start] + UTF8_PIECE, "right")) - 1, start + 1
+        )
+        piece = texts.slice(start, end - start).str.join("").cast(pl.Binary).item()
+        data[offsets[start] : offsets[end]] = np.frombuffer(piece, dtype=np.uint8)
+        start = end
+    return offsets, data
 
 
 def _with_occurrence(hashes: pl.Series) -> pl.Series:

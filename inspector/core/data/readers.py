@@ -468,9 +468,9 @@ def _read_parquet(source: Path | io.BytesIO) -> pl.DataFrame:
     ids hash the values as typed: pyarrow makes ``date64`` a Date where polars keeps the
     milliseconds), so any column typed otherwise, or a file pyarrow turns down, is read by
     polars instead."""
-    import pyarrow.parquet as pq
-
     try:
+        import pyarrow.parquet as pq  # not in the standalone bundle: polars reads it there
+
         expected = pl.read_parquet_schema(source)  # the footer only
         if isinstance(source, io.BytesIO):
             source.seek(0)

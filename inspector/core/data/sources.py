@@ -41,24 +41,15 @@ def hf_splits(folder: Path) -> list[str]:
 
 def split_rows(folder: Path) -> dict[str, int | None]:
     """Each split of a ``DatasetDict`` folder with its row count (None where it cannot be
-    counted), for choosing one. Counts come from the record batches of the memory-mapped
-    Arrow files, so nothing is read into memory."""
-    import pyarrow as pa
+    counted), for choosing one. Counts come from the Arrow files' record batch headers, so
+    nothing is read into memory."""
+    from inspector.core.data.arrow_ipc import count_file_rows
 
     out: dict[str, int | None] = {}
     for split in hf_splits(folder):
         try:
-            rows = 0
-            for path in _hf_dataset_files(folder / split):
-                with pa.memory_map(str(path)) as source:
-                    if source.read(6) == b"ARROW1":  # the Arrow file format, not a stream
-                        source.seek(0)
-                        rows += pa.ipc.open_file(source).count_rows()
-                    else:
-                        source.seek(0)
-                        rows += sum(batch.num_rows for batch in pa.ipc.open_stream(source))
-            out[split] = rows
-        except (DataError, OSError, pa.ArrowException):
+            out[split] = sum(count_file_rows(path) for path in _hf_dataset_files(folder / split))
+        except (DataError, OSError, ValueError):  # arrow_ipc's Corrupt, Unsupported
             out[split] = None
     return out
 

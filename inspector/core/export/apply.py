@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import os
 import shutil
 import sys
@@ -30,18 +31,23 @@ import numpy as np
 import polars as pl
 
 from inspector.core.atomic import clean_stale_temps, disk_full, fsync_dir, is_disk_full, temp_path
+from inspector.core.data import arrow_ipc
 from inspector.core.data.compression import UTF8_BOM
 from inspector.core.data.dataset import ID, ROW, SOURCE, FileInfo
 from inspector.core.data.json_bytes import line_starts
 from inspector.core.data.readers import ReadLimits, decompress, strip_compression
+from inspector.core.export import arrow_rows, parquet_rows
 from inspector.core.export.filterfile import FilterError, read_filter
 from inspector.core.export.outputs import check_not_input, check_outputs
 from inspector.core.jobs import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
+    from polars._typing import IpcCompression
+
     from inspector.core.data.dataset import Dataset
 
 HF_SIDECARS = ("state.json", "dataset_info.json")
+log = logging.getLogger(__name__)
 
 
 class DataChanged(FilterError):
@@ -332,8 +338,15 @@ def _mask(rows: int, drop: np.ndarray, what: str) -> np.ndarray:
 
 
 def _without_parquet_rows(data: bytes, drop: np.ndarray, rows: int) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """pyarrow where it is installed (the copy keeps every Arrow type); polars otherwise (the
+    standalone bundle): the same codec, row groups and metadata (:mod:`parquet_rows`)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        rows_in = pl.scan_parquet(io.BytesIO(data)).select(pl.len()).collect().item()
+        keep = _mask(rows_in, drop, "parquet")
+        return parquet_rows.without_rows(data, keep)
 
     pf = pq.ParquetFile(pa.BufferReader(data))
     meta = pf.metadata
@@ -351,7 +364,19 @@ def _without_parquet_rows(data: bytes, drop: np.ndarray, rows: int) -> bytes:
 
 
 def _without_arrow_rows(data: bytes, drop: np.ndarray, rows: int) -> bytes:
-    import pyarrow as pa
+    """pyarrow where it is installed; otherwise the batches are filtered as bytes
+    (:mod:`arrow_rows`: the schema, its metadata and the types stay, which Hugging Face's
+    ``load_from_disk`` checks), or, for what that does not handle (compressed bodies, view
+    types), by polars, whose copy has polars' types (``large_string``…)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        keep = _mask(arrow_ipc.count_rows(data), drop, "arrow")
+        try:
+            return arrow_rows.without_rows(data, keep)
+        except arrow_ipc.Unsupported as exc:
+            log.warning("%s: rewriting the Arrow data with polars' types", exc)
+            return _without_arrow_rows_polars(data, keep)
 
     is_file = data[:6] == b"ARROW1"
     reader = pa.ipc.open_file(pa.BufferReader(data)) if is_file else pa.ipc.open_stream(data)
@@ -362,3 +387,20 @@ def _without_arrow_rows(data: bytes, drop: np.ndarray, rows: int) -> bytes:
     with new(sink, kept.schema) as writer:
         writer.write_table(kept)
     return sink.getvalue()
+
+
+def _without_arrow_rows_polars(data: bytes, keep: np.ndarray) -> bytes:
+    is_file = data[:6] == b"ARROW1"
+    frame = pl.read_ipc(data) if is_file else pl.read_ipc_stream(data)
+    kept = frame.filter(pl.Series(keep))
+    sink = io.BytesIO()
+    if is_file:
+        kept.write_ipc(sink, compression=_ipc_codec(data))
+    else:
+        kept.write_ipc_stream(sink, compression=_ipc_codec(data))
+    return sink.getvalue()
+
+
+def _ipc_codec(data: bytes) -> IpcCompression:
+    """The body compression of the first record batch (polars' name for it)."""
+    return arrow_ipc.body_codec(data) or "uncompressed"

@@ -1,10 +1,11 @@
 """Vectorised MinHash and LSH banding for lexical near-duplicates.
 
-datasketch hashes row by row in Python (~1M rows take many minutes). Here the texts' Arrow
-buffers go to small numba kernels that run over all rows in parallel: each shingle is hashed
-once, and its 32-bit hash is pushed through every permutation ``(a*x + b) >> 32`` (multiply-shift,
-a 2-independent family) keeping the minimum. Banding, candidate pairs and the verification of
-each pair's estimated Jaccard are vectorised the same way.
+datasketch hashes row by row in Python (~1M rows take many minutes). Here the texts' UTF-8
+bytes and offsets (Arrow's layout) go to small numba kernels that run over all rows in
+parallel: each shingle is hashed once, and its 32-bit hash is pushed through every permutation
+``(a*x + b) >> 32`` (multiply-shift, a 2-independent family) keeping the minimum. Banding,
+candidate pairs and the verification of each pair's estimated Jaccard are vectorised the same
+way.
 
 numba comes with pynndescent/umap (project dependencies); it is imported inside functions.
 """
@@ -43,18 +44,9 @@ class MinHashParams:
 
 def string_buffers(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """(offsets int64 (n+1,), utf-8 bytes uint8) of a String Series, nulls as ""."""
-    import pyarrow as pa
+    from inspector.core.data.dataset import utf8_buffers
 
-    arr = texts.cast(pl.String).fill_null("").to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    _, off_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    data = (
-        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    )
-    return np.ascontiguousarray(offsets), data
+    return utf8_buffers(texts.cast(pl.String).fill_null(""))
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
