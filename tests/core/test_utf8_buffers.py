@@ -5,6 +5,8 @@ kept here as the reference."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import sys
 
 import numpy as np
 import polars as pl
@@ -116,3 +118,15 @@ def test_content_hashes_equal_the_pyarrow_ones(monkeypatch):
     got = dataset._sha256_hashlib(frame, canonical)
     assert got.to_list() == _pyarrow_sha256_each(texts)
     assert got.to_list()[0] == hashlib.sha256(texts[0].encode("utf-8")).hexdigest()
+
+
+def test_content_hashes_without_the_polars_hash_plugin_are_the_same_and_quiet(monkeypatch, caplog):
+    """The bundle leaves polars-hash out: hashlib gives the same ids, and an expected missing
+    plugin is no warning in the log."""
+    frame = pl.DataFrame({"prompt": [t or "" for t in TEXTS], "n": list(range(len(TEXTS)))})
+    with_plugin = dataset.content_sha256(frame)
+    monkeypatch.setitem(sys.modules, "polars_hash", None)
+    with caplog.at_level(logging.DEBUG, logger=dataset.log.name):
+        without = dataset.content_sha256(frame)
+    assert without.to_list() == with_plugin.to_list()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -231,6 +231,8 @@ def content_sha256(frame: pl.DataFrame) -> pl.Series:
     if frame.height:
         try:
             return _sha256_polars(frame, canonical)
+        except ImportError:  # the standalone bundle leaves the plugin out: hashlib it is
+            pass
         except BaseException as exc:  # noqa: BLE001 - a plugin that does not fit this polars
             reraise_interrupt(exc)  # (its panics are BaseExceptions)
             log.warning("polars-hash failed; hashing rows with hashlib", exc_info=True)

@@ -394,10 +394,12 @@ def _without_arrow_rows_polars(data: bytes, keep: np.ndarray) -> bytes:
     frame = pl.read_ipc(data) if is_file else pl.read_ipc_stream(data)
     kept = frame.filter(pl.Series(keep))
     sink = io.BytesIO()
+    # the oldest layout (large_string, not string_view) that every Arrow reader takes
+    oldest = pl.CompatLevel.oldest()
     if is_file:
-        kept.write_ipc(sink, compression=_ipc_codec(data))
+        kept.write_ipc(sink, compression=_ipc_codec(data), compat_level=oldest)
     else:
-        kept.write_ipc_stream(sink, compression=_ipc_codec(data))
+        kept.write_ipc_stream(sink, compression=_ipc_codec(data), compat_level=oldest)
     return sink.getvalue()
 
 
