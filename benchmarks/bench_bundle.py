@@ -84,14 +84,16 @@ LEFT_OUT = (
     "ray",
     "nvidia",
     "pandas",
+    "pyarrow",
+    "polars_hash",
     "pygments",
     "hypothesis",
     "PySide6/Qt/translations",
     "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
     "libreadline.so.8",
 )
-# Rebuilt smaller by build-bundle.sh: ICU's data (trim_icu.py), libarrow_substrait (stub_libs.py)
-REDUCED = ("PySide6/Qt/lib/libicudata.so.*", "pyarrow/libarrow_substrait.so.*")
+# Rebuilt smaller by build-bundle.sh: ICU's data (trim_icu.py)
+REDUCED = ("PySide6/Qt/lib/libicudata.so.*",)
 
 
 def left_out_report(bundle: Path) -> dict:

@@ -39,8 +39,6 @@ INSPECTOR_BUNDLE_MODEL="$model" "$py" -m PyInstaller --noconfirm --log-level WAR
 "$py" "$here/bundle/strip_libs.py" "$out/inspector/_internal"
 # ICU's data without what Qt never reads (22 MB: display names, break rules, legacy codecs)
 "$py" "$here/bundle/trim_icu.py" "$out/inspector/_internal"
-# Libraries loaded but never called (libarrow_substrait, 4 MB) become empty ones of that name
-"$py" "$here/bundle/stub_libs.py" "$out/inspector/_internal"
 
 # The desktop menu entry travels with the bundle: OUT_DIR/inspector/install-desktop-entry.sh
 install -m 755 "$here/install-desktop-entry.sh" "$out/inspector/install-desktop-entry.sh"
