@@ -89,6 +89,12 @@ class HistoryEntry:
     undoable: bool = True  # False once past the undo reach (UNDO_ROWS)
 
 
+def id_hashes(ids: pl.Series) -> np.ndarray:
+    """uint64 hash of each id (polars' hash, a fixed seed: the same within a process, which is
+    all the row index needs)."""
+    return ids.cast(pl.String).hash(seed=0).to_numpy()
+
+
 class LabelBook:
     """A project's labels: apply commands, undo, redo, and read states and counts."""
 
@@ -107,7 +113,7 @@ class LabelBook:
         self.undo_rows = undo_rows
         self.undo_commands = undo_commands
         self._ids: pl.Series = dataset.frame[ID].cast(pl.String)
-        self._index: dict[str, int] | None = None
+        self._index: tuple[np.ndarray, np.ndarray] | None = None  # sorted id hashes, rows
         self._copies: pl.Series | None = None  # identical records per row (see reconcile)
         self._lock = threading.RLock()
 
@@ -126,10 +132,7 @@ class LabelBook:
     def rows_of(self, ids: Sequence[str]) -> np.ndarray:
         """Row positions of ids in the dataset, -1 for ids it does not hold."""
         if len(ids) < 5000:
-            if self._index is None:
-                self._index = dict(zip(self._ids.to_list(), range(len(self._ids))))
-            index = self._index
-            return np.fromiter((index.get(i, -1) for i in ids), np.int64, len(ids))
+            return self._rows_by_index(ids)
         joined = (
             pl.DataFrame({"id": pl.Series(list(ids), dtype=pl.String)})
             .with_row_index("q")
@@ -137,6 +140,29 @@ class LabelBook:
             .sort("q")
         )
         return joined["row"].fill_null(-1).cast(pl.Int64).to_numpy()
+
+    def _rows_by_index(self, ids: Sequence[str]) -> np.ndarray:
+        """A few ids through a sorted array of the ids' hashes (built once: ~1 s and 160 MB at
+        10M rows, where a dict of every id took ~10 s and over a gigabyte). Equal hashes are
+        told apart by comparing the ids themselves."""
+        if self._index is None:
+            hashes = id_hashes(self._ids)
+            order = np.argsort(hashes)
+            self._index = (hashes[order], order)
+        sorted_hashes, order = self._index
+        out = np.full(len(ids), -1, dtype=np.int64)
+        if not len(ids):
+            return out
+        wanted = id_hashes(pl.Series(list(ids), dtype=pl.String))
+        lo = np.searchsorted(sorted_hashes, wanted, side="left")
+        hi = np.searchsorted(sorted_hashes, wanted, side="right")
+        for k, (a, b) in enumerate(zip(lo.tolist(), hi.tolist())):
+            for j in range(a, b):
+                row = int(order[j])
+                if self._ids[row] == ids[k]:
+                    out[k] = row
+                    break
+        return out
 
     # -- reading ---------------------------------------------------------------------------
     def state(self, row_or_id: int | str) -> RowLabel | None:
