@@ -99,6 +99,16 @@ class GroupList:
         return np.concatenate([[self.keepers[i]], m[m != self.keepers[i]]]).astype(np.int64)
 
 
+def _kinds(kind: Sequence[str | None] | np.ndarray | pl.Series | None, n: int) -> pl.Series:
+    """The finder of each entry as a String column (a Series is taken as it is, not walked in
+    Python: at 3M entries that walk took 0.45 s of opening an analysis)."""
+    if kind is None:
+        return pl.repeat(None, n, dtype=pl.String, eager=True)
+    if isinstance(kind, pl.Series):
+        return kind.cast(pl.String)
+    return pl.Series(list(kind), dtype=pl.String)
+
+
 def list_groups(
     group: Sequence[Any] | np.ndarray | pl.Series,
     rows: Sequence[int] | np.ndarray | None = None,
@@ -120,7 +130,7 @@ def list_groups(
             "group_id": gid,
             "row": pl.Series(np.arange(n) if rows is None else np.asarray(rows), dtype=pl.Int64),
             "kept": pl.Series(np.zeros(n, bool) if kept is None else np.asarray(kept, bool)),
-            "kind": pl.Series([None] * n if kind is None else list(kind), dtype=pl.String),
+            "kind": _kinds(kind, n),
         }
     )
     if frame.schema["group_id"].is_numeric():
