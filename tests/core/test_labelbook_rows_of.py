@@ -56,3 +56,13 @@ def test_ids_hash_the_same_from_a_list_and_from_the_column() -> None:
     a = labelbook.id_hashes(pl.Series(ids, dtype=pl.String))
     b = labelbook.id_hashes(pl.Series(list(reversed(ids)), dtype=pl.String))[::-1]
     assert a.dtype == np.uint64 and np.array_equal(a, b)
+
+
+def test_warm_builds_what_the_first_key_needs(book: LabelBook) -> None:
+    fresh = LabelBook(book.store, book.dataset, annotator="t")
+    fresh.warm()
+    index, copies = fresh._index, fresh._copies
+    assert index is not None and copies is not None and len(copies) == 3000
+    fresh.decide([3], "keep")  # the first decision reuses them
+    assert fresh._index is index and fresh._copies is copies
+    assert fresh.rows_of(["row-3"]).tolist() == [3]

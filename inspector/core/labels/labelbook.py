@@ -129,6 +129,13 @@ class LabelBook:
         row = int(self.rows_of([row_id])[0])
         return None if row < 0 else row
 
+    def warm(self) -> None:
+        """Build now what the first decision and the first undo would otherwise build inside
+        a key press: the id index and the copies per row (together ~2.5 s at 10M rows)."""
+        self.rows_of([])
+        if self._copies is None:
+            self._copies = copies_of(self._ids, self.dataset.id_rule)
+
     def rows_of(self, ids: Sequence[str]) -> np.ndarray:
         """Row positions of ids in the dataset, -1 for ids it does not hold."""
         if len(ids) < 5000:
