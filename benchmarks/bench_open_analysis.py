@@ -6,7 +6,9 @@ no embedding) with its data, nothing recomputed.
 Stages, each timed: open the data (an id column, so no content hashes), check and read the
 analysis (``core.scale.open_analysis.open_analysis``: manifest, filter, shards, map arrays,
 proposals), store the proposals (``adopt_analysis``); with ``--window``, the real window
-offscreen from ``open_with`` to the map shown and the Issues lists filled. Results go to
+offscreen from ``open_with`` to the map shown and the Issues lists filled, then a review
+session over every row (decision key to the next sample painted, undo) and paging through
+the lazy table. Results go to
 ``benchmarks/results/bench_open_analysis.json`` (keyed by row count), with ``uptime``'s load.
 """
 
@@ -82,7 +84,11 @@ def window_figures(data: Path, out: Path, work: Path) -> dict:
     panel.view.refresh(exact=True)
     app.processEvents()
     frame = time.monotonic() - frame0
+    keys = review_keys(app, window) if opener.opened is not None else None
+    scroll = scroll_table(app, window)
     result = {
+        "review_keys": keys,
+        "table_scroll": scroll,
         "table_painted_s": None if painted is None else round(painted, 2),
         "map_and_issues_shown_s": round(shown, 2),
         "map_mode": panel.view.render_mode(),
@@ -93,6 +99,97 @@ def window_figures(data: Path, out: Path, work: Path) -> dict:
     window.jobs.shutdown()
     window.close()
     return result
+
+
+def _stats_ms(values: list[float]) -> dict:
+    import numpy as np
+
+    a = np.asarray(values) * 1000
+    return {
+        "n": len(a),
+        "median_ms": round(float(np.median(a)), 1),
+        "p95_ms": round(float(np.percentile(a, 95)), 1),
+        "max_ms": round(float(a.max()), 1),
+    }
+
+
+def review_keys(app, window, keys: int = 200) -> dict:
+    """A review session over every row of the opened analysis: seconds from each decision key
+    to the paint of the next sample (as bench_session measures it), and undo."""
+    from PySide6.QtCore import QEvent, QObject, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    review = window.features.review
+    t0 = time.perf_counter()
+    session = review.start("all")
+    app.processEvents()
+    start_s = time.perf_counter() - t0
+    view = review.view
+    painted: list[tuple[float, object]] = []
+
+    class PaintHook(QObject):
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                painted.append((time.perf_counter(), view.sample.row))
+            return False
+
+    hook = PaintHook()
+    view.sample.viewport().installEventFilter(hook)
+
+    def key_to_paint(key) -> float:
+        widget = QApplication.focusWidget()
+        painted.clear()
+        t = time.perf_counter()
+        QTest.keyClick(widget, key)
+        want = session.current_row()
+        deadline = t + 5
+        while time.perf_counter() < deadline:
+            app.processEvents()
+            if any(row == want for _t, row in painted):
+                break
+        else:
+            raise RuntimeError(f"row {want} was never painted")
+        return next(p for p, row in painted if row == want) - t
+
+    for _ in range(10):  # warm up the text engine and SQLite's page cache
+        key_to_paint(Qt.Key.Key_Right)
+    decide = [Qt.Key.Key_A, Qt.Key.Key_X, Qt.Key.Key_Space, Qt.Key.Key_X]
+    totals = [key_to_paint(decide[n % len(decide)]) for n in range(keys)]
+    undo = [key_to_paint(Qt.Key.Key_Backspace) for _ in range(30)]
+    view.sample.viewport().removeEventFilter(hook)
+    counts = review.hub.book.counts() if review.hub.book is not None else None
+    review.leave()
+    app.processEvents()
+    return {
+        "session_start_s": round(start_s, 2),
+        "decision_key_to_paint": _stats_ms(totals),
+        "undo_key_to_paint": _stats_ms(undo),
+        "decisions_saved": counts,
+    }
+
+
+def scroll_table(app, window, pages: int = 40) -> dict:
+    """Page through the table from the middle: each step moves a screenful down, fetching rows
+    lazily, and is timed to its repaint."""
+    table = window.table
+    bar = table.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    app.processEvents()
+    times = []
+    for _ in range(pages):
+        t = time.perf_counter()
+        bar.setValue(bar.value() + bar.pageStep())
+        table.viewport().repaint()
+        app.processEvents()
+        times.append(time.perf_counter() - t)
+    return _stats_ms(times)
+
+
+def peak_rss_gb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
 
 
 def main() -> None:
@@ -115,6 +212,7 @@ def main() -> None:
         }
         if args.window:
             figures["window"] = window_figures(data, out, work)
+        figures["peak_rss_gb"] = peak_rss_gb()
         figures["load_after"] = load()
         results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         results[str(args.rows)] = figures
