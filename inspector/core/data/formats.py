@@ -56,19 +56,38 @@ COMPLETION_TEXT_KEYS = ("response", "text", "content", "completion", "output", "
 COMPLETION_LABEL_KEYS = ("model", "generator", "name", "source")
 PROMPT_ALIASES = ("prompt", "instruction", "question", "query")
 
+# Role spellings (compared in lower case) -> the normalised role. ShareGPT's human/gpt and
+# their forks (bot, model, chatgpt...), OpenAI's developer and function, Llama 3's ipython.
 SHAREGPT_ROLES = {
     "human": "user",
     "user": "user",
+    "prompter": "user",
     "gpt": "assistant",
     "assistant": "assistant",
     "chatgpt": "assistant",
     "bing": "assistant",
     "bard": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "ai": "assistant",
+    "claude": "assistant",
     "system": "system",
+    "developer": "system",
     "observation": "tool",
     "function_call": "assistant",
     "tool": "tool",
+    "function": "tool",
+    "function_response": "tool",
+    "tool_response": "tool",
+    "ipython": "tool",
 }
+
+
+def normal_role(raw: str) -> str:
+    """The normalised role of a turn's raw role (``GPT`` -> assistant); unknown ones as
+    written."""
+    return SHAREGPT_ROLES.get(raw.lower(), raw)
+
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "preference": ("chosen", "rejected"),
@@ -379,7 +398,8 @@ def turns_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Ex
         picked = content
     else:
         raw_roles = [r for r, norm in SHAREGPT_ROLES.items() if norm in roles] + sorted(roles)
-        picked = pl.when(element.struct.field(role_key).is_in(raw_roles)).then(content)
+        role = element.struct.field(role_key).cast(pl.String).str.to_lowercase()
+        picked = pl.when(role.is_in(raw_roles)).then(content)
     return pl.col(col).list.eval(picked).list.drop_nulls().list.join("\n\n")
 
 

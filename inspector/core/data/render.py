@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.core.data import transcripts
-from inspector.core.data.formats import SHAREGPT_ROLES, FormatSpec
+from inspector.core.data.formats import FormatSpec, normal_role
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
             if not isinstance(turn, dict):
                 continue
             raw = str(turn.get(role_key) or "")
-            role = SHAREGPT_ROLES.get(raw, raw or "turn")
+            role = normal_role(raw) if raw else "turn"
             blocks.append(Block(raw or role, turn_text(turn, content_key), role))
         return blocks
     return [Block("text", _as_text(value))]
