@@ -207,16 +207,13 @@ def _read_in_memory(path: Path, suffix: str, skip_bad_lines: bool, limits: ReadL
         raise DataError("the file is empty after decompression", file=path)
     container = SUFFIX_CONTAINERS.get(suffix) or sniff_container(data)
 
-    if container == "json":
-        if _is_json_array(data):
-            result = _read_json_array(data, path)
-        else:
-            _reject_single_object(data, path)
-            result = _read_json_lines(data, path, skip_bad_lines)
-            result.container = "json"
-    elif container == "jsonl":
+    if container in ("json", "jsonl") and _is_json_array(data):
+        # (also a JSON array saved under a .jsonl name: its lines are no records)
+        result = _read_json_array(data, path)
+    elif container in ("json", "jsonl"):
         _reject_single_object(data, path)
         result = _read_json_lines(data, path, skip_bad_lines)
+        result.container = container
     elif container == "parquet":
         result = _read_binary(io.BytesIO(data), path, "parquet")
     elif container in ("arrow", "arrow_stream"):
@@ -325,7 +322,7 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            bad.append(BadRecord(str(path), i + 1, json_message(exc), preview(raw)))
+            bad.append(BadRecord(str(path), i + 1, _line_message(raw, exc), preview(raw)))
             continue
         if not isinstance(record, dict):
             bad.append(
@@ -341,11 +338,17 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
         rows.append(i)
     if bad and not skip_bad_lines:
         first = bad[0]
+        if not good and first.message == TRAILING_COMMA:
+            hint = "remove the comma at the end of each line, e.g. sed -i 's/,\\s*$//' FILE"
+        elif not good:
+            hint = "no line could be read: fix the lines (skipping bad lines would skip all)"
+        else:
+            hint = "fix the line, or skip bad lines (--skip-bad-lines)"
         raise DataError(
             f"{first.message}" + (f" — and {len(bad) - 1} more bad lines" if len(bad) > 1 else ""),
             file=path,
             line=first.line,
-            hint="fix the line, or skip bad lines (--skip-bad-lines)",
+            hint=hint,
             bad_records=bad,
         )
     if not good:
@@ -355,6 +358,24 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
     except Exception:  # noqa: BLE001 - mixed types polars can't unify: keep values as text
         frame = _frame_from_mixed([orjson.loads(g) for g in good])
     return FileRead(frame, np.asarray(rows, dtype=np.int64), "jsonl", None, bad)
+
+
+TRAILING_COMMA = "a comma after the record (JSON lines hold one record per line, no commas)"
+
+
+def _line_message(raw: bytes, exc: Exception) -> str:
+    """What is wrong with one line: a comma after a whole record (JSON lines written as the
+    inside of an array) is named as such, anything else as the parser says."""
+    import orjson
+
+    body = raw.rstrip()
+    if body.endswith(b","):
+        try:
+            orjson.loads(body[:-1])
+            return TRAILING_COMMA
+        except orjson.JSONDecodeError:
+            pass
+    return json_message(exc)
 
 
 def _frame_from_mixed(records: list[dict]) -> pl.DataFrame:

@@ -1,0 +1,46 @@
+"""JSON files as real training sets come: a JSON array saved under a ``.jsonl`` name, JSON
+lines with a comma after each record, a BOM and CRLF line ends."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from inspector.core.data.dataset import open_dataset
+from inspector.core.errors import DataError
+
+ROWS = [{"instruction": f"Question {i}?", "output": f"Answer {i}."} for i in range(30)]
+
+
+@pytest.mark.parametrize("name", ["data.jsonl", "data.ndjson", "data.jsonl.gz"])
+def test_json_array_saved_as_jsonl_is_read_as_an_array(tmp_path, name):
+    body = json.dumps(ROWS, indent=2).encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+    ds = open_dataset(path)
+    assert ds.height == len(ROWS)
+    assert ds.spec.kind == "alpaca"
+    assert ds.prompt().to_list() == [r["instruction"] for r in ROWS]
+
+
+def test_trailing_commas_are_named_with_the_fix(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text("".join(json.dumps(r) + ",\n" for r in ROWS), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        open_dataset(path)
+    text = str(err.value)
+    assert str(path) in text and "line 1" in text
+    assert "comma" in text
+    # every line is bad the same way: skipping bad lines would skip every record
+    assert "--skip-bad-lines" not in text
+
+
+def test_bom_and_crlf_keep_every_row_and_its_text(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(r).encode() + b"\r\n" for r in ROWS))
+    ds = open_dataset(path)
+    assert ds.height == len(ROWS)
+    assert ds.user_columns == ["instruction", "output"]
+    assert ds.response().to_list() == [r["output"] for r in ROWS]
