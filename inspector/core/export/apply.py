@@ -151,6 +151,14 @@ def apply_filter(
     by_file: dict[str, np.ndarray] = {
         str(src): np.sort(g[ROW].to_numpy()) for (src,), g in hits.group_by(SOURCE)
     }
+    unreadable = _unreadable_lines(dataset)
+    if unreadable:
+        total = sum(len(v) for v in unreadable.values())
+        first = next(b for b in dataset.bad if b.line)
+        notes.append(
+            f"{total:,} unreadable lines (skipped on reading) left out of the output, the "
+            f"first {first.describe()}"
+        )
 
     progress.status("writing", total=len(targets))
     counts: list[FileCount] = []
@@ -163,7 +171,9 @@ def apply_filter(
             dst = tmp / (out_path.name if single else rel)
             dst.parent.mkdir(parents=True, exist_ok=True)
             drop = by_file.get(info.path, np.zeros(0, np.int64))
-            write_without(src, info, drop, dst, dataset.sources.limits)
+            skipped = unreadable.get(str(src), np.zeros(0, np.int64))
+            lines = np.union1d(drop, skipped) if skipped.size else drop
+            write_without(src, info, lines, dst, dataset.sources.limits)
             counts.append(FileCount(info.path, info.rows, len(drop)))
             progress.advance()
         if dataset.sources.kind == "hf_dataset" and not single:
@@ -188,6 +198,22 @@ def apply_filter(
     return ApplyResult(
         out_path, rows_in, removed, rows_in - removed, not_found, checked, counts, notes
     )
+
+
+def _unreadable_lines(dataset: Dataset) -> dict[str, np.ndarray]:
+    """0-based line numbers, per input file, of the lines the reader skipped as bad
+    (``--skip-bad-lines``): they are no records, and left in they would break whatever reads
+    the output. Only for line-based files; a bad record elsewhere has no line to drop."""
+    line_based = {
+        str(src)
+        for src, info in zip(dataset.sources.files, dataset.files)
+        if info.container in ("jsonl", "json")
+    }
+    found: dict[str, list[int]] = {}
+    for bad in dataset.bad:
+        if bad.line and str(Path(bad.file)) in line_based:
+            found.setdefault(str(Path(bad.file)), []).append(bad.line - 1)
+    return {f: np.unique(np.asarray(v, dtype=np.int64)) for f, v in found.items()}
 
 
 def _targets(dataset: Dataset, out: Path) -> list[tuple[Path, FileInfo, Path]]:
