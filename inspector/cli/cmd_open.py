@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from inspector.cli.common import (
     add_dataset_options,
@@ -60,6 +61,7 @@ def info_dict(project, samples: int = 3) -> dict:
         "skipped_records": len(d.bad),
         "splits": list(d.sources.splits),
         "split": d.sources.split,
+        "left_out": [str(f) for f in d.sources.left_out],
         "project": str(project.store.path),
         "stale_labels": project.stale_labels,
         "samples": [
@@ -95,6 +97,10 @@ def _info(args: argparse.Namespace) -> int:
         table.add_row("skipped", f"{info['skipped_records']} bad records")
     if info["splits"]:
         table.add_row("splits", f"{', '.join(info['splits'])} (opened: {info['split']})")
+    if info["left_out"]:
+        names = ", ".join(Path(f).name for f in info["left_out"][:5])
+        more = f" and {len(info['left_out']) - 5} more" if len(info["left_out"]) > 5 else ""
+        table.add_row("left out", f"{names}{more} (in no split)")
     if info["stale_labels"]:
         table.add_row(
             "stale labels",

@@ -386,7 +386,9 @@ def test_split_rows_counts_each_split_without_opening_it(tmp_path):
     assert split_rows(folder) == {"train": 5, "test": 2}
     (folder / "test" / "data-00000-of-00001.arrow").write_bytes(b"not arrow")
     assert split_rows(folder) == {"train": 5, "test": None}
-    assert split_rows(tmp_path) == {}  # not a DatasetDict
+    assert split_rows(folder / "train") == {}  # one save_to_disk Dataset: no splits
+    # (the folder above the DatasetDict holds train/ and test/ folders: two splits by name)
+    assert split_rows(tmp_path) == {"train": 5, "test": None}
 
 
 def test_hf_dataset_dict_unknown_split(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,50 @@ class Sources:
     splits: tuple[str, ...] = ()  # a DatasetDict's splits
     split: str | None = None  # the split opened
     limits: ReadLimits | None = None  # the caps the files were read under (apply reuses them)
+    left_out: tuple[Path, ...] = ()  # files of a split folder that belong to no split
+
+
+# Split names in file and folder names, as Hugging Face ``datasets`` resolves them (its
+# keywords, less "eval"/"evaluation", which name other things too often): a keyword between
+# separators (-._ space, digits, /) or at an end of the path.
+SPLIT_KEYWORDS = {
+    "train": "train",
+    "training": "train",
+    "validation": "validation",
+    "valid": "validation",
+    "val": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+SPLIT_ORDER = ("train", "validation", "test")
+_SPLIT_WORD = re.compile(
+    r"(?:^|(?<=[-._ 0-9]))(" + "|".join(sorted(SPLIT_KEYWORDS, key=len, reverse=True)) + r")"
+    r"(?=[-._ 0-9]|$)"
+)
+
+
+def split_of(relative: Path) -> str | None:
+    """The split a file's path names (the file name first, then its folders, nearest first):
+    ``data/train-00000-of-00002.parquet``, ``chat-test.arrow``, ``validation/0000.parquet``."""
+    for part in reversed(relative.parts):
+        found = _SPLIT_WORD.search(part.lower())
+        if found:
+            return SPLIT_KEYWORDS[found.group(1)]
+    return None
+
+
+def split_files(folder: Path, files: list[Path]) -> dict[str, list[Path]]:
+    """The files of a folder by the split their names give, in SPLIT_ORDER; {} unless they
+    name two splits or more (one split alone is no choice)."""
+    by_split: dict[str, list[Path]] = {}
+    for f in files:
+        name = split_of(f.relative_to(folder))
+        if name is not None:
+            by_split.setdefault(name, []).append(f)
+    if len(by_split) < 2:
+        return {}
+    return {name: by_split[name] for name in SPLIT_ORDER if name in by_split}
 
 
 def hf_splits(folder: Path) -> list[str]:
@@ -51,7 +96,32 @@ def split_rows(folder: Path) -> dict[str, int | None]:
             out[split] = sum(count_file_rows(path) for path in _hf_dataset_files(folder / split))
         except (DataError, OSError, ValueError):  # arrow_ipc's Corrupt, Unsupported
             out[split] = None
+    if out or not folder.is_dir():
+        return out
+    for split, files in split_files(folder, _folder_files(folder)).items():
+        out[split] = _count_rows(files)
     return out
+
+
+def _count_rows(files: list[Path]) -> int | None:
+    """Rows from the files' headers and footers (Arrow, Parquet); None for any other file."""
+    import polars as pl
+
+    from inspector.core.data.arrow_ipc import count_file_rows
+
+    total = 0
+    for path in files:
+        suffix, compression = strip_compression(path)
+        try:
+            if compression is None and suffix in (".arrow", ".feather", ".ipc"):
+                total += count_file_rows(path)
+            elif compression is None and suffix == ".parquet":
+                total += int(pl.scan_parquet(path).select(pl.len()).collect().item())
+            else:
+                return None
+        except Exception:  # noqa: BLE001 - not countable here; opening it says what is wrong
+            return None
+    return total
 
 
 def _hf_dataset_files(folder: Path) -> list[Path]:
@@ -84,12 +154,12 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
         files = [f for f in files if _looks_like_data(f)] or files
         if not files:
             raise DataError("no files match this pattern", file=text)
-        return Sources(files, "glob")
+        return _no_split_asked(Sources(files, "glob"), split, Path(text))
     path = Path(text).expanduser()
     if not path.exists():
         raise DataError("file not found", file=path, hint="check the path")
     if path.is_file():
-        return Sources([path], "file")
+        return _no_split_asked(Sources([path], "file"), split, path)
     if not path.is_dir():
         check_regular(path)  # a FIFO, device or socket: say what it is
     splits = hf_splits(path)
@@ -101,7 +171,48 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
             )
         return Sources(_hf_dataset_files(path / chosen), "hf_dataset", tuple(splits), chosen)
     if (path / "state.json").is_file():
-        return Sources(_hf_dataset_files(path), "hf_dataset")
+        return _no_split_asked(Sources(_hf_dataset_files(path), "hf_dataset"), split, path)
+    files = _folder_files(path)
+    by_split = split_files(path, files)
+    if by_split:
+        names = tuple(by_split)
+        chosen = split or names[0]
+        chosen = SPLIT_KEYWORDS.get(chosen.lower(), chosen)
+        if chosen not in by_split:
+            raise DataError(
+                f"no split '{split}'; this folder has {', '.join(names)}",
+                file=path,
+                hint="--split " + " or --split ".join(names),
+            )
+        in_split = set(by_split[chosen])
+        others = {f for fs in by_split.values() for f in fs}
+        left_out = tuple(f for f in files if f not in others)
+        return Sources(
+            [f for f in files if f in in_split], "directory", names, chosen, None, left_out
+        )
+    return _no_split_asked(Sources(files, "directory"), split, path)
+
+
+_KIND_WORDS = {
+    "file": "file",
+    "glob": "pattern",
+    "directory": "folder",
+    "hf_dataset": "save_to_disk folder",
+}
+
+
+def _no_split_asked(sources: Sources, split: str | None, path: Path) -> Sources:
+    if split is not None:
+        raise DataError(
+            f"--split {split}: this {_KIND_WORDS[sources.kind]} has no splits",
+            file=path,
+            hint="--split chooses among a DatasetDict's splits or files named train/test/"
+            "validation; leave it out",
+        )
+    return sources
+
+
+def _folder_files(path: Path) -> list[Path]:
     files = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_data(p))
     if not files:
         # Unknown extensions: accept the files whose content looks like JSON, Parquet or
@@ -120,4 +231,4 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
             file=path,
             hint="expected .jsonl, .json, .parquet, .csv, .tsv or .arrow files",
         )
-    return Sources(files, "directory")
+    return files
