@@ -1,11 +1,14 @@
 """A quality model learned from keep/drop labels, and the active-learning queues it feeds.
 
 Features per row: the default embeddings of the answer and the prompt and their difference,
-the no-label signal values (plus whether each was measured) and log lengths. Two candidates,
-a regularised logistic regression and gradient boosting (scikit-learn), are compared by
-stratified cross-validation with fixed seeds; the better one (logistic on a tie, and always
-below ``MIN_LABELS_BOOSTING`` labels) is refitted on every label and its scores calibrated by
-Platt scaling fitted on the out-of-fold scores.
+the no-label signal values (plus whether each was measured) and log lengths. Candidates, a
+regularised logistic regression and gradient boosting (scikit-learn), each on every feature
+and on a compact view (see ``CANDIDATES``), are compared by stratified cross-validation with
+fixed seeds; the best (the simpler on a tie, and only the linear ones below
+``MIN_LABELS_BOOSTING`` labels) is refitted on every label and its scores calibrated by Platt
+scaling fitted on the out-of-fold scores. A compact model is saved in the full model's form
+(the linear one's projection folded into its coefficients, the trees' features renumbered),
+so scoring and explaining never see the view.
 
 Saved without pickle: JSON for what a person reads, npz (``allow_pickle=False``) for the
 arrays. Gradient boosting is saved as its trees' node arrays and scored by our own traversal
@@ -27,8 +30,28 @@ import numpy as np
 
 from inspector.core.errors import DataError
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.learn.views import (
+    COMPONENTS,
+    View,
+    compact_view,
+    fold_linear,
+    full_view,
+    has_embeddings,
+)
 
 LOGISTIC, BOOSTING = "logistic", "gradient_boosting"
+# the compact views: with a few hundred labels, 768 embedding columns drown the signals. On
+# bench_learn's data (random labels, 10 seeds, CV choice, held-out AUC at 25/50/150/300
+# labels) the two full models gave 0.673/0.749/0.927/0.985, all four 0.848/0.872/0.987/0.991;
+# on a topic judgment there (drop = 6 answer clusters) 0.635/0.659/0.760/0.808 and
+# 0.627/0.652/0.760/0.808: the full models still win where the labels follow the embeddings
+LOGISTIC_COMPACT = "logistic_compact"  # signals, lengths, components of answer and diff
+BOOSTING_SIGNALS = "gradient_boosting_signals"  # signals and lengths only
+CANDIDATES = (LOGISTIC, BOOSTING, LOGISTIC_COMPACT, BOOSTING_SIGNALS)
+# on a tie of cross-validated AUC: the fewer the parameters, the earlier
+PREFERENCE = (LOGISTIC_COMPACT, LOGISTIC, BOOSTING_SIGNALS, BOOSTING)
+BASE_KIND = {LOGISTIC: LOGISTIC, BOOSTING: BOOSTING, LOGISTIC_COMPACT: LOGISTIC,
+             BOOSTING_SIGNALS: BOOSTING}  # fmt: skip
 FORMAT = "inspector-quality-model"
 FORMAT_VERSION = 1
 SCORE_CHUNK = 65_536
@@ -37,6 +60,7 @@ MIN_PER_CLASS = 5
 MIN_PLATT_SLOPE = 0.01
 MIN_LABELS_BOOSTING = 40  # fewer labels: the linear model (see train)
 MIN_LEAF = 5  # gradient boosting: rows a leaf holds at least (see _fit_one)
+MIN_LEAF_SIGNALS = 3  # ...on the signals view (random labels, 150: 0.943 with 5, 0.975 with 3)
 CUTS = (0.1, 0.2, 0.3, 0.4, 0.5)  # keep_probability below the cut = predicted drop
 _NODE_FIELDS = ("value", "feature_idx", "num_threshold", "missing_go_to_left", "left", "right",
                 "is_leaf")  # fmt: skip
@@ -116,16 +140,23 @@ def train(
     *,
     seed: int = 0,
     min_labels: int = MIN_LABELS,
-    candidates: tuple[str, ...] = (LOGISTIC, BOOSTING),
+    candidates: tuple[str, ...] = CANDIDATES,
     progress: Progress = NULL_PROGRESS,
 ) -> QualityModel:
-    """Choose, fit and calibrate a model on labelled rows ``X`` with ``y`` (1 keep, 0 drop)."""
+    """Choose, fit and calibrate a model on labelled rows ``X`` with ``y`` (1 keep, 0 drop).
+    ``candidates``: names from ``CANDIDATES``; the compact ones are left out when ``features``
+    hold no embedding columns (their view would be every feature)."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
     started = time.perf_counter()
     y = np.asarray(y, dtype=np.int8)
     check_labels(y, min_labels)
+    unknown = [c for c in candidates if c not in BASE_KIND]
+    if unknown:
+        raise ValueError(f"unknown model kind {unknown[0]!r}; use {', '.join(CANDIDATES)}")
+    if not has_embeddings(features):
+        candidates = tuple(c for c in candidates if c in (LOGISTIC, BOOSTING)) or candidates
     n_keep, n_drop = int((y == 1).sum()), int((y == 0).sum())
     folds = min(5, n_keep, n_drop)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
@@ -137,8 +168,7 @@ def train(
         scores = np.zeros(len(y))
         for tr, te in splits:
             progress.check()
-            fitted = _fit(kind, X[tr], y[tr], seed)
-            scores[te] = _sk_raw(kind, fitted, X[te])
+            scores[te] = _fit_candidate(kind, X[tr], y[tr], seed, features).raw(X[te])
             progress.advance()
         oof[kind] = scores
         aucs[kind] = float(roc_auc_score(y, scores))
@@ -146,22 +176,22 @@ def train(
     # is mostly chance, and boosting chosen by chance ranked worse than the linear model
     # (bench_learn, random labels, 10 seeds, held-out AUC at 25 labels: logistic 0.674,
     # boosting 0.653, the CV choice 0.660; at 50 boosting 0.782, logistic 0.695)
-    held_back = BOOSTING in candidates and LOGISTIC in candidates and len(y) < MIN_LABELS_BOOSTING
-    eligible = [k for k in candidates if not (held_back and k == BOOSTING)]
-    ranked = sorted(eligible, key=lambda k: (round(aucs[k], 3), k == LOGISTIC), reverse=True)
+    linear = [k for k in candidates if BASE_KIND[k] == LOGISTIC]
+    held_back = len(y) < MIN_LABELS_BOOSTING and 0 < len(linear) < len(candidates)
+    eligible = linear if held_back else list(candidates)
+    preference = {k: i for i, k in enumerate(PREFERENCE)}
+    ranked = sorted(eligible, key=lambda k: (-round(aucs[k], 3), preference[k]))
     ranked += [k for k in candidates if k not in eligible]  # only if the others rank nothing
-    best, fitted = ranked[0], None
-    for kind in ranked:
-        progress.status("fitting", None, f"{kind} on {len(y):,} labels")
-        fitted = _fit(kind, X, y, seed)
-        best = kind
+    for best in ranked:
+        progress.status("fitting", None, f"{best} on {len(y):,} labels")
+        fitted = _fit_candidate(best, X, y, seed, features)
         # a model whose scores are one constant ranks nothing (boosting cannot split with
         # fewer than 20 rows a leaf): take the next candidate
-        if np.ptp(_sk_raw(kind, fitted, X)) > 0:
+        if np.ptp(fitted.raw(X)) > 0:
             break
     a, b = _platt(oof[best], y)
-    arrays = _export(best, fitted)
-    model = QualityModel(best, list(features), arrays, (a, b), list(ids), y.copy())
+    arrays = fitted.export(X.shape[1])
+    model = QualityModel(BASE_KIND[best], list(features), arrays, (a, b), list(ids), y.copy())
     oof_p = _sigmoid(a * oof[best] + b)
     model.report = {
         "model": best,
@@ -171,6 +201,7 @@ def train(
         "cv_auc": {k: round(v, 4) for k, v in aucs.items()},
         "cv_auc_chosen": round(aucs[best], 4),
         "boosting_from_labels": MIN_LABELS_BOOSTING,
+        "features_used": fitted.view.describe(),
         "at_cuts": cut_metrics(oof_p, y),
         "train_seconds": round(time.perf_counter() - started, 3),
     }
@@ -372,16 +403,50 @@ def likely_drop_queue(
 # -- internals -------------------------------------------------------------------------------
 
 
-def _fit(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
+@dataclass
+class _Fitted:
+    """One candidate fitted: its view and the scikit-learn model on the view's columns."""
+
+    kind: str
+    view: View
+    estimator: Any
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        return _sk_raw(BASE_KIND[self.kind], self.estimator, self.view.apply(X))
+
+    def export(self, n_features: int) -> dict[str, np.ndarray]:
+        """Arrays that score the full feature rows as this candidate scores its view."""
+        base = BASE_KIND[self.kind]
+        arrays = _export(base, self.estimator)
+        if self.kind in (LOGISTIC, BOOSTING):
+            return arrays
+        if base == BOOSTING:  # trees on kept columns only: their feature numbers, renumbered
+            arrays["node_feature_idx"] = self.view.keep[arrays["node_feature_idx"].astype(np.int64)]
+            return arrays
+        return fold_linear(arrays, self.view, n_features)
+
+
+def _fit_candidate(
+    kind: str, X: np.ndarray, y: np.ndarray, seed: int, features: list[str]
+) -> _Fitted:
+    if kind in (LOGISTIC, BOOSTING):
+        view = full_view(X.shape[1])
+    else:
+        view = compact_view(X, features, COMPONENTS if kind == LOGISTIC_COMPACT else 0)
+    leaf = MIN_LEAF_SIGNALS if kind == BOOSTING_SIGNALS else MIN_LEAF
+    return _Fitted(kind, view, _fit(BASE_KIND[kind], view.apply(X), y, seed, leaf))
+
+
+def _fit(kind: str, X: np.ndarray, y: np.ndarray, seed: int, min_leaf: int = MIN_LEAF) -> Any:
     from threadpoolctl import threadpool_limits
 
     # one thread: on a few busy cores BLAS and OpenMP threads fought each other (measured on
     # 600 x 786 features: boosting 39 s -> 0.5 s a fit)
     with threadpool_limits(1):
-        return _fit_one(kind, X, y, seed)
+        return _fit_one(kind, X, y, seed, min_leaf)
 
 
-def _fit_one(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
+def _fit_one(kind: str, X: np.ndarray, y: np.ndarray, seed: int, min_leaf: int) -> Any:
     if kind == LOGISTIC:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -406,7 +471,7 @@ def _fit_one(kind: str, X: np.ndarray, y: np.ndarray, seed: int) -> Any:
             # labels, 10 seeds, held-out AUC at 50/100/150/300 labels: 20 rows a leaf
             # 0.648/0.807/0.864/0.895, 10 rows 0.722/0.860/0.879/0.939, 5 rows
             # 0.782/0.881/0.922/0.975; out-of-fold AUC rose alike, so CV sees it
-            min_samples_leaf=MIN_LEAF,
+            min_samples_leaf=min_leaf,
             early_stopping=False,
             random_state=seed,  # no class_weight: sample weights made each fit ~12x slower
         ).fit(X, y)
