@@ -32,6 +32,7 @@ from inspector.core.data.compression import (
     decompress,
     line_too_long,
 )
+from inspector.core.data.delimited import read_delimited
 from inspector.core.data.json_bytes import (
     error_pos,
     json_message,
@@ -506,30 +507,5 @@ def _read_parquet(source: Path | io.BytesIO) -> pl.DataFrame:
 
 
 def _read_delimited(data: bytes, path: Path, kind: str, skip_bad_lines: bool) -> FileRead:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"not valid UTF-8: byte 0x{data[exc.start]:02x}",
-            file=path,
-            line=line,
-            hint="re-save the file as UTF-8",
-        ) from exc
-    sep = "\t" if kind == "tsv" else ","
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            separator=sep,
-            infer_schema_length=10000,
-            ignore_errors=skip_bad_lines,
-            truncate_ragged_lines=skip_bad_lines,
-        )
-    except Exception as exc:  # noqa: BLE001
-        raise DataError(
-            f"cannot read as {kind.upper()}: {str(exc).splitlines()[0]}",
-            file=path,
-            hint="check quoting and the number of columns, or skip bad lines (--skip-bad-lines)",
-        ) from exc
-    # With a header, record i sits on line i + 2 unless a field spans lines; keep positions.
-    return FileRead(frame, np.arange(frame.height, dtype=np.int64), kind, None)
+    frame, rows = read_delimited(data, path, kind, skip_bad_lines)
+    return FileRead(frame, rows, kind, None)

@@ -34,6 +34,7 @@ from inspector.core.atomic import clean_stale_temps, disk_full, fsync_dir, is_di
 from inspector.core.data import arrow_ipc
 from inspector.core.data.compression import UTF8_BOM
 from inspector.core.data.dataset import ID, ROW, SOURCE, FileInfo
+from inspector.core.data.delimited import separator
 from inspector.core.data.json_bytes import line_starts
 from inspector.core.data.readers import ReadLimits, decompress, strip_compression
 from inspector.core.export import arrow_rows, parquet_rows
@@ -261,7 +262,7 @@ def write_without(
     elif container == "json":
         body = _without_array_items(data, drop)
     elif container in ("csv", "tsv"):
-        body = _without_records(data, drop, "\t" if container == "tsv" else ",", info.rows)
+        body = _without_records(data, drop, separator(data, container), info.rows)
     elif container == "parquet":
         body = _without_parquet_rows(data, drop, info.rows)
     elif container == "arrow":
