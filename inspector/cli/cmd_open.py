@@ -46,6 +46,8 @@ def _open(args: argparse.Namespace) -> int:
 
 
 def info_dict(project, samples: int = 3) -> dict:
+    from inspector.core.data.dataset import id_column_note
+
     d = project.dataset
     n = min(samples, d.height)
     step = max(1, d.height // max(n, 1))
@@ -57,6 +59,7 @@ def info_dict(project, samples: int = 3) -> dict:
         "fields": d.spec.fields,
         "columns": d.user_columns,
         "id_rule": d.id_rule,
+        "id_note": id_column_note(d.frame) if d.id_rule == "content_sha256" else None,
         "fingerprint": d.fingerprint,
         "skipped_records": len(d.bad),
         "splits": list(d.sources.splits),
@@ -92,6 +95,8 @@ def _info(args: argparse.Namespace) -> int:
     table.add_row("format", info["format"])
     table.add_row("fields", ", ".join(f"{k}={v}" for k, v in info["fields"].items()))
     table.add_row("id rule", info["id_rule"])
+    if info["id_note"]:
+        table.add_row("", info["id_note"])
     table.add_row("fingerprint", info["fingerprint"][:16])
     if info["skipped_records"]:
         table.add_row("skipped", f"{info['skipped_records']} bad records")

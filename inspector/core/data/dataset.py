@@ -379,6 +379,26 @@ def choose_id_column(frame: pl.DataFrame, wanted: str | None) -> str | None:
     return None
 
 
+def id_column_note(frame: pl.DataFrame) -> str | None:
+    """Why the dataset's own id column (a usual name) does not identify its rows, or None."""
+    for name in ID_CANDIDATES:
+        if name not in frame.columns:
+            continue
+        col = frame[name]
+        if isinstance(col.dtype, pl.List | pl.Struct):
+            return f"column '{name}' not used: it holds lists or records, not ids"
+        if col.null_count():
+            return f"column '{name}' not used: {col.null_count():,} empty values"
+        if col.n_unique() != frame.height:
+            counts = col.cast(pl.String).value_counts()  # the most repeated, then the first
+            example = counts.sort(["count", name], descending=[True, False])[name][0]
+            return (
+                f"column '{name}' not used: {frame.height - col.n_unique():,} repeated values "
+                f"(e.g. {str(example)!r})"
+            )
+    return None
+
+
 def open_dataset(
     target: str | Path,
     *,
