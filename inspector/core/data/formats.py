@@ -7,6 +7,7 @@ extraction is vectorised (polars expressions) so it scales to millions of rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -165,7 +166,36 @@ def _content(element: pl.Expr, content_key: str) -> pl.Expr:
     if content_key.endswith(STRINGS):
         parts = element.struct.field(content_key[: -len(STRINGS)])
         return parts.list.drop_nulls().list.join("\n")
-    return element.struct.field(content_key).cast(pl.String)
+    return (
+        element.struct.field(content_key)
+        .cast(pl.String)
+        .map_batches(parts_json_as_text, return_dtype=pl.String, is_elementwise=True)
+    )
+
+
+_PARTS_JSON = r'^\s*\[\s*\{\s*"type"'
+
+
+def parts_json_as_text(texts: pl.Series) -> pl.Series:
+    """Contents that are a list of parts kept as JSON text (the JSON reader does that when
+    other rows hold a plain string) as their text parts joined by newlines; every other
+    value as it is. Only those values are parsed (in Python)."""
+    looks = texts.str.contains(_PARTS_JSON).fill_null(False)
+    if not looks.any():
+        return texts
+    where = looks.arg_true()
+    fixed = [_parts_text(v) for v in texts.gather(where).to_list()]
+    return texts.scatter(where, pl.Series(fixed, dtype=pl.String))
+
+
+def _parts_text(value: str) -> str:
+    try:
+        parts = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(parts, list) or not all(isinstance(p, dict) and "type" in p for p in parts):
+        return value
+    return "\n".join(p["text"] for p in parts if isinstance(p.get("text"), str))
 
 
 def completion_keys(dtype: pl.DataType) -> tuple[str, str] | None:
