@@ -212,16 +212,26 @@ def _no_split_asked(sources: Sources, split: str | None, path: Path) -> Sources:
     return sources
 
 
+def _visible_files(path: Path) -> list[Path]:
+    """The files under ``path`` outside hidden folders (``.git``, ``.cache``,
+    ``.ipynb_checkpoints``: copies and caches, no part of the data)."""
+    return [
+        p
+        for p in path.rglob("*")
+        if not any(part.startswith(".") for part in p.relative_to(path).parts[:-1]) and p.is_file()
+    ]
+
+
 def _folder_files(path: Path) -> list[Path]:
-    files = sorted(p for p in path.rglob("*") if p.is_file() and _looks_like_data(p))
+    visible = _visible_files(path)
+    files = sorted(p for p in visible if _looks_like_data(p))
     if not files:
         # Unknown extensions: accept the files whose content looks like JSON, Parquet or
         # Arrow (not a README or a LICENSE, which would read as one-column CSV).
         files = sorted(
             p
-            for p in path.rglob("*")
-            if p.is_file()
-            and not p.name.startswith(".")
+            for p in visible
+            if not p.name.startswith(".")
             and p.name not in SKIP_NAMES
             and sniff_file(p) in SNIFFED_DATA
         )
