@@ -262,7 +262,7 @@ def test_render_preference_strings(tmp_path):
     assert [(b.title, b.role, b.text) for b in r.rejected] == [("rejected", "assistant", "Seven.")]
     text = r.to_text()
     assert "[prompt]\nName a colour." in text
-    assert "[chosen · chosen]\nBlue." in text and "[rejected · rejected]\nSeven." in text
+    assert "[chosen]\nBlue." in text and "[rejected]\nSeven." in text
 
 
 def test_render_preference_messages(tmp_path):

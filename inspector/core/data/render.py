@@ -36,7 +36,8 @@ class Rendered:
         if self.chosen is not None and self.rejected is not None:
             for name, side in (("chosen", self.chosen), ("rejected", self.rejected)):
                 for b in side:
-                    lines += [f"[{name} · {b.title}]", b.text, ""]
+                    title = name if b.title == name else f"{name} · {b.title}"
+                    lines += [f"[{title}]", b.text, ""]
         text = "\n".join(lines).rstrip()
         if width and len(text) > width:
             text = text[:width] + "…"
