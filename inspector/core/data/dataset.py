@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -210,15 +211,49 @@ HASH_BATCH = 1 << 16  # rows encoded at a time: bounds the canonical JSON held i
 ID_SLICE = 100_000  # rows hashed between two progress steps (also the fastest size measured)
 
 
-def canonical_json_expr(columns: list[str], has_nulls: bool) -> pl.Expr:
-    """Each row's canonical JSON: keys sorted, compact separators, null fields left out."""
+def _has_binary(dtype: Any) -> bool:
+    if dtype == pl.Binary:
+        return True
+    if isinstance(dtype, pl.Struct):
+        return any(_has_binary(f.dtype) for f in dtype.fields)
+    if isinstance(dtype, pl.List | pl.Array):
+        return _has_binary(dtype.inner)
+    return False
+
+
+def _jsonable(expr: pl.Expr, dtype: Any) -> pl.Expr:
+    """``expr`` with its binary values (at any depth: an image's ``{bytes, path}``) as base64
+    text, which polars can write as JSON (it panics on binary); other values untouched, so
+    the ids of data without binary are what they were."""
+    if not _has_binary(dtype):
+        return expr
+    if dtype == pl.Binary:
+        return expr.bin.encode("base64")
+    if isinstance(dtype, pl.Struct):
+        fields = [_jsonable(expr.struct.field(f.name), f.dtype).alias(f.name) for f in dtype.fields]
+        return pl.when(expr.is_null()).then(None).otherwise(pl.struct(fields))
+    if isinstance(dtype, pl.Array):
+        expr, dtype = expr.arr.to_list(), pl.List(dtype.inner)
+    assert isinstance(dtype, pl.List)
+    return expr.list.eval(_jsonable(pl.element(), dtype.inner))
+
+
+def canonical_json_expr(
+    columns: list[str], has_nulls: bool, schema: pl.Schema | None = None
+) -> pl.Expr:
+    """Each row's canonical JSON: keys sorted, compact separators, null fields left out.
+    ``schema``: the columns' types, where some may hold binary values."""
     columns = sorted(columns)
+
+    def column(name: str) -> pl.Expr:
+        return _jsonable(pl.col(name), schema[name]).alias(name) if schema else pl.col(name)
+
     if not has_nulls:
         # No nulls: the struct's own JSON is already canonical (and much cheaper).
-        return pl.struct(columns).struct.json_encode()
+        return pl.struct([column(c) for c in columns]).struct.json_encode()
     parts = []
     for col in columns:
-        encoded = pl.struct(pl.col(col)).struct.json_encode()
+        encoded = pl.struct(column(col)).struct.json_encode()
         inner = encoded.str.strip_prefix("{").str.strip_suffix("}")
         parts.append(pl.when(pl.col(col).is_not_null()).then(inner))
     return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + "}"
@@ -227,7 +262,7 @@ def canonical_json_expr(columns: list[str], has_nulls: bool) -> pl.Expr:
 def content_sha256(frame: pl.DataFrame) -> pl.Series:
     """sha256 (hex) of each row's canonical JSON: sorted keys, nulls left out."""
     has_nulls = bool(frame.width and frame.null_count().sum_horizontal().item())
-    canonical = canonical_json_expr(frame.columns, has_nulls)
+    canonical = canonical_json_expr(frame.columns, has_nulls, frame.schema)
     if frame.height:
         try:
             return _sha256_polars(frame, canonical)
