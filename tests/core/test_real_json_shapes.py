@@ -44,3 +44,27 @@ def test_bom_and_crlf_keep_every_row_and_its_text(tmp_path):
     assert ds.height == len(ROWS)
     assert ds.user_columns == ["instruction", "output"]
     assert ds.response().to_list() == [r["output"] for r in ROWS]
+
+
+def test_nan_and_infinity_as_python_writes_them(tmp_path):
+    # json.dumps writes float('nan') as NaN and float('inf') as Infinity; json.loads reads them
+    rows = [
+        {"instruction": f"q{i}", "output": f"a{i}", "score": [float("nan"), float("inf"), i][i % 3]}
+        for i in range(12)
+    ]
+    path = tmp_path / "scores.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ds = open_dataset(path)
+    assert ds.height == 12 and not ds.bad
+    scores = ds.frame["score"].to_list()
+    assert all(s != s for s in scores[0::3])  # NaN
+    assert scores[1::3] == [float("inf")] * 4
+    assert scores[2::3] == [2.0, 5.0, 8.0, 11.0]
+
+
+def test_json_encoded_twice_is_named(tmp_path):
+    path = tmp_path / "twice.jsonl"
+    path.write_text("".join(json.dumps(json.dumps(r)) + "\n" for r in ROWS), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        open_dataset(path)
+    assert "encoded twice" in str(err.value) and "line 1" in str(err.value)

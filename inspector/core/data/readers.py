@@ -301,6 +301,7 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
     good: list[bytes] = []
     rows: list[int] = []
     bad: list[BadRecord] = []
+    constants: dict[int, dict] = {}  # records read only with NaN/Infinity allowed
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist())):
         raw = data[s:e]
         if not raw.strip():
@@ -320,27 +321,28 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
             continue
         if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
             raw = stringify_deep(raw, 2, MAX_DEPTH)
+        pythonic = False
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            bad.append(BadRecord(str(path), i + 1, _line_message(raw, exc), preview(raw)))
-            continue
+            record = _with_constants(raw)
+            if record is None:
+                bad.append(BadRecord(str(path), i + 1, _line_message(raw, exc), preview(raw)))
+                continue
+            pythonic = True
         if not isinstance(record, dict):
-            bad.append(
-                BadRecord(
-                    str(path),
-                    i + 1,
-                    f"expected a JSON object, found {type(record).__name__}",
-                    preview(raw),
-                )
-            )
+            bad.append(BadRecord(str(path), i + 1, _not_object(record), preview(raw)))
             continue
+        if pythonic:
+            constants[len(good)] = record
         good.append(raw)
         rows.append(i)
     if bad and not skip_bad_lines:
         first = bad[0]
         if not good and first.message == TRAILING_COMMA:
             hint = "remove the comma at the end of each line, e.g. sed -i 's/,\\s*$//' FILE"
+        elif not good and "encoded twice" in first.message:
+            hint = "decode each line once, e.g. jq -c 'fromjson' FILE"
         elif not good:
             hint = "no line could be read: fix the lines (skipping bad lines would skip all)"
         else:
@@ -355,10 +357,35 @@ def _read_json_lines_slowly(data: bytes, path: Path, skip_bad_lines: bool) -> Fi
     if not good:
         return FileRead(pl.DataFrame(), np.zeros(0, np.int64), "jsonl", None, bad)
     try:
-        frame = pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None)
+        if constants:  # (polars reads no NaN): the records as Python read them
+            records = [constants.get(k) or orjson.loads(g) for k, g in enumerate(good)]
+            try:
+                frame = pl.from_dicts(records, infer_schema_length=None)
+            except Exception:  # noqa: BLE001
+                frame = _frame_from_mixed(records)
+        else:
+            frame = pl.read_ndjson(io.BytesIO(b"\n".join(good)), infer_schema_length=None)
     except Exception:  # noqa: BLE001 - mixed types polars can't unify: keep values as text
         frame = _frame_from_mixed([orjson.loads(g) for g in good])
     return FileRead(frame, np.asarray(rows, dtype=np.int64), "jsonl", None, bad)
+
+
+def _with_constants(raw: bytes) -> object | None:
+    """A line Python's json module writes for NaN and infinite floats (``NaN``,
+    ``Infinity``, ``-Infinity``: not JSON, but json.dumps' default), read as those floats;
+    None if the line is bad otherwise."""
+    if not (b"NaN" in raw or b"Infinity" in raw):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _not_object(record: object) -> str:
+    if isinstance(record, str) and record.lstrip()[:1] in ("{", "["):
+        return "a JSON string holding the record: the records were encoded twice"
+    return f"expected a JSON object, found {type(record).__name__}"
 
 
 TRAILING_COMMA = "a comma after the record (JSON lines hold one record per line, no commas)"
