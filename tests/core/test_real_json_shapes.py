@@ -68,3 +68,35 @@ def test_json_encoded_twice_is_named(tmp_path):
     with pytest.raises(DataError) as err:
         open_dataset(path)
     assert "encoded twice" in str(err.value) and "line 1" in str(err.value)
+
+
+def test_nan_in_a_json_array(tmp_path):
+    rows = [
+        {"instruction": f"q{i}", "output": "a", "score": float("nan") if i else 1.5}
+        for i in range(5)
+    ]
+    path = tmp_path / "scores.json"
+    path.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    ds = open_dataset(path)
+    assert ds.height == 5
+    scores = ds.frame["score"].to_list()
+    assert scores[0] == 1.5 and all(s != s for s in scores[1:])
+
+
+def test_apply_on_a_json_array_with_nan(tmp_path):
+    import numpy as np
+
+    from inspector.core.export.apply import write_without
+
+    rows = [
+        {"instruction": f"q{i}", "output": "a", "score": float("nan") if i else 1.5}
+        for i in range(5)
+    ]
+    path = tmp_path / "scores.json"
+    path.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    ds = open_dataset(path)
+    out = tmp_path / "out.json"
+    write_without(path, ds.files[0], np.array([0]), out)
+    kept = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["instruction"] for r in kept] == ["q1", "q2", "q3", "q4"]
+    assert all(r["score"] != r["score"] for r in kept)  # still NaN, as written

@@ -469,11 +469,15 @@ def _read_json_array(data: bytes, path: Path) -> FileRead:
 
     if data.count(b"{") + data.count(b"[") > MAX_DEPTH + 1:  # +1: the array's own level
         data = stringify_deep(data, 3, MAX_DEPTH + 1)
+    pythonic = False
     try:
         records = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        line = data[: error_pos(str(exc))].count(b"\n") + 1
-        raise DataError(f"invalid JSON: {exc}", file=path, line=line) from exc
+        records = _with_constants(data)  # NaN / Infinity, as json.dump writes them
+        if records is None:
+            line = data[: error_pos(str(exc))].count(b"\n") + 1
+            raise DataError(f"invalid JSON: {exc}", file=path, line=line) from exc
+        pythonic = True
     if not isinstance(records, list):
         raise DataError("expected a top-level JSON array of objects", file=path)
     for i, r in enumerate(records):
@@ -483,7 +487,10 @@ def _read_json_array(data: bytes, path: Path) -> FileRead:
             )
     if not records:
         raise DataError("the JSON array is empty", file=path)
-    lines = b"\n".join(orjson.dumps(r) for r in records)
+    if pythonic:  # (orjson would write NaN as null)
+        lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+    else:
+        lines = b"\n".join(orjson.dumps(r) for r in records)
     result = _read_json_lines(lines, path, skip_bad_lines=False)
     result.container = "json"
     result.row_index = np.arange(result.frame.height, dtype=np.int64)

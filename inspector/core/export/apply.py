@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import logging
 import os
 import shutil
@@ -309,13 +310,18 @@ def _without_lines(data: bytes, drop: np.ndarray) -> bytes:
 def _without_array_items(data: bytes, drop: np.ndarray) -> bytes:
     import orjson
 
-    items = orjson.loads(data)
-    gone = set(drop.tolist())
-    kept = [r for i, r in enumerate(items) if i not in gone]
     indented = b"\n" in data.lstrip()[:200]
-    return orjson.dumps(kept, option=orjson.OPT_INDENT_2 if indented else 0) + (
-        b"\n" if data.endswith(b"\n") else b""
-    )
+    end = b"\n" if data.endswith(b"\n") else b""
+    gone = set(drop.tolist())
+    try:
+        items = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN / Infinity, as json.dump writes them (and reads)
+        items = json.loads(data)
+        kept = [r for i, r in enumerate(items) if i not in gone]
+        text = json.dumps(kept, ensure_ascii=False, indent=2 if indented else None)
+        return text.encode("utf-8") + end
+    kept = [r for i, r in enumerate(items) if i not in gone]
+    return orjson.dumps(kept, option=orjson.OPT_INDENT_2 if indented else 0) + end
 
 
 def _without_records(data: bytes, drop: np.ndarray, sep: str, expected: int) -> bytes:
