@@ -249,7 +249,9 @@ def _find(schema: pl.Schema, role: str, check) -> str | None:
 def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
     """Every format whose columns exist in ``schema``, most specific first."""
     specs: list[FormatSpec] = []
-    found = {name: message_keys(dtype) for name, dtype in schema.items()}
+    found = {
+        name: message_keys(dtype) or transcripts.pair_keys(dtype) for name, dtype in schema.items()
+    }
     for name, dtype in schema.items():
         if name in transcripts.ALTERNATING_NAMES and dtype == pl.List(pl.String):
             found[name] = transcripts.ALTERNATING_KEYS
@@ -316,6 +318,10 @@ def candidate_specs(schema: pl.Schema) -> list[FormatSpec]:
     text = _find(schema, "text", _is_text)
     if text:
         specs.append(FormatSpec("text", {"text": text}))
+    for name in transcripts.LAST_RESORT_ALTERNATING:  # UltraChat's ``data``: when nothing else fits
+        if name in schema and schema[name] == pl.List(pl.String):
+            keys = {name: transcripts.ALTERNATING_KEYS}
+            specs.append(FormatSpec("sharegpt", {"conversations": name}, keys))
     return specs
 
 
@@ -403,7 +409,11 @@ def spec_from_fields(kind: str, fields: dict[str, str], schema: pl.Schema) -> Fo
     missing = [r for r in REQUIRED[kind] if r not in merged]
     if missing:
         raise ValueError(f"format '{kind}' needs --field {missing[0]}=COLUMN")
-    mk = {c: message_keys(schema[c]) for c in merged.values() if message_keys(schema[c])}
+    mk = {
+        c: keys
+        for c in merged.values()
+        if (keys := message_keys(schema[c]) or transcripts.pair_keys(schema[c]))
+    }
     if kind == "completions":
         ck = completion_keys(schema[merged["completions"]])
         if ck is None:
@@ -456,6 +466,8 @@ def _side(spec: FormatSpec, role: str, roles: set[str] | None) -> pl.Expr | None
             return transcripts.turns_expr(col, roles)
         if transcripts.is_alternating(keys):
             return transcripts.alternating_expr(col, roles)
+        if transcripts.is_pairs(keys):
+            return transcripts.pairs_expr(col, keys, roles)
         return turns_expr(col, keys, roles)
     return pl.col(col).cast(pl.String)
 

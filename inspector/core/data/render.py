@@ -95,6 +95,8 @@ def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
         return [Block(s, text, role) for s, role, text in transcripts.split_turns(value)]
     if transcripts.is_alternating(keys) and isinstance(value, list):
         return [Block(s, text, role) for s, role, text in transcripts.alternating_turns(value)]
+    if keys is not None and transcripts.is_pairs(keys) and isinstance(value, list):
+        return [Block(s, text, role) for s, role, text in transcripts.pair_turns(value, keys)]
     if isinstance(value, list) and keys:
         role_key, content_key = keys
         blocks = []

@@ -34,6 +34,8 @@ _SPLIT = re.compile(_MARK)
 ALTERNATING_KEYS = ("__alternating__", "text")
 # Column names that hold such a list (a list of strings under another name is not a chat).
 ALTERNATING_NAMES = ("conversations", "conversation", "messages", "turns", "dialog", "dialogue")
+# Names read as such a list only when no other format fits (UltraChat's ``data``).
+LAST_RESORT_ALTERNATING = ("data",)
 
 SHARE_NEEDED = 0.8  # of the sampled non-empty values must look like a transcript
 
@@ -115,3 +117,55 @@ def alternating_turns(value: list) -> list[tuple[str, str, str]]:
     """``(speaker, role, text)`` for each string of an alternating list."""
     roles = ("user", "assistant")
     return [(roles[i % 2], roles[i % 2], "" if t is None else str(t)) for i, t in enumerate(value)]
+
+
+# The marker for a list of {input, output} structs: each one exchange, the user's input and
+# the assistant's output (Capybara's ``conversation``). The second item names the two fields.
+PAIRS_MARK = "__pairs__"
+PAIR_FIELDS = (("input", "output"),)
+
+
+def pair_keys(dtype: pl.DataType) -> tuple[str, str] | None:
+    """The marker keys if ``dtype`` is a list of exchange structs, else None."""
+    if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
+        return None
+    names = {f.name for f in dtype.inner.fields}
+    for asked, answered in PAIR_FIELDS:
+        if asked in names and answered in names:
+            return (PAIRS_MARK, f"{asked}|{answered}")
+    return None
+
+
+def is_pairs(keys: tuple[str, str] | None) -> bool:
+    return keys is not None and keys[0] == PAIRS_MARK
+
+
+def pairs_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Expr:
+    """The inputs (user), outputs (assistant) or both (None) of exchange list ``col``,
+    joined by blank lines."""
+    asked, answered = keys[1].split("|")
+    element = pl.element()
+    said = element.struct.field(asked).cast(pl.String)
+    answer = element.struct.field(answered).cast(pl.String)
+    if roles is None or {"user", "assistant"} <= roles:
+        picked = pl.concat_list([said, answer]).list.drop_nulls().list.join("\n\n")
+    elif "user" in roles:
+        picked = said
+    elif "assistant" in roles:
+        picked = answer
+    else:
+        return pl.lit("", dtype=pl.String)
+    return pl.col(col).list.eval(picked).list.drop_nulls().list.join("\n\n")
+
+
+def pair_turns(value: list, keys: tuple[str, str]) -> list[tuple[str, str, str]]:
+    """``(speaker, role, text)`` for each input and output of an exchange list."""
+    asked, answered = keys[1].split("|")
+    turns = []
+    for exchange in value:
+        if not isinstance(exchange, dict):
+            continue
+        for key, role in ((asked, "user"), (answered, "assistant")):
+            if exchange.get(key) is not None:
+                turns.append((key, role, str(exchange[key])))
+    return turns
