@@ -55,3 +55,31 @@ def test_a_data_list_beside_a_known_format_is_not_taken_for_a_chat(tmp_path):
     rows = [{"instruction": f"q{i}", "output": f"a{i}", "data": ["x", "y"]} for i in range(8)]
     ds = open_dataset(write_jsonl(tmp_path / "alpaca.jsonl", rows))
     assert ds.spec.kind == "alpaca"
+
+
+def test_nectar_prompt_transcript(tmp_path):
+    # Nectar: the prompt is an HH-style transcript ending in an open Assistant turn
+    rows = [
+        {
+            "prompt": f"\n\nHuman: question {i}\n\nAssistant:",
+            "answers": [{"answer": f"good {i}", "model": "m1", "rank": 1.0}],
+        }
+        for i in range(6)
+    ]
+    ds = open_dataset(write_jsonl(tmp_path / "nectar.jsonl", rows))
+    assert ds.spec.kind == "completions"
+    assert ds.prompt().to_list() == [f"question {i}" for i in range(6)]
+    shown = ds.render(0)
+    assert [(b.role, b.text) for b in shown.blocks if b not in shown.answers] == [
+        ("user", "question 0")
+    ]
+
+
+def test_prompt_completion_transcript(tmp_path):
+    rows = [
+        {"prompt": f"Human: question {i}\n\nAssistant: sure\n\nHuman: more", "completion": "ok"}
+        for i in range(6)
+    ]
+    ds = open_dataset(write_jsonl(tmp_path / "pc.jsonl", rows))
+    assert ds.spec.kind == "prompt_completion"
+    assert ds.prompt().to_list() == [f"question {i}\n\nmore" for i in range(6)]

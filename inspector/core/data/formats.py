@@ -356,8 +356,16 @@ def detect_format(frame: pl.DataFrame, sample_size: int = 1000) -> FormatSpec:
 def mark_transcripts(spec: FormatSpec, sample: pl.DataFrame) -> FormatSpec:
     """``spec`` with its Human/Assistant transcript columns marked (see
     :mod:`inspector.core.data.transcripts`): a pair's string chosen/rejected/prompt columns,
-    and a plain-text column, which then reads as a chat (kind ``messages``)."""
-    roles = {"text": ("text",), "preference": ("chosen", "rejected", "prompt")}.get(spec.kind)
+    the prompt column beside completions, and a plain-text column, which then reads as a
+    chat (kind ``messages``)."""
+    roles = {
+        "text": ("text",),
+        "preference": ("chosen", "rejected", "prompt"),
+        # (Nectar's prompt: "\n\nHuman: ...\n\nAssistant:", the answers beside it)
+        "completions": ("prompt",),
+        "prompt_completion": ("prompt",),
+        "unpaired_preference": ("prompt",),
+    }.get(spec.kind)
     if roles is None:
         return spec
     marked = {

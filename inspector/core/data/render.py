@@ -165,6 +165,8 @@ def render_record(record: dict[str, Any], spec: FormatSpec) -> Rendered:
             Block("prompt", b.text, "user") if b.title == "text" else b
             for b in _turns(record.get(f["prompt"]), mk.get(f["prompt"]))
         ]
+        if out.blocks and out.blocks[-1].role == "assistant" and not out.blocks[-1].text.strip():
+            out.blocks.pop()  # a transcript prompt's open "Assistant:" (the answers follow)
         out.answers = completion_blocks(record.get(f["completions"]), mk.get(f["completions"]))
         out.blocks += out.answers
     elif k in ("unpaired_preference", "prompt_completion"):
