@@ -108,6 +108,7 @@ def open_project(
         if "*" not in str(target):
             store.set("target_path", str(Path(str(target)).expanduser().resolve()))
         store.set("id_rule", dataset.id_rule)
+        store.set("split", dataset.sources.split)  # another split is no earlier version
         store.record_files([f.to_json() for f in dataset.files])
         project = Project(dataset, store)
         if carry_labels_from is not None:

@@ -349,6 +349,7 @@ def previous_labels(store: ProjectStore, target: str) -> PreviousLabels | None:
     if has or stale_count(store):
         return None
     wanted = str(Path(target).expanduser().resolve())
+    split = store.get("split")
     found: list[tuple[float, PreviousLabels]] = []
     for path in here.parent.glob("*.sqlite"):
         if path.resolve() == here or path.stat().st_size == 0:
@@ -360,6 +361,10 @@ def previous_labels(store: ProjectStore, target: str) -> PreviousLabels | None:
                 row = conn.execute("SELECT value FROM settings WHERE key='target_path'").fetchone()
                 if row is None or _json_text(row[0]) != wanted:
                     continue
+                row = conn.execute("SELECT value FROM settings WHERE key='split'").fetchone()
+                other = _json_text(row[0]) if row is not None else "None"
+                if split is not None and other not in ("None", split):
+                    continue  # another split of the same folder, not an earlier version
                 n = conn.execute(f"SELECT count(*) FROM labels WHERE {_HAS_LABEL}").fetchone()[0]
             finally:
                 conn.close()
