@@ -87,3 +87,26 @@ def test_semicolon_csv_with_line_breaks_in_fields_applies_by_record(tmp_path):
     assert kept[1:] == [
         [p, f"{r}\nsecond, line"] for i, (p, r) in enumerate(ROWS) if i not in (1, 2)
     ]
+
+
+def test_unclosed_quote_is_named_and_skipping_is_not_offered_again(tmp_path):
+    lines = ["prompt\tcompletion"] + [f"q{i}\ta{i}" for i in range(300)]
+    lines[11] = '"an unclosed quote\tanswer'
+    path = tmp_path / "quote.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for skip in (False, True):
+        with pytest.raises(DataError) as err:
+            open_dataset(path, skip_bad_lines=skip)
+        assert err.value.line == 12
+        assert "never closed" in str(err.value)
+        assert ("--skip-bad-lines" in str(err.value)) is not skip
+
+
+def test_no_parser_warning_reaches_the_terminal(tmp_path, recwarn):
+    lines = ["prompt\tcompletion"] + [
+        (f'He said "hi {i}\tok' if i % 7 == 3 else f"q{i}\ta{i}") for i in range(60)
+    ]
+    path = tmp_path / "raw.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert open_dataset(path, skip_bad_lines=True).height == 60
+    assert not [w for w in recwarn if "malformed" in str(w.message)]

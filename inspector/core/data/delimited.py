@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +53,17 @@ def read_delimited(
         ) from exc
     sep = separator(data, kind)
     try:
-        frame = pl.read_csv(
-            io.BytesIO(data),
-            separator=sep,
-            infer_schema_length=10000,
-            ignore_errors=skip_bad_lines,
-            truncate_ragged_lines=skip_bad_lines,
-        )
+        with warnings.catch_warnings():  # "CSV malformed": said better below, or not at all
+            warnings.simplefilter("ignore")
+            frame = pl.read_csv(
+                io.BytesIO(data),
+                separator=sep,
+                infer_schema_length=10000,
+                ignore_errors=skip_bad_lines,
+                truncate_ragged_lines=skip_bad_lines,
+            )
     except Exception as exc:  # noqa: BLE001 - the careful reader names the record
-        frame = _read_by_records(data, path, kind, sep, exc)
+        frame = _read_by_records(data, path, kind, sep, exc, skip_bad_lines)
     # With a header, record i sits on line i + 2 unless a field spans lines; keep positions.
     return frame, np.arange(frame.height, dtype=np.int64)
 
@@ -86,7 +89,7 @@ def records(text: str, sep: str) -> tuple[list[list[str]], list[int]]:
 
 
 def _read_by_records(
-    data: bytes, path: Path, kind: str, sep: str, first: Exception
+    data: bytes, path: Path, kind: str, sep: str, first: Exception, skip_bad_lines: bool
 ) -> pl.DataFrame:
     name = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}[sep]
     try:
@@ -101,16 +104,27 @@ def _read_by_records(
         raise DataError(f"cannot read as {kind.upper()}: {str(first).splitlines()[0]}", file=path)
     header = rows[0]
     for record, line in zip(rows[1:], starts[1:]):
-        if len(record) != len(header):
-            raise DataError(
-                f"cannot read as {kind.upper()}: this record has {len(record)} fields, the "
-                f"header has {len(header)} "
-                f"({name}-separated)",
-                file=path,
-                line=line,
-                hint="quote fields that hold the separator or a line break, or skip bad "
-                "lines (--skip-bad-lines)",
-            )
+        if len(record) == len(header):
+            continue
+        spans = max((f.count("\n") for f in record), default=0)
+        unclosed = len(record) < len(header) and spans > 1
+        what = (
+            f'a field opens a quote (") that is never closed: it runs on over {spans} lines'
+            if unclosed
+            else f"this record has {len(record)} fields, the header has {len(header)} "
+            f"({name}-separated)"
+        )
+        fix = (
+            "close the quote, or write the file without quoting"
+            if unclosed
+            else "quote fields that hold the separator or a line break"
+        )
+        raise DataError(
+            f"cannot read as {kind.upper()}: {what}",
+            file=path,
+            line=line,
+            hint=fix if skip_bad_lines else f"{fix}, or skip bad lines (--skip-bad-lines)",
+        )
     columns = _unique(header)
     body = rows[1:]
     return pl.DataFrame(
