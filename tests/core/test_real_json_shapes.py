@@ -100,3 +100,16 @@ def test_apply_on_a_json_array_with_nan(tmp_path):
     kept = json.loads(out.read_text(encoding="utf-8"))
     assert [r["instruction"] for r in kept] == ["q1", "q2", "q3", "q4"]
     assert all(r["score"] != r["score"] for r in kept)  # still NaN, as written
+
+
+@pytest.mark.parametrize("name", ["data.jsonl", "data.csv", "data.json"])
+def test_utf16_file_is_named_with_the_fix(tmp_path, name):
+    # PowerShell's `>` and Notepad's "Unicode" write UTF-16 with a byte order mark
+    path = tmp_path / name
+    body = "".join(json.dumps(r) + "\n" for r in ROWS) if name != "data.csv" else "a,b\n1,2\n"
+    path.write_text(body, encoding="utf-16")
+    with pytest.raises(DataError) as err:
+        open_dataset(path)
+    text = str(err.value)
+    assert str(path) in text and "UTF-16" in text and "iconv" in text
+    assert not err.value.bad_records

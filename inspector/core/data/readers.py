@@ -164,10 +164,21 @@ def check_regular(path: Path) -> None:
         )
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _read_file(path: Path, skip_bad_lines: bool, limits: ReadLimits) -> FileRead:
     check_regular(path)
     with path.open("rb") as fh:
         head = fh.read(65536)
+    binary = SUFFIX_CONTAINERS.get(strip_compression(path)[0]) in ("parquet", "arrow")
+    if head[:2] in UTF16_BOMS and head[2:4] != b"\x00\x00" and not binary:
+        raise DataError(
+            "the file is UTF-16 text (it starts with a UTF-16 byte order mark, as PowerShell's "
+            "'>' and Notepad's 'Unicode' write), not UTF-8",
+            file=path,
+            hint=f"re-save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8 {path.name} > utf8-{path.name}",
+        )
     suffix, _ = strip_compression(path)
     compressed = head[:2] == GZIP_MAGIC or head[:4] == ZSTD_MAGIC
     result: FileRead | None = None
