@@ -87,3 +87,33 @@ def test_split_asked_of_a_folder_without_splits_is_refused(tmp_path):
     with pytest.raises(DataError) as err:
         open_dataset(hub_snapshot(tmp_path / "snap"), split="nope")
     assert "train, test" in str(err.value)
+
+
+def test_named_splits_beyond_train_test(tmp_path):
+    # HuggingFaceH4/ultrafeedback_binarized: six splits, train_prefs/test_prefs/train_sft/...
+    (tmp_path / "data").mkdir()
+    for split, n in (("train_prefs", 9), ("test_prefs", 3), ("train_sft", 7), ("test_sft", 2)):
+        rows(split, n).write_parquet(tmp_path / "data" / f"{split}-00000-of-00001.parquet")
+    ds = open_dataset(tmp_path)
+    assert set(ds.sources.splits) == {"train_prefs", "test_prefs", "train_sft", "test_sft"}
+    assert ds.sources.splits[:2] == ("train_prefs", "train_sft")
+    assert ds.sources.split == "train_prefs" and ds.height == 9
+    assert open_dataset(tmp_path, split="test_sft").height == 2
+
+
+def test_datasets_cache_with_named_splits(tmp_path):
+    for split, n in (("train_prefs", 9), ("test_prefs", 3), ("train_sft", 7)):
+        rows(split, n).write_ipc_stream(tmp_path / f"ultrafeedback_binarized-{split}.arrow")
+    rows("x", 4).write_ipc_stream(
+        tmp_path / "ultrafeedback_binarized-train_gen-00000-of-00002.arrow"
+    )
+    rows("x", 5).write_ipc_stream(
+        tmp_path / "ultrafeedback_binarized-train_gen-00001-of-00002.arrow"
+    )
+    assert split_rows(tmp_path) == {
+        "train_gen": 9,
+        "train_prefs": 9,
+        "train_sft": 7,
+        "test_prefs": 3,
+    }
+    assert open_dataset(tmp_path, split="train_gen").height == 9

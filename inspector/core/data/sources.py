@@ -49,19 +49,53 @@ _SPLIT_WORD = re.compile(
 )
 
 
+_SHARD = re.compile(r"(?:^|-)([A-Za-z0-9_.]+)-\d+-of-\d+$")  # data/{split}-00000-of-00002
+_NAMED = re.compile(  # {split}, {name}-{split}: train_prefs, ultrafeedback-test_sft
+    r"(?:^|-)((?:" + "|".join(SPLIT_KEYWORDS) + r")(?:_[a-z0-9]+)*)$", re.IGNORECASE
+)
+
+
+def _stem(name: str) -> str:
+    """A file name without its data and compression suffixes."""
+    for suffix in reversed(Path(name).suffixes):
+        if suffix.lower() not in DATA_SUFFIXES | {".gz", ".zst", ".zstd"}:
+            break
+        name = name[: -len(suffix)]
+    return name
+
+
 def split_of(relative: Path) -> str | None:
-    """The split a file's path names (the file name first, then its folders, nearest first):
-    ``data/train-00000-of-00002.parquet``, ``chat-test.arrow``, ``validation/0000.parquet``."""
+    """The split a file's path names: a Hub shard's ``data/{split}-00000-of-00002`` (any name,
+    as the Hub allows: ``train_prefs``), a name ending in a split (``chat-test.arrow``,
+    ``ufb-train_sft.arrow``), else a split keyword in the file name or a folder, nearest
+    first (``validation/0000.parquet``, ``alpaca_train.jsonl``). Keywords alone are named as
+    the Hub names them (``valid``, ``dev`` -> validation)."""
+    stem = _stem(relative.name)
+    shard = _SHARD.search(stem)
+    if shard and relative.parent.name == "data":  # the Hub: any split name under data/
+        return SPLIT_KEYWORDS.get(shard.group(1).lower(), shard.group(1))
+    found = _NAMED.search(shard.group(1) if shard else stem)
+    if found:
+        return SPLIT_KEYWORDS.get(found.group(1).lower(), found.group(1))
     for part in reversed(relative.parts):
-        found = _SPLIT_WORD.search(part.lower())
-        if found:
-            return SPLIT_KEYWORDS[found.group(1)]
+        word = _SPLIT_WORD.search(part.lower())
+        if word:
+            return SPLIT_KEYWORDS[word.group(1)]
     return None
 
 
+def _split_rank(name: str) -> tuple[int, str]:
+    """Train splits first, then validation, test, any other; by name within each."""
+    word = _SPLIT_WORD.search(name.lower()) or re.match(
+        "(" + "|".join(SPLIT_KEYWORDS) + ")", name.lower()
+    )
+    base = SPLIT_KEYWORDS.get(word.group(1)) if word else None
+    return (SPLIT_ORDER.index(base) if base in SPLIT_ORDER else len(SPLIT_ORDER), name)
+
+
 def split_files(folder: Path, files: list[Path]) -> dict[str, list[Path]]:
-    """The files of a folder by the split their names give, in SPLIT_ORDER; {} unless they
-    name two splits or more (one split alone is no choice)."""
+    """The files of a folder by the split their names give, train splits first; {} unless
+    they name two splits or more (one split alone is no choice)."""
     by_split: dict[str, list[Path]] = {}
     for f in files:
         name = split_of(f.relative_to(folder))
@@ -69,7 +103,7 @@ def split_files(folder: Path, files: list[Path]) -> dict[str, list[Path]]:
             by_split.setdefault(name, []).append(f)
     if len(by_split) < 2:
         return {}
-    return {name: by_split[name] for name in SPLIT_ORDER if name in by_split}
+    return {name: by_split[name] for name in sorted(by_split, key=_split_rank)}
 
 
 def hf_splits(folder: Path) -> list[str]:
@@ -176,7 +210,7 @@ def find_sources(target: str | Path, split: str | None = None) -> Sources:
     by_split = split_files(path, files)
     if by_split:
         names = tuple(by_split)
-        chosen = split or names[0]
+        chosen = split or ("train" if "train" in names else names[0])
         chosen = SPLIT_KEYWORDS.get(chosen.lower(), chosen)
         if chosen not in by_split:
             raise DataError(
