@@ -83,3 +83,21 @@ def test_prompt_completion_transcript(tmp_path):
     ds = open_dataset(write_jsonl(tmp_path / "pc.jsonl", rows))
     assert ds.spec.kind == "prompt_completion"
     assert ds.prompt().to_list() == [f"question {i}\n\nmore" for i in range(6)]
+
+
+def test_conversations_merged_from_sharegpt_and_openai_rows(tmp_path):
+    # two sets concatenated: half the rows' turns are from/value, half role/content
+    rows = []
+    for i in range(10):
+        if i % 2:
+            turns = [{"from": "human", "value": f"q{i}"}, {"from": "gpt", "value": f"a{i}"}]
+        else:
+            turns = [
+                {"role": "user", "content": f"q{i}"},
+                {"role": "assistant", "content": f"a{i}"},
+            ]
+        rows.append({"conversations": turns})
+    ds = open_dataset(write_jsonl(tmp_path / "merged.jsonl", rows))
+    assert ds.prompt().to_list() == [f"q{i}" for i in range(10)]
+    assert ds.response().to_list() == [f"a{i}" for i in range(10)]
+    assert [(b.role, b.text) for b in ds.render(1).blocks] == [("user", "q1"), ("assistant", "a1")]

@@ -137,10 +137,20 @@ def message_keys(dtype: pl.DataType) -> tuple[str, str] | None:
     if not isinstance(dtype, pl.List) or not isinstance(dtype.inner, pl.Struct):
         return None
     fields = {f.name: f.dtype for f in dtype.inner.fields}
-    for role, content in (("role", "content"), ("from", "value")):
-        if role in fields and content in fields:
-            return (role, content + _parts_suffix(fields[content]))
+    pairs = [(r, c) for r, c in (("role", "content"), ("from", "value")) if {r, c} <= set(fields)]
+    if len(pairs) == 2 and all(fields[k] == pl.String for pair in pairs for k in pair):
+        # rows of two sets merged: some turns role/content, others from/value
+        return ("role|from", "content|value")
+    for role, content in pairs:
+        return (role, content + _parts_suffix(fields[content]))
     return None
+
+
+def turn_field(element: pl.Expr, key: str) -> pl.Expr:
+    """A turn's field as text; for ``a|b`` keys, the first of them that is set."""
+    names = key.split("|")
+    fields = [element.struct.field(n).cast(pl.String) for n in names]
+    return fields[0] if len(fields) == 1 else pl.coalesce(fields)
 
 
 # A content key that ends so names turns whose content is a list of parts (OpenAI's
@@ -166,10 +176,8 @@ def _content(element: pl.Expr, content_key: str) -> pl.Expr:
     if content_key.endswith(STRINGS):
         parts = element.struct.field(content_key[: -len(STRINGS)])
         return parts.list.drop_nulls().list.join("\n")
-    return (
-        element.struct.field(content_key)
-        .cast(pl.String)
-        .map_batches(parts_json_as_text, return_dtype=pl.String, is_elementwise=True)
+    return turn_field(element, content_key).map_batches(
+        parts_json_as_text, return_dtype=pl.String, is_elementwise=True
     )
 
 
@@ -446,7 +454,7 @@ def turns_expr(col: str, keys: tuple[str, str], roles: set[str] | None) -> pl.Ex
         picked = content
     else:
         raw_roles = [r for r, norm in SHAREGPT_ROLES.items() if norm in roles] + sorted(roles)
-        role = element.struct.field(role_key).cast(pl.String).str.to_lowercase()
+        role = turn_field(element, role_key).str.to_lowercase()
         picked = pl.when(role.is_in(raw_roles)).then(content)
     return pl.col(col).list.eval(picked).list.drop_nulls().list.join("\n\n")
 

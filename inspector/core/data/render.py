@@ -73,9 +73,14 @@ def content_text(content: Any) -> str:
     return "\n".join(out)
 
 
+def turn_value(turn: dict[str, Any], key: str) -> Any:
+    """A turn's field; for ``a|b`` keys (sets merged), the first of them that is set."""
+    return next((turn[k] for k in key.split("|") if turn.get(k) is not None), None)
+
+
 def turn_text(turn: dict[str, Any], content_key: str) -> str:
     """What a turn says, with its tool calls (``→ name(arguments)``) after the text."""
-    text = content_text(turn.get(content_key))
+    text = content_text(turn_value(turn, content_key))
     calls = turn.get("tool_calls") or turn.get("function_call")
     if isinstance(calls, dict):
         calls = [calls]
@@ -104,7 +109,7 @@ def _turns(value: Any, keys: tuple[str, str] | None) -> list[Block]:
         for turn in value:
             if not isinstance(turn, dict):
                 continue
-            raw = str(turn.get(role_key) or "")
+            raw = str(turn_value(turn, role_key) or "")
             role = normal_role(raw) if raw else "turn"
             blocks.append(Block(raw or role, turn_text(turn, content_key), role))
         return blocks
