@@ -110,3 +110,13 @@ def test_no_parser_warning_reaches_the_terminal(tmp_path, recwarn):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert open_dataset(path, skip_bad_lines=True).height == 60
     assert not [w for w in recwarn if "malformed" in str(w.message)]
+
+
+def test_header_names_with_spaces_around_them(tmp_path):
+    # spreadsheets keep the spaces typed around a header name
+    path = tmp_path / "spaced.csv"
+    path.write_text("Question , Answer\nWhat is 2+2?,4\nName a colour,Blue\n", encoding="utf-8")
+    ds = open_dataset(path)
+    assert ds.spec.kind == "prompt_completion"
+    assert ds.spec.fields == {"prompt": "Question ", "completion": " Answer"}
+    assert ds.prompt().to_list() == ["What is 2+2?", "Name a colour"]

@@ -243,10 +243,10 @@ def _is_label(dtype: pl.DataType) -> bool:
 
 def _find(schema: pl.Schema, role: str, check) -> str | None:
     """The column that plays ``role``: its usual names in order, spelt exactly, then in any
-    case (``Question``/``Answer``)."""
+    case and with the spaces a spreadsheet keeps around a header (``Question ``/``Answer``)."""
     folded: dict[str, str] = {}
     for present in schema:
-        folded.setdefault(present.lower(), present)
+        folded.setdefault(present.strip().lower(), present)
     for name in ALIASES.get(role, (role,)):
         for column in (name, folded.get(name)):
             if column is not None and column in schema and check(schema[column]):
