@@ -83,7 +83,7 @@ def test_every_pair_above_the_threshold_ties_included(seed, leaf):
     ties = 0
     for t in thresholds(v):
         truth, sims = brute(v, t)
-        a, b, s = cosine_pairs(v, t, leaf=leaf)
+        a, b, s = cosine_pairs(v, t, leaf=leaf, exact=True, all_pairs_max=0, cap=None)
         found = list(zip(a.tolist(), b.tolist(), strict=True))
         assert len(found) == len(set(found))  # each pair once
         assert set(found) == truth
@@ -97,7 +97,7 @@ def test_identical_rows_pair_with_each_other_and_the_tree_ends():
     rng = np.random.default_rng(4)
     one = unit_ints(rng)
     v = np.array([one] * 40 + [unit_ints(rng) for _ in range(30)], dtype=np.float32) / 64.0
-    a, b, s = cosine_pairs(v, 0.99, leaf=4)  # 40 identical rows cannot be split
+    a, b, s = cosine_pairs(v, 0.99, leaf=4, exact=True, all_pairs_max=0, cap=None)  # 40 identical rows cannot be split
     pairs = set(zip(a.tolist(), b.tolist(), strict=True))
     assert {(i, j) for i in range(40) for j in range(i + 1, 40)} <= pairs
     assert pairs == brute(v, 0.99)[0]
@@ -106,7 +106,7 @@ def test_identical_rows_pair_with_each_other_and_the_tree_ends():
 def test_zero_and_non_finite_rows_pair_with_nothing():
     v = exact_set(5)
     v = np.concatenate([v, np.full((1, DIMS), np.nan, dtype=np.float32)])
-    a, b, _ = cosine_pairs(v, 0.5, leaf=8)
+    a, b, _ = cosine_pairs(v, 0.5, leaf=8, exact=True, all_pairs_max=0)
     dead = set(np.flatnonzero(~(np.linalg.norm(v, axis=1) > 0.5)).tolist())
     assert len(dead) == 3
     assert not dead & (set(a.tolist()) | set(b.tolist()))
@@ -116,7 +116,7 @@ def test_zero_and_non_finite_rows_pair_with_nothing():
 def test_a_low_threshold_compares_every_pair():
     v = exact_set(6, groups=10, lone=20)
     live = np.flatnonzero(np.linalg.norm(v, axis=1) > 0.5)
-    a, _, _ = cosine_pairs(v, -1.0, leaf=4)
+    a, _, _ = cosine_pairs(v, -1.0, leaf=4, exact=True, all_pairs_max=0, cap=None)
     assert len(a) == len(live) * (len(live) - 1) // 2
 
 
@@ -139,7 +139,7 @@ def test_float_vectors_every_pair_outside_rounding(t):
     1e-5 of the threshold may fall either way, every other one must match."""
     v = float_clusters(1500, 48, seed=int(t * 100))
     s = v.astype(np.float64) @ v.T.astype(np.float64)
-    a, b, found_s = cosine_pairs(v, t, leaf=16)
+    a, b, found_s = cosine_pairs(v, t, leaf=16, exact=True, all_pairs_max=0)
     found = set(zip(a.tolist(), b.tolist(), strict=True))
     ia, ib = np.nonzero(np.triu(s >= t + 1e-5, k=1))
     sure = set(zip(ia.tolist(), ib.tolist(), strict=True))
@@ -151,8 +151,8 @@ def test_float_vectors_every_pair_outside_rounding(t):
 
 def test_the_cells_change_only_the_work():
     v = float_clusters(2000, 32, seed=9)
-    first = cosine_pairs(v, 0.95, leaf=8, seed=0)
-    other = cosine_pairs(v, 0.95, leaf=64, seed=3)
-    again = cosine_pairs(v, 0.95, leaf=8, seed=0)
+    first = cosine_pairs(v, 0.95, leaf=8, seed=0, exact=True, all_pairs_max=0)
+    other = cosine_pairs(v, 0.95, leaf=64, seed=3, exact=True, all_pairs_max=0)
+    again = cosine_pairs(v, 0.95, leaf=8, seed=0, exact=True, all_pairs_max=0)
     assert [x.tolist() for x in first] == [x.tolist() for x in again]  # deterministic
     assert first[0].tolist() == other[0].tolist() and first[1].tolist() == other[1].tolist()
