@@ -97,7 +97,9 @@ def test_identical_rows_pair_with_each_other_and_the_tree_ends():
     rng = np.random.default_rng(4)
     one = unit_ints(rng)
     v = np.array([one] * 40 + [unit_ints(rng) for _ in range(30)], dtype=np.float32) / 64.0
-    a, b, s = cosine_pairs(v, 0.99, leaf=4, exact=True, all_pairs_max=0, cap=None)  # 40 identical rows cannot be split
+    a, b, s = cosine_pairs(
+        v, 0.99, leaf=4, exact=True, all_pairs_max=0, cap=None
+    )  # 40 identical rows cannot be split
     pairs = set(zip(a.tolist(), b.tolist(), strict=True))
     assert {(i, j) for i in range(40) for j in range(i + 1, 40)} <= pairs
     assert pairs == brute(v, 0.99)[0]

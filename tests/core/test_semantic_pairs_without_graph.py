@@ -13,7 +13,7 @@ import pytest
 
 from inspector.core.junk import duplicates
 from inspector.core.junk.junk import analyze_junk
-from inspector.core.map.neighbors import EXACT_MAX, knn_graph
+from inspector.core.map.neighbors import knn_graph
 
 
 def exact_vectors(seed: int = 0, groups: int = 40, dims: int = 16) -> np.ndarray:
@@ -138,7 +138,3 @@ def test_analyze_junk_finds_the_same_groups_without_the_graph(keep):
         assert new.select(cols).equals(old.select(cols))
         assert new["dup_similarity"].to_list() == old["dup_similarity"].to_list()
     assert (old["dup_kind"] == "semantic_duplicate").any()
-
-
-def test_the_size_rule_is_the_graph_exact_size():
-    assert duplicates.PAIRS_WITHOUT_GRAPH_MAX == EXACT_MAX

@@ -65,6 +65,7 @@ def cosine_pairs(
     threshold: float,
     progress: Progress | None = None,
     *,
+    valid: np.ndarray | None = None,
     seed: int = 0,
     leaf: int | None = None,
     exact: bool = False,
@@ -75,7 +76,8 @@ def cosine_pairs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(a int64, b int64, similarity float32)``: pairs ``a < b`` of rows whose cosine is
     ≥ ``threshold``, sorted by ``(a, b)``, each once. Vectors within 1e-3 of unit length are
-    taken as they are (as :func:`inspector.core.map.neighbors.as_unit_vectors` does).
+    taken as they are (as :func:`inspector.core.map.neighbors.as_unit_vectors` does). Rows
+    not ``valid`` (e.g. empty texts) pair with nothing.
 
     ``exact`` finds every pair (probing more cells). ``cap=None`` keeps every pair (a set
     of many identical vectors then has n² of them). ``leaf`` (rows per cell), ``seed`` and
@@ -90,6 +92,8 @@ def cosine_pairs(
     live_mask = np.linalg.norm(v, axis=1) > 0.5
     if v is not raw:  # normalised: rows with NaN or inf were zeroed in part only
         live_mask &= np.isfinite(raw).all(axis=1)
+    if valid is not None:
+        live_mask &= np.asarray(valid, dtype=bool)
     live = np.flatnonzero(live_mask)
     t = np.float32(threshold)
     if len(live) < 2:

@@ -409,43 +409,26 @@ def semantic_pairs(
     )
 
 
-#: Up to this many rows ``analyze --only duplicates`` compares every pair instead of building
-#: the kNN graph (neighbors.EXACT_MAX: the graph is exact there too, so the groups agree).
-PAIRS_WITHOUT_GRAPH_MAX = 20_000
-
-
 def threshold_semantic_pairs(
     vectors: np.ndarray,
     threshold: float,
     valid: np.ndarray | None = None,
     progress: Any = None,
 ) -> pl.DataFrame:
-    """Unique pairs (a < b, similarity) of rows with cosine ≥ ``threshold``, found without a
-    kNN graph (:func:`inspector.core.map.neighbors.threshold_pairs`): what a run that needs
-    no graph otherwise (``analyze --only duplicates``) asks instead of :func:`semantic_pairs`.
+    """Unique pairs (a < b, similarity) of rows with cosine ≥ ``threshold``, found from the
+    vectors (:func:`inspector.core.junk.cosine_pairs.cosine_pairs`) instead of a kNN graph:
+    what ``analyze`` asks (:func:`semantic_pairs` reads a graph's). Every pair is compared
+    up to ``ALL_PAIRS_MAX`` rows; above, a cell search that misses a few (recall in
+    benchmarks/results/bench_junk.json). Each row keeps at most ``PAIR_CAP`` pairs per
+    block it is compared in (its most similar: a group stays joined through them). Rows not
+    ``valid`` never form a pair; similarities are capped at 1."""
+    from inspector.core.junk.cosine_pairs import cosine_pairs
 
-    Up to ``EXACT_MAX`` rows, where the graph is exact too, every pair is compared: the
-    pairs are those of the exact graph plus any that a row's ``k`` nearest leave out (each
-    row keeps its :data:`~inspector.core.map.neighbors.PAIR_CAP` most similar), so the
-    groups are the same. Above, the cell search, which misses some pairs the graph finds
-    (recall in benchmarks/results/bench_junk.json). Rows not ``valid`` never form a pair.
-    """
-    from inspector.core.map.neighbors import EXACT_MAX, PAIR_LEAF, threshold_pairs
-
-    n = len(vectors)
-    leaf = PAIR_LEAF if n > EXACT_MAX else max(PAIR_LEAF, -(-n // 4))  # all pairs
-    a, b, s = threshold_pairs(vectors, threshold, progress, leaf=leaf)
-    ok = np.isfinite(s)
-    if valid is not None:
-        v = np.asarray(valid, dtype=bool)
-        ok &= v[a] & v[b]
+    a, b, s = cosine_pairs(vectors, threshold, progress, valid=valid)
     return pl.DataFrame(
-        {
-            "a": a[ok].astype(np.int64),
-            "b": b[ok].astype(np.int64),
-            "similarity": np.minimum(s[ok], 1.0).astype(np.float32),
-        }
-    )  # threshold_pairs returns each pair once, sorted by (a, b)
+        {"a": a, "b": b, "similarity": np.minimum(s, np.float32(1.0))},
+        schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32},
+    )  # cosine_pairs returns each pair once, sorted by (a, b)
 
 
 def find_semantic_duplicates(

@@ -191,8 +191,8 @@ def analyze_junk(
     ``knn`` is the shared neighbour graph ``(indices, sims)`` of the rows' embeddings; with it
     come semantic duplicates (cosine ≥ ``semantic_threshold``) and the outlier score.
     ``vectors`` (optional) give exact cosines to each group's representative. With
-    ``pairs_from_vectors`` (and no ``knn``) the semantic pairs are found from ``vectors``
-    directly (:func:`duplicates.threshold_semantic_pairs`): for a run that needs no graph.
+    ``pairs_from_vectors`` the semantic pairs are found from ``vectors`` directly
+    (:func:`duplicates.threshold_semantic_pairs`, what ``analyze`` does), else from ``knn``.
 
     Preference pairs (``chosen_col`` and ``rejected_col``) compared on several fields are near
     copies only when every field is near on its own (:class:`PairSides`): ``side_vectors``
@@ -287,16 +287,17 @@ def analyze_junk(
         absorb(groups, alive)
         results["minhash"] = _lift(groups, alive, n)
         progress.advance()
-    by_vectors = knn is None and pairs_from_vectors and vectors is not None
+    by_vectors = pairs_from_vectors and vectors is not None
     if knn is not None or by_vectors:
         progress.status("semantic duplicates", total=1)
         threshold = DEFAULT_SEMANTIC_THRESHOLD if semantic_threshold is None else semantic_threshold
-        if knn is not None:
-            pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
-        else:
+        if by_vectors:
             assert vectors is not None
             pairs = duplicates.threshold_semantic_pairs(vectors, threshold, valid, progress)
             progress.status("semantic duplicates", total=1)  # the pairs are a stage of their own
+        else:
+            assert knn is not None
+            pairs = duplicates.semantic_pairs(knn[0], knn[1], threshold, valid)
         if isinstance(guard, PairSides) and guard.embed is not None and len(pairs):
             # a pair is as similar as its least similar field
             least = guard.least_cosine(pairs["a"].to_numpy(), pairs["b"].to_numpy(), progress)

@@ -144,17 +144,18 @@ def run_analysis(
     """Map, duplicates, quality and leakage over ``project``; proposals into its store and
     ``analysis.parquet`` into ``params.out_dir`` (default :func:`analysis_dir`).
 
-    With ``params.only`` only those finders run, each with what it needs: duplicates the
-    vectors (up to ``PAIRS_WITHOUT_GRAPH_MAX`` rows their semantic pairs are found without a
-    graph, unless outliers build one; above, the kNN graph too),
-    outliers the kNN graph, leaks the vectors (and ``against``), quality neither; the layout and clusters are then taken from the caches or left empty (x, y
-    null, cluster -1). The stored proposals of the finders that did not run are kept.
+    The semantic duplicates' pairs are found from the vectors, not read off the kNN graph
+    (:func:`inspector.core.junk.duplicates.threshold_semantic_pairs`), in a full analysis too:
+    the same groups with or without ``only``. With ``params.only`` only those finders run,
+    each with what it needs: duplicates the vectors, outliers the kNN graph, leaks the
+    vectors (and ``against``), quality neither; the layout and clusters are then taken from
+    the caches or left empty (x, y null, cluster -1). The stored proposals of the finders
+    that did not run are kept.
 
     ``map_runner`` computes the whole map (default :func:`compute_map`, in this process); the
     window passes :func:`inspector.core.map.process.compute_map_isolated`, as its map dock
     does, so an uncached map never holds the window's interpreter."""
     from inspector.core.jobs import StageClock
-    from inspector.core.junk.duplicates import PAIRS_WITHOUT_GRAPH_MAX
     from inspector.core.junk.finder_sets import (
         FINDERS,
         STAGE_NAMES,
@@ -187,14 +188,8 @@ def run_analysis(
     rules = load_rules(params.rules_path or project_rules_path(project))
     if params.only is not None:
         rules = rules_for(rules, only)
-    # the full map and the outliers need the kNN graph; duplicates alone, up to the size the
-    # graph is exact, compare every pair instead (the same groups, faster): above it the cell
-    # search misses pairs the graph finds (benchmarks/results/bench_junk.json)
-    graph = (
-        params.only is None
-        or "outliers" in only
-        or project.dataset.height > PAIRS_WITHOUT_GRAPH_MAX
-    )
+    # the full map and the outliers need the kNN graph; the duplicates do not
+    graph = params.only is None or "outliers" in only
     dedup = "duplicates" in only
     progress.status("map")
     if params.only is None:
@@ -218,7 +213,7 @@ def run_analysis(
         knn=mapped.knn if dedup and graph else None,
         vectors=mapped.vectors if mapped.vectors.shape[1] else None,
         semantic_threshold=threshold,
-        pairs_from_vectors=dedup and not graph,
+        pairs_from_vectors=dedup,
         side_vectors=None if map_params.vectors_column else _embedder(map_params.model, progress),
         learned_sides=_learned_sides(project) if "quality" in only else None,
         eval=eval_set,
