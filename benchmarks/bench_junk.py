@@ -10,8 +10,9 @@
   (``dedup_cli``), same static model and threshold;
 - our quality rules beside datatrove's filters, one rule at a time (per-rule agreement);
 - exact + MinHash duplicates at 1M rows, semantic duplicates at 1M rows on synthetic vectors
-  (``threshold_pairs``: no kNN graph), its recall against all pairs at 50k rows, and the
-  default model's rows/s (what a cold run adds); all quality rules at 1M rows (seconds).
+  (``cosine_pairs``, analyze's route: no kNN graph), its recall against all pairs at 50k
+  rows (``pair_recall``) and on the real answers (``semantic_routes``), and the default
+  model's rows/s (what a cold run adds); all quality rules at 1M rows (seconds).
 
 The peers (semhash, datatrove with spaCy) belong to this benchmark's environment only:
 ``pip install semhash datatrove spacy``. Results go to benchmarks/results/bench_junk.json.
@@ -223,14 +224,14 @@ def _f1(ours: set, theirs: set) -> dict[str, float]:
 def bench_semantic(frame: pl.DataFrame, thresholds: tuple[float, ...]) -> dict[str, Any]:
     """Same texts, same vectors (Inspector's default model) for both; semhash gets them
     through from_embeddings and the model2vec StaticModel. Timed: from vectors to duplicates
-    (our exact kNN graph + union-find; semhash's usearch index + threshold query + selection).
-    Pairs are compared over unique texts (semhash drops exact copies before its index)."""
+    (ours: the pairs above the threshold as analyze finds them, then union-find; semhash's
+    usearch index + threshold query + selection). Pairs are compared over unique texts
+    (semhash drops exact copies before its index)."""
     from semhash import SemHash
 
-    from inspector.core.junk.duplicates import find_semantic_duplicates
+    from inspector.core.junk.duplicates import groups_from_pairs, threshold_semantic_pairs
     from inspector.core.map.embed import embed_texts
     from inspector.core.map.models import load_embedder
-    from inspector.core.map.neighbors import knn_graph
 
     texts = pl.concat([frame.get_column("output"), frame.get_column("instruction")]).to_list()
     unique = list(dict.fromkeys(t for t in texts if t.strip()))
@@ -249,8 +250,8 @@ def bench_semantic(frame: pl.DataFrame, thresholds: tuple[float, ...]) -> dict[s
         runs_ours, runs_theirs = [], []
         for _ in range(3):
             t0 = time.perf_counter()
-            idx, sims = knn_graph(vectors, k=15, cache=False)
-            groups = find_semantic_duplicates(idx, sims, t)
+            pairs = threshold_semantic_pairs(vectors, t)
+            groups = groups_from_pairs(len(vectors), pairs, "semantic_duplicate")
             runs_ours.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             sh = SemHash.from_embeddings(vectors, unique, model=model)
@@ -549,18 +550,21 @@ def planted_vectors(rows: int, dims: int = 256, seed: int = 0) -> tuple[np.ndarr
 
 
 def semantic_million(
-    rows: int, dims: int = 256, seed: int = 0, knn: bool = False
+    rows: int, dims: int = 256, seed: int = 0, knn: bool = False, recall_rows: int = 3000
 ) -> dict[str, Any]:
     """The semantic finder at ``rows`` rows on synthetic vectors (:func:`planted_vectors`;
     the vectors taken as existing: cached, or a column of the file): the pairs at cosine
-    >= 0.98 by ``threshold_pairs`` (cells, no graph), then groups; with ``knn`` also the
-    old route (kNN graph k=15, ivf at this size, then its pairs above the threshold)."""
+    >= 0.98 as analyze finds them (``cosine_pairs``), then groups; with ``knn`` also the old
+    route (kNN graph k=15, ivf at this size, then its pairs above the threshold). Untimed
+    afterwards: recall against every pair of ``recall_rows`` sampled planted copies (every
+    pair at 0.98 here has a copy in it)."""
+    from inspector.core.junk.cosine_pairs import cosine_pairs
     from inspector.core.junk.duplicates import find_semantic_duplicates, groups_from_pairs
-    from inspector.core.map.neighbors import knn_graph, threshold_pairs
+    from inspector.core.map.neighbors import knn_graph
 
     v, n_copy = planted_vectors(rows, dims, seed)
     clock = _Clock()
-    a, b, s = threshold_pairs(v, 0.98)
+    a, b, s = cosine_pairs(v, 0.98)
     t_pairs = clock.lap()
     pairs = pl.DataFrame({"a": a, "b": b, "similarity": s})
     groups = groups_from_pairs(rows, pairs, "semantic_duplicate")
@@ -568,7 +572,7 @@ def semantic_million(
     out: dict[str, Any] = {
         "rows": rows,
         "planted_near_copies": n_copy,
-        "method": "threshold_pairs (two-level k-means cells of ~256 rows, 3 probes)",
+        "method": "cosine_pairs (k-means cells of ~sqrt(n) rows, bisector probes)",
         "pairs": len(pairs),
         "rows_removed": int(groups.removed.sum()),
         "seconds": {
@@ -577,6 +581,7 @@ def semantic_million(
             "total_wall": round(t_pairs["wall"] + t_groups["wall"], 1),
             "total_cpu": round(t_pairs["cpu"] + t_groups["cpu"], 1),
         },
+        "sampled_recall": _sampled_recall(v, a, b, 0.98, n_copy, recall_rows, seed),
     }
     if knn:
         clock = _Clock()
@@ -590,95 +595,127 @@ def semantic_million(
     return out
 
 
+def _every_pair(v: np.ndarray, queries: np.ndarray, t: float) -> set[tuple[int, int]]:
+    """Every pair of a query row at cosine >= t (the cosine cosine_pairs reports)."""
+    from inspector.core.junk.cosine_pairs import pair_cosines
+
+    out: set[tuple[int, int]] = set()
+    for start in range(0, len(queries), 1024):
+        q = queries[start : start + 1024]
+        qi, bi = np.nonzero(v[q] @ v.T >= t - 1e-3)
+        a, b = q[qi], bi
+        keep = a != b
+        a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+        ok = pair_cosines(v, a, b) >= np.float32(t)
+        out.update(zip(a[ok].tolist(), b[ok].tolist(), strict=True))
+    return out
+
+
+def _sampled_recall(
+    v: np.ndarray, a: np.ndarray, b: np.ndarray, t: float, n_copy: int, rows: int, seed: int
+) -> dict[str, Any]:
+    rng = np.random.default_rng(seed + 1)
+    q = np.sort(rng.choice(np.arange(len(v) - n_copy, len(v)), rows, replace=False))
+    truth = _every_pair(v, q, t)
+    qs = set(q.tolist())
+    found = {p for p in zip(a.tolist(), b.tolist(), strict=True) if p[0] in qs or p[1] in qs}
+    return {
+        "query_rows": rows,
+        "pairs_of_those_rows": len(truth),
+        "recall": round(len(found & truth) / max(1, len(truth)), 5),
+        "false_pairs": len(found - truth),
+    }
+
+
 def pair_recall(rows: int = 50_000, threshold: float = 0.98) -> dict[str, Any]:
-    """``threshold_pairs`` against every pair (blocked products over all rows) on
-    :func:`planted_vectors`: recall, and the seconds of each."""
+    """``cosine_pairs`` (analyze's route, and with ``exact``) against every pair (blocked
+    products over all rows) on :func:`planted_vectors`: recall, and the seconds of each."""
     from inspector.core.junk.cosine_pairs import cosine_pairs
-    from inspector.core.map.neighbors import threshold_pairs
 
     v, _ = planted_vectors(rows)
     clock = _Clock()
-    a, b, _s = threshold_pairs(v, threshold)
+    a, b, _s = cosine_pairs(v, threshold)
     t_cells = clock.lap()
-    ea, eb, _es = cosine_pairs(v, threshold)
-    t_tree = clock.lap()
-    exact: set[tuple[int, int]] = set()
-    for start in range(0, rows, 2048):
-        sims = v[start : start + 2048] @ v.T
-        qa, qb = np.nonzero(sims >= threshold)
-        qa = qa + start
-        keep = qa < qb
-        exact.update(zip(qa[keep].tolist(), qb[keep].tolist(), strict=True))
+    ea, eb, _es = cosine_pairs(v, threshold, exact=True)
+    t_exact = clock.lap()
+    exact = _every_pair(v, np.arange(rows), threshold)
     t_all = clock.lap()
-    found = set(zip(a.tolist(), b.tolist(), strict=True))
     return {
         "rows": rows,
         "threshold": threshold,
         "pairs_exact": len(exact),
-        "pairs_found": len(found),
-        "recall": round(len(found & exact) / max(1, len(exact)), 4),
-        "false_pairs": len(found - exact),
-        "seconds": {"threshold_pairs": t_cells, "all_pairs": t_all},
-        "exact_tree": _route_score(ea, eb, exact, t_tree),
+        "cosine_pairs": _route_score(a, b, exact, t_cells, "cosine_pairs (default)"),
+        "cosine_pairs_exact": _route_score(ea, eb, exact, t_exact, "cosine_pairs(exact=True)"),
+        "all_pairs_seconds": t_all,
     }
 
 
-def _route_score(a: np.ndarray, b: np.ndarray, exact: set, secs: Any) -> dict[str, Any]:
+def _route_score(
+    a: np.ndarray, b: np.ndarray, exact: set, secs: Any, method: str
+) -> dict[str, Any]:
     found = set(zip(a.tolist(), b.tolist(), strict=True))
     return {
-        "method": "cosine_pairs (exact: k-means cell tree, angle bound)",
+        "method": method,
         "pairs_found": len(found),
-        "recall": round(len(found & exact) / max(1, len(exact)), 4),
+        "recall": round(len(found & exact) / max(1, len(exact)), 5),
         "false_pairs": len(found - exact),
         "seconds": secs,
     }
 
 
-def semantic_routes(frame: pl.DataFrame, rows: int = 32_192, t: float = 0.98) -> dict[str, Any]:
+def semantic_routes(
+    frame: pl.DataFrame,
+    rows: int = 32_192,
+    thresholds: tuple[float, ...] = (0.9, 0.95, 0.98, 0.99),
+) -> dict[str, Any]:
     """On real answers (:func:`varied_answers`, the default model's vectors, cached after a
-    first run): the pairs at cosine >= ``t`` and their groups by the cell search
-    (``threshold_pairs``), by the kNN graph (ivf, k=15: analyze's route above 20k rows) and
-    by comparing every pair (analyze --only duplicates up to 20k rows), against all pairs."""
+    first run), per threshold: the pairs and their groups by ``cosine_pairs`` (analyze's
+    route), by it with ``exact``, and by the kNN graph (ivf, k=15: analyze's route above 20k
+    rows before), against every pair."""
     from inspector.core.junk.cosine_pairs import cosine_pairs
     from inspector.core.junk.duplicates import components, semantic_pairs
     from inspector.core.map.embed import embed_texts
-    from inspector.core.map.neighbors import knn_graph, threshold_pairs
+    from inspector.core.map.neighbors import knn_graph
 
     v = embed_texts(varied_answers(frame, rows).get_column("output").to_list(), "default")
+    out: dict[str, Any] = {"rows": rows}
     clock = _Clock()
-    a, b, _s = threshold_pairs(v, t)
-    t_cells = clock.lap()
     idx, sims = knn_graph(v, k=15, cache=False, method="ivf")
-    graph = semantic_pairs(idx, sims, t)
     t_graph = clock.lap()
-    ea, eb, _es = cosine_pairs(v, t)
-    t_tree = clock.lap()
-    exact: set[tuple[int, int]] = set()
-    for start in range(0, rows, 2048):
-        qa, qb = np.nonzero(v[start : start + 2048] @ v.T >= t)
-        qa = qa + start
-        keep = qa < qb
-        exact.update(zip(qa[keep].tolist(), qb[keep].tolist(), strict=True))
-    t_all = clock.lap()
-    pairs = np.array(sorted(exact), dtype=np.int64).reshape(-1, 2)
-    truth = components(rows, pairs[:, 0], pairs[:, 1])
-    out: dict[str, Any] = {"rows": rows, "threshold": t, "pairs_all": len(exact)}
-    routes = {
-        "cells": (a, b, t_cells),
-        "graph_ivf_k15": (graph["a"].to_numpy(), graph["b"].to_numpy(), t_graph),
-        "exact_tree": (ea, eb, t_tree),
-    }
-    for name, (ra, rb, secs) in routes.items():
-        found = set(zip(ra.tolist(), rb.tolist(), strict=True))
-        group = components(rows, ra, rb)
-        out[name] = {
-            "recall": round(len(found & exact) / max(1, len(exact)), 4),
-            "false_pairs": len(found - exact),
-            "rows_in_groups": int((group >= 0).sum()),
-            "same_groups_as_all_pairs": bool(np.array_equal(group, truth)),
-            "seconds": secs,
+    for t in thresholds:
+        clock = _Clock()
+        a, b, _s = cosine_pairs(v, t)
+        t_cells = clock.lap()
+        ea, eb, _es = cosine_pairs(v, t, exact=True)
+        t_exact = clock.lap()
+        graph = semantic_pairs(idx, sims, t)
+        t_graph_pairs = clock.lap()
+        exact = _every_pair(v, np.arange(rows), t)
+        t_all = clock.lap()
+        pairs = np.array(sorted(exact), dtype=np.int64).reshape(-1, 2)
+        truth = components(rows, pairs[:, 0], pairs[:, 1])
+        entry: dict[str, Any] = {"pairs_all": len(exact)}
+        routes = {
+            "cosine_pairs": (a, b, t_cells),
+            "cosine_pairs_exact": (ea, eb, t_exact),
+            "graph_ivf_k15": (
+                graph["a"].to_numpy(),
+                graph["b"].to_numpy(),
+                {"graph": t_graph, "pairs": t_graph_pairs},
+            ),
         }
-    out["all_pairs"] = {"rows_in_groups": int((truth >= 0).sum()), "seconds": t_all}
+        for name, (ra, rb, secs) in routes.items():
+            found = set(zip(ra.tolist(), rb.tolist(), strict=True))
+            group = components(rows, ra, rb)
+            entry[name] = {
+                "recall": round(len(found & exact) / max(1, len(exact)), 5),
+                "false_pairs": len(found - exact),
+                "rows_in_groups": int((group >= 0).sum()),
+                "same_groups_as_all_pairs": bool(np.array_equal(group, truth)),
+                "seconds": secs,
+            }
+        entry["all_pairs"] = {"rows_in_groups": int((truth >= 0).sum()), "seconds": t_all}
+        out[str(t)] = entry
     return out
 
 
@@ -753,11 +790,12 @@ def bench_million(
         1,
     )
     knn_route = out["semantic_synthetic_vectors"].get("knn_route")
-    if knn_route:  # what analyze runs above 20,000 rows: the ivf graph, then its pairs
+    if knn_route:  # what analyze ran above 20,000 rows before cosine_pairs: the ivf graph
         secs = knn_route["seconds"]
         em = out["exact_minhash"]["seconds"]
         out["analyze_route_total"] = {
-            "what": "exact + MinHash + semantic by the ivf kNN graph (k=15) and its pairs",
+            "what": "exact + MinHash + semantic by the ivf kNN graph (k=15) and its pairs "
+            "(analyze's route above 20k rows before cosine_pairs)",
             "wall": round(
                 em["total_wall"] + secs["knn"]["wall"] + secs["pairs_and_groups"]["wall"], 1
             ),
@@ -865,7 +903,7 @@ def main() -> None:
     if "million" in only:
         report["million_rows"] = bench_million(frame, args.rows)
     if "million_dedup" in only:  # exact + MinHash + semantic only (no quality rules)
-        graph = "graph" in only  # also the kNN-graph route, which analyze takes above 20k rows
+        graph = "graph" in only  # also the kNN-graph route analyze took above 20k rows before
         runs = [
             bench_million(frame, args.rows, quality=False, graph=graph) for _ in range(args.repeat)
         ]
@@ -877,7 +915,7 @@ def main() -> None:
             "target_seconds": 120,
         }
     if "pair_recall" in only:
-        report["threshold_pairs_recall"] = pair_recall()
+        report["cosine_pairs_recall"] = pair_recall()
     if "semantic_routes" in only:
         report["semantic_routes_real"] = semantic_routes(frame)
     if "embed_rate" in only:

@@ -176,3 +176,16 @@ def test_fewer_rows_than_a_cell_and_a_wrong_shape():
     assert set(zip(a.tolist(), b.tolist(), strict=True)) == every_pair(v, 0.95)
     with pytest.raises(ValueError, match="2-D"):
         cosine_pairs(np.zeros(5, dtype=np.float32), 0.9)
+
+
+def test_prepared_kernels_are_the_ones_the_cells_use():
+    """``duplicates.prepare_kernels`` (run while the vectors are made) loads the overload
+    that placing rows in cells calls: a search afterwards compiles none."""
+    from inspector.core.junk import cosine_kernels
+    from inspector.core.junk.duplicates import prepare_kernels
+
+    prepare_kernels()
+    before = len(cosine_kernels.place_rows.signatures)
+    assert before
+    cosine_pairs(planted(1500, seed=9), 0.95, all_pairs_max=0)
+    assert len(cosine_kernels.place_rows.signatures) == before

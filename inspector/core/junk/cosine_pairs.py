@@ -16,9 +16,10 @@ finds the pair if it probes the other's cell. A row's distance to that bisector 
 computed anyway. With ``exact`` each row probes every cell whose bisector is within
 ``d / 2``: no pair is missed (up to float32 rounding, allowed for). That is many cells in
 high dimensions, where most rows are near many borders; by default a row probes those
-within ``NEAR * d`` and its ``PROBES_AT_098`` nearest within ``d / 2`` (more at lower
-thresholds, as ``d²``): a pair is missed only when both its rows are further from the
-border than that and other borders are nearer. Recall against every pair (real answers,
+within ``NEAR * d`` and the cells of its nearest borders within ``d / 2``, as many as hold
+~``PROBE_ROWS`` rows at t = 0.98 (more at lower thresholds, as ``d²``; 2 cells of ~1,000
+rows at 1M rows, 11 of ~180 at 32k): a pair is missed only when both its rows are further
+from the border than that and other borders are nearer. Recall against every pair (real answers,
 synthetic sets) is in benchmarks/results/bench_junk.json and tests/core/test_cosine_pairs*.
 
 Each pair's similarity is then recomputed the same way whichever block found it (float32
@@ -45,8 +46,8 @@ ALL_PAIRS_MAX = 20_000  # up to this many rows every pair is compared
 LEAF_MAX = 1024  # rows per cell above it: ~sqrt(n), between LEAF_MIN and LEAF_MAX
 LEAF_MIN = 128
 NEAR = 0.05  # a row probes every cell whose border is this near, in pair distances d
-PROBES_AT_098 = 2  # and its nearest borders within d / 2: 2 at t = 0.98, growing as d²
-PROBES_MAX = 16  # most cells a row probes (but with exact)
+PROBE_ROWS = 2048  # and its nearest borders' cells within d / 2, as many as hold about
+PROBES_MAX = 16  # this many rows at t = 0.98 (growing as d²), from 2 to PROBES_MAX cells
 PAIR_CAP = 64  # most pairs a row keeps per block it is compared in (its most similar)
 BLOCK = 1 << 22  # similarities computed at a time (16 MB of float32)
 PLACE_BLOCK = 8192  # rows placed into cells at a time
@@ -113,10 +114,8 @@ def cosine_pairs(
             d = float(np.sqrt(max(0.0, 2.0 - 2.0 * low)))
             if exact:
                 near, probes = 0.5, len(centres)
-            elif probes is None:
-                probes = int(
-                    np.clip(round(PROBES_AT_098 * d * d / 0.04), PROBES_AT_098, PROBES_MAX)
-                )
+            elif probes is None:  # d² / 0.04: 1 at t = 0.98
+                probes = int(np.clip(round(PROBE_ROWS * d * d / 0.04 / leaf), 2, PROBES_MAX))
             progress.status(
                 PAIR_STAGE, len(live), f"placing {len(live):,} rows in {len(centres):,} cells"
             )

@@ -285,7 +285,8 @@ def exact_keys(
 
 
 def prepare_kernels() -> None:
-    """Load the compiled kernels the exact and MinHash finders call, without running them.
+    """Load the compiled kernels the exact, MinHash and semantic finders call, without
+    running them.
 
     numba's start-up (its import, its compiler's registries, each kernel's cached code)
     costs ~0.5 s of CPU once per process; ``inspector analyze`` pays it in a thread while
@@ -318,6 +319,13 @@ def prepare_kernels() -> None:
     load(kernels.band_keys, sig, 1, 1, np.zeros((1, 1), np.uint64))
     load(kernels.bucket_pairs, i64, u64, minhash.BUCKET_ALL_PAIRS, i64, i64)
     load(kernels.agreement, sig, sig, i64, i64, sims)
+    from inspector.core.junk import cosine_kernels  # the semantic pairs' cells
+
+    table, f32 = np.zeros((1, 1), np.float32), np.float32(0.0)
+    load(
+        cosine_kernels.place_rows, table, table, f32, f32, 1, f32, i64, i64,
+        np.zeros((1, 1), np.int64),
+    )  # fmt: skip
 
 
 def find_exact_duplicates(
