@@ -8,10 +8,10 @@ ending in a loop, answers in another language. Figures:
 
 - no-label signals: recall per planted kind and overall, and the share of real answers flagged;
 - AUC on a held-out 30% against the number of labels (25, 50, 100, 150, 300), labels chosen at
-  random or by active learning (a warm start of random rows from each k-means partition in
-  turn, core/learn/active.py; then, as the window does, retrain every 25 labels and label the
-  top of the learn:uncertain queue, queues.learned_rows), ``--seeds`` seeds (``--labels``,
-  ``--jobs`` for quicker trials);
+  random or by active learning (the first labels from the random:N queue; then, as the window
+  does, retrain every 25 labels and label the top of learn:uncertain: the head the learn job
+  picks, core/learn/active.py review_head, then queues.learned_rows), ``--seeds`` seeds
+  (``--labels``, ``--jobs``, ``--diversity`` for trials, printed only);
 - train + score seconds at 100k and 1M rows (synthetic vectors), signals seconds at ~100k rows,
   the retrain job at 1M rows on a worker thread with label writes on the main thread.
 
@@ -61,6 +61,21 @@ def planted_data(per_kind: int = 100, seed: int = 0):
     return prompts, answers, np.array(kinds), ids
 
 
+def auc_inputs(prompts, answers, kinds: np.ndarray, pv, rv, table):
+    """What the AUC runs learn from, built as the learn job builds it (project_learn.learn_on):
+    the feature rows and their names, the query space (active.query_space, seed 0), y (1 =
+    a real answer) and k-means groups of the answers (the window passes its map's clusters)."""
+    from inspector.core.learn.active import query_space
+    from inspector.core.learn.model import feature_matrix, feature_names, kmeans_groups
+
+    lengths = np.column_stack([[len(p) for p in prompts], [len(a) for a in answers]])
+    sv = table.values()
+    X = feature_matrix(pv, rv, sv, lengths)
+    names = feature_names(pv.shape[1], list(table.signals))
+    y = (kinds == "real").astype(np.int8)
+    return X, y, kmeans_groups(rv, 20, seed=0), query_space(pv, rv, sv, lengths, seed=0), names
+
+
 def signal_figures(table, kinds: np.ndarray) -> dict:
     from inspector.core.learn.signals import SIGNALS
 
@@ -97,17 +112,27 @@ def auc_curves(
     X: np.ndarray,
     y: np.ndarray,
     groups: np.ndarray,
+    space: np.ndarray,
+    names: list[str],
     seeds: tuple[int, ...] = (0, 1, 2),
     labels: tuple[int, ...] = LABEL_COUNTS,
     jobs: int = 1,
+    diversity: float | None = None,
 ) -> dict:
     """Held-out AUC against the number of labels, labels drawn at random or by active
-    learning, one run per (arm, seed); ``jobs`` runs them in that many processes."""
+    learning, one run per (arm, seed); ``jobs`` runs them in that many processes.
+    ``space``: active.query_space of every row (as the learn job computes it); ``diversity``:
+    the head's weight (None: the product's, active.DIVERSITY)."""
     from sklearn.model_selection import train_test_split
 
+    from inspector.core.learn.active import DIVERSITY
+
+    diversity = DIVERSITY if diversity is None else diversity
     idx = np.arange(len(y))
+    # the same held-out rows for both arms; no arm ever labels one of them
     pool, test = train_test_split(idx, test_size=0.3, stratify=y, random_state=0)
-    data = dict(X=X, y=y, groups=groups, pool=pool, test=test, labels=tuple(labels))
+    data = dict(X=X, y=y, groups=groups, space=space, names=names, pool=pool, test=test,
+                labels=tuple(labels), diversity=diversity)  # fmt: skip
     _AUC_DATA.update(data)
     tasks = [(arm, s) for arm in ("random", "active") for s in seeds]
     if jobs > 1:
@@ -135,6 +160,7 @@ def auc_curves(
             v["auc_median"] = round(float(np.median(v["aucs"])), 4)
     out["seeds"] = list(seeds)
     out["label_counts"] = list(labels)
+    out["diversity"] = diversity
     target = out["random"][str(max(labels))]["auc_mean"]
     reach = [n for n in labels if out["active"][str(n)]["auc_mean"] >= target]
     out[f"active_labels_to_reach_random_{max(labels)}"] = reach[0] if reach else None
@@ -158,14 +184,13 @@ def _auc_fit(rows: np.ndarray, seed: int) -> tuple[float, dict, object]:
 
     d = _AUC_DATA
     X, y, test = d["X"], d["y"], d["test"]
-    names = [f"f{i}" for i in range(X.shape[1])]
-    m = train(X[rows], y[rows], [str(r) for r in rows], names, seed=seed, min_labels=10)
+    m = train(X[rows], y[rows], [str(r) for r in rows], d["names"], seed=seed, min_labels=10)
     auc = float(roc_auc_score(y[test], m.keep_probability(X[test])))
     rec = {
         "aucs": round(auc, 4),
         "labels": int(len(rows)),
         "drops": int((y[rows] == 0).sum()),  # the class balance of the draw
-        "model": m.kind,
+        "model": m.report["model"],
         "cv_auc": m.report["cv_auc"],
     }
     return auc, rec, m
@@ -173,12 +198,12 @@ def _auc_fit(rows: np.ndarray, seed: int) -> tuple[float, dict, object]:
 
 def _auc_run(arm: str, seed: int) -> list[tuple[int, dict]]:
     """One seed of one arm: a record per label count."""
-    from inspector.core.labels.queues import learned_rows
+    from inspector.core.labels.queues import learned_rows, random_rows
     from inspector.core.labels.states import DECISION_CODES, NO_DECISION
-    from inspector.core.learn.active import warm_start
+    from inspector.core.learn.active import review_head
 
     d = _AUC_DATA
-    X, y, groups, pool = d["X"], d["y"], d["groups"], d["pool"]
+    X, y, groups, pool, test = d["X"], d["y"], d["groups"], d["pool"], d["test"]
     records = []
     if arm == "random":
         rng = np.random.default_rng(1000 + seed)
@@ -189,23 +214,30 @@ def _auc_run(arm: str, seed: int) -> list[tuple[int, dict]]:
                     break
             records.append((n, _auc_fit(rows, seed)[1]))
         return records
-    # active: the curator's first labels spread over the clusters (warm_start) until both
-    # classes have the model's minimum (those extra labels count); then, as in the window,
-    # retrain every ACTIVE_ROUND labels and label the top of the learn:uncertain queue
-    # (queues.learned_rows, the code the window's queue runs)
-    order = warm_start(groups[pool], len(pool), seed=1000 + seed)
+    # active: the curator starts on the random:N queue (queues.random_rows, among the rows
+    # not held out) and labels it until both classes have the model's minimum (those extra
+    # labels count); then, as in the window, retrain every ACTIVE_ROUND labels and label the
+    # top of learn:uncertain: the learn job's head (active.review_head over the features'
+    # space, as project_learn.learn_on computes it) then the queue (queues.learned_rows, the
+    # code the window's queue runs). Held-out rows have no score (NaN): never queued.
+    order = random_rows(len(y), len(pool), seed=1000 + seed, among=pool)
     k = ACTIVE_ROUND
-    while not (5 <= y[pool[order[:k]]].sum() <= k - 5):
+    while not (5 <= y[order[:k]].sum() <= k - 5):
         k += 1
-    labelled = pool[order[:k]]
+    labelled = order[:k]
     for n in d["labels"]:
         while len(labelled) < n:
             _, _, m = _auc_fit(labelled, seed)
-            p = m.keep_probability(X[pool])  # type: ignore[attr-defined]
-            codes = np.full(len(pool), NO_DECISION, dtype=np.int64)
-            codes[np.isin(pool, labelled)] = DECISION_CODES["keep"]  # decided: not queued
-            queue = learned_rows("uncertain", p, codes, groups[pool])
-            labelled = np.r_[labelled, pool[queue[: min(ACTIVE_ROUND, n - len(labelled))]]]
+            p = np.full(len(y), np.nan)
+            p[pool] = m.keep_probability(X[pool])  # type: ignore[attr-defined]
+            in_training = np.zeros(len(y), dtype=bool)
+            in_training[labelled] = True
+            head = review_head(p, in_training, d["space"], diversity=d["diversity"])
+            codes = np.full(len(y), NO_DECISION, dtype=np.int64)
+            codes[labelled] = DECISION_CODES["keep"]  # decided: not queued
+            queue = learned_rows("uncertain", p, codes, groups, head=head)
+            labelled = np.r_[labelled, queue[: min(ACTIVE_ROUND, n - len(labelled))]]
+        assert not np.isin(labelled, test).any()  # the AUC is on rows never labelled
         records.append((n, _auc_fit(labelled, seed)[1]))
     return records
 
@@ -224,14 +256,23 @@ def timing(n_rows: int, dim: int = 256, n_signals: int = 8, labels: int = 300) -
     t0 = time.perf_counter()
     m = train(feature_matrix(pv, rv, sv, lengths, rows), y_all[rows], [str(r) for r in rows], names)
     t1 = time.perf_counter()
-    score(m, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), n_rows)
+    keep, _unc = score(m, lambda sl: feature_matrix(pv, rv, sv, lengths, sl), n_rows)
     t2 = time.perf_counter()
+    # what the learn job adds after scoring: the space and the head of learn:uncertain
+    from inspector.core.learn.active import query_space, review_head
+
+    t3 = time.perf_counter()
+    in_training = np.zeros(n_rows, dtype=bool)
+    in_training[rows] = True
+    review_head(keep, in_training, query_space(pv, rv, sv, lengths))
+    t4 = time.perf_counter()
     return {
         "rows": n_rows,
         "labels": labels,
-        "model": m.kind,
+        "model": m.report["model"],
         "train_seconds": round(t1 - t0, 2),
         "score_seconds": round(t2 - t1, 2),
+        "review_head_seconds": round(t4 - t3, 2),
     }
 
 
@@ -639,6 +680,13 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="AUC runs in this many processes")
     parser.add_argument(
+        "--diversity",
+        type=float,
+        default=None,
+        help="--only auc: the active head's diversity weight (0: uncertainty alone); other "
+        "than the product's: printed, not written",
+    )
+    parser.add_argument(
         "--only",
         choices=("auc", "timing", "keys", "explain"),
         help="run only the AUC curves or only the 1M train+score timing; the other figures "
@@ -654,7 +702,6 @@ def main() -> None:
     if args.only:
         return partial(args)
 
-    from inspector.core.learn.model import feature_matrix, kmeans_groups
     from inspector.core.learn.signals import compute_signals
     from inspector.core.map.embed import embed_texts
 
@@ -692,12 +739,11 @@ def main() -> None:
     )
     print(json.dumps(report["signals"], indent=1))
 
-    lengths = np.column_stack([[len(p) for p in prompts], [len(a) for a in answers]])
-    X = feature_matrix(pv, rv, table.values(), lengths)
-    y = (kinds == "real").astype(np.int8)
-    groups = kmeans_groups(rv, 20, seed=0)
+    X, y, groups, space, names = auc_inputs(prompts, answers, kinds, pv, rv, table)
     t0 = time.perf_counter()
-    report["auc_vs_labels"] = auc_curves(X, y, groups, tuple(range(args.seeds)), jobs=args.jobs)
+    report["auc_vs_labels"] = auc_curves(
+        X, y, groups, space, names, tuple(range(args.seeds)), jobs=args.jobs
+    )
     report["auc_vs_labels"]["seconds"] = round(time.perf_counter() - t0, 1)
     print(json.dumps(report["auc_vs_labels"], indent=1))
 
@@ -721,7 +767,6 @@ def main() -> None:
 
 def partial(args: argparse.Namespace) -> None:
     """``--only auc|timing``: rerun one part and update it in the results file."""
-    from inspector.core.learn.model import feature_matrix, kmeans_groups
     from inspector.core.learn.signals import compute_signals
     from inspector.core.map.embed import embed_texts
 
@@ -731,15 +776,16 @@ def partial(args: argparse.Namespace) -> None:
         prompts, answers, kinds, _ids = planted_data()
         pv, rv = embed_texts(prompts), embed_texts(answers)
         table = compute_signals(prompts, answers, pv, rv)
-        lengths = np.column_stack([[len(p) for p in prompts], [len(a) for a in answers]])
-        X = feature_matrix(pv, rv, table.values(), lengths)
-        y = (kinds == "real").astype(np.int8)
-        groups = kmeans_groups(rv, 20, seed=0)
+        X, y, groups, space, names = auc_inputs(prompts, answers, kinds, pv, rv, table)
         t0 = time.perf_counter()
-        part = auc_curves(X, y, groups, tuple(range(args.seeds)), args.labels, args.jobs)
+        part = auc_curves(
+            X, y, groups, space, names, tuple(range(args.seeds)), args.labels, args.jobs,
+            args.diversity,
+        )  # fmt: skip
         part["seconds"] = round(time.perf_counter() - t0, 1)
         part["load_average"] = [round(x, 2) for x in os.getloadavg()]
-        if tuple(args.labels) != LABEL_COUNTS:  # a trial: shown, the results file kept
+        trial = tuple(args.labels) != LABEL_COUNTS or args.diversity is not None
+        if trial:  # a trial: shown, the results file kept
             print(json.dumps(part, indent=1))
             return
         report["auc_vs_labels"] = part

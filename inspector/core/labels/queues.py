@@ -181,12 +181,14 @@ def learned_rows(
     decision_codes: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     cut: float = LEARN_CUT,
+    head: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows without a decision from the learned scores (NaN: not scored, skipped).
 
-    ``uncertain``: keep_probability nearest 0.5 first (active learning; see
-    ``learn.model.uncertain_queue`` for why not in turns from each cluster). ``likely-drop``:
-    rows under ``cut``, least likely kept first."""
+    ``uncertain``: ``head`` first (the rows the learn job picked for uncertainty spread over
+    the features: ``learn.project_learn.learned_review_head``), then keep_probability nearest
+    0.5 first (active learning; see ``learn.model.uncertain_queue``). ``likely-drop``: rows
+    under ``cut``, least likely kept first."""
     from inspector.core.learn.model import likely_drop_queue, uncertain_queue
 
     p = np.asarray(keep_probability, dtype=np.float64)
@@ -196,7 +198,7 @@ def learned_rows(
     p = np.where(np.isnan(p), 1.0, p)
     if which == "uncertain":
         g = np.zeros(len(p), dtype=np.int64) if groups is None else np.asarray(groups)
-        return uncertain_queue(p, skip, g)
+        return uncertain_queue(p, skip, g, first=head)
     if which == "likely-drop":
         return likely_drop_queue(p, skip, cut)
     raise ValueError(f"no learned list '{which}'; use {' or '.join(LEARN_LISTS)}")
@@ -228,10 +230,12 @@ def build_queue(
     search: np.ndarray | None = None,
     seed: int = 0,
     keep_probability: np.ndarray | None = None,
+    learned_head: np.ndarray | None = None,
 ) -> Queue:
     """Build a queue by name from what it needs; says clearly what is missing.
     ``keep_probability``: the learned scores per row (``core.learn.project_learn.
-    learned_keep_probability``), for the ``learn:`` lists."""
+    learned_keep_probability``), for the ``learn:`` lists; ``learned_head``: the rows
+    ``learn:uncertain`` starts with (``learned_review_head``)."""
     if isinstance(spec, str):
         spec = parse_queue(spec)
 
@@ -266,7 +270,8 @@ def build_queue(
         p = need(keep_probability, NO_MODEL)
         if len(p) != n_rows:
             raise ValueError(f"queue {spec}: {len(p):,} learned scores for {n_rows:,} rows")
-        return Queue(spec, learned_rows(spec.arg or "", p, decision_codes, cluster_codes))
+        rows = learned_rows(spec.arg or "", p, decision_codes, cluster_codes, head=learned_head)
+        return Queue(spec, rows)
     if kind == "search":
         return Queue(spec, np.asarray(need(search, "no search results"), dtype=np.int64))
     return Queue(spec, selection_rows(need(selection, "nothing selected")))

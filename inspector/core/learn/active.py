@@ -1,36 +1,158 @@
-"""Which rows to label next (active learning), spread over the map's clusters.
+"""Which rows to label next (active learning): uncertainty, spread over the model's features.
 
-A session starts cold: :func:`warm_start` takes rows at random from every cluster in turn, so
-the first labels cover the data rather than its densest region. Once a model exists, the rows
-to label are the top of the ``learn:uncertain`` queue
-(:func:`inspector.core.learn.model.uncertain_queue`: most uncertain first), retrained every
-``retrain.RETRAIN_EVERY`` labels. A share of random rows in each round
-(tried: 30%) cost AUC in bench_learn rather than finding unseen kinds of bad rows: the warm
-start already covers every cluster.
+Uncertainty alone keeps asking about the boundary the model already has and never about a kind
+of bad row it has not seen: a model that learnt from no self-repeating answers is sure they
+are fine. So the head of the ``learn:uncertain`` queue is picked greedily by
+
+    uncertainty + DIVERSITY * (distance to the nearest labelled or already picked row) / d0
+
+in :func:`query_space` (the signals, their "measured" flags, log lengths and a few principal
+components of the answer and answer-minus-prompt embeddings, each column standardised; d0 is
+the median distance of the open rows to the labelled ones): a row far from everything
+labelled (a kind of bad row not yet seen) can outrank a slightly more uncertain one, and a
+batch is not 25 near copies of one uncertain region. Past the head, uncertainty alone.
+
+bench_learn (random first labels, then retrain every 25 labels and label the queue's top 25;
+10 seeds, held-out AUC at 100/150 labels): uncertainty alone 0.901/0.973, this with weight
+0.5 0.981/0.992 (random labels at 300: 0.989).
+
+The learn job computes the order (it has the features) and saves each head row's rank
+(``project_learn``, ``review_rank``); the queue builder puts those rows first
+(``model.uncertain_queue``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
+HEAD = 100  # rows of the queue picked for diversity (the rest: uncertainty alone)
+DIVERSITY = 0.5  # weight of the normalised distance against uncertainty (0..1)
+COMPONENTS = 8  # principal components of each embedding block in the space
+SAMPLE = 20_000  # rows the components are fitted on (seeded sample)
+_CHUNK = 65_536
 
-def warm_start(
-    groups: np.ndarray, n: int, *, seed: int = 0, exclude: np.ndarray | None = None
+
+def query_space(
+    prompt_vectors: np.ndarray,
+    response_vectors: np.ndarray,
+    signal_values: np.ndarray,
+    lengths: np.ndarray,
+    *,
+    components: int = COMPONENTS,
+    seed: int = 0,
 ) -> np.ndarray:
-    """``n`` rows taken at random from each group in turn (round robin, groups in order);
-    rows where ``exclude`` is True are skipped. Same groups and seed, same rows."""
-    groups = np.asarray(groups)
-    rng = np.random.default_rng(seed)
-    rows = np.arange(len(groups))
-    if exclude is not None:
-        rows = rows[~np.asarray(exclude, dtype=bool)]
-    if not len(rows) or n <= 0:
-        return rows[:0].astype(np.int64)
-    shuffled = rows[rng.permutation(len(rows))]
-    g = groups[shuffled]
-    order = np.argsort(g, kind="stable")  # by group, random within a group
-    shuffled, g = shuffled[order], g[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
-    rank = np.arange(len(g)) - np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    turn = np.lexsort((g, rank))  # round r: every group's r-th row, groups in order
-    return shuffled[turn][:n].astype(np.int64)
+    """float32 (n, columns): the no-label signals (NaN as 0), whether each was measured, log
+    lengths of prompt and answer, and ``components`` principal components of the answer and of
+    the answer-minus-prompt embeddings (fitted on at most ``SAMPLE`` rows, seeded); every
+    column standardised (a constant column stays 0). Same input, same space."""
+    r = np.asarray(response_vectors)
+    p = np.asarray(prompt_vectors)
+    n = len(r)
+    s = np.asarray(signal_values, dtype=np.float32)
+    s = s[:, None] if s.ndim == 1 else s
+    lengths = np.asarray(lengths, dtype=np.float32)
+    parts = [
+        np.nan_to_num(s, nan=0.0),
+        (~np.isnan(s)).astype(np.float32),
+        np.log1p(lengths[:, None] if lengths.ndim == 1 else lengths),
+    ]
+    if n and r.ndim == 2 and r.shape[1] and components > 0:
+        rng = np.random.default_rng(seed)
+        fit_rows = np.sort(rng.choice(n, min(n, SAMPLE), replace=False))
+        for block in (lambda sl: r[sl], lambda sl: r[sl] - p[sl]):
+            parts.append(_project(block, fit_rows, n, components))
+    Z = np.hstack(parts).astype(np.float32)
+    if not n:
+        return Z
+    mean = Z.mean(axis=0, dtype=np.float64)
+    sd = Z.std(axis=0, dtype=np.float64)
+    sd[sd < 1e-9] = np.inf  # a constant column: 0 everywhere
+    return ((Z - mean) / sd).astype(np.float32)
+
+
+def _project(
+    block: Callable[[Any], np.ndarray], fit_rows: np.ndarray, n: int, k: int
+) -> np.ndarray:
+    """``block(rows)`` projected on its top ``k`` principal components (fitted on
+    ``fit_rows``), signed so that each component's largest entry is positive."""
+    B = np.asarray(block(fit_rows), dtype=np.float64)
+    mean = B.mean(axis=0)
+    k = max(1, min(k, len(B) - 1, B.shape[1])) if len(B) > 1 else 1
+    _u, _s, vt = np.linalg.svd(B - mean, full_matrices=False)
+    comp = vt[:k]
+    sign = np.sign(comp[np.arange(len(comp)), np.argmax(np.abs(comp), axis=1)])
+    comp = (comp * np.where(sign == 0, 1.0, sign)[:, None]).astype(np.float32)
+    out = np.empty((n, len(comp)), dtype=np.float32)
+    for start in range(0, n, _CHUNK):
+        sl = slice(start, min(n, start + _CHUNK))
+        out[sl] = (np.asarray(block(sl), dtype=np.float32) - mean.astype(np.float32)) @ comp.T
+    return out
+
+
+def review_head(
+    keep_prob: np.ndarray,
+    labelled: np.ndarray,
+    space: np.ndarray,
+    *,
+    head: int = HEAD,
+    diversity: float = DIVERSITY,
+) -> np.ndarray:
+    """The first ``head`` rows of the ``learn:uncertain`` queue, in order: open rows (not
+    ``labelled``, keep_prob not NaN) picked one at a time by uncertainty + ``diversity`` x
+    distance to the nearest labelled or picked row in ``space`` / the open rows' median such
+    distance (to the centre of the space when nothing is labelled). Ties go to the lower row:
+    same input, same rows."""
+    from inspector.core.learn.model import uncertainty
+
+    p = np.asarray(keep_prob, dtype=np.float64)
+    done = np.asarray(labelled, dtype=bool)
+    open_rows = np.flatnonzero(~done & ~np.isnan(p))
+    k = min(int(head), len(open_rows))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    unc = uncertainty(np.nan_to_num(p[open_rows], nan=1.0)).astype(np.float64)
+    Z = np.asarray(space, dtype=np.float32).reshape(len(p), -1)
+    if diversity <= 0 or Z.shape[1] == 0:
+        order = np.lexsort((open_rows, -unc))[:k]
+        return open_rows[order].astype(np.int64)
+    Zo = Z[open_rows]
+    sq = np.einsum("ij,ij->i", Zo, Zo, dtype=np.float64)
+    centres = np.flatnonzero(done)
+    if len(centres):
+        dist = _nearest(Zo, sq, Z[centres])
+    else:
+        dist = np.sqrt(np.maximum(_sq_to(Zo, sq, Z.mean(axis=0)), 0.0))
+    scale = float(np.median(dist))
+    scale = scale if scale > 0 else 1.0
+    picked: list[int] = []
+    taken = np.zeros(len(open_rows), dtype=bool)
+    for _ in range(k):
+        score = np.where(taken, -np.inf, unc + diversity * dist / scale)
+        i = int(np.argmax(score))  # the first (lowest row) of equal scores
+        picked.append(i)
+        taken[i] = True
+        dist = np.minimum(dist, np.sqrt(np.maximum(_sq_to(Zo, sq, Zo[i]), 0.0)))
+    return open_rows[np.array(picked, dtype=np.int64)].astype(np.int64)
+
+
+def _sq_to(Z: np.ndarray, sq: np.ndarray, v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return sq + float(v.astype(np.float64) @ v) - 2.0 * (Z @ v).astype(np.float64)
+
+
+def _nearest(Z: np.ndarray, sq: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Distance of each row of ``Z`` to its nearest row of ``C`` (chunked)."""
+    csq = np.einsum("ij,ij->i", C, C, dtype=np.float64)
+    out = np.empty(len(Z), dtype=np.float64)
+    for start in range(0, len(Z), _CHUNK):
+        sl = slice(start, min(len(Z), start + _CHUNK))
+        best = np.full(sl.stop - sl.start, np.inf)
+        for c0 in range(0, len(C), 4096):
+            cs = slice(c0, min(len(C), c0 + 4096))
+            d2 = sq[sl, None] + csq[None, cs] - 2.0 * (Z[sl] @ C[cs].T).astype(np.float64)
+            best = np.minimum(best, d2.min(axis=1))
+        out[sl] = np.sqrt(np.maximum(best, 0.0))
+    return out

@@ -11,7 +11,7 @@ atomically and ``quality_model.json`` last.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ import polars as pl
 
 from inspector.core.export.filterfile import PROPOSAL_SCHEMA
 from inspector.core.jobs import NULL_PROGRESS, Progress
+from inspector.core.learn.active import query_space, review_head
 from inspector.core.learn.model import (
     MIN_LABELS,
     LearnError,
@@ -59,6 +60,7 @@ class LearnResult:
     signals: SignalTable
     report: dict[str, Any]
     vectors: tuple[np.ndarray, np.ndarray] | None = None  # (prompt, answer) embeddings used
+    review_head: list[str] = field(default_factory=list)  # ids: the head of learn:uncertain
 
 
 def learn_dir(project: Project) -> Path:
@@ -188,6 +190,8 @@ def learn_on(
     )
     in_training = np.zeros(ds.height, dtype=bool)
     in_training[rows] = True
+    progress.status("choosing the rows to label next", None)
+    head = review_head(keep, in_training, query_space(pv, rv, sv, lengths, seed=params.seed))
     scores = pl.DataFrame(
         {
             "id": ids,
@@ -221,7 +225,8 @@ def learn_on(
         "tool_version": __version__,
     }
     model.report = report
-    return LearnResult(model, scores, signals, report, (pv, rv))
+    head_ids = ids.gather(head).to_list()
+    return LearnResult(model, scores, signals, report, (pv, rv), head_ids)
 
 
 def _score_rejected(
@@ -267,7 +272,8 @@ def save_learned(result: LearnResult, folder: Path, *, versioned: bool = False) 
     if not versioned:
         atomic_write(folder / SCORES, lambda tmp: result.scores.write_parquet(tmp))
         atomic_write(folder / SIGNAL_FLAGS, lambda tmp: flags.write_parquet(tmp))
-        return save_model(result.model, folder, extra={"signal_flags": SIGNAL_FLAGS})
+        extra = {"signal_flags": SIGNAL_FLAGS, "review_head": result.review_head}
+        return save_model(result.model, folder, extra=extra)
     names: dict[str, str] = {}
     for key, stem, frame in (
         ("scores", "scores", result.scores),
@@ -278,7 +284,7 @@ def save_learned(result: LearnResult, folder: Path, *, versioned: bool = False) 
         data = buf.getvalue()
         names[key] = f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.parquet"
         _write_synced(folder / names[key], data)
-    path = save_model(result.model, folder, extra=names)
+    path = save_model(result.model, folder, extra={**names, "review_head": result.review_head})
     for key, stem in (("scores", "scores"), ("signal_flags", "signals")):
         for old in folder.glob(f"{stem}-*.parquet"):
             if old.name != names[key]:
@@ -353,17 +359,48 @@ def learned_keep_probability(project: Project) -> np.ndarray | None:
     saved = load_learned(project)
     if saved is None:
         return None
-    _model, scores = saved
+    return _aligned(project, saved[1], "keep_probability")
+
+
+def learned_review_head(project: Project) -> np.ndarray | None:
+    """The rows the saved model's run put at the head of ``learn:uncertain``
+    (:func:`inspector.core.learn.active.review_head`, kept by id in the model JSON) as rows of
+    the data now, in order (rows gone are left out); None without a model or with one saved
+    before the head was kept."""
+    import json
+
+    path = learn_dir(project) / MODEL
+    if not path.exists():
+        return None
+    try:
+        head = json.loads(path.read_text()).get("review_head")
+    except (OSError, ValueError):
+        return None  # load_learned reports a damaged model
+    if not isinstance(head, list):
+        return None
+    where = pl.DataFrame(
+        {
+            "id": project.dataset.ids.cast(pl.String),
+            "row": pl.int_range(project.dataset.height, eager=True, dtype=pl.Int64),
+        }
+    )
+    wanted = pl.DataFrame({"id": [str(i) for i in head]}, schema={"id": pl.String})
+    rows = wanted.join(where, on="id", how="inner", maintain_order="left").get_column("row")
+    return rows.to_numpy().astype(np.int64)
+
+
+def _aligned(project: Project, scores: pl.DataFrame, column: str) -> np.ndarray:
+    """``column`` of the saved scores on the rows of the data now, by id (NaN: no value)."""
     ids = project.dataset.ids.cast(pl.String)
     aligned = (
         pl.DataFrame({"id": ids})
         .join(
-            scores.select(pl.col("id").cast(pl.String), "keep_probability"),
+            scores.select(pl.col("id").cast(pl.String), column),
             on="id",
             how="left",
             maintain_order="left",
         )
-        .get_column("keep_probability")
+        .get_column(column)
     )
     return aligned.cast(pl.Float64).fill_null(float("nan")).to_numpy()
 

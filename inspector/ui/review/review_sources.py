@@ -111,6 +111,7 @@ class QueueSources:
             search=search,
             seed=secrets.randbits(31) if seed is None else seed,
             keep_probability=self._keep_probability() if spec.kind == "learn" else None,
+            learned_head=self._learned_head() if spec.kind == "learn" else None,
         )
         return queue, lists
 
@@ -121,6 +122,13 @@ class QueueSources:
 
         project = self.host.project
         return None if project is None else learned_keep_probability(project)
+
+    def _learned_head(self) -> np.ndarray | None:
+        """The rows learn:uncertain starts with, as the saved model's run picked them."""
+        from inspector.core.learn.project_learn import learned_review_head
+
+        project = self.host.project
+        return None if project is None else learned_review_head(project)
 
     def clusters(self) -> tuple[np.ndarray | None, dict[int, str]]:
         """The map's coarse cluster of each row and the clusters' names (None: no map)."""
