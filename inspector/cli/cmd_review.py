@@ -13,7 +13,7 @@ from inspector.core.errors import DataError
 QUEUE_HELP = (
     "the list to review: all, unlabeled (default), random:N, cluster:ID (needs the map), "
     "flag:RULE or dups (need the junk finders' proposals), learn:uncertain (the rows the "
-    "learned model is least sure of, spread over clusters) or learn:likely-drop (need "
+    "learned model is least sure of, spread over its features) or learn:likely-drop (need "
     "`inspector learn`)"
 )
 RESUME_HELP = (
