@@ -138,3 +138,23 @@ def test_analyze_junk_finds_the_same_groups_without_the_graph(keep):
         assert new.select(cols).equals(old.select(cols))
         assert new["dup_similarity"].to_list() == old["dup_similarity"].to_list()
     assert (old["dup_kind"] == "semantic_duplicate").any()
+
+
+@pytest.mark.parametrize("keep", ["first", "longest"])
+def test_analyze_junk_above_the_all_pairs_size_finds_the_same_groups(monkeypatch, keep):
+    """Above ``ALL_PAIRS_MAX`` rows analyze searches cells (cosine_pairs): on these copies
+    the same duplicate columns as comparing every pair."""
+    from inspector.core.junk import cosine_pairs
+
+    v = exact_vectors(5, groups=120)
+    frame = frame_of(len(v))
+    common = dict(id_col="id", response_col="response", vectors=v, keep_policy=keep)
+    cols = ["dup_group", "dup_kind", "dup_representative", "dup_matched", "dup_removed"]
+    for t in (0.95, 0.98):
+        every = analyze_junk(frame, pairs_from_vectors=True, semantic_threshold=t, **common)
+        with monkeypatch.context() as m:
+            m.setattr(cosine_pairs, "ALL_PAIRS_MAX", 0)
+            m.setattr(cosine_pairs, "LEAF_MIN", 16)  # ~30 cells of ~20 rows
+            cells = analyze_junk(frame, pairs_from_vectors=True, semantic_threshold=t, **common)
+        assert cells.table.select(cols).equals(every.table.select(cols))
+        assert (every.table["dup_kind"] == "semantic_duplicate").sum() > 20

@@ -19,8 +19,9 @@ high dimensions, where most rows are near many borders; by default a row probes 
 within ``NEAR * d`` and the cells of its nearest borders within ``d / 2``, as many as hold
 ~``PROBE_ROWS`` rows at t = 0.98 (more at lower thresholds, as ``d²``; 2 cells of ~1,000
 rows at 1M rows, 11 of ~180 at 32k): a pair is missed only when both its rows are further
-from the border than that and other borders are nearer. Recall against every pair (real answers,
-synthetic sets) is in benchmarks/results/bench_junk.json and tests/core/test_cosine_pairs*.
+from the border than that and other borders are nearer. Recall against every pair (real
+answers, synthetic sets) is in benchmarks/results/bench_junk.json and
+tests/core/test_cosine_pairs_recall.py.
 
 Each pair's similarity is then recomputed the same way whichever block found it (float32
 products summed in float64, rounded to float32), so all pairs, the cells and any leaf or
@@ -71,7 +72,7 @@ def cosine_pairs(
     leaf: int | None = None,
     exact: bool = False,
     cap: int | None = PAIR_CAP,
-    all_pairs_max: int = ALL_PAIRS_MAX,
+    all_pairs_max: int | None = None,
     near: float = NEAR,
     probes: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,9 +81,10 @@ def cosine_pairs(
     taken as they are (as :func:`inspector.core.map.neighbors.as_unit_vectors` does). Rows
     not ``valid`` (e.g. empty texts) pair with nothing.
 
-    ``exact`` finds every pair (probing more cells). ``cap=None`` keeps every pair (a set
-    of many identical vectors then has n² of them). ``leaf`` (rows per cell), ``seed`` and
-    ``all_pairs_max`` change only the work, and with ``exact`` never the pairs; ``near``
+    ``exact`` probes every cell a pair can span (with ``cap=None`` too, every pair is
+    found). ``cap=None`` keeps every pair (a set of many identical vectors then has n² of
+    them). ``leaf`` (rows per cell), ``seed`` and ``all_pairs_max`` (default
+    ``ALL_PAIRS_MAX``) change only the work, and with ``exact`` never the pairs; ``near``
     and ``probes`` (the cells a row probes; see the module's notes) are for measuring.
     """
     from inspector.core.map.neighbors import as_unit_vectors
@@ -101,7 +103,7 @@ def cosine_pairs(
         return _empty()
     low = float(t) - MARGIN
     with _one_blas_thread():
-        if len(live) <= all_pairs_max:
+        if len(live) <= (ALL_PAIRS_MAX if all_pairs_max is None else all_pairs_max):
             home = np.zeros(len(live), np.int64)
             probe_row = probe_cell = np.zeros(0, np.int64)
             cells = 1
@@ -109,7 +111,8 @@ def cosine_pairs(
             if leaf is None:
                 leaf = int(np.clip(round(np.sqrt(len(live))), LEAF_MIN, LEAF_MAX))
             progress.status(PAIR_STAGE, None, f"cutting {len(live):,} rows into cells of ~{leaf}")
-            centres = train_cells(v[live], leaf, seed)
+            rows = v if len(live) == len(v) else v[live]  # no copy of 1 GB at 1M rows
+            centres = train_cells(rows, leaf, seed)
             progress.check()
             d = float(np.sqrt(max(0.0, 2.0 - 2.0 * low)))
             if exact:
@@ -119,7 +122,8 @@ def cosine_pairs(
             progress.status(
                 PAIR_STAGE, len(live), f"placing {len(live):,} rows in {len(centres):,} cells"
             )
-            home, probe_row, probe_cell = place(v[live], centres, d / 2, near * d, probes, progress)
+            home, probe_row, probe_cell = place(rows, centres, d / 2, near * d, probes, progress)
+            del rows
             cells = len(centres)
         found = _search_cells(v, live, home, probe_row, probe_cell, cells, low, cap, progress, t)
         return _verified(v, found, t)
