@@ -352,3 +352,43 @@ def test_list_groups_names_a_group_by_its_loosest_finder_and_keeps_its_kept_row(
     assert found.of_kind(SEMANTIC_DUPLICATE).rows().tolist() == [0, 1, 2]
     assert found.group_of(4) == 1 and found.group_of(5) is None
     assert kind_name("near") == "minhash_duplicate"
+
+
+@pytest.mark.parametrize(
+    "norm",
+    [
+        LEXICAL,
+        Normalization(case=False, digits=True, punctuation=True, accents=True),
+        Normalization(unicode=False, digits=True, punctuation=True, accents=True),
+        Normalization(accents=True, whitespace=False),
+        Normalization(),
+    ],
+)
+def test_letters_folded_while_hashing_equal_polars_normalisation(norm: Normalization) -> None:
+    """Every letter that minhash.letters_table folds to ASCII letters, alone and beside
+    letters, digits, punctuation, spaces, itself, marks and the field separator: the
+    signatures are those of the polars-normalised text, and the rows without marks are
+    hashed without polars."""
+    table = minhash.letters_table(norm.unicode, norm.case, norm.accents)
+    mapped = [chr(c) for c in np.flatnonzero(table[:, 0])]
+    assert len(mapped) > (400 if norm.accents else 50)
+    plain = [
+        f"{c}|a{c}b {c}{c}|x3{c} 3.1{c}|{c}.{c}! ({c})|word {c}\x1f{c} y|Ab{c}CD {c}-é"
+        for c in mapped
+    ]
+    others = [f"{c}\u0301 a{c}\u0308 {c}|Ω{c} {c}Σ ς{c}" for c in mapped[::7]]  # polars' way
+    texts = pl.Series([*plain, *others, *TRICKY])
+    normed = normalize_texts(texts, norm)
+    assert (minhash.text_signatures(texts, norm=norm) == minhash.signatures(normed)).all()
+    # the rows without marks took the fast path
+    params = minhash.MinHashParams()
+    a, b = minhash._permutations(params.num_perm, params.seed)
+    offsets, data = minhash.string_buffers(pl.Series(plain))
+    out = np.full((len(plain), params.num_perm), minhash.EMPTY, dtype=np.uint32)
+    fallback = np.zeros(len(plain), dtype=bool)
+    minhash._kernels().folded_word_signatures(
+        offsets, data, minhash.fold_table(norm.unicode), True, table, params.ngram,
+        norm.case, norm.digits, norm.punctuation, norm.accents, norm.whitespace,
+        a, b, out, fallback,
+    )  # fmt: skip
+    assert not fallback.any()

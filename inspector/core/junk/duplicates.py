@@ -311,10 +311,11 @@ def prepare_kernels() -> None:
     params, lex = minhash.MinHashParams(), LEXICAL
     a, b = minhash._permutations(params.num_perm, params.seed)
     sig = np.zeros((1, params.num_perm), np.uint32)
+    letters = minhash.letters_table(lex.unicode, lex.case, lex.accents)
     load(
         kernels.folded_word_signatures, offsets, data, minhash.fold_table(lex.unicode), True,
-        params.ngram, lex.case, lex.digits, lex.punctuation, lex.accents, lex.whitespace,
-        a, b, sig, flags,
+        letters, params.ngram, lex.case, lex.digits, lex.punctuation, lex.accents,
+        lex.whitespace, a, b, sig, flags,
     )  # fmt: skip
     load(kernels.band_keys, sig, 1, 1, np.zeros((1, 1), np.uint64))
     load(kernels.bucket_pairs, i64, u64, minhash.BUCKET_ALL_PAIRS, i64, i64)

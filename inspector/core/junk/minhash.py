@@ -103,14 +103,49 @@ def fold_table(unicode: bool = True) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=4)
+def letters_table(unicode: bool, case: bool, accents: bool) -> np.ndarray:
+    """Per code point (below U+30000), uint8 (n, 4): the 1-4 ASCII letters that a letter
+    (``\\p{L}``) the fold table cannot take as it is becomes alone under NFKC (``unicode``),
+    lower-casing (``case``) and accent stripping (``accents``), as polars' normalisation
+    makes it ("é" -> "e", "Ž" -> "z", "ﬁ" -> "fi"), zero-padded; all zero for any other
+    character. The MinHash kernel hashes those letters instead of sending the row to polars.
+
+    A letter's part of a normalised text is its own result: NFKC composes nothing across it
+    (its decomposition starts with a letter and ends in letters or marks, and a mark or a
+    conjoining jamo next to it sends the row to polars anyway), lower-casing depends on the
+    neighbours only for a capital sigma (not ASCII), and the digit and punctuation steps
+    touch no letter (tests/core/test_duplicates::test_letters_folded_while_hashing...)."""
+    from inspector.core.data.normalize import Normalization, normalize_expr
+    from inspector.core.junk import text_kernels
+
+    limit = 0x30000
+    out = np.zeros((limit, 4), dtype=np.uint8)
+    fold = fold_table(unicode)
+    codes = np.arange(128, limit)
+    flags = fold[128:]
+    needs = (flags & text_kernels.F_STABLE) == 0
+    if accents:
+        needs |= (flags & text_kernels.F_NOACCENT) == 0
+    codes = codes[needs & ((codes < 0xD800) | (codes >= 0xE000))]
+    chars = pl.Series([chr(c) for c in codes])
+    steps = Normalization(unicode=unicode, case=case, accents=accents, whitespace=False)
+    folded = pl.select(normalize_expr(pl.lit(chars), steps)).to_series()
+    ok = (chars.str.contains(r"^\p{L}$") & folded.str.contains(r"^[A-Za-z]{1,4}$")).to_numpy()
+    for c, letters in zip(codes[ok].tolist(), folded.filter(pl.Series(ok)).to_list()):
+        out[c, : len(letters)] = np.frombuffer(letters.encode("ascii"), dtype=np.uint8)
+    return out
+
+
 def text_signatures(
     texts: pl.Series, params: MinHashParams = MinHashParams(), norm: Any = None
 ) -> np.ndarray:
     """Signatures of raw texts under a normalisation (default: LEXICAL).
 
     Word shingles take a fast path: case, digit runs and punctuation are folded while
-    hashing; only rows with characters that NFKC, lower-casing or accent stripping would
-    change go through polars' normalisation first. The result equals
+    hashing, and letters that NFKC, lower-casing or accent stripping turn into ASCII letters
+    are hashed as those (:func:`letters_table`); only rows with other characters that those
+    steps would change go through polars' normalisation first. The result equals
     ``signatures(normalize_texts(texts, norm), params)``.
     """
     from inspector.core.data.normalize import LEXICAL, normalize_texts
@@ -124,9 +159,11 @@ def text_signatures(
     if not len(texts):
         return out
     fold = fold_table(norm.unicode)
+    letters = letters_table(norm.unicode, norm.case, norm.accents)
     fallback = np.zeros(len(texts), dtype=bool)
     offsets, data = string_buffers(texts)
     args = (
+        letters,
         params.ngram,
         norm.case,
         norm.digits,

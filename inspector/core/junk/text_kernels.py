@@ -335,6 +335,7 @@ def folded_word_signatures(
     data,
     fold,
     strict,
+    letters,
     ngram,
     lower,
     digits,
@@ -347,7 +348,8 @@ def folded_word_signatures(
     out_fallback,
 ):  # type: ignore[no-untyped-def]
     """word_signatures with case, digit-run ("3.14" -> "0") and punctuation folding done
-    while reading."""
+    while reading; with ``strict``, a character with ASCII ``letters`` (minhash.letters_table)
+    is hashed as those letters."""
     for i in nb.prange(offsets.shape[0] - 1):
         sig = out[i]
         ring = np.zeros(ngram, np.uint64)
@@ -365,13 +367,23 @@ def folded_word_signatures(
                     continue
             if pos < end:
                 c, k = next_cp(data, pos, end)
-                kind = _kind(c, fold, strict, accents, digits, punct, collapse)
+                if strict and 128 <= c < letters.shape[0] and letters[c, 0] != 0:
+                    kind = 3  # a letter that normalises to ASCII letters
+                else:
+                    kind = _kind(c, fold, strict, accents, digits, punct, collapse)
             else:
                 c, k, kind = 0, 1, 0
             if kind < 0:
                 fallback = True
                 break
-            if kind == 0:
+            if kind == 3:
+                for q in range(letters.shape[1]):
+                    if letters[c, q] == 0:
+                        break
+                    h = (h ^ np.uint64(letters[c, q])) * FNV_P
+                in_word = True
+                in_digits = False
+            elif kind == 0:
                 if in_word:
                     ring[nw % ngram] = mix(h)
                     nw += 1
