@@ -12,13 +12,18 @@ the median distance of the open rows to the labelled ones): a row far from every
 labelled (a kind of bad row not yet seen) can outrank a slightly more uncertain one, and a
 batch is not 25 near copies of one uncertain region. Past the head, uncertainty alone.
 
-bench_learn (random first labels, then retrain every 25 labels and label the queue's top 25;
-10 seeds, held-out AUC at 100/150 labels): uncertainty alone 0.901/0.973, this with weight
-0.5 0.981/0.992 (random labels at 300: 0.989).
+bench_learn --only auc (first labels from random:N, then retrain every 25 labels and label
+the queue's top 25; 10 seeds; held-out AUC at 50/100/150 labels): uncertainty alone
+(``--diversity 0``) 0.870/0.928/0.972, this (0.5) 0.898/0.986/0.992; random labels
+0.893/0.958/0.979, at 300 0.989. Trials with weight 0.25 and 1 gave 0.966/0.991 and
+0.983/0.992 at 100/150; spreading over the embeddings alone (k-center among the 100 most
+uncertain) 0.934/0.987; density-weighted uncertainty 0.889/0.920: it steers away from the
+outlying rows that are the unseen kinds of bad rows.
 
-The learn job computes the order (it has the features) and saves each head row's rank
-(``project_learn``, ``review_rank``); the queue builder puts those rows first
-(``model.uncertain_queue``).
+The learn job picks the head (it has the features) and saves its ids in the model JSON
+(``project_learn``, ``review_head``); the queue builder puts those rows first
+(``model.uncertain_queue``). The first labels, before any model, are the curator's (the
+benchmark: the random:N queue).
 """
 
 from __future__ import annotations
