@@ -40,11 +40,12 @@ from inspector.core.learn.views import (
 )
 
 LOGISTIC, BOOSTING = "logistic", "gradient_boosting"
-# the compact views: with a few hundred labels, 768 embedding columns drown the signals. On
-# bench_learn's data (random labels, 10 seeds, CV choice, held-out AUC at 25/50/150/300
-# labels) the two full models gave 0.673/0.749/0.927/0.985, all four 0.848/0.872/0.987/0.991;
-# on a topic judgment there (drop = 6 answer clusters) 0.635/0.659/0.760/0.808 and
-# 0.627/0.652/0.760/0.808: the full models still win where the labels follow the embeddings
+# the compact views: with a few hundred labels, 768 embedding columns drown the signals.
+# bench_learn, random labels, 10 seeds, held-out AUC at 25/50/100/150/300: the two full
+# models 0.673/0.749/0.860/0.909/0.975, all four 0.847/0.893/0.958/0.979/0.989. A trial on a
+# topic judgment there (drop = 6 answer clusters, 6 seeds, at 25/50/150/300): full pair
+# 0.635/0.659/0.760/0.808, all four 0.627/0.652/0.760/0.808: the full models still win
+# where the labels follow the embeddings
 LOGISTIC_COMPACT = "logistic_compact"  # signals, lengths, components of answer and diff
 BOOSTING_SIGNALS = "gradient_boosting_signals"  # signals and lengths only
 CANDIDATES = (LOGISTIC, BOOSTING, LOGISTIC_COMPACT, BOOSTING_SIGNALS)
