@@ -1,7 +1,7 @@
 """The local engine against ``--engine ray`` on one synthetic set, and a two-node Ray run.
 
     python benchmarks/bench_scale.py --rows 1000000 [--skip-local] [--skip-one-node]
-        [--skip-two-node] [--map-sample 20000] [--models DIR]
+        [--skip-two-node] [--map-sample 20000] [--models DIR] [--keep DIR]
     python benchmarks/bench_scale.py --placement [--fit 20000 --place 100000]
     python benchmarks/bench_scale.py --embed
 
@@ -9,7 +9,9 @@ Rows are made from ``../shared/data/alpaca_eval_sample.jsonl`` with variations (
 a few random words added, 8% exact copies, 8% near copies), in shards of 250k rows. Each
 run is ``inspector analyze`` in a subprocess; seconds per stage come from its ``run.json``
 (Ray) and the wall clock; peak RSS per process is the largest resident size seen (polled
-from /proc every 0.5 s) of each process of the run (the CLI, Ray's workers, raylet, GCS).
+from /proc every 0.5 s) of each process of the run (the CLI, Ray's workers, raylet, GCS),
+and its private part (RssAnon: VmRSS also counts the object store's shared pages a process
+read). ``--keep DIR`` makes the set and the outputs in DIR and leaves them there.
 The two-node run starts a head and a worker node with ``ray start`` (127.0.0.1 only, one CPU
 each), joins them with ``--ray-address``, then stops both. Results go to
 ``benchmarks/results/bench_scale.json`` (keyed by row count), each run with the load average
@@ -104,13 +106,14 @@ def make_set(folder: Path, rows: int, seed: int = 0) -> None:
 
 
 class PeakRss:
-    """Largest VmRSS seen per process, polled from /proc every 0.5 s. Only the processes of
+    """Largest VmRSS (and RssAnon) seen per process, polled from /proc every 0.5 s. Only the processes of
     the run count: ``roots`` (the CLI, the ``ray start`` nodes) and their descendants (Ray's
     GCS, raylets and workers), not other people's jobs on the shared machine."""
 
     def __init__(self) -> None:
         self.roots: set[int] = set()
         self.peak: dict[int, tuple[str, int]] = {}
+        self.peak_anon: dict[int, tuple[str, int]] = {}  # RssAnon: without shared pages
         self.parent: dict[int, int] = {}
         self.titles: dict[int, set[str]] = {}
         self._stop = threading.Event()
@@ -142,6 +145,9 @@ class PeakRss:
                     rss = [int(ln.split()[1]) for ln in status if ln.startswith("VmRSS:")]
                     if rss and rss[0] > self.peak.get(pid, ("", 0))[1]:
                         self.peak[pid] = (cmd[:80], rss[0])
+                    anon = [int(ln.split()[1]) for ln in status if ln.startswith("RssAnon:")]
+                    if anon and anon[0] > self.peak_anon.get(pid, ("", 0))[1]:
+                        self.peak_anon[pid] = (cmd[:80], anon[0])
                 except (OSError, ValueError, StopIteration):
                     continue
             self._stop.wait(0.5)
@@ -161,11 +167,16 @@ class PeakRss:
 
     def summary(self) -> dict:
         top = sorted(self.peak.values(), key=lambda v: -v[1])
+        anon = sorted(self.peak_anon.values(), key=lambda v: -v[1])
         return {
             "max_process_rss_mb": round(top[0][1] / 1024, 1) if top else None,
             "processes": len(top),
             "sum_of_peaks_mb": round(sum(kb for _, kb in top) / 1024, 1),
             "top": [{"cmd": c, "rss_mb": round(kb / 1024, 1)} for c, kb in top[:8]],
+            # private memory only (RssAnon): VmRSS also counts the pages of Ray's shared
+            # object store (/dev/shm) a process has read, which every reader shares
+            "max_process_rss_anon_mb": round(anon[0][1] / 1024, 1) if anon else None,
+            "top_anon": [{"cmd": c, "rss_anon_mb": round(kb / 1024, 1)} for c, kb in anon[:4]],
         }
 
     def tasks_under(self, root: int) -> dict:
@@ -493,6 +504,12 @@ def main() -> None:
     ap.add_argument("--fit", type=int, default=20_000, help="--placement: UMAP's sample rows")
     ap.add_argument("--place", type=int, default=100_000, help="--placement: rows placed")
     ap.add_argument("--embed", action="store_true", help="only the embedding profile")
+    ap.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="make the set and the outputs in this folder and keep them (to open the result)",
+    )
     args = ap.parse_args()
     if args.embed:
         figures = embed_profile()
@@ -508,7 +525,8 @@ def main() -> None:
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         print(json.dumps(figures, indent=2))
         return
-    work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work = args.keep if args.keep is not None else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         data = work / "data"
         t0 = time.monotonic()
@@ -550,7 +568,8 @@ def main() -> None:
             save(args.rows, figures)
         print(json.dumps(figures, indent=2))
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def save(rows: int, figures: dict) -> None:

@@ -35,8 +35,8 @@ import polars as pl
 from inspector.core.data.readers import ReadLimits
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.junk.junk_inputs import parse_dedup_on
+from inspector.core.scale import cellknn, resolve, rows, stage_minhash, stage_neighbours, udfs
 from inspector.core.scale import plan as plan_mod
-from inspector.core.scale import resolve, rows, stage_minhash, stage_neighbours, udfs
 from inspector.core.scale.plan import Plan
 from inspector.core.scale.stage_minhash import BAND_PARTITION_ROWS, JACCARD
 
@@ -265,6 +265,7 @@ def _run(
         "ref_ids": ref_ids,
         "sample": sample,
         "svec": svec,
+        "cells": cellknn.make_cells(svec, params.seed),
         "xy": mapped.xy,
         "coarse": np.asarray(mapped.cluster_coarse),
         "fine": np.asarray(mapped.cluster_fine),

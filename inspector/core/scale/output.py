@@ -55,7 +55,7 @@ def write_block(table: Any, shared: dict[str, Any]) -> Any:
     import pyarrow as pa
 
     from inspector import __version__
-    from inspector.core.map.neighbors import top_k_rows
+    from inspector.core.scale.cellknn import cell_top_k
 
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -71,6 +71,7 @@ def write_block(table: Any, shared: dict[str, Any]) -> Any:
     )
 
     # the map: sample rows keep their place, others sit among their nearest sample rows
+    # (found by cells of the sample: ~2,800 products a row at 100k sample rows, not 100k)
     sample = shared["sample"]
     at = np.clip(np.searchsorted(sample, pos), 0, len(sample) - 1)
     in_sample = sample[at] == pos
@@ -83,26 +84,24 @@ def write_block(table: Any, shared: dict[str, Any]) -> Any:
     rest = np.flatnonzero(~in_sample)
     if len(rest):
         emb = _matrix(frame["emb"].gather(rest))
-        for s in range(0, len(rest), 2048):
-            rows = rest[s : s + 2048]
-            idx, sims = top_k_rows(emb[s : s + 2048], shared["svec"], min(PLACE_K, len(sample)))
-            w = np.maximum(sims, 0.0) + 1e-4
-            xy[rows] = np.einsum("ik,ikd->id", w, shared["xy"][idx]) / w.sum(1)[:, None]
-            coarse[rows] = shared["coarse"][idx[:, 0]]
-            fine[rows] = shared["fine"][idx[:, 0]]
-    names_c, names_f = shared["names_coarse"], shared["names_fine"]
-    shown = shared["shown"]
+        idx, sims = cell_top_k(emb, shared["svec"], shared["cells"], min(PLACE_K, len(sample)))
+        w = np.where(idx >= 0, np.maximum(sims, 0.0) + 1e-4, 0.0)
+        idx = np.maximum(idx, 0)
+        xy[rest] = np.einsum("ik,ikd->id", w, shared["xy"][idx]) / w.sum(1)[:, None]
+        coarse[rest] = shared["coarse"][idx[:, 0]]
+        fine[rest] = shared["fine"][idx[:, 0]]
+    shown = pl.Series(shared["shown"], dtype=pl.String)
     out = pl.DataFrame(
         {
             "id": ids,
-            "source_file": pl.Series([shown[i] for i in frame["file"].to_list()], dtype=pl.String),
+            "source_file": shown.gather(frame["file"].to_numpy()),
             "row_index": frame["row"],
             "x": xy[:, 0],
             "y": xy[:, 1],
             "cluster": coarse,
-            "cluster_label": [names_c.get(int(c), "") for c in coarse],
+            "cluster_label": _names(shared["names_coarse"], coarse),
             "cluster_fine": fine,
-            "cluster_fine_label": [names_f.get(int(c), "") for c in fine],
+            "cluster_fine_label": _names(shared["names_fine"], fine),
         }
     )
 
@@ -223,6 +222,16 @@ def filter_rows(
     return frame.filter(pl.col("action").is_not_null()).select(
         pl.col(c).cast(t) for c, t in FILTER_SCHEMA.items()
     )
+
+
+def _names(names: dict[int, str], clusters: np.ndarray) -> pl.Series:
+    """Each row's cluster name ("" for a cluster without one, e.g. -1), by lookup."""
+    known = pl.DataFrame(
+        {"c": list(names), "name": list(names.values())},
+        schema={"c": pl.Int64, "name": pl.String},
+    )
+    rows = pl.DataFrame({"c": clusters.astype(np.int64)})
+    return rows.join(known, on="c", how="left", maintain_order="left")["name"].fill_null("")
 
 
 def _matrix(series: pl.Series) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Work on one shuffled partition (Ray hands each a whole group): the neighbours of similar
-rows (SemDeDup's partitions: exact kNN inside each k-means cell) and the candidate pairs of
-MinHash band buckets. Plain numpy/polars, testable without Ray."""
+rows (SemDeDup's partitions: a kNN graph and the pairs above the threshold inside each
+k-means cell) and the candidate pairs of MinHash band buckets. Plain numpy/polars, testable
+without Ray."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ def neighbours(
     pos: np.ndarray, vectors: np.ndarray, valid: np.ndarray, threshold: float, k: int = KNN_K
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """(outlier score per row, semantic pairs (a, b, similarity) in positions) for one
-    partition, from its exact top-``k`` graph (self excluded, ties by position)."""
-    from inspector.core.junk.duplicates import semantic_pairs
+    partition. The score comes from the local engine's top-``k`` graph of the partition
+    (``neighbors.knn_graph``: exact up to ``EXACT_MAX`` rows, else its ivf cells; self
+    excluded, ties by position), the pairs from the vectors by ``cosine_pairs``, as the
+    local engine finds them."""
+    from inspector.core.junk.duplicates import threshold_semantic_pairs
     from inspector.core.junk.quality import outlier_scores
-    from inspector.core.map.neighbors import top_k_rows
+    from inspector.core.map.neighbors import knn_graph
 
     order = np.argsort(pos, kind="stable")
     pos, v, ok = pos[order], np.ascontiguousarray(vectors[order]), valid[order]
@@ -25,13 +29,9 @@ def neighbours(
     kk = min(k, n - 1)
     if kk < 1:
         return np.full(n, np.nan, np.float32)[np.argsort(order)], _no_pairs()
-    idx = np.empty((n, kk), np.int32)
-    sims = np.empty((n, kk), np.float32)
-    for start in range(0, n, 1024):
-        stop = min(n, start + 1024)
-        idx[start:stop], sims[start:stop] = top_k_rows(v[start:stop], v, kk, start)
+    idx, sims = knn_graph(v, kk, cache=False)
     score, _ = outlier_scores(idx, sims, ok)
-    pairs = semantic_pairs(idx, sims, threshold, ok)
+    pairs = threshold_semantic_pairs(v, threshold, ok)
     pairs = pairs.with_columns(
         pl.Series("a", pos[pairs["a"].to_numpy()]), pl.Series("b", pos[pairs["b"].to_numpy()])
     )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from inspector.core.scale.rows import as_frame, get_value, matrix, row_positions
+from inspector.core.scale.rows import get_value, matrix, row_positions
 
 
 def partition_centres(svec: np.ndarray, parts: int, seed: int) -> np.ndarray:
@@ -24,6 +24,25 @@ def partition_centres(svec: np.ndarray, parts: int, seed: int) -> np.ndarray:
     km = MiniBatchKMeans(n_clusters=parts, random_state=seed, n_init=1, batch_size=4096)
     km.fit(normalise(svec))
     return normalise(km.cluster_centers_.astype(np.float32))
+
+
+def pair_lists(pos: np.ndarray, pairs: pl.DataFrame) -> tuple[Any, Any]:
+    """Each row's pairs (a = its position) as two list columns in the order of ``pos``
+    (empty lists for rows without one), built from offsets, not per-row Python lists."""
+    import pyarrow as pa
+
+    a = pairs["a"].to_numpy()
+    order = np.argsort(pos, kind="stable")
+    at = order[np.searchsorted(pos, a, sorter=order)]  # row of each pair's a
+    by_row = np.argsort(at, kind="stable")
+    counts = np.bincount(at, minlength=len(pos))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+    b = np.asarray(pairs["b"].to_numpy(), np.int64)[by_row]
+    s = np.asarray(pairs["similarity"].to_numpy(), np.float32)[by_row]
+    return (
+        pa.ListArray.from_arrays(offsets, pa.array(b, pa.int64())),
+        pa.ListArray.from_arrays(offsets, pa.array(s, pa.float32())),
+    )
 
 
 def semantic_neighbours(
@@ -60,22 +79,8 @@ def semantic_neighbours(
         pos = np.asarray(group["pos"], dtype=np.int64)
         emb = matrix(group["emb"])
         score, pairs = neighbours(pos, emb, np.asarray(group["nonempty"]), thr)
-        pa_list = pa.array([None] * len(pos), pa.list_(pa.int64()))
-        sims_list = pa.array([None] * len(pos), pa.list_(pa.float32()))
-        if pairs.height:
-            per = pairs.group_by("a").agg("b", "similarity")
-            where = {int(a): i for i, a in enumerate(per["a"].to_list())}
-            bs_, ss_ = per["b"].to_list(), per["similarity"].to_list()
-            pa_list = pa.array(
-                [bs_[where[p]] if p in where else None for p in pos.tolist()], pa.list_(pa.int64())
-            )
-            sims_list = pa.array(
-                [ss_[where[p]] if p in where else None for p in pos.tolist()],
-                pa.list_(pa.float32()),
-            )
-        return pa.table(
-            {"pos": pos, "score": score.astype(np.float32), "pb": pa_list, "ps": sims_list}
-        )
+        pb, ps = pair_lists(pos, pairs)
+        return pa.table({"pos": pos, "score": score.astype(np.float32), "pb": pb, "ps": ps})
 
     ds = (
         rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "nonempty"])
@@ -83,17 +88,20 @@ def semantic_neighbours(
         .groupby("part", num_partitions=len(centres))  # Ray's default: 200 reduce tasks
         .map_groups(within, fn_args=(threshold,), batch_format="pyarrow")
     )
+    import pyarrow.compute as pc
+
     score = np.full(n, np.nan, np.float32)
     pa_: list[np.ndarray] = []
     pb_: list[np.ndarray] = []
     ps_: list[np.ndarray] = []
     for batch in ds.iter_batches(batch_format="pyarrow", batch_size=200_000):
-        frame = as_frame(batch)
-        score[frame["pos"].to_numpy()] = frame["score"].to_numpy()
-        pairs = frame.select("pos", "pb", "ps").drop_nulls("pb").explode("pb", "ps")
-        pa_.append(pairs["pos"].to_numpy())
-        pb_.append(pairs["pb"].to_numpy())
-        ps_.append(pairs["ps"].to_numpy())
+        pos = np.asarray(batch.column("pos").to_numpy(), np.int64)
+        score[pos] = batch.column("score").to_numpy()
+        pb, ps = batch.column("pb"), batch.column("ps")  # may be slices: flatten, not .values
+        counts = np.asarray(pc.list_value_length(pb).fill_null(0).to_numpy(), np.int64)
+        pa_.append(np.repeat(pos, counts))
+        pb_.append(np.asarray(pc.list_flatten(pb).to_numpy(), np.int64))
+        ps_.append(np.asarray(pc.list_flatten(ps).to_numpy(), np.float32))
     pairs = pl.DataFrame(
         {
             "a": np.concatenate(pa_) if pa_ else np.zeros(0, np.int64),
