@@ -2,6 +2,7 @@
 no embedding) with its data, nothing recomputed.
 
     python benchmarks/bench_open_analysis.py --rows 1000000 [--window]
+    python benchmarks/bench_open_analysis.py --analysis DIR --data PATH [--window]
 
 Stages, each timed: open the data (an id column, so no content hashes), check and read the
 analysis (``core.scale.open_analysis.open_analysis``: manifest, filter, shards, map arrays,
@@ -10,6 +11,8 @@ offscreen from ``open_with`` to the map shown and the Issues lists filled, then 
 session over every row (decision key to the next sample painted, undo) and paging through
 the lazy table. Results go to
 ``benchmarks/results/bench_open_analysis.json`` (keyed by row count), with ``uptime``'s load.
+``--analysis DIR --data PATH`` opens an engine's real output instead (content-hash ids, as
+that run made them); keyed ``<rows>_<engine>_engine_output``.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ def load() -> list[float]:
     return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
 
 
-def core_figures(data: Path, out: Path, work: Path) -> dict:
+def core_figures(data: Path, out: Path, work: Path, id_column: str | None = "id") -> dict:
     from inspector.core.project import open_project
     from inspector.core.scale.open_analysis import adopt_analysis, open_analysis
 
     t0 = time.monotonic()
-    project = open_project(str(data), id_column="id", project_path=str(work / "p.sqlite"))
+    project = open_project(str(data), id_column=id_column, project_path=str(work / "p.sqlite"))
     t1 = time.monotonic()
     opened = open_analysis(project.dataset, out)
     t2 = time.monotonic()
@@ -56,7 +59,7 @@ def core_figures(data: Path, out: Path, work: Path) -> dict:
     }
 
 
-def window_figures(data: Path, out: Path, work: Path) -> dict:
+def window_figures(data: Path, out: Path, work: Path, id_column: str | None = "id") -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -69,7 +72,7 @@ def window_figures(data: Path, out: Path, work: Path) -> dict:
     window.show()
     opener = window.features.open_analysis
     t0 = time.monotonic()
-    opener.open_with(str(data), out, id_column="id", project_path=str(work / "w.sqlite"))
+    opener.open_with(str(data), out, id_column=id_column, project_path=str(work / "w.sqlite"))
     painted = None
     while opener.opened is None and opener.message_box is None and time.monotonic() - t0 < 600:
         app.processEvents()
@@ -197,25 +200,41 @@ def main() -> None:
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
-    ap.add_argument("--window", action="store_true")
+    ap.add_argument(
+        "--analysis",
+        type=Path,
+        default=None,
+        help="an engine's output folder to open (with --data) instead of a synthetic one",
+    )
+    ap.add_argument("--data", type=Path, default=None, help="the data --analysis was made from")
     args = ap.parse_args()
+    if (args.analysis is None) != (args.data is None):
+        ap.error("--analysis and --data go together")
     work = Path(tempfile.mkdtemp(prefix="bench-open-analysis-"))
     os.environ.setdefault("INSPECTOR_HOME", str(work / "home"))
     try:
         t0 = time.monotonic()
-        data, out = oab.synthetic_analysis(work / "set", args.rows)
+        if args.analysis is not None:  # a real run: ids are content hashes, no id column
+            data, out, id_column = args.data, args.analysis, None
+            run = json.loads((out / "run.json").read_text())
+            key = f"{run['rows']}_{run['engine']}_engine_output"
+        else:
+            data, out = oab.synthetic_analysis(work / "set", args.rows)
+            id_column, key = "id", str(args.rows)
         figures: dict = {
-            "rows": args.rows,
+            "rows": args.rows if args.analysis is None else run["rows"],
             "make_seconds": round(time.monotonic() - t0, 1),
             "load_before": load(),
-            "core": core_figures(data, out, work),
+            "core": core_figures(data, out, work, id_column),
         }
+        if args.analysis is not None:
+            figures["analysis"] = str(out)
         if args.window:
-            figures["window"] = window_figures(data, out, work)
+            figures["window"] = window_figures(data, out, work, id_column)
         figures["peak_rss_gb"] = peak_rss_gb()
         figures["load_after"] = load()
         results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-        results[str(args.rows)] = figures
+        results[key] = figures
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
         print(json.dumps(figures, indent=2))

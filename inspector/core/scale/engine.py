@@ -176,17 +176,19 @@ def _run(
     ds = rd.from_items(items, override_num_blocks=max(1, len(items)))
     ds = ds.map_batches(udfs.read_shard, fn_args=(plan.block,), batch_size=1)
     say(f"[read] embedding with {params.model}: one loaded model per actor")
+    # Ray fuses the read into these actors. One shard at a time an actor (an actor took up
+    # to 4 in flight: with 4 files one took them all and the other CPU idled); each actor
+    # writes its blocks itself (udfs.EmbedAndWrite).
+    actors = max(1, min(workers, len(plan.files)))
     ds = ds.map_batches(
-        udfs.Embed,
-        fn_constructor_args=(params.model,),
-        batch_size=4096,
+        udfs.EmbedAndWrite,
+        fn_constructor_args=(params.model, str(rows_dir)),
+        batch_size=None,
         batch_format="pyarrow",
-        # Ray fuses the read into these actors; an actor takes up to 4 blocks in flight, so
-        # with few files one actor took them all and the pool never grew (1M rows in 4 files
-        # ran on 1 of 2 CPUs): start one actor per file, up to the CPUs.
-        concurrency=(max(1, min(workers, len(plan.files))), workers),
+        compute=rd.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1),
     )
-    ds.write_parquet(str(rows_dir))
+    written = sum(int(b["rows"].sum()) for b in ds.iter_batches(batch_format="numpy"))
+    say(f"[read] {written:,} rows embedded and written by {actors} actor(s)")
 
     stages.start("ids", "content hashes numbered in file order; exact keys; flags")
     compact = rows.compact_arrays(rd, rows_dir, plan)
