@@ -12,7 +12,9 @@ runs the same launcher (packaging/bundle/launcher.py) with this Python, so both 
 the same code; the bundle runs with a bare environment (``HOME`` and ``PATH=/usr/bin:/bin``).
 The kinds take turns; each figure is the best and the median of ``--repeat`` runs (other work
 on a shared machine only ever adds time). Target: bundle <= 1.5 x wheel; size <= 500 MB.
-Each run is added to benchmarks/results/bench_bundle.json (``runs``, oldest first).
+Each run is added to benchmarks/results/bench_bundle.json (``runs``, oldest first), with the
+bundle's size (MiB, and bytes), every part of it and its 60 largest files;
+benchmarks/bundle_audit.py adds which of the files the app's runs open (``audit``).
 """
 
 from __future__ import annotations
@@ -63,16 +65,23 @@ def size_report(bundle: Path) -> dict:
 
     internal = bundle / "_internal"
     parts = {p.name: size(p) for p in internal.iterdir()}
-    biggest = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)[:15]
+    biggest = sorted(parts.items(), key=lambda kv: kv[1], reverse=True)
     files = [(str(p.relative_to(internal)), size(p)) for p in internal.rglob("*") if p.is_file()]
     files.append(
         ("inspector (the executable: launcher and Python modules)", size(bundle / "inspector"))
     )
-    largest = sorted(files, key=lambda kv: kv[1], reverse=True)[:15]
+    largest = sorted(files, key=lambda kv: kv[1], reverse=True)
+    total = size(bundle)
     return {
-        "total_mb": round(size(bundle) / 2**20, 1),
-        "biggest_mb": {name: round(n / 2**20, 1) for name, n in biggest},
-        "largest_files_mb": {name: round(n / 2**20, 1) for name, n in largest},
+        # MiB (2^20 bytes), as before; total_bytes and total_mb_decimal (10^6) beside it
+        "total_mb": round(total / 2**20, 1),
+        "total_bytes": total,
+        "total_mb_decimal": round(total / 1e6, 1),
+        "biggest_mb": {name: round(n / 2**20, 1) for name, n in biggest[:15]},
+        "largest_files_mb": {name: round(n / 2**20, 1) for name, n in largest[:15]},
+        # every part of _internal/ of 0.1 MiB or more, and the 60 largest files, in bytes
+        "parts_bytes": {name: n for name, n in biggest if n >= 2**20 // 10},
+        "largest_files_bytes": dict(largest[:60]),
     }
 
 
@@ -193,7 +202,11 @@ def main() -> int:
     print(text)
     if not args.no_write:
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        OUT.write_text(json.dumps({"runs": [*earlier_runs(), result]}, indent=2) + "\n")
+        recorded = json.loads(OUT.read_text()) if OUT.is_file() else {}
+        if "runs" not in recorded:  # the old layout: one run, the file itself
+            recorded = {"runs": earlier_runs()}
+        recorded["runs"] = [*recorded["runs"], result]  # the audit (bundle_audit.py) stays
+        OUT.write_text(json.dumps(recorded, indent=2) + "\n")
     return 0
 
 
