@@ -9,11 +9,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from inspector.core.junk.duplicates import threshold_semantic_pairs
+from inspector.core.junk.duplicates import components, threshold_semantic_pairs
 from inspector.core.junk.quality import outlier_scores
 from inspector.core.map.neighbors import EXACT_MAX, knn_graph, top_k_rows
 from inspector.core.scale.cellknn import cell_top_k, make_cells
-from inspector.core.scale.partitions import neighbours
+from inspector.core.scale.partitions import neighbours, strongest_links
 from inspector.core.scale.stage_neighbours import pair_lists
 
 
@@ -41,7 +41,7 @@ def test_a_large_partition_scores_and_pairs_as_the_local_engine_does() -> None:
     back[order] = np.arange(n)
     np.testing.assert_array_equal(score, expected[back])
 
-    local = threshold_semantic_pairs(v[order], 0.98, valid[order])
+    local = strongest_links(threshold_semantic_pairs(v[order], 0.98, valid[order]), n)
     sorted_pos = pos[order]
     local = local.with_columns(
         pl.Series("a", sorted_pos[local["a"].to_numpy()]),
@@ -51,6 +51,39 @@ def test_a_large_partition_scores_and_pairs_as_the_local_engine_does() -> None:
     copies = set(pos[[5, *range(100, 110)]].tolist())
     joined = {(a, b) for a, b in pairs.select("a", "b").iter_rows() if a in copies}
     assert len(joined) >= 10
+
+
+def test_strongest_links_keep_every_group_and_each_rows_best_pair() -> None:
+    rng = np.random.default_rng(3)
+    n = 3_000
+    a = rng.integers(0, n, 40_000)
+    b = rng.integers(0, n, 40_000)
+    a[:5_000] = rng.integers(0, 60, 5_000)  # a dense clump, as near copies of one text make
+    b[:5_000] = rng.integers(0, 60, 5_000)
+    keep = a != b
+    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    sim = rng.choice(np.float32([0.98, 0.985, 0.99, 1.0]), len(lo))  # ties, as copies give
+    pairs = (
+        pl.DataFrame({"a": lo, "b": hi, "similarity": sim})
+        .unique(["a", "b"], keep="first", maintain_order=True)
+        .sort("a", "b")
+    )
+    thin = strongest_links(pairs, n)
+    assert thin.height <= n - 1 and thin.height < pairs.height / 5
+    assert thin.columns == pairs.columns and thin.schema == pairs.schema
+    assert thin.join(pairs, on=["a", "b"], how="anti").height == 0  # only given pairs
+    whole = components(n, pairs["a"].to_numpy(), pairs["b"].to_numpy())
+    part = components(n, thin["a"].to_numpy(), thin["b"].to_numpy())
+    joined = pl.DataFrame({"whole": whole, "part": part})
+    assert joined.n_unique("whole") == joined.n_unique("part") == joined.n_unique()
+
+    def best(frame: pl.DataFrame) -> dict:
+        both = pl.concat(
+            [frame.select(row="a", s="similarity"), frame.select(row="b", s="similarity")]
+        )
+        return dict(both.group_by("row").agg(pl.col("s").max()).iter_rows())
+
+    assert best(thin) == best(pairs)
 
 
 def test_pair_lists_give_back_every_pair_even_from_a_slice() -> None:

@@ -2,19 +2,22 @@
 
 Stages (each timed in ``run.json``):
 
-1. **read**: one task per shard streams blocks (``blocks.read_blocks``) and computes each
-   row's findings (``blocks.block_features``); an actor pool with one loaded model per actor
-   embeds them; the rows go to ``rows/`` (Parquet shards in a temp folder beside ``--out``).
+1. **read**: an actor pool (one loaded model per actor, one shard at a time) streams each
+   shard's blocks (``blocks.read_blocks``), computes each row's findings
+   (``blocks.block_features``), embeds them and writes each block to ``rows/`` (Parquet
+   files in a temp folder beside ``--out``).
 2. **ids**: the head reads the compact columns (hash, exact key, flags; ~60 bytes a row),
    numbers repeated content hashes in file order (``#2``, ``#3``) and checks id columns.
 3. **neighbours**: k-means on a sample of the vectors cuts the rows into partitions of
-   similar rows; a shuffle groups each partition; inside it an exact kNN graph gives the
-   outlier score and the semantic-duplicate pairs (as SemDeDup does).
+   similar rows; a shuffle groups each partition; inside it the local engine's kNN graph
+   gives the outlier score and its pair search the semantic-duplicate pairs (as SemDeDup
+   does), thinned to a spanning forest.
 4. **exact** and **minhash**: exact groups by hash on the head; MinHash-LSH by a shuffle on
    the band keys (one partition per key range), candidates verified from the signatures.
 5. **map**: UMAP fitted on a sample (``map_sample`` rows), clusters and names from it.
-6. **write**: every row placed from its nearest sample rows, its cluster from the nearest
-   one; shards of ``analysis.parquet`` and of the filter are written by the workers.
+6. **write**: every row placed from its nearest sample rows (found by cells of the sample),
+   its cluster from the nearest one; shards of ``analysis.parquet`` and of the filter are
+   written by the workers.
 
 ``import ray`` happens only inside functions: the core imports without it.
 """
@@ -98,6 +101,7 @@ class Stages:
         self.progress = progress
         self.say = say
         self.seconds: dict[str, float] = {}
+        self.head_peak_mb: dict[str, float] = {}  # this process's peak RSS after each stage
         self._name: str | None = None
         self._t = 0.0
 
@@ -110,8 +114,17 @@ class Stages:
     def stop(self) -> None:
         if self._name is not None:
             self.seconds[self._name] = round(time.monotonic() - self._t, 2)
+            self.head_peak_mb[self._name] = _peak_rss_mb()
             self.say(f"[{self._name}] done in {self.seconds[self._name]:.1f} s")
             self._name = None
+
+
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return 0.0
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def init_ray(address: str | None, num_cpus: int | None) -> Any:
@@ -152,6 +165,7 @@ def run_ray_analysis(
         result = _run(ray, params, plan, tmp, stages, say)
         stages.stop()
         result.seconds = dict(stages.seconds)
+        result.run["head_peak_rss_mb_after_stage"] = dict(stages.head_peak_mb)
         result.run = output.finish(tmp, out, plan, result, time.monotonic() - started, ray)
         result.out = out
         return result
@@ -205,7 +219,7 @@ def _run(
     svec = np.asarray(fetched["emb"].to_list(), dtype=np.float32).reshape(len(sample), -1)
     stexts = fetched["etext"].to_list()
 
-    stages.start("neighbours", "k-means partitions, exact kNN inside each (SemDeDup)")
+    stages.start("neighbours", "k-means partitions; kNN graph and pairs inside each (SemDeDup)")
     parts = max(1, math.ceil(n / params.partition_rows))
     centres = stage_neighbours.partition_centres(svec, parts, params.seed)
     score, sem_pairs = stage_neighbours.semantic_neighbours(
@@ -297,5 +311,10 @@ def _run(
         summary=pl.from_pandas(summary),
         threshold=float(plan.threshold),
         model=params.model,
-        run={"workers": workers, "map_sample": int(len(sample)), "partitions": parts},
+        run={
+            "workers": workers,
+            "map_sample": int(len(sample)),
+            "partitions": parts,
+            "semantic_pairs": int(sem_pairs.height),
+        },
     )

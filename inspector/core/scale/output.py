@@ -318,6 +318,8 @@ def finish(
         "seconds_per_stage": result.seconds,
         "map_sample": result.run.get("map_sample"),
         "semantic_partitions": result.run.get("partitions"),
+        "semantic_pairs": result.run.get("semantic_pairs"),
+        "head_peak_rss_mb_after_stage": result.run.get("head_peak_rss_mb_after_stage"),
         "id_rule": plan.id_rule,
         "model": result.model,
         "semantic_threshold": result.threshold,

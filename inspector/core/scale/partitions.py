@@ -18,7 +18,7 @@ def neighbours(
     partition. The score comes from the local engine's top-``k`` graph of the partition
     (``neighbors.knn_graph``: exact up to ``EXACT_MAX`` rows, else its ivf cells; self
     excluded, ties by position), the pairs from the vectors by ``cosine_pairs``, as the
-    local engine finds them."""
+    local engine finds them, thinned to their strongest links (:func:`strongest_links`)."""
     from inspector.core.junk.duplicates import threshold_semantic_pairs
     from inspector.core.junk.quality import outlier_scores
     from inspector.core.map.neighbors import knn_graph
@@ -31,13 +31,38 @@ def neighbours(
         return np.full(n, np.nan, np.float32)[np.argsort(order)], _no_pairs()
     idx, sims = knn_graph(v, kk, cache=False)
     score, _ = outlier_scores(idx, sims, ok)
-    pairs = threshold_semantic_pairs(v, threshold, ok)
+    pairs = strongest_links(threshold_semantic_pairs(v, threshold, ok), n)
     pairs = pairs.with_columns(
         pl.Series("a", pos[pairs["a"].to_numpy()]), pl.Series("b", pos[pairs["b"].to_numpy()])
     )
     back = np.empty(n, np.int64)
     back[order] = np.arange(n)
     return score[back], pairs
+
+
+def strongest_links(pairs: pl.DataFrame, n: int) -> pl.DataFrame:
+    """The pairs of a maximum-similarity spanning forest of ``pairs`` (rows 0..n-1): at most
+    n - 1 pairs a partition, where near copies of one text give up to ``PAIR_CAP`` (64) a
+    row (32M at 1M rows of the benchmark's set, all sent to the head). Every group of rows
+    the pairs join stays joined (so do the groups after the lexical finders' projection,
+    which maps rows onto their kept rows), and each row keeps its most similar pair."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    if pairs.height < 2:
+        return pairs
+    a = pairs["a"].to_numpy()
+    b = pairs["b"].to_numpy()
+    sim = pairs["similarity"].to_numpy().astype(np.float64)
+    lift = 1.0 + 1e-3  # weights > 0: scipy reads a zero as no edge
+    graph = coo_matrix((lift - sim, (a, b)), shape=(n, n)).tocsr()
+    tree = minimum_spanning_tree(graph).tocoo()
+    lo, hi = np.minimum(tree.row, tree.col), np.maximum(tree.row, tree.col)
+    kept = pl.DataFrame(
+        {"a": lo.astype(np.int64), "b": hi.astype(np.int64)},
+        schema={"a": pl.Int64, "b": pl.Int64},
+    )
+    return kept.join(pairs, on=["a", "b"], how="inner").sort("a", "b")
 
 
 def _no_pairs() -> pl.DataFrame:

@@ -1,10 +1,11 @@
 """The neighbours stage of ``--engine ray``: k-means on a sample cuts the rows into
-partitions of similar rows; a shuffle groups each partition; inside it an exact kNN graph
-gives the outlier score and the semantic-duplicate pairs, as SemDeDup does (moved from
-``engine``)."""
+partitions of similar rows; the rows go to their partition's folder; inside each the local
+engine's kNN graph gives the outlier score and its pair search the semantic-duplicate pairs,
+as SemDeDup does (moved from ``engine``)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +55,17 @@ def semantic_neighbours(
     threshold: float,
     n: int,
 ) -> tuple[np.ndarray, pl.DataFrame]:
+    """Each row's outlier score and the semantic pairs, partition by partition. The rows go
+    to their partitions through files (``parts/<p>/<first row>.parquet`` beside ``rows/``:
+    the storage every node sees), not Ray's hash shuffle: at 1M rows that shuffle of the
+    vectors took most of the stage's 254 s, while the work inside the partitions (kNN
+    graph, pairs) is ~2 CPU-s a 34k-row partition."""
     centres_ref = ray.put(centres)
+    parts_dir = rows_dir.parent / "parts"
 
-    def assign(batch: Any, offsets: np.ndarray, c: np.ndarray) -> Any:
+    def assign(batch: Any, offsets: np.ndarray, c: np.ndarray, out: str) -> Any:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         pos = row_positions(batch, offsets)
         emb = matrix(batch["emb"])
@@ -67,27 +75,53 @@ def semantic_neighbours(
             if len(c) > 1
             else np.zeros(len(pos), np.int32)
         )
-        return pa.table(
-            {"pos": pos, "part": part, "emb": batch["emb"], "nonempty": batch["nonempty"]}
-        )
+        table = pa.table({"pos": pos, "emb": batch["emb"], "nonempty": batch["nonempty"]})
+        for p in np.unique(part).tolist():
+            rows = np.flatnonzero(part == p)
+            folder = Path(out) / f"{p:06d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{int(pos[rows[0]]):012d}.parquet"  # a retried batch rewrites its own file
+            pq.write_table(table.take(pa.array(rows)), folder / f".{name}.tmp")
+            (folder / f".{name}.tmp").replace(folder / name)
+        return pa.table({"rows": [len(pos)]})
 
-    def within(group: Any, thr: float) -> Any:
+    def within(batch: dict[str, np.ndarray], thr: float, out: str) -> Any:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         from inspector.core.scale.partitions import neighbours
 
-        pos = np.asarray(group["pos"], dtype=np.int64)
-        emb = matrix(group["emb"])
-        score, pairs = neighbours(pos, emb, np.asarray(group["nonempty"]), thr)
+        folder = Path(out) / f"{int(batch['part'][0]):06d}"
+        files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        if not files:
+            return pa.table(
+                {
+                    "pos": pa.array([], pa.int64()),
+                    "score": pa.array([], pa.float32()),
+                    "pb": pa.array([], pa.list_(pa.int64())),
+                    "ps": pa.array([], pa.list_(pa.float32())),
+                }
+            )
+        group = pa.concat_tables([pq.read_table(f) for f in files])
+        pos = np.asarray(group.column("pos").to_numpy(), dtype=np.int64)
+        emb = matrix(group.column("emb"))
+        valid = np.asarray(group.column("nonempty").to_numpy(zero_copy_only=False), bool)
+        score, pairs = neighbours(pos, emb, valid, thr)
         pb, ps = pair_lists(pos, pairs)
         return pa.table({"pos": pos, "score": score.astype(np.float32), "pb": pb, "ps": ps})
 
-    ds = (
-        rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "nonempty"])
-        .map_batches(assign, fn_args=(offsets_ref, centres_ref), batch_format="pyarrow")
-        .groupby("part", num_partitions=len(centres))  # Ray's default: 200 reduce tasks
-        .map_groups(within, fn_args=(threshold,), batch_format="pyarrow")
+    placed = rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "nonempty"]).map_batches(
+        assign,
+        fn_args=(offsets_ref, centres_ref, str(parts_dir)),
+        batch_size=None,  # a whole block: one file per block and partition
+        batch_format="pyarrow",
     )
+    if sum(int(b["rows"].sum()) for b in placed.iter_batches(batch_format="numpy")) != n:
+        raise RuntimeError("the neighbours stage did not place every row in a partition")
+    ds = rd.from_items(
+        [{"part": p} for p in range(len(centres))], override_num_blocks=len(centres)
+    ).map_batches(within, fn_args=(threshold, str(parts_dir)), batch_size=1)
+
     import pyarrow.compute as pc
 
     score = np.full(n, np.nan, np.float32)
@@ -102,6 +136,7 @@ def semantic_neighbours(
         pa_.append(np.repeat(pos, counts))
         pb_.append(np.asarray(pc.list_flatten(pb).to_numpy(), np.int64))
         ps_.append(np.asarray(pc.list_flatten(ps).to_numpy(), np.float32))
+    shutil.rmtree(parts_dir, ignore_errors=True)
     pairs = pl.DataFrame(
         {
             "a": np.concatenate(pa_) if pa_ else np.zeros(0, np.int64),
