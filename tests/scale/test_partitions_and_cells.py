@@ -28,6 +28,8 @@ def test_a_large_partition_scores_and_pairs_as_the_local_engine_does() -> None:
     n = EXACT_MAX + 2_000  # above EXACT_MAX: the local engine's ivf graph
     v = _clustered(n)
     v[100:110] = v[5]  # copies: semantic pairs
+    v[200:300] = v[6] + 0.01 * np.random.default_rng(2).normal(size=(100, v.shape[1]))
+    v[200:300] /= np.linalg.norm(v[200:300], axis=1, keepdims=True)  # a clump of near copies
     valid = np.ones(n, bool)
     valid[7] = False
     rng = np.random.default_rng(1)
@@ -41,13 +43,23 @@ def test_a_large_partition_scores_and_pairs_as_the_local_engine_does() -> None:
     back[order] = np.arange(n)
     np.testing.assert_array_equal(score, expected[back])
 
-    local = strongest_links(threshold_semantic_pairs(v[order], 0.98, valid[order]), n)
+    local = threshold_semantic_pairs(v[order], 0.98, valid[order])  # the local engine's
     sorted_pos = pos[order]
     local = local.with_columns(
         pl.Series("a", sorted_pos[local["a"].to_numpy()]),
         pl.Series("b", sorted_pos[local["b"].to_numpy()]),
     )
-    assert pairs.sort("a", "b").equals(local.sort("a", "b"))
+    assert pairs.height <= n - 1
+    assert pairs.join(local, on=["a", "b", "similarity"], how="anti").height == 0
+    ids = {p: i for i, p in enumerate(sorted_pos.tolist())}
+
+    def groups(frame: pl.DataFrame) -> pl.Series:
+        a = np.array([ids[x] for x in frame["a"].to_list()], np.int64)
+        b = np.array([ids[x] for x in frame["b"].to_list()], np.int64)
+        return pl.Series(components(n, a, b))
+
+    both = pl.DataFrame({"ray": groups(pairs), "local": groups(local)})
+    assert both.n_unique("ray") == both.n_unique("local") == both.n_unique()  # same groups
     copies = set(pos[[5, *range(100, 110)]].tolist())
     joined = {(a, b) for a, b in pairs.select("a", "b").iter_rows() if a in copies}
     assert len(joined) >= 10
