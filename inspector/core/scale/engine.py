@@ -216,7 +216,7 @@ def _run(
     )
     offsets_ref = ray.put(compact["offsets"])
     fetched = rows.fetch(rd, rows_dir, ["emb", "etext"], sample, offsets_ref)
-    svec = np.asarray(fetched["emb"].to_list(), dtype=np.float32).reshape(len(sample), -1)
+    svec = np.asarray(fetched["emb"].to_numpy(), dtype=np.float32).reshape(len(sample), -1)
     stexts = fetched["etext"].to_list()
 
     stages.start("neighbours", "k-means partitions; kNN graph and pairs inside each (SemDeDup)")

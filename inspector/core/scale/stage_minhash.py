@@ -11,7 +11,13 @@ import numpy as np
 import polars as pl
 
 from inspector.core.scale import resolve
-from inspector.core.scale.rows import as_frame, fetch, get_value, matrix_u64, row_positions
+from inspector.core.scale.rows import (
+    as_frame,
+    fetch_signatures,
+    get_value,
+    matrix_u64,
+    row_positions,
+)
 
 if TYPE_CHECKING:
     from inspector.core.scale.plan import Plan
@@ -83,8 +89,7 @@ def minhash_pairs(
         return
     a, b = cand["a"].to_numpy().astype(np.int64), cand["b"].to_numpy().astype(np.int64)
     involved = np.unique(np.concatenate([a, b]))
-    sig_rows = fetch(rd, rows_dir, ["sig"], involved, offsets_ref)["sig"]
-    sig = np.frombuffer(b"".join(sig_rows.to_list()), dtype=np.uint32).reshape(len(involved), -1)
+    sig = fetch_signatures(rd, rows_dir, involved, offsets_ref, plan.block.num_perm)
     ia, ib = np.searchsorted(involved, a), np.searchsorted(involved, b)
     sim = minhash.estimated_jaccard(sig, ia, ib)
     keep = sim >= JACCARD
