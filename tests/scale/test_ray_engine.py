@@ -139,3 +139,36 @@ def test_the_filter_proposes_the_same_removals(both) -> None:
     assert sorted(remote.filter(pl.col("reason") == exact)["id"].to_list()) == sorted(
         local.filter(pl.col("reason") == exact)["id"].to_list()
     )
+
+
+def test_ctrl_c_stops_the_run_and_leaves_no_output(tmp_path) -> None:
+    """SIGINT (Ctrl+C) once the MinHash stage has started: the command stops with an
+    error and neither ``--out`` nor its temp folder is left."""
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    _write_set(data)
+    out = tmp_path / "ray"
+    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "inspector", "analyze", str(data), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--engine", "ray", "--ray-cpus", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("[minhash]") or time.monotonic() > deadline:
+            break
+    assert any(line.startswith("[minhash]") for line in seen), "".join(seen)[-2000:]
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, "".join(seen)[-1000:] + rest[-2000:]
+    assert not out.exists()
+    assert not list(tmp_path.glob(".ray.inspector-tmp-*"))
