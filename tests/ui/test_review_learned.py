@@ -5,6 +5,7 @@ project shows the scores and the signals' flags the last training saved, without
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,49 @@ def test_reopening_shows_the_scores_and_the_signal_flags_without_training(
     window.set_current_row(row)
     title = flags.filter(pl.col("row") == row)["title"][0]
     assert title in window.features.issues.why.current_html
+
+
+def test_an_open_learned_list_follows_the_retrained_model(
+    qtbot, make_window, data, monkeypatch
+):
+    """Active learning in the window: a learn:uncertain session open while the model retrains
+    takes the new model's order after the sample on screen (the rows already passed and the
+    one on screen stay), and its saved list (resume) is the new one. The new model's list is
+    read through QueueSources.build_queue, here turned around so that the new order differs
+    from the old one whatever this small set's models do."""
+    from inspector.core.labels.review_state import SessionLog
+
+    window, learn = open_window(qtbot, make_window, data)
+    train(qtbot, window, learn)
+    review = window.features.review
+    session = review.start("learn:uncertain")
+    before = session.queue.rows.copy()
+    for _ in range(6):  # six decisions in the list, then the one on screen stays
+        session.decide("drop" if session.current_row() % 3 == 0 else "keep")
+    on_screen = session.current_row()
+    passed = before[: session.index + 1]
+    assert on_screen == before[session.index]
+
+    real = review.sources.build_queue
+    built: list[np.ndarray] = []
+
+    def turned(spec, *, seed=None):
+        queue, lists = real(spec, seed=seed)
+        built.append(queue.rows[::-1].copy())
+        return replace(queue, rows=built[-1]), lists
+
+    monkeypatch.setattr(review.sources, "build_queue", turned)
+    learn.train_now()
+    qtbot.waitUntil(lambda: learn.retrainer.trained_at == 36, timeout=TRAIN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(built), timeout=TRAIN_TIMEOUT_MS)
+    rest = built[-1][~np.isin(built[-1], passed)]
+    assert len(rest) > 1 and not np.array_equal(rest, before[len(passed) :])
+    # the new model's order after the sample on screen; what was passed is as it was
+    np.testing.assert_array_equal(session.queue.rows[: len(passed)], passed)
+    np.testing.assert_array_equal(session.queue.rows[len(passed) :], rest)
+    assert session.current_row() == on_screen and len(session) == len(passed) + len(rest)
+    decided = np.flatnonzero(review.hub.codes != states.NO_DECISION)
+    assert not np.isin(session.queue.rows[len(passed) :], decided).any()
+
+    restored = SessionLog(window.project.store).restore(session.saved_id, review.hub.book)
+    np.testing.assert_array_equal(restored.queue.rows, session.queue.rows)

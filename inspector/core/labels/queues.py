@@ -14,7 +14,7 @@ the saved quality model's scores: ``inspector learn``); the UI adds ``search`` a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -275,6 +275,24 @@ def build_queue(
     if kind == "search":
         return Queue(spec, np.asarray(need(search, "no search results"), dtype=np.int64))
     return Queue(spec, selection_rows(need(selection, "nothing selected")))
+
+
+def requeue_rest(queue: Queue, keep: int, rows: np.ndarray) -> Queue:
+    """``queue`` with its first ``keep`` rows as they are and the rest replaced by ``rows``
+    in their order, less the rows among the first ``keep`` (each row once): an open learned
+    list takes the order of a model retrained while it was being reviewed. Not for
+    duplicate-group queues."""
+    if queue.groups is not None:
+        raise ValueError(f"queue {queue.spec}: a list of groups is not requeued")
+    keep = min(max(int(keep), 0), len(queue.rows))
+    head = np.asarray(queue.rows[:keep], dtype=np.int64)
+    rest = np.asarray(rows, dtype=np.int64)
+    if len(head) and len(rest):
+        rest = rest[~np.isin(rest, head)]
+    _, first = np.unique(rest, return_index=True)
+    if len(first) < len(rest):
+        rest = rest[np.sort(first)]
+    return replace(queue, rows=np.concatenate([head, rest]))
 
 
 def _mask_or_rows(values: np.ndarray, n_rows: int, rule: str) -> np.ndarray:

@@ -89,26 +89,8 @@ class SessionLog:
     ) -> SavedSession:
         """Save a session that starts now. ``ids``: the id of each of ``queue.rows``, in
         order. Older sessions past the newest ``keep`` are forgotten."""
-        if len(ids) != len(queue.rows):
-            raise ValueError(f"{len(ids)} ids for a queue of {len(queue.rows)} rows")
-        if isinstance(ids, pl.Series):
-            id_column = ids.cast(pl.String).alias("id")
-        else:
-            id_column = pl.Series("id", list(ids), dtype=pl.String)
-        columns: dict[str, pl.Series] = {"id": id_column}
+        payload = _payload(queue, ids)
         grouped = queue.groups is not None
-        if queue.groups is not None:
-            sizes = [len(g) for g in queue.groups]
-            gids = [str(g) for g in queue.group_ids] or [str(i) for i in range(len(sizes))]
-            columns["item"] = pl.Series(
-                "item", np.repeat(np.arange(len(sizes)), sizes), dtype=pl.Int32
-            )
-            columns["group_id"] = pl.Series(
-                "group_id", [g for g, n in zip(gids, sizes) for _ in range(n)], dtype=pl.String
-            )
-        frame = pl.DataFrame(columns)
-        sink = io.BytesIO()
-        frame.write_ipc(sink, compression="zstd")
         now = utc_now()
         items = len(queue)
         with self.store._lock:
@@ -131,7 +113,7 @@ class SessionLog:
                         int(items == 0),
                         now,
                         now,
-                        sink.getvalue(),
+                        payload,
                     ),
                 )
                 session_id = int(cur.lastrowid or 0)
@@ -155,6 +137,27 @@ class SessionLog:
                 "UPDATE review_sessions SET position=min(max(?, 0), items), "
                 "decided=coalesce(?, decided), updated=? WHERE id=?",
                 (int(position), decided, utc_now(), int(session_id)),
+            )
+
+    def replace_rows(
+        self, session_id: int, queue: queues.Queue, ids: Sequence[str] | pl.Series
+    ) -> None:
+        """A session's list after it changed under the user (a learned list requeued after a
+        retrain): its ids in the new order, its counts; its place stays."""
+        payload = _payload(queue, ids)
+        with self.store._lock:
+            self.store.conn.execute(
+                "UPDATE review_sessions SET payload=?, items=?, rows=?, grouped=?, "
+                "position=min(position, ?), updated=? WHERE id=?",
+                (
+                    payload,
+                    len(queue),
+                    len(queue.rows),
+                    int(queue.groups is not None),
+                    len(queue),
+                    utc_now(),
+                    int(session_id),
+                ),
             )
 
     def finish(self, session_id: int, *, decided: int | None = None) -> None:
@@ -234,6 +237,28 @@ class SessionLog:
         flat = np.concatenate(groups) if groups else np.zeros(0, np.int64)
         queue = queues.Queue(saved.spec, flat, groups, group_ids)
         return RestoredSession(saved, queue, position, missing)
+
+
+def _payload(queue: queues.Queue, ids: Sequence[str] | pl.Series) -> bytes:
+    """The saved row ids (and, for groups, each row's item and group id) as Arrow IPC."""
+    if len(ids) != len(queue.rows):
+        raise ValueError(f"{len(ids)} ids for a queue of {len(queue.rows)} rows")
+    if isinstance(ids, pl.Series):
+        id_column = ids.cast(pl.String).alias("id")
+    else:
+        id_column = pl.Series("id", list(ids), dtype=pl.String)
+    columns: dict[str, pl.Series] = {"id": id_column}
+    if queue.groups is not None:
+        sizes = [len(g) for g in queue.groups]
+        gids = [str(g) for g in queue.group_ids] or [str(i) for i in range(len(sizes))]
+        columns["item"] = pl.Series("item", np.repeat(np.arange(len(sizes)), sizes), dtype=pl.Int32)
+        columns["group_id"] = pl.Series(
+            "group_id", [g for g, n in zip(gids, sizes) for _ in range(n)], dtype=pl.String
+        )
+    frame = pl.DataFrame(columns)
+    sink = io.BytesIO()
+    frame.write_ipc(sink, compression="zstd")
+    return sink.getvalue()
 
 
 def first_undecided(queue: queues.Queue, codes: np.ndarray, position: int) -> int:

@@ -60,6 +60,10 @@ class ReviewService(Protocol):
     def resume_when_ready(self) -> None:
         """Resume the latest unfinished session once a dataset is open."""
 
+    def requeue_learned(self) -> bool:
+        """The quality model was retrained: an open learned list follows the new model after
+        the sample on screen (True: it changed)."""
+
     @property
     def labels_changed(self) -> SignalInstance:
         """Fires after every label edit that changed something (an object with ``rows``,

@@ -168,6 +168,9 @@ class IssuesController(QObject):
             if chosen is not None:
                 self.finder = chosen
         self.explain_current()
+        review = self.window.review_service()
+        if review is not None:
+            review.requeue_learned()
 
     # -- the reader: why the current row is flagged -------------------------------------------
     def explain_current(self) -> None:

@@ -255,6 +255,7 @@ class ReviewSession(QObject):
     moved = Signal()  # the item on screen changed: draw it
     labelsChanged = Signal()  # the item's label or the progress changed: redraw the marks
     decided = Signal(int, object)  # (row or first group row, Changes), after the commit
+    requeued = Signal()  # the list after the sample on screen changed (see requeue)
 
     def __init__(
         self,
@@ -336,6 +337,27 @@ class ReviewSession(QObject):
     def previous(self) -> None:
         if self.index > 0:
             self.go(self.index - 1)
+
+    def requeue(self, rows: np.ndarray) -> bool:
+        """The list after the sample on screen becomes ``rows`` in their order (rows already
+        passed left out): a learned list whose model was retrained while it was reviewed. The
+        sample on screen and the place stay. False, nothing changed: a list of groups, the
+        done page, or the same order."""
+        if self.queue.groups is not None or self.done:
+            return False
+        start = self.index + 1
+        queue = queues.requeue_rest(self.queue, start, rows)
+        if np.array_equal(queue.rows, self.queue.rows):
+            return False
+        self._place[self.queue.rows[start:]] = -1
+        rest = queue.rows[start:]
+        if len(rest):
+            self._place[rest[::-1]] = np.arange(len(queue.rows) - 1, start - 1, -1)
+        self.queue = queue
+        self._counts = self._count()
+        self.requeued.emit()
+        self.labelsChanged.emit()
+        return True
 
     # -- progress ----------------------------------------------------------------------------
     def _count(self) -> dict[str, int]:

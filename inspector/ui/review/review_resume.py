@@ -280,6 +280,24 @@ class SessionKeeper(QObject):
         self.save_place()  # the session before this one, if its place is still to be written
         self._tracked = (session, session_log)
         session.moved.connect(functools.partial(self._moved, session))
+        session.requeued.connect(functools.partial(self._requeued, session))
+        self.save_place()
+
+    def _requeued(self, session: ReviewSession) -> None:
+        """The session's list changed (a learned list after a retrain): save the new list."""
+        book = self.controller.hub.book
+        if self._tracked is None or self._tracked[0] is not session or book is None:
+            return
+        session_log = self._tracked[1]
+        if session.saved_id is None or session_log is not self.log:
+            return
+        try:
+            session_log.replace_rows(
+                session.saved_id, session.queue, book.ids.gather(session.queue.rows)
+            )
+        except sqlite3.Error:
+            log.exception("cannot save the review session's new list")
+            return
         self.save_place()
 
     def _moved(self, session: ReviewSession) -> None:

@@ -183,6 +183,24 @@ class ReviewController(ReviewActions, QObject):
         self.enter()
         return session
 
+    def requeue_learned(self) -> bool:
+        """After the quality model was retrained: an open learned list (``learn:uncertain``,
+        ``learn:likely-drop``) takes the new model's order for the rows after the sample on
+        screen, so the next labels are the ones the new model asks for."""
+        session = self.session
+        if session is None or session.queue.spec.kind != "learn" or session.done:
+            return False
+        try:
+            queue, _ = self.sources.build_queue(session.queue.spec)
+        except ValueError:  # the model is gone or no longer fits the rows: keep the list
+            return False
+        if not session.requeue(queue.rows):
+            return False
+        self._say(
+            f"Quality model retrained: the rest of this list follows it ({len(session):,} in all)"
+        )
+        return True
+
     def start_when_ready(self, spec: str) -> None:
         """Start once a dataset is open (and, for a cluster list, once the map has clusters):
         what ``inspector review PATH --queue …`` does."""
