@@ -9,23 +9,26 @@ import numpy as np
 import polars as pl
 
 KNN_K = 15  # the local engine's graph degree (mapping.build_map's k)
-# Pairs a row keeps per block it is compared in (the local engine keeps 64: cosine_pairs'
-# PAIR_CAP). Only a spanning forest of them is sent on, and on a 62,558-row partition of
-# the 1M benchmark set 8 gave the same 166 groups as 64 in 4.8 CPU-s instead of 17.7
-# (861,325 pairs instead of 5,664,640).
-PAIR_CAP = 8
+MARGIN = 1e-4  # graph similarities (float32 products) are compared with t - MARGIN, then
+# recomputed as ``cosine_pairs`` computes them
 
 
 def neighbours(
     pos: np.ndarray, vectors: np.ndarray, valid: np.ndarray, threshold: float, k: int = KNN_K
 ) -> tuple[np.ndarray, pl.DataFrame]:
     """(outlier score per row, semantic pairs (a, b, similarity) in positions) for one
-    partition. The score comes from the local engine's top-``k`` graph of the partition
+    partition, both from the local engine's top-``k`` graph of the partition
     (``neighbors.knn_graph``: exact up to ``EXACT_MAX`` rows, else its ivf cells; self
-    excluded, ties by position), the pairs from the vectors by ``cosine_pairs`` as the local
-    engine finds them (each row's ``PAIR_CAP`` most similar a block), thinned to their
-    strongest links (:func:`strongest_links`)."""
-    from inspector.core.junk.cosine_pairs import cosine_pairs
+    excluded, ties by position): the score as the local engine computes it, the pairs from
+    the graph's edges at cosine >= ``threshold`` (:func:`graph_pairs`), thinned to their
+    strongest links (:func:`strongest_links`).
+
+    Why the graph's edges and not ``cosine_pairs`` as the local engine does: the work stays
+    k pairs a row whatever the data. On the 10M benchmark set (~4,100 near copies of each
+    text) ``cosine_pairs`` took 23 CPU-s a 50k-row partition against 1.8 for the graph, and
+    on a 62,558-row partition of the 1M set the graph's edges gave 167 groups where
+    ``cosine_pairs`` gave 166. A group of near copies stays joined through each row's k
+    nearest, which are its copies."""
     from inspector.core.junk.quality import outlier_scores
     from inspector.core.map.neighbors import knn_graph
 
@@ -37,12 +40,7 @@ def neighbours(
         return np.full(n, np.nan, np.float32)[np.argsort(order)], _no_pairs()
     idx, sims = knn_graph(v, kk, cache=False)
     score, _ = outlier_scores(idx, sims, ok)
-    a, b, s = cosine_pairs(v, threshold, valid=ok, cap=PAIR_CAP)
-    found = pl.DataFrame(
-        {"a": a, "b": b, "similarity": np.minimum(s, np.float32(1.0))},
-        schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32},
-    )
-    pairs = strongest_links(found, n)
+    pairs = strongest_links(graph_pairs(v, idx, sims, ok, threshold), n)
     pairs = pairs.with_columns(
         pl.Series("a", pos[pairs["a"].to_numpy()]), pl.Series("b", pos[pairs["b"].to_numpy()])
     )
@@ -51,10 +49,37 @@ def neighbours(
     return score[back], pairs
 
 
+def graph_pairs(
+    v: np.ndarray, idx: np.ndarray, sims: np.ndarray, valid: np.ndarray, threshold: float
+) -> pl.DataFrame:
+    """The edges of a kNN graph (``idx``/``sims`` (n, k), -1 for none) between valid rows at
+    cosine >= ``threshold``, each once as (a < b), their similarity recomputed from the unit
+    vectors ``v`` as ``cosine_pairs`` computes it (so a pair has one value whichever row's
+    list it came from)."""
+    from inspector.core.junk.cosine_pairs import pair_cosines
+
+    n, k = idx.shape
+    rows = np.repeat(np.arange(n, dtype=np.int64), k)
+    cols = idx.reshape(-1).astype(np.int64)
+    near = (sims.reshape(-1) >= np.float32(threshold) - np.float32(MARGIN)) & (cols >= 0)
+    rows, cols = rows[near], cols[near]
+    both = valid[rows] & valid[cols] & (rows != cols)
+    rows, cols = rows[both], cols[both]
+    if not len(rows):
+        return _no_pairs()
+    code = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols))
+    a, b = code // n, code % n
+    s = np.minimum(pair_cosines(v, a, b), np.float32(1.0))
+    keep = s >= np.float32(threshold)
+    return pl.DataFrame(
+        {"a": a[keep], "b": b[keep], "similarity": s[keep]},
+        schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32},
+    )
+
+
 def strongest_links(pairs: pl.DataFrame, n: int) -> pl.DataFrame:
     """The pairs of a maximum-similarity spanning forest of ``pairs`` (rows 0..n-1): at most
-    n - 1 pairs a partition, where near copies of one text give up to ``PAIR_CAP`` (64) a
-    row (32M at 1M rows of the benchmark's set, all sent to the head). Every group of rows
+    n - 1 pairs a partition, where near copies of one text give up to k a row. Every group of rows
     the pairs join stays joined (so do the groups after the lexical finders' projection,
     which maps rows onto their kept rows), and each row keeps its most similar pair."""
     from scipy.sparse import coo_matrix
