@@ -530,7 +530,11 @@ def main() -> None:
     try:
         data = work / "data"
         t0 = time.monotonic()
-        make_set(data, args.rows)
+        made = data / ".complete"  # a kept set of this many rows is used again
+        if not (made.is_file() and made.read_text() == str(args.rows)):
+            shutil.rmtree(data, ignore_errors=True)
+            make_set(data, args.rows)
+            made.write_text(str(args.rows))
         figures: dict = {"rows": args.rows, "make_seconds": round(time.monotonic() - t0, 1)}
         sample = ["--map-sample", str(args.map_sample)]
         if not args.skip_local:

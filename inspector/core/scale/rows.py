@@ -144,63 +144,6 @@ def fetch(
     return frame.select(columns)
 
 
-def fetch_signatures(
-    rd: Any, rows_dir: Path, positions: np.ndarray, offsets_ref: Any, width: int
-) -> np.ndarray:
-    """The MinHash signatures (``sig``: ``width`` uint32 a row) of the rows at ``positions``
-    (sorted, unique) as one ``(len, width)`` uint32 matrix, filled one fetched block at a
-    time: no Python bytes object a row, no frame of all of them (at 1M rows :func:`fetch`
-    held them ~4 times over)."""
-    positions = np.asarray(positions, dtype=np.int64)
-    out = np.empty((len(positions), width), np.uint32)
-    if not len(positions):
-        return out
-    import ray
-
-    want_ref = ray.put(positions)
-
-    def pick(batch: Any, offsets: np.ndarray, want: np.ndarray) -> Any:
-        import pyarrow as pa
-
-        pos = row_positions(batch, offsets)
-        keep = np.isin(pos, get_value(want))
-        sig = batch.column("sig").filter(pa.array(keep)).to_pylist()  # one block's rows
-        flat = np.frombuffer(b"".join(sig), dtype=np.uint32)
-        return pa.table(
-            {
-                "pos": pa.array(pos[keep]),
-                "sig": pa.FixedSizeListArray.from_arrays(pa.array(flat), width),
-            }
-        )
-
-    refs = (
-        rd.read_parquet(str(rows_dir), columns=["file", "rec", "sig"])
-        .map_batches(pick, fn_args=(offsets_ref, want_ref), batch_format="pyarrow")
-        .to_arrow_refs()
-    )
-    filled = 0
-    for ref in refs:
-        table = ray.get(ref)
-        if table.num_rows:
-            at = np.searchsorted(positions, np.asarray(table.column("pos").to_numpy()))
-            out[at] = matrix_u32(table.column("sig"))
-            filled += table.num_rows
-        del table
-    if filled != len(positions):
-        raise RuntimeError(f"fetched {filled} of {len(positions)} signatures")
-    return out
-
-
-def matrix_u32(column: Any) -> np.ndarray:
-    import pyarrow as pa
-
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    width = arr.type.list_size
-    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.uint32).reshape(
-        -1, width
-    )
-
-
 def matrix(column: Any) -> np.ndarray:
     """A fixed-size list column as a float32 matrix."""
     import pyarrow as pa
