@@ -19,6 +19,7 @@ A retried task rewrites its own files (named by the task), never another's.
 from __future__ import annotations
 
 import os
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -71,14 +72,14 @@ class SigStore:
         if len(out):
             with self.path.open("rb") as f:
                 f.seek(lo * self.width * 4)
-                view = memoryview(out).cast("B")
-                got = f.readinto(view)
-                if got != view.nbytes:
-                    raise RuntimeError(f"{self.path}: {got} of {view.nbytes} signature bytes")
+                flat = out.reshape(-1).view(np.uint8)
+                got = f.readinto(flat.data)
+                if got != flat.nbytes:
+                    raise RuntimeError(f"{self.path}: {got} of {flat.nbytes} signature bytes")
         return out
 
 
-def binary_matrix(column: object, width: int) -> np.ndarray:
+def binary_matrix(column: Any, width: int) -> np.ndarray:
     """A binary column of ``width * 4``-byte values (``sig``) as a (len, width) uint32 matrix,
     read from the column's buffers (no Python object a row)."""
     import pyarrow as pa
