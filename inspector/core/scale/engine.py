@@ -215,9 +215,7 @@ def _run(
         np.arange(n) if n <= params.map_sample else np.sort(rng.choice(n, params.map_sample, False))
     )
     offsets_ref = ray.put(compact["offsets"])
-    fetched = rows.fetch(rd, rows_dir, ["emb", "etext"], sample, offsets_ref)
-    svec = np.asarray(fetched["emb"].to_numpy(), dtype=np.float32).reshape(len(sample), -1)
-    stexts = fetched["etext"].to_list()
+    svec, stexts = rows.fetch_sample(rd, rows_dir, sample, offsets_ref)
 
     stages.start("neighbours", "k-means partitions; kNN graph and pairs inside each (SemDeDup)")
     parts = max(1, math.ceil(n / params.partition_rows))
@@ -252,9 +250,8 @@ def _run(
     cols = survivors.columns()
 
     stages.start("map", f"UMAP on {len(sample):,} sample rows, clusters and names")
-    from inspector.core.map.mapping import build_map
-
-    mapped = build_map(stexts, model=params.model, vectors=svec, seed=params.seed, cache=False)
+    mapped = _sample_map(ray, stexts, svec, params)
+    del stexts
 
     stages.start("write", "placing every row, writing shards")
     from inspector.core.scale import output
@@ -282,11 +279,11 @@ def _run(
         "sample": sample,
         "svec": svec,
         "cells": cellknn.make_cells(svec, params.seed),
-        "xy": mapped.xy,
-        "coarse": np.asarray(mapped.cluster_coarse),
-        "fine": np.asarray(mapped.cluster_fine),
-        "names_coarse": mapped.names_coarse,
-        "names_fine": mapped.names_fine,
+        "xy": mapped["xy"],
+        "coarse": mapped["coarse"],
+        "fine": mapped["fine"],
+        "names_coarse": mapped["names_coarse"],
+        "names_fine": mapped["names_fine"],
         "shown": plan.shown,
         "analysis_dir": str(tmp / "analysis.parquet"),
         "filter_dir": str(tmp / "filter_parts"),
@@ -318,3 +315,25 @@ def _run(
             "semantic_pairs": int(sem_pairs.height),
         },
     )
+
+
+def _sample_map(ray: Any, texts: list[str], vectors: np.ndarray, params: ScaleParams) -> dict:
+    """The map of the sample (UMAP, clusters, names) in a task of its own: its working
+    memory (the sample's graph, UMAP's) is not the head's. One CPU asked (a request for
+    more could wait on actors still holding theirs); numba's threads use the node's cores
+    all the same, as nothing else runs in this stage."""
+
+    def build(texts: list[str], vectors: np.ndarray, model: str, seed: int) -> dict:
+        from inspector.core.map.mapping import build_map
+
+        m = build_map(texts, model=model, vectors=vectors, seed=seed, cache=False)
+        return {
+            "xy": np.asarray(m.xy),
+            "coarse": np.asarray(m.cluster_coarse),
+            "fine": np.asarray(m.cluster_fine),
+            "names_coarse": m.names_coarse,
+            "names_fine": m.names_fine,
+        }
+
+    task = ray.remote(num_cpus=1, max_retries=2)(build)
+    return ray.get(task.remote(texts, vectors, params.model, params.seed))

@@ -144,6 +144,49 @@ def fetch(
     return frame.select(columns)
 
 
+def fetch_sample(
+    rd: Any, rows_dir: Path, positions: np.ndarray, offsets_ref: Any
+) -> tuple[np.ndarray, list[str]]:
+    """The vectors (float32 matrix) and embedded texts of the rows at ``positions`` (sorted,
+    unique), filled one fetched block at a time (no frame of all of them: at 1M rows that
+    frame, concatenated and sorted, took the head from 0.8 to 1.8 GB for 100k rows)."""
+    import ray
+
+    positions = np.asarray(positions, dtype=np.int64)
+    want_ref = ray.put(positions)
+
+    def pick(batch: Any, offsets: np.ndarray, want: np.ndarray) -> Any:
+        import pyarrow as pa
+
+        pos = row_positions(batch, offsets)
+        keep = np.isin(pos, get_value(want))
+        table = batch.select(["emb", "etext"]).filter(pa.array(keep))
+        return table.append_column("pos", pa.array(pos[keep]))
+
+    refs = (
+        rd.read_parquet(str(rows_dir), columns=["file", "rec", "emb", "etext"])
+        .map_batches(pick, fn_args=(offsets_ref, want_ref), batch_format="pyarrow")
+        .to_arrow_refs()
+    )
+    vectors: np.ndarray | None = None
+    texts = np.empty(len(positions), dtype=object)
+    filled = 0
+    for ref in refs:
+        table = ray.get(ref)
+        if table.num_rows:
+            at = np.searchsorted(positions, np.asarray(table.column("pos").to_numpy()))
+            emb = matrix(table.column("emb"))
+            if vectors is None:
+                vectors = np.empty((len(positions), emb.shape[1]), np.float32)
+            vectors[at] = emb
+            texts[at] = table.column("etext").to_pylist()
+            filled += table.num_rows
+        del table
+    if filled != len(positions) or vectors is None:
+        raise RuntimeError(f"fetched {filled} of {len(positions)} sample rows")
+    return vectors, texts.tolist()
+
+
 def matrix(column: Any) -> np.ndarray:
     """A fixed-size list column as a float32 matrix."""
     import pyarrow as pa

@@ -19,8 +19,8 @@ A retried task rewrites its own files (named by the task), never another's.
 from __future__ import annotations
 
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
