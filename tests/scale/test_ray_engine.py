@@ -141,9 +141,10 @@ def test_the_filter_proposes_the_same_removals(both) -> None:
     )
 
 
-def test_ctrl_c_stops_the_run_and_leaves_no_output(tmp_path) -> None:
-    """SIGINT (Ctrl+C) once the MinHash stage has started: the command stops with an
-    error and neither ``--out`` nor its temp folder is left."""
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_stops_the_run_and_leaves_no_output(tmp_path, signum) -> None:
+    """SIGINT (Ctrl+C) or SIGTERM (``kill``) once the MinHash stage has started: the command
+    stops with an error and neither ``--out`` nor its temp folder is left."""
     import signal
     import time
 
@@ -167,7 +168,7 @@ def test_ctrl_c_stops_the_run_and_leaves_no_output(tmp_path) -> None:
         if line.startswith("[minhash]") or time.monotonic() > deadline:
             break
     assert any(line.startswith("[minhash]") for line in seen), "".join(seen)[-2000:]
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, signum))
     rest, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, "".join(seen)[-1000:] + rest[-2000:]
     assert not out.exists()
