@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks/results/bench_bundle.json"
 LAUNCHER = ROOT / "packaging/bundle/launcher.py"
 TARGETS = {"start_ratio": 1.5, "size_mb": 500}
+VERSIONS_OF = {"numba", "llvmlite", "numpy", "scipy", "polars"}
 
 
 def build(out: Path) -> tuple[Path, dict]:
@@ -72,7 +73,11 @@ def size_report(bundle: Path) -> dict:
     )
     largest = sorted(files, key=lambda kv: kv[1], reverse=True)
     total = size(bundle)
+    # the versions that decide the size most (llvmlite: LLVM; packaging/bundle/requirements.txt)
+    dists = [d.name.removesuffix(".dist-info").split("-") for d in internal.glob("*.dist-info")]
+    versions = {name: version for name, version in dists if name in VERSIONS_OF}
     return {
+        "versions": dict(sorted(versions.items())),
         # MiB (2^20 bytes), as before; total_bytes and total_mb_decimal (10^6) beside it
         "total_mb": round(total / 2**20, 1),
         "total_bytes": total,
