@@ -61,30 +61,41 @@ MODELS = Path("/tmp/insp-home-main/cache/models")
 WORDS = "data model answer question table window river number market music light".split()
 
 
-def make_set(folder: Path, rows: int, seed: int = 0) -> None:
+def make_set(
+    folder: Path, rows: int, seed: int = 0, fmt: str = "jsonl", output_chars: int | None = None
+) -> None:
+    """``rows`` rows in shards of ``SHARD_ROWS`` (``fmt``: JSON lines or Parquet), each answer
+    cut to its first ``output_chars`` characters (at a word) when given."""
+    import polars as pl
+
     rng = random.Random(seed)
     base = []
     if SAMPLE.is_file():
         for line in SAMPLE.read_text("utf-8").splitlines():
             rec = json.loads(line)
-            base.append(
-                {
-                    "instruction": str(rec.get("instruction", "")),
-                    "output": str(rec.get("output", "")),
-                }
-            )
+            output = str(rec.get("output", ""))
+            if output_chars is not None and len(output) > output_chars:
+                output = output[:output_chars].rsplit(" ", 1)[0]
+            base.append({"instruction": str(rec.get("instruction", "")), "output": output})
     if not base:
         base = [{"instruction": "Say something.", "output": "Something."}]
     folder.mkdir(parents=True)
     made: list[dict] = []
-    shard = 0
-    out = None
+    shard: list[dict] = []
+
+    def flush(number: int) -> None:
+        if fmt == "parquet":
+            pl.DataFrame(
+                shard, schema={"instruction": pl.String, "output": pl.String}
+            ).write_parquet(folder / f"part-{number:05d}.parquet", row_group_size=50_000)
+        else:
+            with (folder / f"part-{number:05d}.jsonl").open("w", encoding="utf-8") as out:
+                out.writelines(json.dumps(r) + "\n" for r in shard)
+        shard.clear()
+
     for i in range(rows):
-        if i % SHARD_ROWS == 0:
-            if out is not None:
-                out.close()
-            out = (folder / f"part-{shard:05d}.jsonl").open("w", encoding="utf-8")
-            shard += 1
+        if i and i % SHARD_ROWS == 0:
+            flush(i // SHARD_ROWS - 1)
         roll = rng.random()
         if made and roll < 0.08:
             rec = dict(rng.choice(made))  # an exact copy
@@ -99,10 +110,9 @@ def make_set(folder: Path, rows: int, seed: int = 0) -> None:
                 made.append(rec)
             else:
                 made[rng.randrange(len(made))] = rec
-        assert out is not None
-        out.write(json.dumps(rec) + "\n")
-    if out is not None:
-        out.close()
+        shard.append(rec)
+    if shard:
+        flush((rows - 1) // SHARD_ROWS)
 
 
 class PeakRss:
@@ -499,6 +509,10 @@ def main() -> None:
     ap.add_argument("--skip-one-node", action="store_true", help="no one-node Ray run")
     ap.add_argument("--skip-two-node", action="store_true")
     ap.add_argument("--map-sample", type=int, default=100_000)
+    ap.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl", help="shard format")
+    ap.add_argument(
+        "--output-chars", type=int, default=None, help="cut each answer to this many characters"
+    )
     ap.add_argument("--models", type=Path, default=None, help="prepared models to copy in")
     ap.add_argument("--placement", action="store_true", help="only the placement comparison")
     ap.add_argument("--fit", type=int, default=20_000, help="--placement: UMAP's sample rows")
@@ -530,12 +544,19 @@ def main() -> None:
     try:
         data = work / "data"
         t0 = time.monotonic()
-        made = data / ".complete"  # a kept set of this many rows is used again
-        if not (made.is_file() and made.read_text() == str(args.rows)):
+        made = data / ".complete"  # a kept set of the same rows and shape is used again
+        shape = f"{args.rows} {args.format} {args.output_chars}"
+        if not (made.is_file() and made.read_text() == shape):
             shutil.rmtree(data, ignore_errors=True)
-            make_set(data, args.rows)
-            made.write_text(str(args.rows))
-        figures: dict = {"rows": args.rows, "make_seconds": round(time.monotonic() - t0, 1)}
+            make_set(data, args.rows, fmt=args.format, output_chars=args.output_chars)
+            made.write_text(shape)
+        figures: dict = {
+            "rows": args.rows,
+            "make_seconds": round(time.monotonic() - t0, 1),
+            "format": args.format,
+            "output_chars": args.output_chars,
+            "data_bytes": sum(f.stat().st_size for f in data.iterdir() if f.is_file()),
+        }
         sample = ["--map-sample", str(args.map_sample)]
         if not args.skip_local:
             local = analyze(
