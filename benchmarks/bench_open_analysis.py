@@ -207,6 +207,7 @@ def main() -> None:
         help="an engine's output folder to open (with --data) instead of a synthetic one",
     )
     ap.add_argument("--data", type=Path, default=None, help="the data --analysis was made from")
+    ap.add_argument("--window", action="store_true", help="also the real window, offscreen")
     args = ap.parse_args()
     if (args.analysis is None) != (args.data is None):
         ap.error("--analysis and --data go together")
