@@ -15,6 +15,7 @@ from inspector.core.scale.sigstore import (
     SigStore,
     binary_matrix,
     pair_folders,
+    star_pairs,
     verify_folder,
     write_pairs,
 )
@@ -117,3 +118,31 @@ def test_similarities_to_representatives_are_kept_in_their_order(tmp_path) -> No
 def test_a_forest_of_no_pairs_is_empty() -> None:
     a, b = Forest(10).pairs()
     assert len(a) == len(b) == 0
+
+
+def test_a_verify_tasks_star_pairs_join_the_same_rows_in_fewer_pairs() -> None:
+    rng = np.random.default_rng(8)
+    n = 5_000
+    a = rng.integers(0, n, 20_000) * 7 + 3  # positions anywhere in the set
+    b = rng.integers(0, n, 20_000) * 7 + 3
+    keep = a != b
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    sa, sb = star_pairs(a, b)
+    assert (sa < sb).all() and len(sa) < len(a)
+    assert set(sb.tolist()).isdisjoint(sa.tolist())  # a star: the first row of each group
+    top = int(max(a.max(), b.max())) + 1
+    assert np.array_equal(components(top, sa, sb), components(top, a, b))
+
+
+def test_content_hash_numbering_counts_copies_in_file_order() -> None:
+    import polars as pl
+
+    from inspector.core.scale.resolve import occurrences
+
+    rng = np.random.default_rng(9)
+    hi = rng.integers(0, 40, 3_000).astype(np.uint64)
+    lo = rng.integers(0, 3, 3_000).astype(np.uint64)
+    frame = pl.DataFrame({"hi": hi, "lo": lo})
+    expected = frame.select(pl.int_range(pl.len()).over("hi", "lo") + 1).to_series().to_numpy()
+    np.testing.assert_array_equal(occurrences(hi, lo), expected)
+    assert occurrences(np.zeros(0, np.uint64), np.zeros(0, np.uint64)).shape == (0,)

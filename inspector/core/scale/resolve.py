@@ -25,9 +25,15 @@ KINDS = (
 def occurrences(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
     """Per row 1 for the first copy of its content hash, 2, 3… for later ones (file order).
     ``hi``/``lo`` are the hash's first 16 bytes as two uint64."""
-    frame = pl.DataFrame({"hi": hi, "lo": lo})
-    nth = frame.select(pl.int_range(pl.len()).over("hi", "lo") + 1).to_series()
-    return nth.cast(pl.Int32).to_numpy()
+    n = len(hi)
+    order = np.lexsort((np.arange(n), lo, hi))  # by hash, then file order
+    hs, ls = hi[order], lo[order]
+    starts = np.flatnonzero(np.concatenate([[True], (hs[1:] != hs[:-1]) | (ls[1:] != ls[:-1])]))
+    del hs, ls
+    run = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    nth = np.empty(n, np.int32)
+    nth[order] = run + 1
+    return nth
 
 
 def hash_words(chash: pl.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -45,44 +45,48 @@ def row_positions(batch: Any, offsets: Any) -> np.ndarray:
 
 
 def compact_arrays(rd: Any, rows_dir: Path, plan: Plan) -> dict[str, Any]:
-    """The head's per-row arrays in dataset order (see ``resolve``)."""
+    """The head's per-row arrays in dataset order (see ``resolve``), filled batch by batch
+    at each row's position: a first pass counts the rows of each file (the positions), the
+    second fills arrays made once (at 10M rows a concatenated, sorted frame of them took the
+    head from 0.4 to 3.9 GB)."""
     flags = [c for c in schema_names(rows_dir) if c.startswith("q:") and c.endswith(".flag")]
+    file_rows = np.zeros(len(plan.files), np.int64)
+    for batch in rd.read_parquet(str(rows_dir), columns=["file"]).iter_batches(
+        batch_format="numpy", batch_size=1_000_000
+    ):
+        file_rows += np.bincount(np.asarray(batch["file"], np.int64), minlength=len(file_rows))
+    if not file_rows.sum():
+        raise DataError("no readable records", file=plan.target)
+    plan.file_rows = file_rows.tolist()
+    plan.rows = n = int(file_rows.sum())
+    offsets = np.concatenate([[0], np.cumsum(file_rows)[:-1]]).astype(np.int64)
+    out = {
+        "h1": np.zeros(n, np.uint64),
+        "h2": np.zeros(n, np.uint64),
+        "nonempty": np.zeros(n, bool),
+        "length": np.zeros(n, np.int64),
+        "n_flags": np.zeros(n, np.int32),
+        "hi": np.zeros(n, np.uint64),
+        "lo": np.zeros(n, np.uint64),
+    }
+    seen = np.zeros(n, bool)
     wanted = ["file", "rec", "chash", "h1", "h2", "nonempty", "length", *flags]
-    parts: list[pl.DataFrame] = []
     for batch in rd.read_parquet(str(rows_dir), columns=wanted).iter_batches(
         batch_format="pyarrow", batch_size=200_000
     ):
         frame = as_frame(batch)
-        hi, lo = resolve.hash_words(frame["chash"])
-        nf = (
-            frame.select(pl.sum_horizontal([pl.col(f).cast(pl.Int32) for f in flags])).to_series()
-            if flags
-            else pl.Series(np.zeros(frame.height, np.int32))
-        )
-        parts.append(
-            frame.select("file", "rec", "h1", "h2", "nonempty", "length").with_columns(
-                pl.Series("hi", hi), pl.Series("lo", lo), nf.cast(pl.Int32).alias("n_flags")
-            )
-        )
-    table = pl.concat(parts).sort("file", "rec")
-    counts = table.group_by("file").len().sort("file")
-    file_rows = np.zeros(len(plan.files), np.int64)
-    file_rows[counts["file"].to_numpy()] = counts["len"].to_numpy()
-    if not file_rows.sum():
-        raise DataError("no readable records", file=plan.target)
-    plan.file_rows = file_rows.tolist()
-    plan.rows = int(file_rows.sum())
-    offsets = np.concatenate([[0], np.cumsum(file_rows)[:-1]]).astype(np.int64)
-    return {
-        "offsets": offsets,
-        "h1": table["h1"].to_numpy(),
-        "h2": table["h2"].to_numpy(),
-        "nonempty": table["nonempty"].to_numpy(),
-        "length": table["length"].to_numpy(),
-        "n_flags": table["n_flags"].to_numpy(),
-        "hi": table["hi"].to_numpy(),
-        "lo": table["lo"].to_numpy(),
-    }
+        pos = offsets[frame["file"].to_numpy()] + frame["rec"].to_numpy()
+        out["hi"][pos], out["lo"][pos] = resolve.hash_words(frame["chash"])
+        for name in ("h1", "h2", "nonempty", "length"):
+            out[name][pos] = frame[name].to_numpy()
+        if flags:
+            out["n_flags"][pos] = frame.select(
+                pl.sum_horizontal([pl.col(f).cast(pl.Int32) for f in flags])
+            ).to_series()
+        seen[pos] = True
+    if not seen.all():
+        raise RuntimeError(f"read back {int(seen.sum())} of {n} rows")
+    return {"offsets": offsets, **out}
 
 
 def id_rule(rd: Any, rows_dir: Path, plan: Plan, compact: dict[str, Any]) -> dict[str, Any]:

@@ -156,6 +156,23 @@ def verify_folder(
     return frame
 
 
+def star_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The groups pairs (a, b) make, as one pair a row but each group's first (its first
+    row joined to every other, a < b): what a verify task sends back instead of every
+    verified pair (at 10M rows a block pair verified tens of millions)."""
+    from inspector.core.junk.duplicates import components
+
+    if not len(a):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    k = len(a)
+    group = components(len(rows), inverse[:k], inverse[k:])
+    _, at = np.unique(group, return_index=True)  # each group's first (smallest) row
+    lead = at[group]
+    other = np.arange(len(rows)) != lead
+    return rows[lead[other]].astype(np.int64), rows[other].astype(np.int64)
+
+
 class Forest:
     """The groups that pairs of rows ``0 .. n - 1`` make, kept as at most one pair a row:
     pairs are added as they arrive, and whenever they pass ``limit`` they are replaced by a

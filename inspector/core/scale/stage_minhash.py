@@ -178,6 +178,9 @@ def _verified(
         frame = sigstore.verify_folder(
             Path(root) / str(batch["name"][0]), target, block_rows, keep_from
         )
+        if keep_from is not None:  # candidates: only what joins the groups goes back
+            a, b = sigstore.star_pairs(frame["a"].to_numpy(), frame["b"].to_numpy())
+            frame = pl.DataFrame({"a": a, "b": b})
         return frame.to_arrow()
 
     ds = rd.from_items([{"name": x} for x in names], override_num_blocks=len(names)).map_batches(
