@@ -43,12 +43,16 @@ def core_figures(data: Path, out: Path, work: Path, id_column: str | None = "id"
     t0 = time.monotonic()
     project = open_project(str(data), id_column=id_column, project_path=str(work / "p.sqlite"))
     t1 = time.monotonic()
+    rss = {"open_data": peak_rss_gb()}
     opened = open_analysis(project.dataset, out)
     t2 = time.monotonic()
+    rss["open_analysis"] = peak_rss_gb()
     stored = adopt_analysis(project, opened)
     t3 = time.monotonic()
+    rss["store_proposals"] = peak_rss_gb()
     project.close()
     return {
+        "peak_rss_gb_after": rss,
         "open_data_s": round(t1 - t0, 2),
         "open_analysis_s": round(t2 - t1, 2),
         "store_proposals_s": round(t3 - t2, 2),

@@ -288,6 +288,39 @@ def test_import_nemo_style_parquet_and_shard_folder(project, tmp_path):
     assert book.counts()["drop"] == 5
 
 
+def test_proposals_go_in_and_out_a_slice_at_a_time(project, monkeypatch):
+    """More proposals than one slice (lowered here): all stored in order, read back whole,
+    and a failure part-way stores none of them."""
+    monkeypatch.setattr(filterfile, "ROWS_AT_A_TIME", 7)
+    many = pl.DataFrame(
+        {
+            "id": [str(i) for i in range(30)],
+            "action": ["remove"] * 30,
+            "similarity": [i / 30 for i in range(30)],
+        }
+    )
+    assert filterfile.save_proposals(project.store, many, source="minhash") == 30
+    stored = filterfile.load_proposals(project.store)
+    assert stored.height == 30 and stored.schema == pl.Schema(filterfile.PROPOSAL_SCHEMA)
+    assert stored["id"].to_list() == many["id"].to_list()
+    assert stored["similarity"].to_list() == many["similarity"].to_list()
+
+    calls = {"n": 0}
+    real = pl.DataFrame.rows
+
+    def failing(frame, *args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk gone")
+        return real(frame, *args, **kw)
+
+    monkeypatch.setattr(pl.DataFrame, "rows", failing)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        filterfile.save_proposals(project.store, many.head(25), source="minhash")
+    monkeypatch.setattr(pl.DataFrame, "rows", real)
+    assert filterfile.load_proposals(project.store).height == 30  # rolled back whole
+
+
 def test_import_as_proposals(project, book, tmp_path):
     filterfile.save_proposals(project.store, proposals(), source="minhash")
     pl.DataFrame({"id": ["12", "13", "999"]}).write_parquet(tmp_path / "nemo.parquet")

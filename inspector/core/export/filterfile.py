@@ -89,6 +89,9 @@ _ACTION_RANK = {"remove": 0, "flag": 1, "keep": 2}
 # -- proposals (written by the junk finders, read by export) -----------------------------------
 
 
+ROWS_AT_A_TIME = 200_000  # proposals turned into Python tuples at a time
+
+
 def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = None) -> int:
     """Store proposals, replacing earlier ones from the same source (finder name).
 
@@ -103,22 +106,25 @@ def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = N
             frame = frame.with_columns(pl.lit(source, pl.String).alias("source"))
     _check_actions(frame, "proposals")
     sources = frame["source"].unique().to_list()
-    rows = frame.select(list(PROPOSAL_SCHEMA)).rows()
+    frame = frame.select(list(PROPOSAL_SCHEMA))
     with store._lock:
         conn = store.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany("DELETE FROM proposals WHERE source=?", [(s,) for s in sources])
-            conn.executemany(
-                "INSERT INTO proposals(id, action, reason, group_id, representative_id, "
-                "similarity, score, source) VALUES (?,?,?,?,?,?,?,?)",
-                rows,
-            )
+            # Python tuples a slice at a time, in the one transaction: 10M proposals as
+            # tuples all at once took ~5 GB
+            for part in frame.iter_slices(ROWS_AT_A_TIME):
+                conn.executemany(
+                    "INSERT INTO proposals(id, action, reason, group_id, representative_id, "
+                    "similarity, score, source) VALUES (?,?,?,?,?,?,?,?)",
+                    part.rows(),
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return len(rows)
+    return frame.height
 
 
 def load_proposals(store: ProjectStore, sources: Iterable[str] | None = None) -> pl.DataFrame:
@@ -128,8 +134,13 @@ def load_proposals(store: ProjectStore, sources: Iterable[str] | None = None) ->
     if sources is not None:
         params = list(sources)
         sql += f" WHERE source IN ({','.join('?' * len(params))})" if params else " WHERE 0"
-    rows = store.conn.execute(sql, params).fetchall()
-    return pl.DataFrame(rows, schema=PROPOSAL_SCHEMA, orient="row")
+    cursor = store.conn.execute(sql, params)
+    parts = []
+    while rows := cursor.fetchmany(ROWS_AT_A_TIME):  # a frame a slice at a time (memory)
+        parts.append(pl.DataFrame(rows, schema=PROPOSAL_SCHEMA, orient="row"))
+    if not parts:
+        return pl.DataFrame(schema=PROPOSAL_SCHEMA)
+    return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
 
 
 def clear_proposals(store: ProjectStore, source: str | None = None) -> None:
