@@ -146,3 +146,43 @@ def test_content_hash_numbering_counts_copies_in_file_order() -> None:
     expected = frame.select(pl.int_range(pl.len()).over("hi", "lo") + 1).to_series().to_numpy()
     np.testing.assert_array_equal(occurrences(hi, lo), expected)
     assert occurrences(np.zeros(0, np.uint64), np.zeros(0, np.uint64)).shape == (0,)
+
+
+def test_a_verify_task_taking_its_candidates_a_slice_at_a_time_finds_the_same_groups(
+    tmp_path, monkeypatch
+) -> None:
+    import inspector.core.scale.sigstore as sigstore
+
+    n, width, block = 300, 16, 50
+    sig = _signatures(n, width, seed=11)
+    store = SigStore(tmp_path / "s.u32", n, width)
+    store.create()
+    store.write(np.arange(n), sig)
+    rng = np.random.default_rng(12)
+    a = rng.integers(0, n, 4_000)
+    b = rng.integers(0, n, 4_000)
+    fam = np.arange(0, n - 4, 5)
+    a, b = np.concatenate([a, fam, fam + 1]), np.concatenate([b, fam + 2, fam + 4])
+    keep = a != b
+    a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+    for t in range(6):  # six bucket tasks, repeats across them
+        part = slice(t * len(a) // 6, (t + 1) * len(a) // 6 + 30)
+        write_pairs(tmp_path / "cand", f"t{t}", a[part], b[part], block)
+
+    whole = {}
+    for at_a_time in (10**9, 97):  # everything at once, then slices of 97 pairs
+        monkeypatch.setattr(sigstore, "CANDIDATES_AT_A_TIME", at_a_time)
+        forest = Forest(n)
+        for name in pair_folders(tmp_path / "cand"):
+            fa, fb = sigstore.verify_candidates(tmp_path / "cand" / name, store, block, 0.6)
+            assert (fa < fb).all()
+            forest.add(fa, fb)
+        whole[at_a_time] = components(n, *forest.pairs())
+
+    code = np.unique(a * n + b)
+    ua, ub = code // n, code % n
+    good = minhash.estimated_jaccard(sig, ua, ub) >= 0.6
+    expected = components(n, ua[good], ub[good])
+    assert np.array_equal(whole[10**9], expected)
+    assert np.array_equal(whole[97], expected)
+    assert (expected >= 0).sum() > 50

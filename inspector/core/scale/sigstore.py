@@ -156,6 +156,53 @@ def verify_folder(
     return frame
 
 
+CANDIDATES_AT_A_TIME = 4_000_000  # candidate pairs a verify task holds at a time
+
+
+def verify_candidates(
+    folder: Path | str, store: SigStore, block_rows: int, keep_from: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates of one ``<ra>-<rb>`` folder verified (estimated Jaccard >=
+    ``keep_from``), sent back as one pair a grouped row (:func:`star_pairs`). The files are
+    taken ``CANDIDATES_AT_A_TIME`` pairs at a time, so a task holds its two signature blocks
+    and one such slice whatever the folder holds (a pair repeated across slices is verified
+    twice: the groups are the same)."""
+    from inspector.core.junk import minhash
+
+    path = Path(folder)
+    ra, rb = (int(x) for x in path.name.split("-"))
+    lo_a, lo_b = ra * block_rows, rb * block_rows
+    sig_a = store.read(lo_a, lo_a + block_rows)
+    sig_b = sig_a if ra == rb else store.read(lo_b, lo_b + block_rows)
+    kept_a: list[np.ndarray] = []
+    kept_b: list[np.ndarray] = []
+    pending: list[pl.DataFrame] = []
+    count = 0
+
+    def verify() -> None:
+        frame = pl.concat(pending).unique(subset=["a", "b"]).sort("a", "b")
+        pending.clear()
+        a, b = frame["a"].to_numpy(), frame["b"].to_numpy()
+        del frame
+        sim = minhash.estimated_jaccard(sig_a, a - lo_a, b - lo_b, sig_b)
+        good = sim >= keep_from
+        sa, sb = star_pairs(a[good], b[good])
+        kept_a.append(sa)
+        kept_b.append(sb)
+
+    for file in sorted(path.glob("*.parquet")):
+        pending.append(pl.read_parquet(file, columns=["a", "b"]))
+        count += pending[-1].height
+        if count >= CANDIDATES_AT_A_TIME:
+            verify()
+            count = 0
+    if pending:
+        verify()
+    if not kept_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return star_pairs(np.concatenate(kept_a), np.concatenate(kept_b))
+
+
 def star_pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The groups pairs (a, b) make, as one pair a row but each group's first (its first
     row joined to every other, a < b): what a verify task sends back instead of every

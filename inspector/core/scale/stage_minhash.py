@@ -175,13 +175,12 @@ def _verified(
 
     def verify(batch: dict[str, np.ndarray], root: str, path: str, n: int, width: int) -> Any:
         target = sigstore.SigStore(path, n, width)
-        frame = sigstore.verify_folder(
-            Path(root) / str(batch["name"][0]), target, block_rows, keep_from
-        )
-        if keep_from is not None:  # candidates: only what joins the groups goes back
-            a, b = sigstore.star_pairs(frame["a"].to_numpy(), frame["b"].to_numpy())
-            frame = pl.DataFrame({"a": a, "b": b})
-        return frame.to_arrow()
+        folder = Path(root) / str(batch["name"][0])
+        if keep_from is None:  # similarities to representatives: every pair back
+            return sigstore.verify_folder(folder, target, block_rows, None).to_arrow()
+        # candidates: a slice at a time, only what joins the groups goes back
+        a, b = sigstore.verify_candidates(folder, target, block_rows, keep_from)
+        return pl.DataFrame({"a": a, "b": b}).to_arrow()
 
     ds = rd.from_items([{"name": x} for x in names], override_num_blocks=len(names)).map_batches(
         verify,
