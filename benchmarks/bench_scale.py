@@ -219,7 +219,9 @@ def models_source(models: Path | None) -> Path:
 
 
 def fresh_home(home: Path, models: Path | None) -> Path:
-    """A cold INSPECTOR_HOME with the prepared models copied in (not distilled again)."""
+    """A cold INSPECTOR_HOME with the prepared models copied in (not distilled again); one
+    left by an earlier run in a --keep folder is removed first."""
+    shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(models_source(models), home / "cache" / "models")
     return home
 
