@@ -143,3 +143,12 @@ def test_a_filter_edited_after_the_run_is_refused(project, copy):
     path = copy / "proposed_filter.parquet"
     pl.read_parquet(path).head(1).write_parquet(path)
     refused(project, copy, "does not match the manifest.json")
+
+
+def test_a_manifest_whose_counts_were_edited_is_refused(project, copy):
+    """The filter's bytes still match the manifest's sha256, its counts do not: refused,
+    checked from the action column alone (the whole filter is not read)."""
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["counts"]["rows"] = manifest["counts"]["rows"] + 1
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    refused(project, copy, "counts do not match")

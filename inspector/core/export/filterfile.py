@@ -493,6 +493,31 @@ def _read_any(path: Path, data: bytes | None) -> tuple[pl.DataFrame, str]:
     return pl.DataFrame({"id": ids}, schema={"id": pl.String}), "id_list"
 
 
+def verify_filter_file(path: str | Path) -> None:
+    """The checks :func:`read_filter` makes against the manifest beside a Parquet filter
+    (its sha256, its counts), reading only the file's bytes (streamed) and its ``action``
+    column: a 10M-row filter read whole held ~3 GB only to be checked. Any other filter is
+    read whole."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest is None or not path.is_file() or path.suffix.lower() != ".parquet":
+        read_filter(path)
+        return
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise FilterError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    _check_hash(path, manifest, digest.hexdigest())
+    try:
+        actions = pl.read_parquet(path, columns=["action"])
+    except Exception as exc:  # noqa: BLE001 - polars raises many kinds
+        raise FilterError(f"{path}: cannot read: {str(exc).splitlines()[0]}") from exc
+    _check_counts(path, manifest, actions)
+
+
 def read_manifest(filter_path: str | Path) -> dict | None:
     """The ``manifest.json`` beside a filter file if it describes that file, else ``None``."""
     filter_path = Path(filter_path)

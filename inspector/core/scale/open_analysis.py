@@ -346,13 +346,13 @@ def open_analysis(
     Raises :class:`DataError` for a folder that is not a whole analysis, and
     :class:`AnalysisMismatch` (a DataError) when it was made from other data."""
     from inspector.core.export.filter_text import FilterError
-    from inspector.core.export.filterfile import read_filter
+    from inspector.core.export.filterfile import verify_filter_file
     from inspector.core.junk.quality_rules import load_rules
 
     files = find_files(folder)
     check_same_data(dataset, files)
     try:  # its sha256 and counts must match the manifest beside it
-        read_filter(files.filter)
+        verify_filter_file(files.filter)
     except FilterError as exc:
         raise DataError(str(exc), hint="run inspector analyze again") from exc
     table, reordered = align(read_table(files, progress), dataset, files)
