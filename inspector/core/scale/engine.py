@@ -159,6 +159,7 @@ def run_ray_analysis(
     out = Path(params.out)
     tmp = output.temp_dir(out)
     stages = Stages(progress, say)
+    ray = None
     try:
         ray = init_ray(params.address, params.num_cpus)
         plan = plan_mod.make_plan(params)
@@ -169,6 +170,16 @@ def run_ray_analysis(
         result.run = output.finish(tmp, out, plan, result, time.monotonic() - started, ray)
         result.out = out
         return result
+    except BaseException:
+        # Stopped (Ctrl+C, kill) or failed: end the job first, so that no task still writes
+        # into the temp folder while it is removed (a task's file written after the removal
+        # left the folder behind)
+        if ray is not None:
+            try:
+                ray.shutdown()
+            except Exception:  # noqa: BLE001 - the removal below matters more
+                pass
+        raise
     finally:
         output.remove_temp(tmp)
 

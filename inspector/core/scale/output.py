@@ -31,9 +31,17 @@ def temp_dir(out: Path) -> Path:
     return tmp
 
 
-def remove_temp(tmp: Path) -> None:
-    if tmp.exists():
+def remove_temp(tmp: Path, tries: int = 20) -> None:
+    """Remove the temp folder; a file a task on another node writes meanwhile is removed on
+    the next try (up to ``tries``, 0.25 s apart)."""
+    import time
+
+    for _ in range(tries):
+        if not tmp.exists():
+            return
         shutil.rmtree(tmp, ignore_errors=True)
+        if tmp.exists():
+            time.sleep(0.25)
 
 
 def ids_from(chash: pl.Series, nth: np.ndarray | None, column: pl.Series | None) -> pl.Series:
