@@ -177,6 +177,15 @@ def check_numbers(python: str, shim: Path, shim_name: str) -> list[str]:
     return problems
 
 
+def put(source: Path, target: Path) -> None:
+    """Replace ``target`` by a copy of ``source`` as a new file (a rename), never by writing
+    into it: a process that has the library loaded keeps its pages (rewriting a loaded
+    library in place crashed a bundle that was running, SIGSEGV)."""
+    staged = target.with_name(target.name + ".new")
+    shutil.copy2(source, staged)
+    os.replace(staged, target)
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -201,13 +210,13 @@ def main() -> int:
             return 0
         original = Path(tmp) / "original"
         shutil.copy2(numpy_blas, original)
-        shutil.copy2(shim, numpy_blas)  # in place: $ORIGIN/../scipy.libs resolves from there
+        put(shim, numpy_blas)  # in place: $ORIGIN/../scipy.libs resolves from there
         try:
             problems = check_numbers(sys.executable, numpy_blas, numpy_blas.name)
         except RuntimeError as exc:
             problems = [str(exc)]
         if problems:
-            shutil.copy2(original, numpy_blas)
+            put(original, numpy_blas)
             print(f"blas_shim: numpy's OpenBLAS kept (with the shim: {problems[:8]})")
             return 0
     print(f"blas_shim: numpy's OpenBLAS replaced ({len(needed)} functions now carried out by "
