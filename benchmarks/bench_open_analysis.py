@@ -212,6 +212,9 @@ def main() -> None:
     )
     ap.add_argument("--data", type=Path, default=None, help="the data --analysis was made from")
     ap.add_argument("--window", action="store_true", help="also the real window, offscreen")
+    ap.add_argument(
+        "--window-only", action="store_true", help="the window alone (no separate core steps)"
+    )
     args = ap.parse_args()
     if (args.analysis is None) != (args.data is None):
         ap.error("--analysis and --data go together")
@@ -230,11 +233,12 @@ def main() -> None:
             "rows": args.rows if args.analysis is None else run["rows"],
             "make_seconds": round(time.monotonic() - t0, 1),
             "load_before": load(),
-            "core": core_figures(data, out, work, id_column),
         }
+        if not args.window_only:
+            figures["core"] = core_figures(data, out, work, id_column)
         if args.analysis is not None:
             figures["analysis"] = str(out)
-        if args.window:
+        if args.window or args.window_only:
             figures["window"] = window_figures(data, out, work, id_column)
         figures["peak_rss_gb"] = peak_rss_gb()
         figures["load_after"] = load()
