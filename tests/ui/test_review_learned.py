@@ -145,9 +145,7 @@ def test_reopening_shows_the_scores_and_the_signal_flags_without_training(
     assert title in window.features.issues.why.current_html
 
 
-def test_an_open_learned_list_follows_the_retrained_model(
-    qtbot, make_window, data, monkeypatch
-):
+def test_an_open_learned_list_follows_the_retrained_model(qtbot, make_window, data, monkeypatch):
     """Active learning in the window: a learn:uncertain session open while the model retrains
     takes the new model's order after the sample on screen (the rows already passed and the
     one on screen stay), and its saved list (resume) is the new one. The new model's list is
