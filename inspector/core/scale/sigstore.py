@@ -128,6 +128,16 @@ def pair_folders(folder: Path | str) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
 
+def _blocks(
+    folder: Path, store: SigStore, block_rows: int
+) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """(first row of a's block, of b's, a's signatures, b's) for a ``<ra>-<rb>`` folder."""
+    ra, rb = (int(x) for x in folder.name.split("-"))
+    lo_a, lo_b = ra * block_rows, rb * block_rows
+    sig_a = store.read(lo_a, lo_a + block_rows)
+    return lo_a, lo_b, sig_a, sig_a if ra == rb else store.read(lo_b, lo_b + block_rows)
+
+
 def verify_folder(
     folder: Path | str, store: SigStore, block_rows: int, keep_from: float | None
 ) -> pl.DataFrame:
@@ -137,16 +147,13 @@ def verify_folder(
     from inspector.core.junk import minhash
 
     path = Path(folder)
-    ra, rb = (int(x) for x in path.name.split("-"))
     files = sorted(path.glob("*.parquet"))
     if not files:
         return pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32})
     frame = pl.concat([pl.read_parquet(f) for f in files], how="vertical")
     if keep_from is not None:
         frame = frame.unique(subset=["a", "b"]).sort("a", "b")
-    lo_a, lo_b = ra * block_rows, rb * block_rows
-    sig_a = store.read(lo_a, lo_a + block_rows)
-    sig_b = sig_a if ra == rb else store.read(lo_b, lo_b + block_rows)
+    lo_a, lo_b, sig_a, sig_b = _blocks(path, store, block_rows)
     a = frame["a"].to_numpy() - lo_a
     b = frame["b"].to_numpy() - lo_b
     sim = minhash.estimated_jaccard(sig_a, a, b, sig_b)
@@ -170,10 +177,7 @@ def verify_candidates(
     from inspector.core.junk import minhash
 
     path = Path(folder)
-    ra, rb = (int(x) for x in path.name.split("-"))
-    lo_a, lo_b = ra * block_rows, rb * block_rows
-    sig_a = store.read(lo_a, lo_a + block_rows)
-    sig_b = sig_a if ra == rb else store.read(lo_b, lo_b + block_rows)
+    lo_a, lo_b, sig_a, sig_b = _blocks(path, store, block_rows)
     kept_a: list[np.ndarray] = []
     kept_b: list[np.ndarray] = []
     pending: list[pl.DataFrame] = []
@@ -246,13 +250,6 @@ class Forest:
 
     def pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(a, b), a < b: one pair for every row of a group but its first."""
-        from inspector.core.junk.duplicates import components
-
         if not self._count:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        group = components(self.n, np.concatenate(self._a), np.concatenate(self._b))
-        rows = np.flatnonzero(group >= 0)
-        _, at = np.unique(group[rows], return_index=True)  # each group's first row
-        lead = rows[at][group[rows]]
-        other = rows != lead
-        return lead[other].astype(np.int64), rows[other].astype(np.int64)
+        return star_pairs(np.concatenate(self._a), np.concatenate(self._b))
