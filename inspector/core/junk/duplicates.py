@@ -16,6 +16,12 @@ import polars as pl
 
 from inspector.core.data.normalize import EXACT, LEXICAL, Normalization, normalize_texts
 from inspector.core.junk import minhash
+from inspector.core.junk.groups import (
+    components,
+    key_runs,
+    representatives,
+    similarity_to_representative,
+)
 
 EXACT_DUPLICATE = "exact_duplicate"
 MINHASH_DUPLICATE = "minhash_duplicate"
@@ -174,47 +180,6 @@ def id_series(ids: Sequence[Any] | pl.Series | None, n: int) -> pl.Series:
     return series
 
 
-def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Union-find over pairs: group id per row (0.. in order of each group's first row),
-    -1 for rows in no pair."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    if len(a) == 0:
-        return np.full(n, -1, dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    paired = np.zeros(n, dtype=bool)
-    paired[a] = True
-    paired[b] = True
-    # renumber so that group ids follow the first row of each group
-    rows = np.flatnonzero(paired)
-    _, first_pos, inverse = np.unique(labels[rows], return_index=True, return_inverse=True)
-    rank = np.empty(len(first_pos), dtype=np.int64)
-    rank[np.argsort(first_pos, kind="stable")] = np.arange(len(first_pos))
-    out = np.full(n, -1, dtype=np.int64)
-    out[rows] = rank[inverse]
-    return out
-
-
-def representatives(group: np.ndarray, priority: np.ndarray | None = None) -> np.ndarray:
-    """Per row, the row kept for its group: highest priority, ties to the first seen."""
-    n = len(group)
-    prio = np.zeros(n) if priority is None else np.asarray(priority, dtype=np.float64)
-    prio = np.where(np.isfinite(prio), prio, -np.inf)
-    rows = np.flatnonzero(group >= 0)
-    out = np.full(n, -1, dtype=np.int64)
-    if len(rows) == 0:
-        return out
-    order = rows[np.lexsort((rows, -prio[rows], group[rows]))]
-    g = group[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    best = np.empty(int(g.max()) + 1, dtype=np.int64)
-    best[g[starts]] = order[starts]
-    out[rows] = best[group[rows]]
-    return out
-
-
 def groups_from_pairs(
     n: int, pairs: pl.DataFrame, kind: str, priority: np.ndarray | None = None
 ) -> DuplicateGroups:
@@ -227,21 +192,9 @@ def groups_from_pairs(
     sim = np.zeros(n, dtype=np.float32)
     if len(pairs):
         rows = np.flatnonzero((group >= 0) & (rep != np.arange(n)))
-        lo, hi = np.minimum(rows, rep[rows]), np.maximum(rows, rep[rows])
-        look = pl.DataFrame({"a": lo, "b": hi, "row": rows}).join(
-            pairs.select("a", "b", "similarity"), on=["a", "b"], how="left"
+        sim[rows] = similarity_to_representative(
+            n, a, b, pairs.get_column("similarity").to_numpy(), rows, rep[rows]
         )
-        best = (
-            pl.concat(
-                [pairs.select(row="a", s="similarity"), pairs.select(row="b", s="similarity")]
-            )
-            .group_by("row")
-            .agg(pl.col("s").max())
-        )
-        look = look.join(best, on="row", how="left").with_columns(
-            pl.coalesce("similarity", "s").alias("similarity")
-        )
-        sim[look.get_column("row").to_numpy()] = look.get_column("similarity").to_numpy()
         sim[rep[rep >= 0]] = 1.0
     return DuplicateGroups(kind, group, rep, sim, pairs)
 
@@ -339,22 +292,20 @@ def find_exact_duplicates(
 ) -> DuplicateGroups:
     """Groups of rows whose normalised text is identical (compared by a 128-bit hash of it).
     Empty texts are never grouped. ``keys`` reuses :func:`exact_keys` of the same texts."""
-    keys = (keys if keys is not None else exact_keys(texts, norm)).with_row_index("row")
-    n = len(keys)
+    keys = keys if keys is not None else exact_keys(texts, norm)
     ok = keys.get_column("nonempty").to_numpy()
     if valid is not None:
         ok = ok & np.asarray(valid, dtype=bool)
-    frame = keys.filter(pl.Series(ok)).with_columns(pl.col("row").cast(pl.Int64))
-    firsts = frame.group_by("h1", "h2").agg(
-        pl.col("row").min().alias("first"), pl.len().alias("size")
+    group, later, first = key_runs(
+        keys.get_column("h1").to_numpy(), keys.get_column("h2").to_numpy(), ok
     )
-    pairs = (
-        frame.join(firsts.filter(pl.col("size") > 1), on=["h1", "h2"])
-        .filter(pl.col("row") != pl.col("first"))
-        .select(a="first", b="row", similarity=pl.lit(1.0, pl.Float32))
-        .sort("a", "b")
+    rep = representatives(group, priority)
+    sim = np.where(group >= 0, 1.0, 0.0).astype(np.float32)
+    pairs = pl.DataFrame(
+        {"a": first, "b": later, "similarity": np.ones(len(later), np.float32)},
+        schema={"a": pl.Int64, "b": pl.Int64, "similarity": pl.Float32},
     )
-    return groups_from_pairs(n, pairs, EXACT_DUPLICATE, priority)
+    return DuplicateGroups(EXACT_DUPLICATE, group, rep, sim, pairs)
 
 
 def find_minhash_duplicates(

@@ -21,6 +21,7 @@ from inspector.core.data.normalize import EXACT, LEXICAL, Normalization, combine
 from inspector.core.jobs import NULL_PROGRESS, Progress
 from inspector.core.junk import duplicates, minhash
 from inspector.core.junk.eval_leaks import find_eval_leaks
+from inspector.core.junk.groups import projected_pairs
 from inspector.core.junk.quality_rules import RuleSet, load_rules
 from inspector.core.map.models import normalise
 
@@ -309,17 +310,13 @@ def analyze_junk(
             pairs = pairs.filter(
                 pl.Series(guard.keep(pairs["a"].to_numpy(), pairs["b"].to_numpy()))
             )
-        a = rep[pairs.get_column("a").to_numpy()]
-        b = rep[pairs.get_column("b").to_numpy()]
-        projected = (
-            pl.DataFrame(
-                {"a": np.minimum(a, b), "b": np.maximum(a, b), "similarity": pairs["similarity"]}
-            )
-            .filter(pl.col("a") != pl.col("b"))
-            .group_by("a", "b")
-            .agg(pl.col("similarity").max())
-            .sort("a", "b")
+        pa, pb, ps = projected_pairs(
+            rep,
+            pairs.get_column("a").to_numpy(),
+            pairs.get_column("b").to_numpy(),
+            pairs.get_column("similarity").to_numpy(),
         )
+        projected = pl.DataFrame({"a": pa, "b": pb, "similarity": ps})
         groups = duplicates.groups_from_pairs(n, projected, duplicates.SEMANTIC_DUPLICATE, priority)
         if vectors is not None:
             unit = normalise(vectors)

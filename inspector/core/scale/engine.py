@@ -219,6 +219,7 @@ def _run(
     compact = rows.compact_arrays(rd, rows_dir, plan)
     n = plan.rows
     ids = rows.id_rule(rd, rows_dir, plan, compact)
+    del compact["hi"], compact["lo"]  # only the ids need the full hashes
 
     stages.start("sample", f"sampling {min(n, params.map_sample):,} rows for the map")
     rng = np.random.default_rng(params.seed)
@@ -248,7 +249,8 @@ def _run(
         oflag_np = np.zeros(n, bool)
     n_flags = flags_base + oflag_np.astype(np.int32)
     survivors = resolve.Survivors(resolve.keep_priority(params.keep, compact["length"], n_flags))
-    survivors.exact(compact["h1"], compact["h2"], compact["nonempty"])
+    survivors.exact(compact.pop("h1"), compact.pop("h2"), compact.pop("nonempty"))
+    del compact["length"]
 
     stages.start("minhash", "MinHash-LSH: shuffle on band keys, verify candidates")
     alive = survivors.alive()

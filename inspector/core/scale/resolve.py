@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from inspector.core.junk import duplicates
+from inspector.core.junk.groups import projected_pairs
 
 KINDS = (
     duplicates.EXACT_DUPLICATE,
@@ -105,14 +106,9 @@ class Survivors:
         self.absorb(groups, alive)
 
     def semantic(self, a: np.ndarray, b: np.ndarray, sim: np.ndarray) -> None:
-        ra, rb = self.rep[a], self.rep[b]
-        projected = (
-            pl.DataFrame({"a": np.minimum(ra, rb), "b": np.maximum(ra, rb), "similarity": sim})
-            .filter(pl.col("a") != pl.col("b"))
-            .group_by("a", "b")
-            .agg(pl.col("similarity").max())
-            .sort("a", "b")
-        )
+        pa, pb, ps = projected_pairs(self.rep, a, b, sim)
+        projected = pl.DataFrame({"a": pa, "b": pb, "similarity": ps})
+        del pa, pb, ps
         groups = duplicates.groups_from_pairs(
             self.n, projected, duplicates.SEMANTIC_DUPLICATE, self.priority
         )
