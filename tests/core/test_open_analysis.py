@@ -141,6 +141,22 @@ def test_adopted_proposals_export_as_the_analysis_proposed(made, tmp_path):
     project.close()
 
 
+def test_released_proposals_stay_in_the_store_and_in_the_description(made, tmp_path):
+    from inspector.core.export.filterfile import load_proposals
+
+    data, out = made
+    project = _open(data, tmp_path)
+    opened = open_analysis(project.dataset, out)
+    before = opened.describe()
+    held = opened.proposals.height
+    assert adopt_analysis(project, opened) == held > 0
+    opened.release_proposals()
+    assert opened.proposals.height == 0
+    assert opened.describe() == before  # the count of removals is kept
+    assert load_proposals(project.store).height == held
+    project.close()
+
+
 def test_a_manifest_for_other_data_is_refused_before_reading_rows(made, tmp_path):
     data, out = made
     copy = tmp_path / "other"

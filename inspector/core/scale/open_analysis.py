@@ -77,6 +77,7 @@ class OpenedAnalysis:
     run: dict[str, Any] = field(default_factory=dict)
     reordered: bool = False  # the file's rows were in another order than the dataset's
     single_file: Path | None = None  # analysis.parquet when it is one file
+    removed: int | None = None  # proposals to remove, counted when they were released
 
     @property
     def engine(self) -> str:
@@ -84,13 +85,24 @@ class OpenedAnalysis:
 
     def describe(self) -> str:
         """One line for the status bar and the Issues dock."""
-        removed = int((self.proposals["action"] == "remove").sum()) if self.proposals.height else 0
+        removed = self.removed if self.removed is not None else self.count_removed()
         seconds = self.run.get("seconds")
         took = f", {float(seconds):,.0f} s" if isinstance(seconds, int | float) else ""
         return (
             f"Analysis from {self.folder} ({self.engine} engine{took}): {self.table.height:,} rows"
             f" · {removed:,} proposed for removal"
         )
+
+    def count_removed(self) -> int:
+        if not self.proposals.height:
+            return 0
+        return int((self.proposals["action"] == "remove").sum())
+
+    def release_proposals(self) -> None:
+        """Drop the proposals once the store holds them (10M rows at 10M: gigabytes the
+        window does not need twice); :meth:`describe` keeps their count."""
+        self.removed = self.count_removed()
+        self.proposals = self.proposals.clear()
 
 
 # -- the files ------------------------------------------------------------------------------

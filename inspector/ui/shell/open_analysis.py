@@ -122,6 +122,7 @@ class OpenAnalysisController(QObject):
             opened = core.open_analysis(project.dataset, folder, progress, rules_path=rules)
             progress.check()
             core.adopt_analysis(project, opened)
+            opened.release_proposals()  # in the store now: read from there
             return opened
 
         self.window.jobs.submit(
