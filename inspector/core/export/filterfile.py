@@ -25,6 +25,7 @@ import polars as pl
 from inspector import __version__
 from inspector.core.atomic import atomic_write
 from inspector.core.data.dataset import ID, ROW, SOURCE, content_sha256, file_sha256
+from inspector.core.export import proposal_files
 from inspector.core.export.filter_text import (
     BOM,
     FilterError,
@@ -97,7 +98,8 @@ def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = N
 
     ``df`` needs ``id`` and ``action`` (remove/keep/flag); ``reason``, ``group_id``,
     ``representative_id``, ``similarity``, ``score`` and ``source`` are optional. Returns the
-    number of rows stored.
+    number of rows stored. A source of many proposals goes to a Parquet file beside the
+    store (:mod:`~inspector.core.export.proposal_files`), switched in with the same commit.
     """
     frame = _conform(df, PROPOSAL_SCHEMA, what="proposals", required=("id", "action"))
     if source is not None or frame["source"].null_count():
@@ -105,8 +107,18 @@ def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = N
         if source is not None:
             frame = frame.with_columns(pl.lit(source, pl.String).alias("source"))
     _check_actions(frame, "proposals")
-    sources = frame["source"].unique().to_list()
+    sources = frame["source"].unique(maintain_order=True).to_list()
     frame = frame.select(list(PROPOSAL_SCHEMA))
+    stored = frame.height
+    side: dict[str, Any] = {}
+    if frame.height >= proposal_files.SIDE_FILE_ROWS:
+        for s in sources:
+            part = frame if len(sources) == 1 else frame.filter(pl.col("source") == s)
+            if part.height >= proposal_files.SIDE_FILE_ROWS:
+                side[s] = proposal_files.write(store, s, part)
+        if side:
+            frame = frame.filter(~pl.col("source").is_in(list(side)))
+    pointed = side or set(sources) & set(proposal_files.entries(store))
     with store._lock:
         conn = store.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -120,11 +132,15 @@ def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = N
                     "similarity, score, source) VALUES (?,?,?,?,?,?,?,?)",
                     part.rows(),
                 )
+            if pointed:
+                proposal_files.point(conn, store, {s: side.get(s) for s in sources})
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return frame.height
+    if pointed:
+        proposal_files.remove_unnamed(store)
+    return stored
 
 
 def load_proposals(store: ProjectStore, sources: Iterable[str] | None = None) -> pl.DataFrame:
@@ -138,17 +154,31 @@ def load_proposals(store: ProjectStore, sources: Iterable[str] | None = None) ->
     parts = []
     while rows := cursor.fetchmany(ROWS_AT_A_TIME):  # a frame a slice at a time (memory)
         parts.append(pl.DataFrame(rows, schema=PROPOSAL_SCHEMA, orient="row"))
+    parts += proposal_files.read(store, None if sources is None else params, PROPOSAL_SCHEMA)
     if not parts:
         return pl.DataFrame(schema=PROPOSAL_SCHEMA)
     return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
 
 
 def clear_proposals(store: ProjectStore, source: str | None = None) -> None:
+    named = proposal_files.entries(store)
     with store._lock:
-        if source is None:
-            store.conn.execute("DELETE FROM proposals")
-        else:
-            store.conn.execute("DELETE FROM proposals WHERE source=?", (source,))
+        conn = store.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if source is None:
+                conn.execute("DELETE FROM proposals")
+            else:
+                conn.execute("DELETE FROM proposals WHERE source=?", (source,))
+            if named:
+                drop = list(named) if source is None else [source]
+                proposal_files.point(conn, store, dict.fromkeys(drop))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    if named:
+        proposal_files.remove_unnamed(store)
 
 
 # -- building the filter frame ----------------------------------------------------------------
