@@ -87,15 +87,26 @@ def test_shards_are_read_in_row_order(made, tmp_path, no_recompute):
     project.close()
 
 
-def test_rows_in_another_order_are_put_in_the_datas_order(made, tmp_path):
+@pytest.mark.parametrize("places", ["kept", "dropped", "wrong"])
+def test_rows_in_another_order_are_put_in_the_datas_order(made, tmp_path, places):
+    """By each row's file and row index when they name every row once and agree with the
+    ids; else by the ids."""
+    from inspector.core.scale import open_analysis as module
+
     data, out = made
     copy = tmp_path / "shuffled"
     copy.mkdir()
     for name in ("manifest.json", "proposed_filter.parquet", "run.json"):
         (copy / name).write_bytes((out / name).read_bytes())
-    table = pl.read_parquet(out / "analysis.parquet")
-    table.reverse().write_parquet(copy / "analysis.parquet")
+    table = pl.read_parquet(out / "analysis.parquet").reverse()
+    if places == "dropped":
+        table = table.drop("source_file", "row_index")
+    elif places == "wrong":  # a permutation, but not the rows' own places
+        table = table.with_columns(pl.col("row_index").reverse())
+    table.write_parquet(copy / "analysis.parquet")
     project = _open(data, tmp_path)
+    found = module._places(table, project.dataset)
+    assert (found is None) == (places == "dropped")
     opened = open_analysis(project.dataset, copy)
     assert opened.reordered
     assert opened.table["id"].to_list() == project.dataset.ids.to_list()

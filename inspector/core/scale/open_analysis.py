@@ -292,6 +292,11 @@ def align(table: pl.DataFrame, dataset: Dataset, files: AnalysisFiles) -> tuple[
     got = table["id"].cast(pl.String)
     if got.equals(ids, check_names=False):
         return table, False
+    pos = _places(table, dataset)  # by file and row: numbers, no join on 10M strings
+    if pos is not None and got.equals(ids.gather(pos), check_names=False):
+        order = np.empty(len(pos), np.int64)
+        order[pos] = np.arange(len(pos))
+        return table.with_columns(got.alias("id"))[order], True
     where = pl.DataFrame({"id": ids, "__pos": np.arange(dataset.height, dtype=np.int64)})
     joined = table.with_columns(got.alias("id")).join(where, on="id", how="left")
     unknown = joined.filter(pl.col("__pos").is_null())
@@ -304,6 +309,39 @@ def align(table: pl.DataFrame, dataset: Dataset, files: AnalysisFiles) -> tuple[
             [f"{max(unknown.height, 1):,} row ids this data does not hold{example}"],
         )
     return joined.sort("__pos").drop("__pos"), True
+
+
+def _places(table: pl.DataFrame, dataset: Dataset) -> np.ndarray | None:
+    """Each analysis row's dataset row from its ``source_file`` and ``row_index`` (None when
+    they are missing or do not name every dataset row once)."""
+    from inspector.core.data.dataset import SOURCE
+
+    if not {"source_file", "row_index"} <= set(table.columns):
+        return None
+    n = dataset.height
+    firsts = (
+        dataset.frame.select(pl.col(SOURCE).cast(pl.String))
+        .with_row_index("__at")
+        .group_by(SOURCE)
+        .agg(pl.col("__at").min())
+    )
+    start = (
+        table["source_file"]
+        .cast(pl.String)
+        .replace_strict(
+            dict(zip(firsts[SOURCE].to_list(), firsts["__at"].to_list(), strict=True)),
+            default=None,
+            return_dtype=pl.Int64,
+        )
+    )
+    if start.null_count() or table["row_index"].null_count():
+        return None
+    pos = (start + table["row_index"].cast(pl.Int64)).to_numpy()
+    if not len(pos) or pos.min() < 0 or pos.max() >= n:
+        return None
+    if np.bincount(pos, minlength=n).max() != 1:
+        return None
+    return pos
 
 
 def map_arrays(

@@ -157,16 +157,27 @@ def write_block(table: Any, shared: dict[str, Any]) -> Any:
         eval_match_kind=pl.lit(None, pl.String),
         eval_similarity=pl.lit(None, pl.Float32),
     )
-    name = f"part-{int(pos[0]) if n else 0:012d}.parquet"
     Path(shared["analysis_dir"]).mkdir(parents=True, exist_ok=True)
-    out.write_parquet(Path(shared["analysis_dir"]) / name)
-
-    proposals = filter_rows(out, flags, frame["chash"], shared["id_rule"], __version__)
     Path(shared["filter_dir"]).mkdir(parents=True, exist_ok=True)
-    proposals.write_parquet(Path(shared["filter_dir"]) / name)
+    for start, stop in runs(pos):
+        # a shard a run of consecutive rows, named by its first: the names sort in row order
+        # (a block can hold rows of several places in the data)
+        name = f"part-{int(pos[start]) if n else 0:012d}.parquet"
+        part = out.slice(start, stop - start)
+        part.write_parquet(Path(shared["analysis_dir"]) / name)
+        chash = frame["chash"].slice(start, stop - start)
+        proposals = filter_rows(part, flags, chash, shared["id_rule"], __version__)
+        proposals.write_parquet(Path(shared["filter_dir"]) / name)
     counts = {f.removesuffix(".flag"): int(out[f].sum()) for f in flags}
     counts["any_quality_flag"] = int(out["any_flag"].sum())
     return pa.table({"finder": list(counts), "rows": list(counts.values())})
+
+
+def runs(pos: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of consecutive values in sorted ``pos`` (one empty run for
+    no rows)."""
+    breaks = (np.flatnonzero(np.diff(pos) != 1) + 1).tolist()
+    return list(zip([0, *breaks], [*breaks, len(pos)], strict=True))
 
 
 def filter_rows(
