@@ -71,3 +71,6 @@ class ReviewService(Protocol):
 
     def decision_codes(self) -> np.ndarray:
         """int8 per dataset row, kept up to date: -1 none, 0 keep, 1 drop, 2 unsure."""
+
+    def decision_count(self, code: int) -> int:
+        """Rows with decision ``code``, kept with the codes (no pass over every row)."""

@@ -426,6 +426,10 @@ class LearnController(QObject):
         """Keep and drop labels on the open data's rows."""
         if self.project is None:
             return 0, 0
+        review = self.host.review_service()
+        if review is not None and len(review.decision_codes()) == self.project.dataset.height:
+            # kept with the codes: this runs after every key, a pass over 10M rows is 10 ms
+            return review.decision_count(0), review.decision_count(1)
         codes = self._codes(self.project)
         return int(np.count_nonzero(codes == 0)), int(np.count_nonzero(codes == 1))
 

@@ -60,6 +60,7 @@ class LabelsHub(QObject):
         self.project: Project | None = None
         self.book: LabelBook | None = None
         self.codes = np.zeros(0, dtype=np.int8)
+        self._tally = np.zeros(0, dtype=np.int64)  # rows per code + 1, kept with the codes
         self.label_set: states.LabelSet = states.default_label_set()
 
     # -- opening -----------------------------------------------------------------------------
@@ -67,6 +68,7 @@ class LabelsHub(QObject):
         self.project = project
         self.book = LabelBook(project.store, project.dataset)
         self.codes = self.book.decision_codes()
+        self._tally = _tally(self.codes)
         self.label_set = states.load_label_set(project.store)
         self.reset.emit()
 
@@ -74,6 +76,7 @@ class LabelsHub(QObject):
         self.project = None
         self.book = None
         self.codes = np.zeros(0, dtype=np.int8)
+        self._tally = np.zeros(0, dtype=np.int64)
         self.reset.emit()
 
     @property
@@ -104,7 +107,17 @@ class LabelsHub(QObject):
         rows = changes.rows[inside]
         before = self.codes[rows].copy()
         changes.update_codes(self.codes)
-        self.changed.emit(LabelUpdate(changes, rows, before, self.codes[rows].copy()))
+        after = self.codes[rows].copy()
+        size = max(len(self._tally), int(max(before.max(initial=-1), after.max(initial=-1))) + 2)
+        self._tally = np.pad(self._tally, (0, size - len(self._tally)))
+        self._tally -= np.bincount(before.astype(np.int64) + 1, minlength=size)
+        self._tally += np.bincount(after.astype(np.int64) + 1, minlength=size)
+        self.changed.emit(LabelUpdate(changes, rows, before, after))
+
+    def count(self, code: int) -> int:
+        """Rows whose decision code is ``code``, without a pass over every row."""
+        at = int(code) + 1
+        return int(self._tally[at]) if 0 <= at < len(self._tally) else 0
 
     def decide(self, rows: Any, decision: str | None, **kw: Any) -> Changes | None:
         return self.run(lambda b: b.decide(rows, decision, **kw))
@@ -471,3 +484,7 @@ class ReviewSession(QObject):
             self.go(int(places.min()))
         else:
             self.labelsChanged.emit()
+
+
+def _tally(codes: np.ndarray) -> np.ndarray:
+    return np.bincount(codes.astype(np.int64) + 1) if len(codes) else np.zeros(0, np.int64)

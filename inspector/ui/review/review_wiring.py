@@ -236,6 +236,9 @@ class ReviewController(ReviewActions, QObject):
     def decision_codes(self) -> np.ndarray:
         return self.hub.codes
 
+    def decision_count(self, code: int) -> int:
+        return self.hub.count(code)
+
     def enter(self) -> None:
         """Show the session (page, keys, focus)."""
         if self.session is None:
