@@ -290,13 +290,14 @@ def align(table: pl.DataFrame, dataset: Dataset, files: AnalysisFiles) -> tuple[
             [f"{table.height:,} rows in {ANALYSIS}, this data has {dataset.height:,}"],
         )
     got = table["id"].cast(pl.String)
+    # equal ids: the table shares the dataset's (one copy of 10M 64-character ids, not two)
     if got.equals(ids, check_names=False):
-        return table, False
+        return table.with_columns(ids.alias("id")), False
     pos = _places(table, dataset)  # by file and row: numbers, no join on 10M strings
     if pos is not None and got.equals(ids.gather(pos), check_names=False):
         order = np.empty(len(pos), np.int64)
         order[pos] = np.arange(len(pos))
-        return table.with_columns(got.alias("id"))[order], True
+        return table.drop("id")[order].with_columns(ids.alias("id")).select(table.columns), True
     where = pl.DataFrame({"id": ids, "__pos": np.arange(dataset.height, dtype=np.int64)})
     joined = table.with_columns(got.alias("id")).join(where, on="id", how="left")
     unknown = joined.filter(pl.col("__pos").is_null())
