@@ -13,7 +13,7 @@ import pytest
 from inspector import __version__
 from inspector.core.atomic import atomic_write
 from inspector.core.data.dataset import file_sha256
-from inspector.core.export import filterfile
+from inspector.core.export import filterfile, proposal_files
 from inspector.core.export.filter_import import import_filter
 from inspector.core.labels.labelbook import LabelBook
 from inspector.core.project import open_project
@@ -291,7 +291,7 @@ def test_import_nemo_style_parquet_and_shard_folder(project, tmp_path):
 def test_proposals_go_in_and_out_a_slice_at_a_time(project, monkeypatch):
     """More proposals than one slice (lowered here): all stored in order, read back whole,
     and a failure part-way stores none of them."""
-    monkeypatch.setattr(filterfile, "ROWS_AT_A_TIME", 7)
+    monkeypatch.setattr(proposal_files, "ROWS_AT_A_TIME", 7)
     many = pl.DataFrame(
         {
             "id": [str(i) for i in range(30)],

@@ -8,6 +8,7 @@ recommends (a leading ``'``), and :func:`restore_csv` takes that off again on im
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import polars as pl
@@ -98,3 +99,40 @@ def restore_csv(frame: pl.DataFrame) -> pl.DataFrame:
         .alias(c)
         for c in text
     )
+
+
+# -- frames ----------------------------------------------------------------------------------
+
+
+def conform(
+    df: pl.DataFrame, schema: dict[str, pl.DataType], *, what: str, required: Iterable[str]
+) -> pl.DataFrame:
+    """``df`` with exactly ``schema``'s columns (missing ones null, tags split on ``|``);
+    :class:`FilterError` for a missing required column or types that do not cast."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise FilterError(f"{what}: missing column {', '.join(missing)}")
+    exprs = []
+    for name, dtype in schema.items():
+        if name not in df.columns:
+            exprs.append(pl.lit(None, dtype).alias(name))
+        elif name == "tags" and not isinstance(df.schema[name], pl.List):
+            exprs.append(pl.col(name).cast(pl.String).str.split("|").alias(name))
+        else:
+            exprs.append(pl.col(name).cast(dtype, strict=False).alias(name))
+    try:
+        return df.select(exprs)
+    except Exception as exc:  # noqa: BLE001
+        raise FilterError(f"{what}: columns have unexpected types: {exc}") from exc
+
+
+def check_actions(frame: pl.DataFrame, what: str) -> None:
+    """:class:`FilterError` for an action other than remove, keep or flag."""
+    from inspector.core.labels import states
+
+    bad = frame.filter(~pl.col("action").is_in(list(states.ACTIONS)))
+    if bad.height:
+        value = bad["action"][0]
+        raise FilterError(
+            f"{what}: action '{value}' in {bad.height} rows; actions are remove, keep, flag"
+        )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,17 +24,24 @@ import polars as pl
 from inspector import __version__
 from inspector.core.atomic import atomic_write
 from inspector.core.data.dataset import ID, ROW, SOURCE, content_sha256, file_sha256
-from inspector.core.export import proposal_files
 from inspector.core.export.filter_text import (
     BOM,
     FilterError,
+    check_actions,
     check_ids_format,
+    conform,
     decode_ids,
     neutralise_csv,
     parse_ids,
     restore_csv,
 )
 from inspector.core.export.outputs import check_outputs
+
+# the proposals live in proposal_files; their functions are re-exported for the callers here
+from inspector.core.export.proposal_files import PROPOSAL_SCHEMA as PROPOSAL_SCHEMA
+from inspector.core.export.proposal_files import clear_proposals as clear_proposals
+from inspector.core.export.proposal_files import load_proposals as load_proposals
+from inspector.core.export.proposal_files import save_proposals as save_proposals
 from inspector.core.labels import states
 
 if TYPE_CHECKING:
@@ -72,113 +78,9 @@ FILTER_SCHEMA: dict[str, pl.DataType] = {
     "tool_version": pl.String(),
     "note": pl.String(),  # the curator's note on the row (last, so older readers are unmoved)
 }
-PROPOSAL_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.String(),
-    "action": pl.String(),
-    "reason": pl.String(),
-    "group_id": pl.String(),
-    "representative_id": pl.String(),
-    "similarity": pl.Float64(),
-    "score": pl.Float64(),
-    "source": pl.String(),
-}
 # Column names NeMo Curator and similar tools use for document ids, in order of preference.
 ID_COLUMN_NAMES = ("id", "_curator_dedup_id", "adlr_id", "doc_id", "document_id")
 _ACTION_RANK = {"remove": 0, "flag": 1, "keep": 2}
-
-
-# -- proposals (written by the junk finders, read by export) -----------------------------------
-
-
-ROWS_AT_A_TIME = 200_000  # proposals turned into Python tuples at a time
-
-
-def save_proposals(store: ProjectStore, df: pl.DataFrame, source: str | None = None) -> int:
-    """Store proposals, replacing earlier ones from the same source (finder name).
-
-    ``df`` needs ``id`` and ``action`` (remove/keep/flag); ``reason``, ``group_id``,
-    ``representative_id``, ``similarity``, ``score`` and ``source`` are optional. Returns the
-    number of rows stored. A source of many proposals goes to a Parquet file beside the
-    store (:mod:`~inspector.core.export.proposal_files`), switched in with the same commit.
-    """
-    frame = _conform(df, PROPOSAL_SCHEMA, what="proposals", required=("id", "action"))
-    if source is not None or frame["source"].null_count():
-        frame = frame.with_columns(pl.col("source").fill_null(source or "unknown"))
-        if source is not None:
-            frame = frame.with_columns(pl.lit(source, pl.String).alias("source"))
-    _check_actions(frame, "proposals")
-    sources = frame["source"].unique(maintain_order=True).to_list()
-    frame = frame.select(list(PROPOSAL_SCHEMA))
-    stored = frame.height
-    side: dict[str, Any] = {}
-    if frame.height >= proposal_files.SIDE_FILE_ROWS:
-        for s in sources:
-            part = frame if len(sources) == 1 else frame.filter(pl.col("source") == s)
-            if part.height >= proposal_files.SIDE_FILE_ROWS:
-                side[s] = proposal_files.write(store, s, part)
-        if side:
-            frame = frame.filter(~pl.col("source").is_in(list(side)))
-    pointed = side or set(sources) & set(proposal_files.entries(store))
-    with store._lock:
-        conn = store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany("DELETE FROM proposals WHERE source=?", [(s,) for s in sources])
-            # Python tuples a slice at a time, in the one transaction: 10M proposals as
-            # tuples all at once took ~5 GB
-            for part in frame.iter_slices(ROWS_AT_A_TIME):
-                conn.executemany(
-                    "INSERT INTO proposals(id, action, reason, group_id, representative_id, "
-                    "similarity, score, source) VALUES (?,?,?,?,?,?,?,?)",
-                    part.rows(),
-                )
-            if pointed:
-                proposal_files.point(conn, store, {s: side.get(s) for s in sources})
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    if pointed:
-        proposal_files.remove_unnamed(store)
-    return stored
-
-
-def load_proposals(store: ProjectStore, sources: Iterable[str] | None = None) -> pl.DataFrame:
-    """Stored proposals (all sources, or those named), columns :data:`PROPOSAL_SCHEMA`."""
-    sql = "SELECT id, action, reason, group_id, representative_id, similarity, score, source FROM proposals"
-    params: list[str] = []
-    if sources is not None:
-        params = list(sources)
-        sql += f" WHERE source IN ({','.join('?' * len(params))})" if params else " WHERE 0"
-    cursor = store.conn.execute(sql, params)
-    parts = []
-    while rows := cursor.fetchmany(ROWS_AT_A_TIME):  # a frame a slice at a time (memory)
-        parts.append(pl.DataFrame(rows, schema=PROPOSAL_SCHEMA, orient="row"))
-    parts += proposal_files.read(store, None if sources is None else params, PROPOSAL_SCHEMA)
-    if not parts:
-        return pl.DataFrame(schema=PROPOSAL_SCHEMA)
-    return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
-
-
-def clear_proposals(store: ProjectStore, source: str | None = None) -> None:
-    named = proposal_files.entries(store)
-    with store._lock:
-        conn = store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if source is None:
-                conn.execute("DELETE FROM proposals")
-            else:
-                conn.execute("DELETE FROM proposals WHERE source=?", (source,))
-            if named:
-                drop = list(named) if source is None else [source]
-                proposal_files.point(conn, store, dict.fromkeys(drop))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    if named:
-        proposal_files.remove_unnamed(store)
 
 
 # -- building the filter frame ----------------------------------------------------------------
@@ -199,8 +101,8 @@ def build_filter(
     )
     parts = []
     if proposals is not None and proposals.height:
-        prop = _conform(proposals, PROPOSAL_SCHEMA, what="proposals", required=("id", "action"))
-        _check_actions(prop, "proposals")
+        prop = conform(proposals, PROPOSAL_SCHEMA, what="proposals", required=("id", "action"))
+        check_actions(prop, "proposals")
         prop = (
             prop.with_columns(pl.col("action").replace_strict(_ACTION_RANK).alias("_rank"))
             .with_row_index("_order")
@@ -491,11 +393,11 @@ def read_filter(path: str | Path) -> FilterFile:
         )
     if "action" not in raw.columns:
         raw = raw.with_columns(pl.lit("remove", pl.String).alias("action"))
-    frame = _conform(raw, FILTER_SCHEMA, what=str(path), required=("id",))
+    frame = conform(raw, FILTER_SCHEMA, what=str(path), required=("id",))
     frame = frame.with_columns(pl.col("tags").fill_null(pl.lit([], pl.List(pl.String))))
     if frame["id"].null_count():
         raise FilterError(f"{path}: {frame['id'].null_count()} rows have no id")
-    _check_actions(frame, str(path))
+    check_actions(frame, str(path))
     if manifest is not None:
         _check_counts(path, manifest, frame)
     return FilterFile(path, kind, frame, manifest)
@@ -594,36 +496,4 @@ def _check_counts(path: Path, manifest: dict, frame: pl.DataFrame) -> None:
         raise FilterError(
             f"{path}: its counts do not match the {MANIFEST_NAME} beside it ({shown}); "
             "export the filter again"
-        )
-
-
-# -- helpers ----------------------------------------------------------------------------------
-
-
-def _conform(
-    df: pl.DataFrame, schema: dict[str, pl.DataType], *, what: str, required: Iterable[str]
-) -> pl.DataFrame:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise FilterError(f"{what}: missing column {', '.join(missing)}")
-    exprs = []
-    for name, dtype in schema.items():
-        if name not in df.columns:
-            exprs.append(pl.lit(None, dtype).alias(name))
-        elif name == "tags" and not isinstance(df.schema[name], pl.List):
-            exprs.append(pl.col(name).cast(pl.String).str.split("|").alias(name))
-        else:
-            exprs.append(pl.col(name).cast(dtype, strict=False).alias(name))
-    try:
-        return df.select(exprs)
-    except Exception as exc:  # noqa: BLE001
-        raise FilterError(f"{what}: columns have unexpected types: {exc}") from exc
-
-
-def _check_actions(frame: pl.DataFrame, what: str) -> None:
-    bad = frame.filter(~pl.col("action").is_in(list(states.ACTIONS)))
-    if bad.height:
-        value = bad["action"][0]
-        raise FilterError(
-            f"{what}: action '{value}' in {bad.height} rows; actions are remove, keep, flag"
         )
