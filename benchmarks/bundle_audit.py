@@ -172,15 +172,20 @@ def run_steps(bundle: Path, work: Path, traces: Path) -> list[dict]:
         cmd = [strace, "-f", "-qq", "-e", "trace=openat,open,execve",
                "-o", str(traces / f"{number:02d}"), str(bundle / "inspector"), *args]  # fmt: skip
         env = {"HOME": str(home), "PATH": "/usr/bin:/bin", **extra}
-        started = time.perf_counter()
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-        )
-        ok = proc.returncode == 0 and "Traceback" not in proc.stderr
-        done.append({"step": name, "exit": proc.returncode, "ok": ok,
-                     "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
-        print(f"{name}: exit {proc.returncode}{'' if ok else ' ' + proc.stderr[-500:]}")
+        done.append(run_step(name, cmd, env))
     return done
+
+
+def run_step(name: str, cmd: list[str], env: dict[str, str], label: str = "") -> dict:
+    """One step run to its end: its exit, whether it was clean (no traceback), its seconds."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
+    ok = proc.returncode == 0 and "Traceback" not in proc.stderr
+    print(f"{label}{name}: exit {proc.returncode}{'' if ok else ' ' + proc.stderr[-500:]}")
+    return {"step": name, "exit": proc.returncode, "ok": ok,
+            "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
 
 
 def opened_files(traces: Path, bundle: Path) -> set[str]:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,14 +60,7 @@ def run_side(kind: str, bundle: Path, work: Path) -> list[dict]:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("INSPECTOR_", "QT_"))}
             env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
             env.update(HOME=str(home), INSPECTOR_MODEL_DIR=str(models), **extra)
-        started = time.perf_counter()
-        proc = subprocess.run(
-            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
-        )
-        ok = proc.returncode == 0 and "Traceback" not in proc.stderr
-        done.append({"step": name, "exit": proc.returncode, "ok": ok,
-                     "seconds": round(time.perf_counter() - started, 1)})  # fmt: skip
-        print(f"{kind} {name}: exit {proc.returncode}{'' if ok else ' ' + proc.stderr[-500:]}")
+        done.append(bundle_audit.run_step(name, cmd, env, label=f"{kind} "))
     shutil.rmtree(home)  # caches, settings, logs: not outputs
     return done
 

@@ -57,12 +57,18 @@ def test_a_binary_signature_column_reads_as_a_matrix_also_when_sliced() -> None:
         binary_matrix(pa.array([b"abc"], pa.binary()), 8)
 
 
-def test_blocked_verification_finds_the_groups_one_process_finds(tmp_path) -> None:
-    n, width, block = 400, 16, 37  # many blocks: pairs across and inside them
-    sig = _signatures(n, width, seed=3)
+def _stored(tmp_path, n: int, width: int, seed: int) -> tuple[SigStore, np.ndarray]:
+    """A store of ``n`` random signatures, and the signatures."""
+    sig = _signatures(n, width, seed=seed)
     store = SigStore(tmp_path / "s.u32", n, width)
     store.create()
     store.write(np.arange(n), sig)
+    return store, sig
+
+
+def test_blocked_verification_finds_the_groups_one_process_finds(tmp_path) -> None:
+    n, width, block = 400, 16, 37  # many blocks: pairs across and inside them
+    store, sig = _stored(tmp_path, n, width, seed=3)
     rng = np.random.default_rng(4)
     a = rng.integers(0, n, 3_000)
     b = rng.integers(0, n, 3_000)
@@ -154,10 +160,7 @@ def test_a_verify_task_taking_its_candidates_a_slice_at_a_time_finds_the_same_gr
     import inspector.core.scale.sigstore as sigstore
 
     n, width, block = 300, 16, 50
-    sig = _signatures(n, width, seed=11)
-    store = SigStore(tmp_path / "s.u32", n, width)
-    store.create()
-    store.write(np.arange(n), sig)
+    store, sig = _stored(tmp_path, n, width, seed=11)
     rng = np.random.default_rng(12)
     a = rng.integers(0, n, 4_000)
     b = rng.integers(0, n, 4_000)
